@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../base-command.js';
+import { connectionFlags } from '../../flags.js';
+import { listTopics, type TopicListItem } from '../../services/topic.js';
+import { renderTable } from '../../ui/table.js';
+
+export default class TopicList extends BaseCommand<typeof TopicList> {
+  static override summary = 'List topics with their queues, permission and type.';
+  static override examples = ['<%= config.bin %> topic list', '<%= config.bin %> topic list --system --json'];
+  static override flags = {
+    ...connectionFlags,
+    cluster: Flags.string({ char: 'c', summary: 'Only topics on this cluster.' }),
+    system: Flags.boolean({ summary: 'Include system, retry and DLQ topics.' }),
+    'names-only': Flags.boolean({ summary: 'Print only topic names, one per line.' }),
+  };
+
+  async run(): Promise<{ topics: TopicListItem[] }> {
+    const result = await listTopics(this.admin(), { cluster: this.flags.cluster, system: this.flags.system });
+    if (this.flags['names-only']) {
+      for (const t of result.topics) this.log(t.name);
+    } else {
+      const rows = result.topics.map((t) => [t.name, t.writeQueues, t.readQueues, t.perm, t.type, t.brokers.join(',')]);
+      this.log(renderTable(['TOPIC', 'WRITE Q', 'READ Q', 'PERM', 'TYPE', 'BROKERS'], rows));
+    }
+    return result;
+  }
+}

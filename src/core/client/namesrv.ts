@@ -1,0 +1,95 @@
+/**
+ * Name-server client: cluster info, routes, topic list and name-server side deletes. Tries the
+ * configured name servers in order and moves on when one cannot be reached.
+ */
+import { ConnectionError, NotFoundError, RocketMQError } from '../errors.js';
+import { decodeClusterInfo, decodeTopicList, decodeTopicRoute, type ClusterInfo, type TopicRoute } from '../protocol/route.js';
+import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import type { RemotingCommand } from '../remoting/command.js';
+import type { CallOptions, RemotingClient } from './remoting-client.js';
+
+/** Splits `a:9876;b:9876` (RocketMQ's separator; commas accepted too). */
+export function parseNamesrvList(value: string): string[] {
+  return value
+    .split(/[;,]/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export class NameServerClient {
+  private preferred = 0;
+
+  constructor(
+    readonly client: RemotingClient,
+    readonly addresses: readonly string[],
+  ) {
+    if (addresses.length === 0) {
+      throw new RocketMQError('invalid-argument', 'no name server address given', {
+        hint: 'pass --namesrv host:port or set NAMESRV_ADDR',
+      });
+    }
+  }
+
+  private async call(code: number, ext: Record<string, string>, options?: CallOptions): Promise<RemotingCommand> {
+    let lastErr: unknown;
+    for (let i = 0; i < this.addresses.length; i++) {
+      const idx = (this.preferred + i) % this.addresses.length;
+      try {
+        const res = await this.client.call(this.addresses[idx]!, code, ext, options);
+        this.preferred = idx;
+        return res;
+      } catch (err) {
+        if (!(err instanceof ConnectionError)) throw err;
+        lastErr = err;
+      }
+    }
+    if (this.addresses.length > 1 && lastErr instanceof ConnectionError) {
+      throw new ConnectionError(
+        this.addresses.join(';'),
+        `no name server reachable (${this.addresses.join(', ')}): ${lastErr.message}`,
+        { cause: lastErr, hint: 'check --namesrv / NAMESRV_ADDR, or start one with `rmq local up`' },
+      );
+    }
+    if (lastErr instanceof ConnectionError && !lastErr.hint) {
+      throw new ConnectionError(lastErr.address, lastErr.message, {
+        cause: lastErr.cause,
+        hint: 'check --namesrv / NAMESRV_ADDR, or start a local cluster with `rmq local up`',
+      });
+    }
+    throw lastErr;
+  }
+
+  async getClusterInfo(): Promise<ClusterInfo> {
+    const res = await this.call(RequestCode.GET_BROKER_CLUSTER_INFO, {});
+    return decodeClusterInfo(res.body);
+  }
+
+  /** Route of a topic; NotFoundError when no broker serves it. */
+  async getTopicRoute(topic: string): Promise<TopicRoute> {
+    const res = await this.call(
+      RequestCode.GET_ROUTEINFO_BY_TOPIC,
+      { topic, acceptStandardJsonOnly: 'true' },
+      { accept: [ResponseCode.SUCCESS, ResponseCode.TOPIC_NOT_EXIST] },
+    );
+    if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
+      throw new NotFoundError(`topic "${topic}" does not exist`, {
+        hint: 'list topics with `rmq topic list`, or create it with `rmq topic create`',
+      });
+    }
+    return decodeTopicRoute(res.body);
+  }
+
+  async getTopicList(): Promise<string[]> {
+    const res = await this.call(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, {});
+    return decodeTopicList(res.body);
+  }
+
+  /** Deletes the topic's route on every name server (each keeps its own copy). */
+  async deleteTopic(topic: string, clusterName?: string): Promise<void> {
+    const ext: Record<string, string> = { topic };
+    if (clusterName) ext.clusterName = clusterName;
+    for (const addr of this.addresses) {
+      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext);
+    }
+  }
+}

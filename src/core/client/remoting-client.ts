@@ -1,0 +1,96 @@
+/**
+ * A pool of connections keyed by address, with one place that turns a non-success response
+ * code into a typed BrokerResponseError.
+ */
+import { BrokerResponseError, ConnectionError } from '../errors.js';
+import type { RemotingCommand, SerializeType } from '../remoting/command.js';
+import { Connection, type ConnectionOptions, type ServerRequestHandler } from '../remoting/connection.js';
+
+export interface ClientOptions {
+  /** Default per-request timeout. */
+  timeoutMs: number;
+  connectTimeoutMs?: number;
+  serializeType?: SerializeType;
+  maxInFlight?: number;
+  requestHook?: ConnectionOptions['requestHook'];
+  transportFactory?: ConnectionOptions['transportFactory'];
+}
+
+export interface CallOptions {
+  body?: Buffer | undefined;
+  timeoutMs?: number;
+  /** Response codes that are not errors for this call (default: only 0). */
+  accept?: readonly number[];
+}
+
+export class RemotingClient {
+  private readonly conns = new Map<string, Promise<Connection>>();
+  private readonly handlers = new Map<number, ServerRequestHandler>();
+  private closed = false;
+
+  constructor(readonly options: ClientOptions) {}
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /** Handler for a server-initiated request code, on every present and future connection. */
+  onRequest(code: number, handler: ServerRequestHandler): void {
+    this.handlers.set(code, handler);
+    for (const p of this.conns.values()) void p.then((c) => c.onRequest(code, handler)).catch(() => {});
+  }
+
+  connection(address: string): Promise<Connection> {
+    if (this.closed) return Promise.reject(new ConnectionError(address, 'client is closed'));
+    let p = this.conns.get(address);
+    if (!p) {
+      p = Connection.connect({
+        address,
+        connectTimeoutMs: Math.min(this.options.connectTimeoutMs ?? 3000, this.options.timeoutMs),
+        serializeType: this.options.serializeType,
+        maxInFlight: this.options.maxInFlight,
+        requestHook: this.options.requestHook,
+        transportFactory: this.options.transportFactory,
+      }).then((c) => {
+        for (const [code, h] of this.handlers) c.onRequest(code, h);
+        c.once('close', () => {
+          if (this.conns.get(address) === p) this.conns.delete(address);
+        });
+        return c;
+      });
+      p.catch(() => {
+        if (this.conns.get(address) === p) this.conns.delete(address);
+      });
+      this.conns.set(address, p);
+    }
+    return p;
+  }
+
+  /** Sends a request; throws BrokerResponseError unless the response code is accepted. */
+  async call(
+    address: string,
+    code: number,
+    extFields: Record<string, string>,
+    options: CallOptions = {},
+  ): Promise<RemotingCommand> {
+    const conn = await this.connection(address);
+    const res = await conn.request(code, extFields, {
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+      body: options.body,
+    });
+    const accept = options.accept ?? [0];
+    if (!accept.includes(res.code)) throw new BrokerResponseError(res.code, res.remark, address);
+    return res;
+  }
+
+  async oneway(address: string, code: number, extFields: Record<string, string>, body?: Buffer): Promise<void> {
+    const conn = await this.connection(address);
+    conn.oneway(code, extFields, body);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.conns.values()) void p.then((c) => c.close()).catch(() => {});
+    this.conns.clear();
+  }
+}

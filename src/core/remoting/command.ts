@@ -1,0 +1,234 @@
+/**
+ * RemotingCommand and its frame codec.
+ *
+ * Frame (all integers big-endian):
+ *   int32 length          = 4 + headerLen + bodyLen   (does not count itself)
+ *   int32 headerLenWord   = (serializeType << 24) | (headerLen & 0xFFFFFF)
+ *   byte[headerLen]       header, JSON (type 0) or ROCKETMQ binary (type 1)
+ *   byte[bodyLen]         body, opaque bytes
+ *
+ * JSON header: {"code":105,"extFields":{"topic":"T"},"flag":0,"language":"JAVA","opaque":1,
+ *               "remark":"…","serializeTypeCurrentRPC":"JSON","version":479}
+ *
+ * ROCKETMQ binary header:
+ *   int16 code | int8 language | int16 version | int32 opaque | int32 flag
+ *   int32 remarkLen (0 = null) | remark UTF-8
+ *   int32 extLen (bytes of the map section) | repeated { int16 keyLen, key, int32 valLen, val }
+ *
+ * flag bit 0 = response, bit 1 = oneway. Servers may answer in either header type whatever we
+ * sent (4.9.0–4.9.3 and 5.x answer in their default), so the decoder accepts both per frame.
+ */
+import { ProtocolError } from '../errors.js';
+
+export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
+export type SerializeType = (typeof SerializeType)[keyof typeof SerializeType];
+
+export const LanguageCode = {
+  JAVA: 0,
+  CPP: 1,
+  DOTNET: 2,
+  PYTHON: 3,
+  DELPHI: 4,
+  ERLANG: 5,
+  RUBY: 6,
+  OTHER: 7,
+  HTTP: 8,
+  GO: 9,
+  PHP: 10,
+  OMS: 11,
+  RUST: 12,
+  NODE_JS: 13,
+} as const;
+const languageNames = Object.keys(LanguageCode) as (keyof typeof LanguageCode)[];
+
+/** MQVersion.Version ordinal of 5.3.3, what the current Java client sends; never send < 401. */
+export const CLIENT_VERSION = 479;
+/**
+ * JAVA, not NODE_JS: servers before 5.3.2 decode an unknown language to null and NPE on some
+ * admin paths (PROTOCOL.md §1.6).
+ */
+export const CLIENT_LANGUAGE = LanguageCode.JAVA;
+
+export const FLAG_RESPONSE = 1;
+export const FLAG_ONEWAY = 2;
+
+export interface RemotingCommand {
+  code: number;
+  language: number;
+  version: number;
+  opaque: number;
+  flag: number;
+  remark?: string | undefined;
+  extFields: Record<string, string>;
+  body?: Buffer | undefined;
+  /** Header type this command arrived in, or is to be sent in. */
+  serializeType: SerializeType;
+}
+
+export const isResponse = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_RESPONSE) !== 0;
+export const isOneway = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_ONEWAY) !== 0;
+
+export function languageName(code: number): string {
+  return languageNames[code] ?? 'OTHER';
+}
+
+function encodeJsonHeader(cmd: RemotingCommand): Buffer {
+  // Keys in fastjson order (sorted), nulls omitted, enums by name.
+  const header: Record<string, unknown> = {
+    code: cmd.code,
+    extFields: cmd.extFields,
+    flag: cmd.flag,
+    language: languageName(cmd.language),
+    opaque: cmd.opaque,
+  };
+  if (cmd.remark !== undefined) header.remark = cmd.remark;
+  header.serializeTypeCurrentRPC = 'JSON';
+  header.version = cmd.version;
+  return Buffer.from(JSON.stringify(header), 'utf8');
+}
+
+function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
+  const remark = cmd.remark === undefined ? undefined : Buffer.from(cmd.remark, 'utf8');
+  const entries: [Buffer, Buffer][] = [];
+  let extLen = 0;
+  for (const [k, v] of Object.entries(cmd.extFields)) {
+    if (v === undefined || v === null) continue;
+    const kb = Buffer.from(k, 'utf8');
+    const vb = Buffer.from(String(v), 'utf8');
+    entries.push([kb, vb]);
+    extLen += 2 + kb.length + 4 + vb.length;
+  }
+  const remarkLen = remark?.length ?? 0;
+  const out = Buffer.allocUnsafe(21 + remarkLen + extLen);
+  out.writeInt16BE(cmd.code, 0);
+  out.writeUInt8(cmd.language & 0xff, 2);
+  out.writeInt16BE(cmd.version, 3);
+  out.writeInt32BE(cmd.opaque, 5);
+  out.writeInt32BE(cmd.flag, 9);
+  out.writeInt32BE(remarkLen, 13);
+  let pos = 17;
+  if (remark) pos += remark.copy(out, pos);
+  out.writeInt32BE(extLen, pos);
+  pos += 4;
+  for (const [kb, vb] of entries) {
+    out.writeInt16BE(kb.length, pos);
+    pos += 2;
+    pos += kb.copy(out, pos);
+    out.writeInt32BE(vb.length, pos);
+    pos += 4;
+    pos += vb.copy(out, pos);
+  }
+  return out;
+}
+
+/** Encodes a whole frame, length prefix included. */
+export function encodeFrame(cmd: RemotingCommand): Buffer {
+  // Codes beyond int16 (5.x POP family) cannot travel in the binary header.
+  const type = cmd.serializeType === SerializeType.ROCKETMQ && cmd.code <= 32767 ? 1 : 0;
+  const header = type === 1 ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
+  const bodyLen = cmd.body?.length ?? 0;
+  const out = Buffer.allocUnsafe(8 + header.length + bodyLen);
+  out.writeInt32BE(4 + header.length + bodyLen, 0);
+  out.writeUInt32BE(((type << 24) | (header.length & 0xffffff)) >>> 0, 4);
+  header.copy(out, 8);
+  if (cmd.body && bodyLen > 0) cmd.body.copy(out, 8 + header.length);
+  return out;
+}
+
+function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializeType'> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new ProtocolError('malformed JSON header in remoting frame', { cause: err });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ProtocolError('JSON header of remoting frame is not an object');
+  }
+  const h = raw as Record<string, unknown>;
+  const num = (v: unknown, field: string): number => {
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (v === undefined || v === null) return 0;
+    throw new ProtocolError(`JSON header field "${field}" is not a number`);
+  };
+  const extFields: Record<string, string> = {};
+  if (h.extFields !== undefined && h.extFields !== null) {
+    if (typeof h.extFields !== 'object' || Array.isArray(h.extFields)) {
+      throw new ProtocolError('JSON header field "extFields" is not an object');
+    }
+    for (const [k, v] of Object.entries(h.extFields as Record<string, unknown>)) {
+      if (v !== null && v !== undefined) extFields[k] = typeof v === 'string' ? v : String(v);
+    }
+  }
+  const lang = h.language;
+  const language =
+    typeof lang === 'number'
+      ? lang
+      : typeof lang === 'string' && lang in LanguageCode
+        ? LanguageCode[lang as keyof typeof LanguageCode]
+        : LanguageCode.OTHER;
+  return {
+    code: num(h.code, 'code'),
+    language,
+    version: num(h.version, 'version'),
+    opaque: num(h.opaque, 'opaque'),
+    flag: num(h.flag, 'flag'),
+    remark: typeof h.remark === 'string' ? h.remark : undefined,
+    extFields,
+  };
+}
+
+function decodeBinaryHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializeType'> {
+  if (buf.length < 21) throw new ProtocolError(`binary header too short (${buf.length} bytes)`);
+  const code = buf.readInt16BE(0);
+  const language = buf.readUInt8(2);
+  const version = buf.readInt16BE(3);
+  const opaque = buf.readInt32BE(5);
+  const flag = buf.readInt32BE(9);
+  const remarkLen = buf.readInt32BE(13);
+  let pos = 17;
+  if (remarkLen < 0 || pos + remarkLen + 4 > buf.length) {
+    throw new ProtocolError(`binary header remark length ${remarkLen} out of bounds`);
+  }
+  const remark = remarkLen > 0 ? buf.toString('utf8', pos, pos + remarkLen) : undefined;
+  pos += remarkLen;
+  const extLen = buf.readInt32BE(pos);
+  pos += 4;
+  if (extLen < 0 || pos + extLen > buf.length) {
+    throw new ProtocolError(`binary header extFields length ${extLen} out of bounds`);
+  }
+  const end = pos + extLen;
+  const extFields: Record<string, string> = {};
+  while (pos < end) {
+    if (pos + 2 > end) throw new ProtocolError('truncated extFields key length');
+    const kl = buf.readInt16BE(pos);
+    pos += 2;
+    if (kl < 0 || pos + kl + 4 > end) throw new ProtocolError('extFields key out of bounds');
+    const key = buf.toString('utf8', pos, pos + kl);
+    pos += kl;
+    const vl = buf.readInt32BE(pos);
+    pos += 4;
+    if (vl < 0 || pos + vl > end) throw new ProtocolError('extFields value out of bounds');
+    extFields[key] = buf.toString('utf8', pos, pos + vl);
+    pos += vl;
+  }
+  return { code, language, version, opaque, flag, remark, extFields };
+}
+
+/** Decodes one frame given without its 4-byte length prefix. */
+export function decodeFrame(frame: Buffer): RemotingCommand {
+  if (frame.length < 4) throw new ProtocolError(`remoting frame too short (${frame.length} bytes)`);
+  const word = frame.readUInt32BE(0);
+  const type = word >>> 24;
+  const headerLen = word & 0xffffff;
+  if (headerLen > frame.length - 4) {
+    throw new ProtocolError(`header length ${headerLen} exceeds frame length ${frame.length}`);
+  }
+  const headerBuf = frame.subarray(4, 4 + headerLen);
+  let header: Omit<RemotingCommand, 'body' | 'serializeType'>;
+  if (type === SerializeType.JSON) header = decodeJsonHeader(headerBuf);
+  else if (type === SerializeType.ROCKETMQ) header = decodeBinaryHeader(headerBuf);
+  else throw new ProtocolError(`unknown header serialize type ${type}`);
+  const body = frame.length > 4 + headerLen ? frame.subarray(4 + headerLen) : undefined;
+  return { ...header, body, serializeType: type };
+}

@@ -1,0 +1,327 @@
+/**
+ * One multiplexed remoting connection: correlates responses by `opaque`, times requests out,
+ * limits requests in flight, answers server-initiated requests, and coalesces small writes.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ConnectionClosedError, ConnectionError, RocketMQError, TimeoutError } from '../errors.js';
+import {
+  CLIENT_LANGUAGE,
+  CLIENT_VERSION,
+  encodeFrame,
+  FLAG_ONEWAY,
+  FLAG_RESPONSE,
+  isOneway,
+  isResponse,
+  type RemotingCommand,
+  SerializeType,
+} from './command.js';
+import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frame-decoder.js';
+
+/** Answers a request the server sent us. Return undefined for oneway requests. */
+export type ServerRequestHandler = (
+  request: RemotingCommand,
+  connection: Connection,
+) => Promise<Partial<RemotingCommand> | undefined> | Partial<RemotingCommand> | undefined;
+
+/** Called on every outgoing request before it is encoded (e.g. ACL signing). */
+export type RequestHook = (request: RemotingCommand) => void;
+
+export interface ConnectionOptions {
+  /** `host:port` */
+  address: string;
+  connectTimeoutMs?: number;
+  maxInFlight?: number;
+  maxFrameLength?: number;
+  serializeType?: SerializeType;
+  requestHook?: RequestHook;
+  /** Opens the byte stream; defaults to a TCP socket. Tests inject an in-memory duplex. */
+  transportFactory?: (host: string, port: number) => Duplex;
+}
+
+export interface RequestOptions {
+  timeoutMs: number;
+  body?: Buffer | undefined;
+}
+
+interface Pending {
+  resolve: (cmd: RemotingCommand) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const idx = address.lastIndexOf(':');
+  const port = Number(address.slice(idx + 1));
+  let host = idx > 0 ? address.slice(0, idx) : '';
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  if (idx <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535 || host === '') {
+    throw new RocketMQError('invalid-argument', `invalid address "${address}"`, {
+      hint: 'use host:port, e.g. 127.0.0.1:9876',
+    });
+  }
+  return { host, port };
+}
+
+export class Connection extends EventEmitter {
+  readonly address: string;
+  private readonly transport: Duplex;
+  private readonly decoder: FrameDecoder;
+  private readonly pending = new Map<number, Pending>();
+  private readonly handlers = new Map<number, ServerRequestHandler>();
+  private readonly waiters: (() => void)[] = [];
+  private readonly maxInFlight: number;
+  private readonly serializeType: SerializeType;
+  private readonly requestHook: RequestHook | undefined;
+  private nextOpaque = 1;
+  private inFlight = 0;
+  private corked = false;
+  private closedWith: Error | undefined;
+  /** Version the server stamped on its last reply: any reply reveals the server version. */
+  serverVersion: number | undefined;
+
+  private constructor(transport: Duplex, options: ConnectionOptions) {
+    super();
+    this.address = options.address;
+    this.transport = transport;
+    this.decoder = new FrameDecoder(options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH);
+    this.maxInFlight = options.maxInFlight ?? 4096;
+    this.serializeType = options.serializeType ?? SerializeType.JSON;
+    this.requestHook = options.requestHook;
+    transport.on('data', (chunk: Buffer) => this.onData(chunk));
+    transport.on('error', (err: Error) =>
+      this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} failed: ${err.message}`, { cause: err })),
+    );
+    transport.on('close', () =>
+      this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} closed`)),
+    );
+  }
+
+  /** Opens a connection; rejects with ConnectionError on refusal or after connectTimeoutMs. */
+  static connect(options: ConnectionOptions): Promise<Connection> {
+    const { host, port } = parseAddress(options.address);
+    const timeoutMs = options.connectTimeoutMs ?? 3000;
+    // Created here so a failure's stack points at the caller, not at a socket callback.
+    const failure = new ConnectionError(options.address, `could not connect to ${options.address}`);
+    return new Promise((resolve, reject) => {
+      const transport = options.transportFactory
+        ? options.transportFactory(host, port)
+        : net.connect({ host, port, noDelay: true });
+      let done = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        transport.off('error', onError);
+        if (err) {
+          transport.destroy();
+          reject(err);
+        } else {
+          resolve(new Connection(transport, options));
+        }
+      };
+      const timer = setTimeout(() => {
+        failure.message = `could not connect to ${options.address} within ${timeoutMs} ms`;
+        finish(failure);
+      }, timeoutMs);
+      const onError = (err: NodeJS.ErrnoException) => {
+        failure.message =
+          err.code === 'ECONNREFUSED'
+            ? `connection refused by ${options.address}`
+            : `could not connect to ${options.address}: ${err.message}`;
+        (failure as { cause?: unknown }).cause = err;
+        finish(failure);
+      };
+      transport.once('error', onError);
+      if (transport instanceof net.Socket && transport.connecting) transport.once('connect', () => finish());
+      else queueMicrotask(() => finish());
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Routes server-initiated requests with this code to `handler`. */
+  onRequest(code: number, handler: ServerRequestHandler): void {
+    this.handlers.set(code, handler);
+  }
+
+  /**
+   * Sends a request and resolves with the response, whatever its response code.
+   * @example conn.request(106, {}, { timeoutMs: 3000 })
+   */
+  async request(code: number, extFields: Record<string, string>, options: RequestOptions): Promise<RemotingCommand> {
+    // Created at the call site so the stack names the caller, not a timer callback.
+    const timeoutError = new TimeoutError(
+      `request ${code} to ${this.address} timed out after ${options.timeoutMs} ms`,
+      options.timeoutMs,
+    );
+    const deadline = Date.now() + options.timeoutMs;
+    if (this.inFlight >= this.maxInFlight) {
+      await this.waitForSlot(deadline, timeoutError);
+    }
+    if (this.closedWith) throw this.closedWith;
+    const opaque = this.takeOpaque();
+    const cmd = this.build(code, extFields, options.body, opaque, 0);
+    this.inFlight++;
+    return new Promise<RemotingCommand>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          if (this.pending.delete(opaque)) {
+            this.release();
+            reject(timeoutError);
+          }
+        },
+        Math.max(1, deadline - Date.now()),
+      );
+      this.pending.set(opaque, { resolve, reject, timer });
+      this.write(cmd);
+    });
+  }
+
+  /** Sends a request that the server never answers. */
+  oneway(code: number, extFields: Record<string, string>, body?: Buffer): void {
+    if (this.closedWith) throw this.closedWith;
+    this.write(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY));
+  }
+
+  /** Closes the connection; everything in flight is rejected with ConnectionClosedError. */
+  close(): void {
+    this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} was closed`));
+  }
+
+  private takeOpaque(): number {
+    const opaque = this.nextOpaque;
+    this.nextOpaque = this.nextOpaque >= 0x7fffffff ? 1 : this.nextOpaque + 1;
+    return opaque;
+  }
+
+  private build(
+    code: number,
+    extFields: Record<string, string>,
+    body: Buffer | undefined,
+    opaque: number,
+    flag: number,
+  ): RemotingCommand {
+    const cmd: RemotingCommand = {
+      code,
+      language: CLIENT_LANGUAGE,
+      version: CLIENT_VERSION,
+      opaque,
+      flag,
+      extFields,
+      body,
+      serializeType: this.serializeType,
+    };
+    this.requestHook?.(cmd);
+    return cmd;
+  }
+
+  private waitForSlot(deadline: number, timeoutError: TimeoutError): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(timeoutError);
+      }, Math.max(1, deadline - Date.now()));
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.waiters.shift()?.();
+  }
+
+  /** Small writes within one tick leave in one syscall. */
+  private write(cmd: RemotingCommand): void {
+    const frame = encodeFrame(cmd);
+    if (!this.corked) {
+      this.corked = true;
+      this.transport.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.transport.uncork();
+      });
+    }
+    this.transport.write(frame);
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: RemotingCommand[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      // The stream cannot be resynchronised after a bad frame.
+      this.shutdown(err as Error);
+      this.transport.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (isResponse(frame)) this.onResponse(frame);
+      else void this.onServerRequest(frame);
+    }
+  }
+
+  private onResponse(frame: RemotingCommand): void {
+    this.serverVersion = frame.version;
+    const p = this.pending.get(frame.opaque);
+    if (!p) return; // late reply to a request that already timed out
+    this.pending.delete(frame.opaque);
+    clearTimeout(p.timer);
+    this.release();
+    p.resolve(frame);
+  }
+
+  private async onServerRequest(req: RemotingCommand): Promise<void> {
+    const handler = this.handlers.get(req.code);
+    let reply: Partial<RemotingCommand> | undefined;
+    if (!handler) {
+      reply = { code: 3, remark: ` request type ${req.code} not supported` };
+    } else {
+      try {
+        reply = await handler(req, this);
+      } catch (err) {
+        reply = { code: 1, remark: (err as Error).message };
+      }
+    }
+    // Oneway requests are never answered; everything else always is, or the broker stalls.
+    if (isOneway(req) || this.closedWith) return;
+    const response: RemotingCommand = {
+      code: reply?.code ?? 0,
+      language: CLIENT_LANGUAGE,
+      version: CLIENT_VERSION,
+      opaque: req.opaque,
+      flag: FLAG_RESPONSE,
+      remark: reply?.remark,
+      extFields: reply?.extFields ?? {},
+      body: reply?.body,
+      serializeType: this.serializeType,
+    };
+    this.write(response);
+  }
+
+  private shutdown(reason: Error): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    for (const [opaque, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(opaque);
+      p.reject(reason);
+    }
+    this.inFlight = 0;
+    for (const w of this.waiters.splice(0)) w();
+    if (!this.transport.destroyed) this.transport.destroy();
+    this.emit('close', reason);
+  }
+}

@@ -1,0 +1,48 @@
+/** The one exit-code table. README's table is this one; test/unit/exit-codes.test.ts pins it. */
+import type { ErrorKind } from './core/errors.js';
+
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  CONNECTION: 3,
+  TIMEOUT: 4,
+  BROKER: 5,
+  NOT_FOUND: 6,
+  PROTOCOL: 7,
+  ENVIRONMENT: 8,
+  CHECK_FAILED: 9,
+  SLO_FAILED: 99,
+  INTERRUPTED: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof ExitCode; meaning: string }[] = [
+  { code: 0, name: 'OK', meaning: 'success' },
+  { code: 1, name: 'FAILURE', meaning: 'unexpected failure (a bug: rerun with --debug and report it)' },
+  { code: 2, name: 'USAGE', meaning: 'bad command line: unknown flag, invalid value, missing argument' },
+  { code: 3, name: 'CONNECTION', meaning: 'a name server or broker could not be reached, or dropped the connection' },
+  { code: 4, name: 'TIMEOUT', meaning: 'a request or wait did not complete within --timeout' },
+  { code: 5, name: 'BROKER', meaning: 'the server rejected the request (response code shown)' },
+  { code: 6, name: 'NOT_FOUND', meaning: 'topic, group, message or local cluster does not exist' },
+  { code: 7, name: 'PROTOCOL', meaning: 'the server sent something that is not valid remoting protocol' },
+  { code: 8, name: 'ENVIRONMENT', meaning: 'this machine lacks something: java, mvn, a free port, disk space' },
+  { code: 9, name: 'CHECK_FAILED', meaning: 'a verification asked for did not hold (lost/duplicate messages, …)' },
+  { code: 99, name: 'SLO_FAILED', meaning: 'an --slo threshold failed' },
+  { code: 130, name: 'INTERRUPTED', meaning: 'interrupted by SIGINT' },
+];
+
+const byKind: Record<ErrorKind, ExitCode> = {
+  connection: ExitCode.CONNECTION,
+  timeout: ExitCode.TIMEOUT,
+  protocol: ExitCode.PROTOCOL,
+  broker: ExitCode.BROKER,
+  'not-found': ExitCode.NOT_FOUND,
+  'invalid-argument': ExitCode.USAGE,
+  environment: ExitCode.ENVIRONMENT,
+  'check-failed': ExitCode.CHECK_FAILED,
+};
+
+export function exitCodeForKind(kind: ErrorKind): ExitCode {
+  return byKind[kind];
+}
