@@ -16,7 +16,14 @@ export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 export interface ErrorJson {
-  error: { kind: string; name: string; message: string; hint?: string | undefined; exitCode: number; code?: number };
+  error: {
+    kind: string;
+    name: string;
+    message: string;
+    hint?: string | undefined;
+    exitCode: number;
+    code?: number;
+  };
 }
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -67,8 +74,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.jsonEnabled()) process.stderr.write(`${stderrColor().yellow('!')} ${text}\n`);
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    const debug = Boolean((this.flags as { debug?: boolean } | undefined)?.debug) || process.env.RMQ_DEBUG === '1';
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<void> {
+    const debug =
+      Boolean((this.flags as { debug?: boolean } | undefined)?.debug) || process.env.RMQ_DEBUG === '1';
     let exitCode: number;
     let kind: string;
     let hint: string | undefined;
@@ -90,7 +100,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } else {
       exitCode = ExitCode.FAILURE;
       kind = 'bug';
-      hint = debug ? undefined : 'this looks like a bug in rmq: rerun with --debug and report the stack trace';
+      hint = debug
+        ? undefined
+        : 'this looks like a bug in rmq: rerun with --debug and report the stack trace';
     }
     process.exitCode = exitCode;
     if (this.jsonEnabled()) {
@@ -102,7 +114,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stderr.write(`${c.red('Error:')} ${message}${hint ? c.dim(` — ${hint}`) : ''}\n`);
     }
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-    if (debug && err.cause instanceof Error && err.cause.stack) process.stderr.write(`caused by: ${err.cause.stack}\n`);
+    if (debug && err.cause instanceof Error && err.cause.stack)
+      process.stderr.write(`caused by: ${err.cause.stack}\n`);
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {

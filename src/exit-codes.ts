@@ -21,13 +21,25 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
   { code: 0, name: 'OK', meaning: 'success' },
   { code: 1, name: 'FAILURE', meaning: 'unexpected failure (a bug: rerun with --debug and report it)' },
   { code: 2, name: 'USAGE', meaning: 'bad command line: unknown flag, invalid value, missing argument' },
-  { code: 3, name: 'CONNECTION', meaning: 'a name server or broker could not be reached, or dropped the connection' },
+  {
+    code: 3,
+    name: 'CONNECTION',
+    meaning: 'a name server or broker could not be reached, or dropped the connection',
+  },
   { code: 4, name: 'TIMEOUT', meaning: 'a request or wait did not complete within --timeout' },
   { code: 5, name: 'BROKER', meaning: 'the server rejected the request (response code shown)' },
   { code: 6, name: 'NOT_FOUND', meaning: 'topic, group, message or local cluster does not exist' },
   { code: 7, name: 'PROTOCOL', meaning: 'the server sent something that is not valid remoting protocol' },
-  { code: 8, name: 'ENVIRONMENT', meaning: 'this machine lacks something: java, mvn, a free port, disk space' },
-  { code: 9, name: 'CHECK_FAILED', meaning: 'a verification asked for did not hold (lost/duplicate messages, …)' },
+  {
+    code: 8,
+    name: 'ENVIRONMENT',
+    meaning: 'this machine lacks something: java, mvn, a free port, disk space',
+  },
+  {
+    code: 9,
+    name: 'CHECK_FAILED',
+    meaning: 'a verification asked for did not hold (lost/duplicate messages, …)',
+  },
   { code: 99, name: 'SLO_FAILED', meaning: 'an --slo threshold failed' },
   { code: 130, name: 'INTERRUPTED', meaning: 'interrupted by SIGINT' },
 ];

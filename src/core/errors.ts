@@ -91,7 +91,12 @@ export class BrokerResponseError extends RocketMQError {
   readonly remark: string | undefined;
   readonly address: string | undefined;
 
-  constructor(responseCode: number, remark: string | undefined, address?: string, options: ErrorOptions = {}) {
+  constructor(
+    responseCode: number,
+    remark: string | undefined,
+    address?: string,
+    options: ErrorOptions = {},
+  ) {
     const info = responseCodeInfo(responseCode);
     const text = remark?.trim() ? remark.trim() : info.message;
     super(responseCode === 17 ? 'not-found' : 'broker', `${info.name} (${responseCode}): ${text}`, {

@@ -144,7 +144,8 @@ export async function describeGroup(
     }),
   );
   result.queues.sort(
-    (a, b) => a.topic.localeCompare(b.topic) || a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId,
+    (a, b) =>
+      a.topic.localeCompare(b.topic) || a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId,
   );
   result.consumers.sort((a, b) => a.clientId.localeCompare(b.clientId));
   result.totalLag = result.queues.reduce((n, q) => n + q.lag, 0);
@@ -156,7 +157,11 @@ export async function deleteGroup(
   admin: Admin,
   group: string,
   target: BrokerTarget,
-): Promise<{ group: string; deleted: true; brokers: { cluster: string; brokerName: string; address: string }[] }> {
+): Promise<{
+  group: string;
+  deleted: true;
+  brokers: { cluster: string; brokerName: string; address: string }[];
+}> {
   const { brokers } = await admin.deleteGroup(group, target);
   return { group, deleted: true, brokers };
 }

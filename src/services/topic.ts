@@ -194,7 +194,11 @@ export interface TopicDeleteResult {
   brokers: { cluster: string; brokerName: string; address: string }[];
 }
 
-export async function deleteTopic(admin: Admin, topic: string, target: BrokerTarget): Promise<TopicDeleteResult> {
+export async function deleteTopic(
+  admin: Admin,
+  topic: string,
+  target: BrokerTarget,
+): Promise<TopicDeleteResult> {
   const { brokers } = await admin.deleteTopic(topic, target);
   return { topic, deleted: true, brokers };
 }

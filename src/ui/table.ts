@@ -22,7 +22,11 @@ const NO_BORDER = {
 
 export type Cell = string | number | boolean | null | undefined;
 
-export function renderTable(head: string[], rows: Cell[][], options: { align?: ('left' | 'right')[] } = {}): string {
+export function renderTable(
+  head: string[],
+  rows: Cell[][],
+  options: { align?: ('left' | 'right')[] } = {},
+): string {
   const c = stdoutColor();
   const table = new Table({
     head: head.map((h) => c.bold(h)),

@@ -12,9 +12,16 @@ export default class GroupCreate extends BaseCommand<typeof GroupCreate> {
   static override args = { group: Args.string({ required: true, description: 'Consumer group name.' }) };
   static override flags = {
     ...connectionFlags,
-    cluster: Flags.string({ char: 'c', summary: 'Create on every master of this cluster.', exclusive: ['broker'] }),
+    cluster: Flags.string({
+      char: 'c',
+      summary: 'Create on every master of this cluster.',
+      exclusive: ['broker'],
+    }),
     broker: Flags.string({ char: 'b', summary: 'Create on this broker only (name or address).' }),
-    'retry-max-times': Flags.integer({ summary: 'Deliveries before a message goes to the DLQ (default 16).', min: 0 }),
+    'retry-max-times': Flags.integer({
+      summary: 'Deliveries before a message goes to the DLQ (default 16).',
+      min: 0,
+    }),
     broadcast: Flags.boolean({ summary: 'Allow broadcast consumption.', allowNo: true }),
     orderly: Flags.boolean({ summary: 'Mark the group as an orderly consumer (5.x).', allowNo: true }),
     'consume-enable': Flags.boolean({ summary: 'Allow the group to consume.', allowNo: true }),

@@ -5,7 +5,8 @@ import { describeGroup, type GroupDescribeResult } from '../../services/group.js
 import { renderTable } from '../../ui/table.js';
 
 export default class GroupDescribe extends BaseCommand<typeof GroupDescribe> {
-  static override summary = 'Show a consumer group: per-queue offsets and lag, consumers online, consume TPS.';
+  static override summary =
+    'Show a consumer group: per-queue offsets and lag, consumers online, consume TPS.';
   static override examples = [
     '<%= config.bin %> group describe billing',
     '<%= config.bin %> group describe billing --topic orders --json',
@@ -39,7 +40,15 @@ export default class GroupDescribe extends BaseCommand<typeof GroupDescribe> {
     this.log(
       renderTable(
         ['TOPIC', 'BROKER', 'QUEUE', 'BROKER OFFSET', 'CONSUMER OFFSET', 'LAG', 'LAST CONSUMED'],
-        r.queues.map((q) => [q.topic, q.brokerName, q.queueId, q.brokerOffset, q.consumerOffset, q.lag, q.lastConsumeTime]),
+        r.queues.map((q) => [
+          q.topic,
+          q.brokerName,
+          q.queueId,
+          q.brokerOffset,
+          q.consumerOffset,
+          q.lag,
+          q.lastConsumeTime,
+        ]),
       ),
     );
     return r;

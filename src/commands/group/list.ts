@@ -18,7 +18,14 @@ export default class GroupList extends BaseCommand<typeof GroupList> {
     this.log(
       renderTable(
         ['GROUP', 'RETRY MAX', 'BROADCAST', 'ORDERLY', 'ENABLED', 'BROKERS'],
-        r.groups.map((g) => [g.name, g.retryMaxTimes, g.broadcast, g.orderly, g.consumeEnable, g.brokers.join(',')]),
+        r.groups.map((g) => [
+          g.name,
+          g.retryMaxTimes,
+          g.broadcast,
+          g.orderly,
+          g.consumeEnable,
+          g.brokers.join(','),
+        ]),
       ),
     );
     return r;

@@ -18,10 +18,20 @@ export default class TopicCreate extends BaseCommand<typeof TopicCreate> {
     queues: Flags.integer({ char: 'q', summary: 'Read and write queue count.', default: 8 }),
     'read-queues': Flags.integer({ summary: 'Read queue count (defaults to --queues).' }),
     'write-queues': Flags.integer({ summary: 'Write queue count (defaults to --queues).' }),
-    perm: Flags.option({ options: ['rw', 'r', 'w'] as const, summary: 'Permission.', default: 'rw' as const })(),
-    cluster: Flags.string({ char: 'c', summary: 'Create on every master of this cluster.', exclusive: ['broker'] }),
+    perm: Flags.option({
+      options: ['rw', 'r', 'w'] as const,
+      summary: 'Permission.',
+      default: 'rw' as const,
+    })(),
+    cluster: Flags.string({
+      char: 'c',
+      summary: 'Create on every master of this cluster.',
+      exclusive: ['broker'],
+    }),
     broker: Flags.string({ char: 'b', summary: 'Create on this broker only (name or address).' }),
-    order: Flags.boolean({ summary: 'Mark as an ordered topic (name-server order config, like mqadmin -o).' }),
+    order: Flags.boolean({
+      summary: 'Mark as an ordered topic (name-server order config, like mqadmin -o).',
+    }),
     type: Flags.option({ options: TOPIC_TYPES, summary: 'Message type (RocketMQ 5.x topic attribute).' })(),
   };
 

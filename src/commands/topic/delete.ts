@@ -8,7 +8,10 @@ import { confirm } from '../../ui/confirm.js';
 export default class TopicDelete extends BaseCommand<typeof TopicDelete> {
   static override summary = 'Delete a topic from its brokers and the name servers.';
   static override description = 'Asks for confirmation on a terminal; needs --yes when not interactive.';
-  static override examples = ['<%= config.bin %> topic delete orders', '<%= config.bin %> topic delete orders --yes --json'];
+  static override examples = [
+    '<%= config.bin %> topic delete orders',
+    '<%= config.bin %> topic delete orders --yes --json',
+  ];
   static override args = { topic: Args.string({ required: true, description: 'Topic name.' }) };
   static override flags = {
     ...connectionFlags,
@@ -30,7 +33,9 @@ export default class TopicDelete extends BaseCommand<typeof TopicDelete> {
       }
     }
     const result = await deleteTopic(this.admin(), topic, { cluster: this.flags.cluster });
-    this.log(`deleted topic ${topic} from ${result.brokers.map((b) => b.brokerName).join(', ') || 'the name servers'}`);
+    this.log(
+      `deleted topic ${topic} from ${result.brokers.map((b) => b.brokerName).join(', ') || 'the name servers'}`,
+    );
     return result;
   }
 }

@@ -6,7 +6,10 @@ import { renderTable } from '../../ui/table.js';
 
 export default class TopicDescribe extends BaseCommand<typeof TopicDescribe> {
   static override summary = 'Show a topic: route (brokers, queues, permission) and per-queue offsets.';
-  static override examples = ['<%= config.bin %> topic describe orders', '<%= config.bin %> topic describe orders --json'];
+  static override examples = [
+    '<%= config.bin %> topic describe orders',
+    '<%= config.bin %> topic describe orders --json',
+  ];
   static override args = { topic: Args.string({ required: true, description: 'Topic name.' }) };
   static override flags = { ...connectionFlags };
 

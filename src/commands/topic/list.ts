@@ -19,7 +19,14 @@ export default class TopicList extends BaseCommand<typeof TopicList> {
     if (this.flags['names-only']) {
       for (const t of result.topics) this.log(t.name);
     } else {
-      const rows = result.topics.map((t) => [t.name, t.writeQueues, t.readQueues, t.perm, t.type, t.brokers.join(',')]);
+      const rows = result.topics.map((t) => [
+        t.name,
+        t.writeQueues,
+        t.readQueues,
+        t.perm,
+        t.type,
+        t.brokers.join(','),
+      ]);
       this.log(renderTable(['TOPIC', 'WRITE Q', 'READ Q', 'PERM', 'TYPE', 'BROKERS'], rows));
     }
     return result;

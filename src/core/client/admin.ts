@@ -4,11 +4,11 @@
  */
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import {
-  type ConsumeStats,
   type ConsumerConnectionInfo,
+  type ConsumeStats,
   decodeAllTopicConfig,
-  decodeConsumeStats,
   decodeConsumerConnection,
+  decodeConsumeStats,
   decodeKvTable,
   decodeSubscriptionGroups,
   decodeTopicConfig,
@@ -19,9 +19,9 @@ import {
   type SubscriptionGroupConfig,
   type TopicConfig,
 } from '../protocol/admin.js';
-import { parseFastjson } from '../remoting/fastjson.js';
 import { type BrokerData, type ClusterInfo, masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import { parseFastjson } from '../remoting/fastjson.js';
 import { NameServerClient } from './namesrv.js';
 import { type ClientOptions, RemotingClient } from './remoting-client.js';
 
@@ -162,7 +162,9 @@ export class Admin {
     return all;
   }
 
-  async brokerRuntimeInfo(address: string): Promise<{ table: Record<string, string>; serverVersion: number }> {
+  async brokerRuntimeInfo(
+    address: string,
+  ): Promise<{ table: Record<string, string>; serverVersion: number }> {
     const res = await this.client.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {});
     return { table: decodeKvTable(res.body), serverVersion: res.version };
   }
@@ -186,9 +188,12 @@ export class Admin {
       if (options.messageType) {
         const { serverVersion } = await this.brokerRuntimeInfo(m.address);
         if (serverVersion < VERSION_5_0_0) {
-          throw new InvalidArgumentError(`broker ${m.brokerName} runs RocketMQ 4.x, which has no topic types`, {
-            hint: 'drop --type (4.x topics carry any message type)',
-          });
+          throw new InvalidArgumentError(
+            `broker ${m.brokerName} runs RocketMQ 4.x, which has no topic types`,
+            {
+              hint: 'drop --type (4.x topics carry any message type)',
+            },
+          );
         }
       }
       await this.client.call(m.address, RequestCode.UPDATE_AND_CREATE_TOPIC, ext);
@@ -208,7 +213,11 @@ export class Admin {
   }
 
   /** Waits until the name server routes the topic to all the given brokers. */
-  async waitForRoute(topic: string, brokerNames: string[], timeoutMs: number): Promise<TopicRoute | undefined> {
+  async waitForRoute(
+    topic: string,
+    brokerNames: string[],
+    timeoutMs: number,
+  ): Promise<TopicRoute | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -222,7 +231,9 @@ export class Admin {
     }
   }
 
-  async listTopics(target: BrokerTarget = {}): Promise<{ info: ClusterInfo; configs: Map<string, { config: TopicConfig; brokers: string[] }> }> {
+  async listTopics(
+    target: BrokerTarget = {},
+  ): Promise<{ info: ClusterInfo; configs: Map<string, { config: TopicConfig; brokers: string[] }> }> {
     const info = await this.getClusterInfo();
     const masters = await this.masters(target, info);
     const configs = new Map<string, { config: TopicConfig; brokers: string[] }>();
@@ -250,9 +261,14 @@ export class Admin {
 
   /** The broker's topic config (5.x); undefined where the broker does not support the request. */
   async topicConfig(address: string, topic: string): Promise<TopicConfig | undefined> {
-    const res = await this.client.call(address, RequestCode.GET_TOPIC_CONFIG, { topic }, {
-      accept: [ResponseCode.SUCCESS, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ResponseCode.TOPIC_NOT_EXIST],
-    });
+    const res = await this.client.call(
+      address,
+      RequestCode.GET_TOPIC_CONFIG,
+      { topic },
+      {
+        accept: [ResponseCode.SUCCESS, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ResponseCode.TOPIC_NOT_EXIST],
+      },
+    );
     if (res.code !== ResponseCode.SUCCESS || !res.body) return undefined;
     // TopicConfigAndQueueMapping: a TopicConfig with an optional mappingDetail beside its fields.
     return decodeTopicConfig(parseFastjson(res.body));
@@ -279,16 +295,27 @@ export class Admin {
     validateGroupName(group);
     const { cluster, broker, ...overrides } = options;
     const masters = await this.masters({ cluster, broker });
-    const config: SubscriptionGroupConfig = { ...defaultSubscriptionGroup(group), ...overrides, groupName: group };
+    const config: SubscriptionGroupConfig = {
+      ...defaultSubscriptionGroup(group),
+      ...overrides,
+      groupName: group,
+    };
     for (const m of masters) {
-      await this.client.call(m.address, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, {
-        body: encodeSubscriptionGroup(config),
-      });
+      await this.client.call(
+        m.address,
+        RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+        {},
+        {
+          body: encodeSubscriptionGroup(config),
+        },
+      );
     }
     return { brokers: masters, config };
   }
 
-  async listGroups(target: BrokerTarget = {}): Promise<Map<string, { config: SubscriptionGroupConfig; brokers: string[] }>> {
+  async listGroups(
+    target: BrokerTarget = {},
+  ): Promise<Map<string, { config: SubscriptionGroupConfig; brokers: string[] }>> {
     const masters = await this.masters(target);
     const out = new Map<string, { config: SubscriptionGroupConfig; brokers: string[] }>();
     const results = await Promise.all(
@@ -324,7 +351,10 @@ export class Admin {
   async deleteGroup(group: string, target: BrokerTarget = {}): Promise<{ brokers: MasterBroker[] }> {
     const brokers = await this.groupBrokers(group, target);
     for (const m of brokers) {
-      await this.client.call(m.address, RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName: group, cleanOffset: 'true' });
+      await this.client.call(m.address, RequestCode.DELETE_SUBSCRIPTIONGROUP, {
+        groupName: group,
+        cleanOffset: 'true',
+      });
     }
     return { brokers };
   }
@@ -342,9 +372,14 @@ export class Admin {
 
   /** Online consumers of a group, as seen by one broker; undefined when none is online. */
   async consumerConnections(address: string, group: string): Promise<ConsumerConnectionInfo | undefined> {
-    const res = await this.client.call(address, RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup: group }, {
-      accept: [ResponseCode.SUCCESS, ResponseCode.CONSUMER_NOT_ONLINE, ResponseCode.SYSTEM_ERROR],
-    });
+    const res = await this.client.call(
+      address,
+      RequestCode.GET_CONSUMER_CONNECTION_LIST,
+      { consumerGroup: group },
+      {
+        accept: [ResponseCode.SUCCESS, ResponseCode.CONSUMER_NOT_ONLINE, ResponseCode.SYSTEM_ERROR],
+      },
+    );
     if (res.code !== ResponseCode.SUCCESS) return undefined;
     return decodeConsumerConnection(res.body);
   }

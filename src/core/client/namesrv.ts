@@ -3,7 +3,13 @@
  * configured name servers in order and moves on when one cannot be reached.
  */
 import { ConnectionError, NotFoundError, RocketMQError } from '../errors.js';
-import { decodeClusterInfo, decodeTopicList, decodeTopicRoute, type ClusterInfo, type TopicRoute } from '../protocol/route.js';
+import {
+  type ClusterInfo,
+  decodeClusterInfo,
+  decodeTopicList,
+  decodeTopicRoute,
+  type TopicRoute,
+} from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingCommand } from '../remoting/command.js';
 import type { CallOptions, RemotingClient } from './remoting-client.js';
@@ -30,7 +36,11 @@ export class NameServerClient {
     }
   }
 
-  private async call(code: number, ext: Record<string, string>, options?: CallOptions): Promise<RemotingCommand> {
+  private async call(
+    code: number,
+    ext: Record<string, string>,
+    options?: CallOptions,
+  ): Promise<RemotingCommand> {
     let lastErr: unknown;
     for (let i = 0; i < this.addresses.length; i++) {
       const idx = (this.preferred + i) % this.addresses.length;

@@ -83,7 +83,12 @@ export class RemotingClient {
     return res;
   }
 
-  async oneway(address: string, code: number, extFields: Record<string, string>, body?: Buffer): Promise<void> {
+  async oneway(
+    address: string,
+    code: number,
+    extFields: Record<string, string>,
+    body?: Buffer,
+  ): Promise<void> {
     const conn = await this.connection(address);
     conn.oneway(code, extFields, body);
   }

@@ -81,7 +81,8 @@ const asObj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
 
 export function decodeMessageQueue(v: unknown): MessageQueue {
@@ -199,7 +200,11 @@ export function decodeConsumerConnection(body: Buffer | undefined): ConsumerConn
   });
   const subscriptions = mapEntries(root.subscriptionTable).map(([k, v]) => {
     const o = asObj(v, 'subscription');
-    return { topic: str(o.topic) || str(k), expression: str(o.subString), expressionType: str(o.expressionType) || 'TAG' };
+    return {
+      topic: str(o.topic) || str(k),
+      expression: str(o.subString),
+      expressionType: str(o.expressionType) || 'TAG',
+    };
   });
   return {
     connections,

@@ -45,7 +45,8 @@ const obj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
 
 function decodeBrokerData(v: unknown): BrokerData {

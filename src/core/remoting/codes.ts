@@ -78,12 +78,24 @@ const table: Record<number, ResponseCodeInfo> = {
   0: { name: 'SUCCESS', retriable: false, message: 'success' },
   1: { name: 'SYSTEM_ERROR', retriable: true, message: 'the server failed to process the request' },
   2: { name: 'SYSTEM_BUSY', retriable: true, message: 'the server is busy (flow control)' },
-  3: { name: 'REQUEST_CODE_NOT_SUPPORTED', retriable: false, message: 'the server does not support this request' },
+  3: {
+    name: 'REQUEST_CODE_NOT_SUPPORTED',
+    retriable: false,
+    message: 'the server does not support this request',
+  },
   4: { name: 'TRANSACTION_FAILED', retriable: false, message: 'transaction failed' },
   10: { name: 'FLUSH_DISK_TIMEOUT', retriable: false, message: 'stored, but flushing to disk timed out' },
   11: { name: 'SLAVE_NOT_AVAILABLE', retriable: false, message: 'stored, but no slave is available' },
-  12: { name: 'FLUSH_SLAVE_TIMEOUT', retriable: false, message: 'stored, but replicating to the slave timed out' },
-  13: { name: 'MESSAGE_ILLEGAL', retriable: false, message: 'the message is illegal (size, properties or timer)' },
+  12: {
+    name: 'FLUSH_SLAVE_TIMEOUT',
+    retriable: false,
+    message: 'stored, but replicating to the slave timed out',
+  },
+  13: {
+    name: 'MESSAGE_ILLEGAL',
+    retriable: false,
+    message: 'the message is illegal (size, properties or timer)',
+  },
   14: {
     name: 'SERVICE_NOT_AVAILABLE',
     retriable: true,
@@ -97,7 +109,11 @@ const table: Record<number, ResponseCodeInfo> = {
   20: { name: 'PULL_RETRY_IMMEDIATELY', retriable: false, message: 'no matched message' },
   21: { name: 'PULL_OFFSET_MOVED', retriable: false, message: 'offset illegal' },
   22: { name: 'QUERY_NOT_FOUND', retriable: false, message: 'not found' },
-  23: { name: 'SUBSCRIPTION_PARSE_FAILED', retriable: false, message: 'the subscription expression is invalid' },
+  23: {
+    name: 'SUBSCRIPTION_PARSE_FAILED',
+    retriable: false,
+    message: 'the subscription expression is invalid',
+  },
   24: { name: 'SUBSCRIPTION_NOT_EXIST', retriable: false, message: 'subscription does not exist' },
   25: { name: 'SUBSCRIPTION_NOT_LATEST', retriable: false, message: 'subscription is not the latest' },
   26: { name: 'SUBSCRIPTION_GROUP_NOT_EXIST', retriable: false, message: 'consumer group does not exist' },
@@ -107,7 +123,11 @@ const table: Record<number, ResponseCodeInfo> = {
   200: { name: 'TRANSACTION_SHOULD_COMMIT', retriable: false, message: 'transaction should commit' },
   201: { name: 'TRANSACTION_SHOULD_ROLLBACK', retriable: false, message: 'transaction should roll back' },
   202: { name: 'TRANSACTION_STATE_UNKNOW', retriable: false, message: 'transaction state unknown' },
-  203: { name: 'TRANSACTION_STATE_GROUP_WRONG', retriable: false, message: 'transaction producer group is wrong' },
+  203: {
+    name: 'TRANSACTION_STATE_GROUP_WRONG',
+    retriable: false,
+    message: 'transaction producer group is wrong',
+  },
   204: { name: 'NO_BUYER_ID', retriable: true, message: 'no buyer id' },
   205: { name: 'NOT_IN_CURRENT_UNIT', retriable: true, message: 'not in current unit' },
   206: { name: 'CONSUMER_NOT_ONLINE', retriable: false, message: 'the consumer group is not online' },
@@ -122,5 +142,7 @@ const table: Record<number, ResponseCodeInfo> = {
 };
 
 export function responseCodeInfo(code: number): ResponseCodeInfo {
-  return table[code] ?? { name: `UNKNOWN_${code}`, retriable: false, message: `unknown response code ${code}` };
+  return (
+    table[code] ?? { name: `UNKNOWN_${code}`, retriable: false, message: `unknown response code ${code}` }
+  );
 }

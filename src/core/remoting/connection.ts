@@ -91,7 +91,11 @@ export class Connection extends EventEmitter {
     this.requestHook = options.requestHook;
     transport.on('data', (chunk: Buffer) => this.onData(chunk));
     transport.on('error', (err: Error) =>
-      this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} failed: ${err.message}`, { cause: err })),
+      this.shutdown(
+        new ConnectionClosedError(this.address, `connection to ${this.address} failed: ${err.message}`, {
+          cause: err,
+        }),
+      ),
     );
     transport.on('close', () =>
       this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} closed`)),
@@ -156,7 +160,11 @@ export class Connection extends EventEmitter {
    * Sends a request and resolves with the response, whatever its response code.
    * @example conn.request(106, {}, { timeoutMs: 3000 })
    */
-  async request(code: number, extFields: Record<string, string>, options: RequestOptions): Promise<RemotingCommand> {
+  async request(
+    code: number,
+    extFields: Record<string, string>,
+    options: RequestOptions,
+  ): Promise<RemotingCommand> {
     // Created at the call site so the stack names the caller, not a timer callback.
     const timeoutError = new TimeoutError(
       `request ${code} to ${this.address} timed out after ${options.timeoutMs} ms`,
@@ -229,11 +237,14 @@ export class Connection extends EventEmitter {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(timeoutError);
-      }, Math.max(1, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(timeoutError);
+        },
+        Math.max(1, deadline - Date.now()),
+      );
       this.waiters.push(waiter);
     });
   }

@@ -23,7 +23,15 @@ export function parseDuration(input: string, what = 'duration'): number {
   return total;
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mib: 1 << 20,
+};
 
 /** Parses "512", "4k", "1KiB", "2MB" (binary multiples). */
 export function parseSize(input: string, what = 'size'): number {

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): build, lint, unit tests, then integration tests against a
+// real RocketMQ. If no name server answers at RMQ_TEST_NAMESRV (default 127.0.0.1:9876), a local
+// cluster is started with `rmq local up` in a throw-away dir and stopped again at the end.
+// Ends with the runner's own summary and a plain "N passed, N failed" line.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'run.js');
+const args = new Set(process.argv.slice(2));
+const unitOnly = args.has('--unit');
+
+function step(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    process.stderr.write(`\n${cmd} ${argv.join(' ')} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status || 1);
+  }
+}
+
+function rmq(argv, extraEnv = {}) {
+  const r = spawnSync(process.execPath, [bin, ...argv], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...extraEnv },
+  });
+  let json;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {}
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+step('npx', ['tsc', '-p', '.']);
+step('npx', ['biome', 'ci', '.']);
+
+const namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
+let startedDir;
+const testDirs = ['dist/test/unit'];
+
+if (!unitOnly) {
+  const probe = rmq(['cluster', 'list', '--json', '-n', namesrv, '--timeout', '3s']);
+  const brokers = probe.json?.clusters?.flatMap((c) => c.brokers) ?? [];
+  if (probe.code === 0 && brokers.some((b) => b.role === 'MASTER' && !b.error)) {
+    process.stderr.write(`integration tests: using the RocketMQ already running at ${namesrv}\n`);
+  } else {
+    const port = namesrv.split(':').pop();
+    startedDir = mkdtempSync(join(tmpdir(), 'rmq-test-cluster-'));
+    process.stderr.write(
+      `integration tests: starting a local RocketMQ (name server ${namesrv}) in ${startedDir}\n`,
+    );
+    const up = rmq(['local', 'up', '--dir', startedDir, '--namesrv-port', port, '--json']);
+    if (up.code !== 0) {
+      process.stderr.write(
+        `${up.stdout}${up.stderr}\nrmq local up failed (exit ${up.code}); not running integration tests\n`,
+      );
+      rmSync(startedDir, { recursive: true, force: true });
+      process.exit(up.code || 1);
+    }
+  }
+  testDirs.push('dist/test/integration');
+}
+
+let pass = 0;
+let fail = 0;
+const code = await new Promise((resolve) => {
+  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...testDirs], {
+    cwd: root,
+    env: { ...process.env, RMQ_TEST_NAMESRV: namesrv, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    process.stdout.write(d);
+    out += d.toString();
+  });
+  child.on('close', (c) => {
+    // The spec reporter closes with "ℹ pass N" / "ℹ fail N" lines.
+    for (const m of out.matchAll(/^ℹ (pass|fail) (\d+)$/gm)) {
+      if (m[1] === 'pass') pass = Number(m[2]);
+      else fail = Number(m[2]);
+    }
+    resolve(c ?? 1);
+  });
+});
+
+if (startedDir) {
+  const down = rmq(['local', 'down', '--dir', startedDir, '--purge', '--json']);
+  if (down.code !== 0) process.stderr.write(`rmq local down failed: ${down.stdout}${down.stderr}\n`);
+  rmSync(startedDir, { recursive: true, force: true });
+}
+process.stdout.write(`${pass} passed, ${fail} failed\n`);
+process.exit(code === 0 && fail === 0 ? 0 : code || 1);

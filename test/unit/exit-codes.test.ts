@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type ErrorKind, RocketMQError } from '../../src/core/errors.js';
+import { EXIT_CODE_TABLE, ExitCode, exitCodeForKind } from '../../src/exit-codes.js';
+
+test('every error kind maps to its documented exit code', () => {
+  const expected: Record<ErrorKind, number> = {
+    connection: 3,
+    timeout: 4,
+    broker: 5,
+    'not-found': 6,
+    protocol: 7,
+    environment: 8,
+    'invalid-argument': 2,
+    'check-failed': 9,
+  };
+  for (const [kind, code] of Object.entries(expected)) {
+    assert.equal(exitCodeForKind(new RocketMQError(kind as ErrorKind, 'x').kind), code, kind);
+  }
+});
+
+test('the table lists every exit code once, and names match ExitCode', () => {
+  const codes = EXIT_CODE_TABLE.map((r) => r.code);
+  assert.equal(new Set(codes).size, codes.length);
+  for (const row of EXIT_CODE_TABLE) assert.equal(ExitCode[row.name], row.code);
+  assert.equal(EXIT_CODE_TABLE.length, Object.keys(ExitCode).length);
+});
+
+test('the README documents the same exit-code table', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  for (const row of EXIT_CODE_TABLE) {
+    const line = new RegExp(`^\\|\\s*${row.code}\\s*\\|\\s*\`${row.name}\`\\s*\\|`, 'm');
+    assert.match(readme, line, `README row for exit code ${row.code} ${row.name}`);
+  }
+});
