@@ -1,0 +1,151 @@
+/**
+ * The shared client instance behind producers and consumers: one client id, one connection
+ * pool, a route cache, and the heartbeat that registers producer and consumer groups.
+ */
+import { networkInterfaces } from 'node:os';
+import { NotFoundError } from '../errors.js';
+import { type ConsumerData, encodeHeartbeat } from '../protocol/heartbeat.js';
+import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import { RequestCode } from '../remoting/codes.js';
+import { NameServerClient } from './namesrv.js';
+import { type ClientOptions, RemotingClient } from './remoting-client.js';
+
+export interface MQClientOptions extends ClientOptions {
+  namesrv: string[];
+  /** Defaults to pid#start-time, unique per process as Java's default is. */
+  instanceName?: string;
+  heartbeatIntervalMs?: number;
+  routeRefreshIntervalMs?: number;
+}
+
+export function localIp(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export class MQClient {
+  readonly remoting: RemotingClient;
+  readonly namesrv: NameServerClient;
+  readonly clientId: string;
+  private readonly routes = new Map<string, { route: TopicRoute; at: number }>();
+  private readonly producerGroups = new Set<string>();
+  private readonly consumers = new Map<string, () => ConsumerData>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly routeRefreshMs: number;
+  private readonly heartbeatMs: number;
+  private started = false;
+
+  constructor(readonly options: MQClientOptions) {
+    this.remoting = new RemotingClient(options);
+    this.namesrv = new NameServerClient(this.remoting, options.namesrv);
+    this.clientId = `${localIp()}@${options.instanceName ?? `${process.pid}#${Date.now()}`}`;
+    this.routeRefreshMs = options.routeRefreshIntervalMs ?? 30_000;
+    this.heartbeatMs = options.heartbeatIntervalMs ?? 30_000;
+  }
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /** Route of a topic, cached; `refresh` forces a name-server round trip. */
+  async route(topic: string, refresh = false): Promise<TopicRoute> {
+    const cached = this.routes.get(topic);
+    if (cached && !refresh && Date.now() - cached.at < this.routeRefreshMs) return cached.route;
+    try {
+      const route = await this.namesrv.getTopicRoute(topic);
+      this.routes.set(topic, { route, at: Date.now() });
+      return route;
+    } catch (err) {
+      // Keep serving a known route while the name server is away: brokers still work.
+      if (cached && !(err instanceof NotFoundError)) return cached.route;
+      throw err;
+    }
+  }
+
+  cachedRoute(topic: string): TopicRoute | undefined {
+    return this.routes.get(topic)?.route;
+  }
+
+  /** Master addresses of every broker in the cached routes. */
+  masterAddresses(): string[] {
+    const out = new Set<string>();
+    for (const { route } of this.routes.values()) {
+      for (const b of route.brokers) {
+        const a = masterAddress(b);
+        if (a) out.add(a);
+      }
+    }
+    return [...out];
+  }
+
+  registerProducer(group: string): void {
+    this.producerGroups.add(group);
+  }
+
+  registerConsumer(group: string, data: () => ConsumerData): void {
+    this.consumers.set(group, data);
+  }
+
+  unregisterConsumer(group: string): void {
+    this.consumers.delete(group);
+  }
+
+  /** Sends one heartbeat to every known master; returns the addresses that failed. */
+  async heartbeat(): Promise<string[]> {
+    const body = encodeHeartbeat(
+      this.clientId,
+      [...this.producerGroups],
+      [...this.consumers.values()].map((f) => f()),
+    );
+    const failed: string[] = [];
+    await Promise.all(
+      this.masterAddresses().map(async (addr) => {
+        try {
+          await this.remoting.call(addr, RequestCode.HEART_BEAT, {}, { body });
+        } catch {
+          failed.push(addr);
+        }
+      }),
+    );
+    return failed;
+  }
+
+  /** Starts the periodic heartbeat and route refresh. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const hb = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    const rr = setInterval(() => {
+      for (const topic of this.routes.keys()) void this.route(topic, true).catch(() => {});
+    }, this.routeRefreshMs);
+    hb.unref();
+    rr.unref();
+    this.timers.push(hb, rr);
+  }
+
+  /** Unregisters the groups from the brokers (so consumers rebalance at once) and closes. */
+  async shutdown(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    const groups: [string, 'producerGroup' | 'consumerGroup'][] = [
+      ...[...this.producerGroups].map((g) => [g, 'producerGroup'] as [string, 'producerGroup']),
+      ...[...this.consumers.keys()].map((g) => [g, 'consumerGroup'] as [string, 'consumerGroup']),
+    ];
+    await Promise.all(
+      this.masterAddresses().flatMap((addr) =>
+        groups.map(([g, key]) =>
+          this.remoting
+            .call(
+              addr,
+              RequestCode.UNREGISTER_CLIENT,
+              { clientID: this.clientId, [key]: g },
+              { timeoutMs: 2000 },
+            )
+            .catch(() => {}),
+        ),
+      ),
+    );
+    this.remoting.close();
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * Producer: queue selection, retries on another broker, compression, delay/timer properties,
+ * FIFO message groups, batches and transactions, as the Java DefaultMQProducer behaves.
+ */
+import { deflateSync } from 'node:zlib';
+import {
+  BrokerResponseError,
+  ConnectionError,
+  InvalidArgumentError,
+  NotFoundError,
+  RocketMQError,
+} from '../errors.js';
+import {
+  decodeMessages,
+  decodeOffsetMsgId,
+  encodeBatchBody,
+  encodeProperties,
+  type MessageExt,
+  Prop,
+  SysFlag,
+  sendHeaderV2,
+  UniqueIdGenerator,
+} from '../protocol/message.js';
+import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import type { RemotingCommand } from '../remoting/command.js';
+import type { MQClient } from './mq-client.js';
+
+/** MQVersion ordinal of V5_0_0: the first with timer (TIMER_*) messages. */
+const V5_0_0 = 413;
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface OutgoingMessage {
+  topic: string;
+  body: Buffer;
+  tags?: string | undefined;
+  keys?: string[] | undefined;
+  properties?: Record<string, string> | undefined;
+  /** 4.x delay level 1..18 */
+  delayLevel?: number | undefined;
+  /** 5.x timer: deliver this many ms from now */
+  delayMs?: number | undefined;
+  /** 5.x timer: deliver at this epoch ms */
+  deliverAtMs?: number | undefined;
+  /** FIFO: all messages of a group go to one queue, in order */
+  messageGroup?: string | undefined;
+  flag?: number | undefined;
+}
+
+export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
+
+export interface SendResult {
+  status: SendStatus;
+  /** UNIQ_KEY: the id users look messages up by */
+  msgId: string;
+  offsetMsgId: string;
+  brokerName: string;
+  brokerAddress: string;
+  queueId: number;
+  queueOffset: number;
+  transactionId?: string | undefined;
+  regionId: string;
+  traceOn: boolean;
+  attempts: number;
+}
+
+export interface PublishQueue {
+  brokerName: string;
+  queueId: number;
+  address: string;
+}
+
+export interface ProducerOptions {
+  group: string;
+  /** Extra attempts after the first, on another broker where possible (Java: 2). */
+  retries?: number;
+  /** Bodies of at least this many bytes are zlib-compressed; Infinity disables. */
+  compressThreshold?: number;
+  timeoutMs?: number;
+}
+
+const STATUS: Record<number, SendStatus> = {
+  0: 'SEND_OK',
+  10: 'FLUSH_DISK_TIMEOUT',
+  12: 'FLUSH_SLAVE_TIMEOUT',
+  11: 'SLAVE_NOT_AVAILABLE',
+};
+
+/** Codes the Java producer retries (DefaultMQProducer#retryResponseCodes). */
+const RETRY_CODES = new Set([17, 14, 1, 2, 16, 204, 205, 1500]);
+
+/** Java String.hashCode-based pick, so a group maps to the same queue as other clients choose. */
+function groupIndex(group: string, n: number): number {
+  let h = 0;
+  for (let i = 0; i < group.length; i++) h = (Math.imul(31, h) + group.charCodeAt(i)) | 0;
+  return Math.abs(h % n);
+}
+
+export type TransactionAction = 'commit' | 'rollback' | 'unknown';
+const TX_CODE: Record<TransactionAction, string> = { commit: '8', rollback: '12', unknown: '0' };
+
+export interface CheckRequest {
+  message: MessageExt | undefined;
+  msgId: string;
+  transactionId: string;
+  brokerAddress: string;
+}
+
+export class Producer {
+  readonly group: string;
+  private readonly retries: number;
+  private readonly compressThreshold: number;
+  private readonly timeoutMs: number;
+  private readonly ids = new UniqueIdGenerator();
+  private readonly versions = new Map<string, number>();
+  private rr = Math.floor(Math.random() * 1024);
+  private lastFailedBroker: string | undefined;
+
+  constructor(
+    readonly client: MQClient,
+    options: ProducerOptions,
+  ) {
+    this.group = options.group;
+    this.retries = options.retries ?? 2;
+    this.compressThreshold = options.compressThreshold ?? 4096;
+    this.timeoutMs = options.timeoutMs ?? client.timeoutMs;
+    client.registerProducer(this.group);
+  }
+
+  /** Writable master queues of a topic; falls back to TBW102 so the broker can auto-create it. */
+  async publishQueues(topic: string): Promise<PublishQueue[]> {
+    let route: TopicRoute;
+    let autoCreate = false;
+    try {
+      route = await this.client.route(topic);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      try {
+        route = await this.client.route('TBW102');
+        autoCreate = true;
+      } catch {
+        throw err;
+      }
+    }
+    const out: PublishQueue[] = [];
+    for (const q of [...route.queues].sort((a, b) => a.brokerName.localeCompare(b.brokerName))) {
+      if ((q.perm & 2) === 0) continue;
+      const b = route.brokers.find((x) => x.brokerName === q.brokerName);
+      const address = b && masterAddress(b);
+      if (!address) continue;
+      const n = autoCreate ? Math.min(4, q.writeQueueNums) : q.writeQueueNums;
+      for (let i = 0; i < n; i++) out.push({ brokerName: q.brokerName, queueId: i, address });
+    }
+    if (out.length === 0) {
+      throw new NotFoundError(`topic "${topic}" has no writable queue on a reachable master`, {
+        hint: 'check the topic with `rmq topic describe`',
+      });
+    }
+    return out;
+  }
+
+  private pickQueue(queues: PublishQueue[], msg: OutgoingMessage, avoid: string | undefined): PublishQueue {
+    if (msg.messageGroup !== undefined) return queues[groupIndex(msg.messageGroup, queues.length)]!;
+    for (let i = 0; i < queues.length; i++) {
+      const q = queues[this.rr++ % queues.length]!;
+      if (q.brokerName !== avoid) return q;
+    }
+    return queues[this.rr++ % queues.length]!;
+  }
+
+  /** Server version of a broker (any reply reveals it); asks once if not yet known. */
+  async brokerVersion(address: string): Promise<number> {
+    let v = this.versions.get(address);
+    if (v === undefined) {
+      const res = await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+      v = res.version;
+      this.versions.set(address, v);
+    }
+    return v;
+  }
+
+  /** Properties string and sysFlag of one message; sets UNIQ_KEY when absent. */
+  private prepare(
+    msg: OutgoingMessage,
+    extra: Record<string, string> = {},
+  ): {
+    body: Buffer;
+    sysFlag: number;
+    props: Record<string, string>;
+  } {
+    if (msg.body.length > MAX_BODY_BYTES) {
+      throw new InvalidArgumentError(
+        `message body is ${msg.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+      );
+    }
+    const props: Record<string, string> = { ...(msg.properties ?? {}) };
+    if (msg.keys && msg.keys.length > 0) props[Prop.KEYS] = msg.keys.join(' ');
+    if (msg.tags) props[Prop.TAGS] = msg.tags;
+    if (msg.delayLevel !== undefined && msg.delayLevel > 0) props[Prop.DELAY] = String(msg.delayLevel);
+    if (msg.delayMs !== undefined) props[Prop.TIMER_DELAY_MS] = String(Math.round(msg.delayMs));
+    if (msg.deliverAtMs !== undefined) props[Prop.TIMER_DELIVER_MS] = String(Math.round(msg.deliverAtMs));
+    if (msg.messageGroup !== undefined) props[Prop.SHARDING_KEY] = msg.messageGroup;
+    props[Prop.UNIQ_KEY] ??= this.ids.next();
+    props[Prop.WAIT] ??= 'true';
+    Object.assign(props, extra);
+    let body = msg.body;
+    let sysFlag = 0;
+    if (body.length >= this.compressThreshold) {
+      const z = deflateSync(body, { level: 5 });
+      if (z.length < body.length) {
+        body = z;
+        sysFlag |= SysFlag.COMPRESSED | SysFlag.COMPRESSION_ZLIB;
+      }
+    }
+    return { body, sysFlag, props };
+  }
+
+  private async checkTimerSupport(msg: OutgoingMessage, address: string, brokerName: string): Promise<void> {
+    if (msg.delayMs === undefined && msg.deliverAtMs === undefined) return;
+    if ((await this.brokerVersion(address)) < V5_0_0) {
+      throw new InvalidArgumentError(
+        `broker ${brokerName} runs RocketMQ 4.x, which would deliver a --delay/--deliver-at message at once`,
+        { hint: 'use --delay-level 1..18 on 4.x brokers' },
+      );
+    }
+  }
+
+  private toResult(res: RemotingCommand, q: PublishQueue, uniq: string, attempts: number): SendResult {
+    const status = STATUS[res.code];
+    if (!status) throw new BrokerResponseError(res.code, res.remark, q.address);
+    const ext = res.extFields;
+    return {
+      status,
+      msgId: uniq,
+      offsetMsgId: ext.msgId ?? '',
+      brokerName: q.brokerName,
+      brokerAddress: q.address,
+      queueId: Number(ext.queueId ?? q.queueId),
+      queueOffset: Number(ext.queueOffset ?? -1),
+      transactionId: ext.transactionId,
+      regionId: ext.MSG_REGION ?? 'DefaultRegion',
+      traceOn: ext.TRACE_ON !== 'false',
+      attempts,
+    };
+  }
+
+  /**
+   * Sends one message and resolves when the broker has answered, retrying retriable failures
+   * on another broker where there is one.
+   * @example await producer.send({ topic: 'orders', body: Buffer.from('hi'), tags: 'new' })
+   */
+  async send(
+    msg: OutgoingMessage,
+    options: { extraProps?: Record<string, string>; sysFlag?: number } = {},
+  ): Promise<SendResult> {
+    const { body, sysFlag, props } = this.prepare(msg, options.extraProps);
+    const properties = encodeProperties(props);
+    const uniq = props[Prop.UNIQ_KEY]!;
+    const deadline = Date.now() + this.timeoutMs;
+    const maxAttempts = 1 + this.retries;
+    let avoid: string | undefined = this.lastFailedBroker;
+    let lastErr: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const queues = await this.publishQueues(msg.topic);
+      const q = this.pickQueue(queues, msg, avoid);
+      await this.checkTimerSupport(msg, q.address, q.brokerName);
+      const ext = sendHeaderV2({
+        producerGroup: this.group,
+        topic: msg.topic,
+        queueId: q.queueId,
+        sysFlag: sysFlag | (options.sysFlag ?? 0),
+        bornTimestamp: Date.now(),
+        flag: msg.flag ?? 0,
+        properties,
+        brokerName: q.brokerName,
+      });
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      try {
+        const res = await this.client.remoting.call(q.address, RequestCode.SEND_MESSAGE_V2, ext, {
+          body,
+          timeoutMs: remaining,
+          accept: [0, 10, 11, 12],
+        });
+        this.versions.set(q.address, res.version);
+        this.lastFailedBroker = undefined;
+        return this.toResult(res, q, uniq, attempt);
+      } catch (err) {
+        lastErr = err;
+        const retriable =
+          err instanceof ConnectionError ||
+          (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
+        if (!retriable) throw err;
+        avoid = q.brokerName;
+        this.lastFailedBroker = q.brokerName;
+        if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+          await this.client.route(msg.topic, true).catch(() => {});
+        }
+      }
+    }
+    throw (
+      lastErr ??
+      new RocketMQError('timeout', `send to ${msg.topic} did not complete within ${this.timeoutMs} ms`)
+    );
+  }
+
+  /** Fire and forget: no response, no retry. Returns the UNIQ_KEY and the queue it went to. */
+  async sendOneway(msg: OutgoingMessage): Promise<{ msgId: string; brokerName: string; queueId: number }> {
+    const { body, sysFlag, props } = this.prepare(msg);
+    const queues = await this.publishQueues(msg.topic);
+    const q = this.pickQueue(queues, msg, undefined);
+    await this.checkTimerSupport(msg, q.address, q.brokerName);
+    const ext = sendHeaderV2({
+      producerGroup: this.group,
+      topic: msg.topic,
+      queueId: q.queueId,
+      sysFlag,
+      bornTimestamp: Date.now(),
+      flag: msg.flag ?? 0,
+      properties: encodeProperties(props),
+      brokerName: q.brokerName,
+    });
+    await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body);
+    return { msgId: props[Prop.UNIQ_KEY]!, brokerName: q.brokerName, queueId: q.queueId };
+  }
+
+  /**
+   * Sends messages of one topic as one SEND_BATCH_MESSAGE request (one queue). Delay and
+   * message groups are not allowed in a batch, as in Java.
+   */
+  async sendBatch(msgs: OutgoingMessage[]): Promise<SendResult[]> {
+    const topic = msgs[0]?.topic;
+    if (!topic) return [];
+    const items = msgs.map((m) => {
+      if (m.topic !== topic) throw new InvalidArgumentError('a batch must hold messages of one topic');
+      if (m.delayLevel || m.delayMs !== undefined || m.deliverAtMs !== undefined) {
+        throw new InvalidArgumentError('a batch cannot hold delayed messages');
+      }
+      const p = this.prepare({ ...m, messageGroup: undefined });
+      // Inner records are stored uncompressed: the broker ignores per-record sysFlags.
+      return {
+        body: m.body,
+        flag: m.flag ?? 0,
+        properties: encodeProperties(p.props),
+        uniq: p.props[Prop.UNIQ_KEY]!,
+      };
+    });
+    const body = encodeBatchBody(items);
+    if (body.length > MAX_BODY_BYTES) {
+      throw new InvalidArgumentError(`batch is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+    }
+    const batchUniq = this.ids.next();
+    const deadline = Date.now() + this.timeoutMs;
+    let avoid: string | undefined;
+    let lastErr: unknown;
+    for (let attempt = 1; attempt <= 1 + this.retries; attempt++) {
+      const queues = await this.publishQueues(topic);
+      const q = this.pickQueue(queues, msgs[0]!, avoid);
+      const ext = sendHeaderV2({
+        producerGroup: this.group,
+        topic,
+        queueId: q.queueId,
+        sysFlag: 0,
+        bornTimestamp: Date.now(),
+        flag: 0,
+        properties: encodeProperties({ [Prop.UNIQ_KEY]: batchUniq, [Prop.WAIT]: 'true' }),
+        batch: true,
+        brokerName: q.brokerName,
+      });
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      try {
+        const res = await this.client.remoting.call(q.address, RequestCode.SEND_BATCH_MESSAGE, ext, {
+          body,
+          timeoutMs: remaining,
+          accept: [0, 10, 11, 12],
+        });
+        const base = this.toResult(res, q, batchUniq, attempt);
+        const offsetIds = (res.extFields.msgId ?? '').split(',');
+        return items.map((it, i) => ({
+          ...base,
+          msgId: it.uniq,
+          offsetMsgId: offsetIds[i] ?? '',
+          queueOffset: base.queueOffset + i,
+        }));
+      } catch (err) {
+        lastErr = err;
+        const retriable =
+          err instanceof ConnectionError ||
+          (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
+        if (!retriable) throw err;
+        avoid = q.brokerName;
+      }
+    }
+    throw lastErr;
+  }
+
+  /**
+   * Sends a transaction half message, then ends it as `action` says (unknown: leave it to the
+   * broker's check-back, answered by the handler given to onTransactionCheck).
+   */
+  async sendTransaction(
+    msg: OutgoingMessage,
+    action: TransactionAction,
+  ): Promise<SendResult & { action: TransactionAction }> {
+    if (msg.delayLevel || msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
+      throw new InvalidArgumentError('a transaction message cannot be delayed');
+    }
+    // The check-back only reaches channels registered for the producer group: heartbeat first.
+    await this.publishQueues(msg.topic);
+    await this.client.heartbeat();
+    const result = await this.send(msg, {
+      extraProps: { [Prop.TRAN_MSG]: 'true', [Prop.PGROUP]: this.group },
+      sysFlag: SysFlag.TRANSACTION_PREPARED,
+    });
+    const { offset } = decodeOffsetMsgId(result.offsetMsgId);
+    await this.client.remoting.oneway(result.brokerAddress, RequestCode.END_TRANSACTION, {
+      producerGroup: this.group,
+      tranStateTableOffset: String(result.queueOffset),
+      commitLogOffset: offset.toString(),
+      commitOrRollback: TX_CODE[action],
+      fromTransactionCheck: 'false',
+      msgId: result.msgId,
+      transactionId: result.transactionId ?? result.msgId,
+      topic: msg.topic,
+    });
+    return { ...result, action };
+  }
+
+  /** Answers the broker's transaction check-back (CHECK_TRANSACTION_STATE) with `decide`. */
+  onTransactionCheck(decide: (req: CheckRequest) => TransactionAction | Promise<TransactionAction>): void {
+    this.client.remoting.onRequest(RequestCode.CHECK_TRANSACTION_STATE, async (req, conn) => {
+      const h = req.extFields;
+      const message = decodeMessages(req.body)[0];
+      const msgId = h.msgId ?? message?.properties[Prop.UNIQ_KEY] ?? '';
+      const transactionId = h.transactionId ?? message?.properties[Prop.UNIQ_KEY] ?? msgId;
+      const action = await decide({ message, msgId, transactionId, brokerAddress: conn.address });
+      const group = message?.properties[Prop.PGROUP] ?? this.group;
+      conn.oneway(RequestCode.END_TRANSACTION, {
+        producerGroup: group,
+        tranStateTableOffset: h.tranStateTableOffset ?? '0',
+        commitLogOffset: h.commitLogOffset ?? '0',
+        commitOrRollback: TX_CODE[action],
+        fromTransactionCheck: 'true',
+        msgId,
+        transactionId,
+        ...(h.topic ? { topic: h.topic } : {}),
+      });
+      return undefined;
+    });
+  }
+}

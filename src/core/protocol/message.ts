@@ -1,0 +1,377 @@
+/**
+ * Message encoding: properties, ids, stored-message records, batch bodies, send headers.
+ *
+ * Properties string:  repeated  name 0x01 value 0x02
+ *
+ * Stored message record (bodies of PULL_MESSAGE, QUERY_MESSAGE, VIEW_MESSAGE_BY_ID,
+ * CHECK_TRANSACTION_STATE), big-endian, records back to back:
+ *   int32 storeSize | int32 magic (V1 0xDAA320A7: 1-byte topic length; V2 0xDAA320AB: 2-byte)
+ *   int32 bodyCRC | int32 queueId | int32 flag | int64 queueOffset | int64 physicalOffset
+ *   int32 sysFlag | int64 bornTimestamp | bornHost (4+4, or 16+4 if sysFlag&0x10)
+ *   int64 storeTimestamp | storeHost (4+4, or 16+4 if sysFlag&0x20) | int32 reconsumeTimes
+ *   int64 preparedTransactionOffset | int32 bodyLen + body | topicLen(1|2) + topic
+ *   int16 propertiesLen + properties
+ *
+ * Batch body (SEND_BATCH_MESSAGE), inner records back to back:
+ *   int32 totalSize | int32 magic (0) | int32 bodyCRC (0) | int32 flag | int32 bodyLen + body
+ *   | int16 propertiesLen + properties
+ *
+ * Offset message id: hex(storeHost ip (4|16) + port int32 + commitLogOffset int64), uppercase.
+ * Unique id (UNIQ_KEY): hex(ip 4 + pid int16 + classloader hash int32 + ms since start of month
+ * int32 + counter int16), uppercase; what users call "the message id".
+ */
+import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import { inflateSync } from 'node:zlib';
+import { ProtocolError } from '../errors.js';
+
+export const Prop = {
+  KEYS: 'KEYS',
+  TAGS: 'TAGS',
+  WAIT: 'WAIT',
+  DELAY: 'DELAY',
+  UNIQ_KEY: 'UNIQ_KEY',
+  TIMER_DELAY_MS: 'TIMER_DELAY_MS',
+  TIMER_DELIVER_MS: 'TIMER_DELIVER_MS',
+  TRAN_MSG: 'TRAN_MSG',
+  PGROUP: 'PGROUP',
+  RETRY_TOPIC: 'RETRY_TOPIC',
+  REAL_TOPIC: 'REAL_TOPIC',
+  REAL_QID: 'REAL_QID',
+  ORIGIN_MESSAGE_ID: 'ORIGIN_MESSAGE_ID',
+  RECONSUME_TIME: 'RECONSUME_TIME',
+  MAX_RECONSUME_TIMES: 'MAX_RECONSUME_TIMES',
+  SHARDING_KEY: '__SHARDINGKEY',
+  TRANSACTION_ID: '__transactionId__',
+  MSG_REGION: 'MSG_REGION',
+  TRACE_ON: 'TRACE_ON',
+  MIN_OFFSET: 'MIN_OFFSET',
+  MAX_OFFSET: 'MAX_OFFSET',
+  CHECK_IMMUNITY_TIME_IN_SECONDS: 'CHECK_IMMUNITY_TIME_IN_SECONDS',
+  DLQ_ORIGIN_TOPIC: 'DLQ_ORIGIN_TOPIC',
+  DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID',
+} as const;
+
+/** Properties the system sets; user properties are everything else. */
+export const SYSTEM_PROPERTIES: ReadonlySet<string> = new Set([
+  ...Object.values(Prop),
+  'CLUSTER',
+  'TRAN_PREPARED_QUEUE_OFFSET',
+  'TRANSACTION_CHECK_TIMES',
+  'TIMER_DELAY_SEC',
+  'TIMER_OUT_MS',
+  'TIMER_ENQUEUE_MS',
+  'TIMER_DEQUEUE_MS',
+  'TIMER_ROLL_TIMES',
+  'TIMER_DEL_UNIQKEY',
+  'CONSUME_START_TIME',
+  'INSTANCE_ID',
+  'CORRELATION_ID',
+  'REPLY_TO_CLIENT',
+  'TTL',
+  'MSG_TYPE',
+  'BORN_TIMESTAMP',
+  '__BORNHOST',
+  'TRACE_CONTEXT',
+  'POP_CK',
+  'POP_CK_OFFSET',
+  'FIRST_POP_TIME',
+  'INNER_NUM',
+  'INNER_BASE',
+  '__CRC32#',
+]);
+
+export const SysFlag = {
+  COMPRESSED: 0x1,
+  TRANSACTION_PREPARED: 0x4,
+  TRANSACTION_COMMIT: 0x8,
+  TRANSACTION_ROLLBACK: 0xc,
+  BORNHOST_V6: 0x10,
+  STOREHOST_V6: 0x20,
+  NEED_UNWRAP: 0x40,
+  INNER_BATCH: 0x80,
+  /** Compression type ZLIB in bits 8–10. */
+  COMPRESSION_ZLIB: 0x300,
+} as const;
+
+const MAGIC_V1 = -626843481;
+const MAGIC_V2 = -626843477;
+
+const NAME_SEP = '\u0001';
+const PROP_SEP = '\u0002';
+
+export function encodeProperties(props: Record<string, string | undefined>): string {
+  let out = '';
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null) continue;
+    out += `${k}${NAME_SEP}${v}${PROP_SEP}`;
+  }
+  return out;
+}
+
+export function decodeProperties(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!s) return out;
+  for (const entry of s.split(PROP_SEP)) {
+    const i = entry.indexOf(NAME_SEP);
+    // The Java decoder drops entries with an empty name or value.
+    if (i <= 0 || i === entry.length - 1) continue;
+    out[entry.slice(0, i)] = entry.slice(i + 1);
+  }
+  return out;
+}
+
+/** Java String.hashCode: the tag code the broker stores in the consume queue. */
+export function javaHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+function localIPv4(): Buffer {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return Buffer.from(a.address.split('.').map(Number));
+    }
+  }
+  return Buffer.from([127, 0, 0, 1]);
+}
+
+/** Generates UNIQ_KEY ids as MessageClientIDSetter does. */
+export class UniqueIdGenerator {
+  private readonly prefix: string;
+  private counter = 0;
+  private monthStart = 0;
+  private nextMonthStart = 0;
+
+  constructor(ip: Buffer = localIPv4(), pid = process.pid) {
+    const fixed = Buffer.alloc(10);
+    ip.copy(fixed, 0, 0, 4);
+    fixed.writeUInt16BE(pid & 0xffff, 4);
+    randomBytes(4).copy(fixed, 6); // stands in for the Java classloader hash
+    this.prefix = fixed.toString('hex').toUpperCase();
+  }
+
+  next(now = Date.now()): string {
+    if (now >= this.nextMonthStart) {
+      const d = new Date(now);
+      this.monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
+      this.nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
+    }
+    const tail = Buffer.allocUnsafe(6);
+    tail.writeInt32BE((now - this.monthStart) | 0, 0);
+    tail.writeUInt16BE(this.counter, 4);
+    this.counter = (this.counter + 1) & 0xffff;
+    return this.prefix + tail.toString('hex').toUpperCase();
+  }
+}
+
+/** Decodes an offset message id into the storing broker's address and the commit-log offset. */
+export function decodeOffsetMsgId(id: string): { address: string; offset: bigint } {
+  if (!/^[0-9A-Fa-f]+$/.test(id) || (id.length !== 32 && id.length !== 56)) {
+    throw new ProtocolError(`"${id}" is not an offset message id`);
+  }
+  const b = Buffer.from(id, 'hex');
+  const ipLen = id.length === 32 ? 4 : 16;
+  const ip = ipLen === 4 ? [...b.subarray(0, 4)].join('.') : ipv6String(b.subarray(0, 16));
+  const port = b.readInt32BE(ipLen);
+  const offset = b.readBigInt64BE(ipLen + 4);
+  return { address: ipLen === 4 ? `${ip}:${port}` : `[${ip}]:${port}`, offset };
+}
+
+function ipv6String(b: Buffer): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(i).toString(16));
+  return parts.join(':');
+}
+
+export interface MessageExt {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  commitLogOffset: number;
+  flag: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  bornHost: string;
+  storeTimestamp: number;
+  storeHost: string;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  body: Buffer;
+  /** Body as stored: compressed when sysFlag has bit 0. */
+  bodyCompressed: boolean;
+  properties: Record<string, string>;
+  /** Offset message id (storeHost + commit-log offset). */
+  offsetMsgId: string;
+  /** UNIQ_KEY, or the offset message id when the producer set none. */
+  msgId: string;
+}
+
+function readHost(buf: Buffer, pos: number, v6: boolean): [string, number, Buffer] {
+  const len = v6 ? 16 : 4;
+  const ipBytes = buf.subarray(pos, pos + len);
+  const ip = v6 ? `[${ipv6String(ipBytes)}]` : [...ipBytes].join('.');
+  const port = buf.readInt32BE(pos + len);
+  return [`${ip}:${port}`, pos + len + 4, buf.subarray(pos, pos + len + 4)];
+}
+
+/**
+ * Decodes the stored-message records of a body. Bodies compressed with ZLIB (and type 0,
+ * which Java reads as ZLIB) are inflated; LZ4/ZSTD bodies are kept as stored and flagged.
+ */
+export function decodeMessages(body: Buffer | undefined, options: { inflate?: boolean } = {}): MessageExt[] {
+  const out: MessageExt[] = [];
+  if (!body) return out;
+  let pos = 0;
+  while (pos < body.length) {
+    if (pos + 8 > body.length) throw new ProtocolError('truncated stored message');
+    const storeSize = body.readInt32BE(pos);
+    if (storeSize < 4 || pos + storeSize > body.length) {
+      throw new ProtocolError(`stored message size ${storeSize} out of bounds`);
+    }
+    out.push(decodeOne(body.subarray(pos, pos + storeSize), options.inflate ?? true));
+    pos += storeSize;
+  }
+  return out;
+}
+
+function decodeOne(rec: Buffer, inflate: boolean): MessageExt {
+  try {
+    const magic = rec.readInt32BE(4);
+    if (magic !== MAGIC_V1 && magic !== MAGIC_V2) {
+      throw new ProtocolError(`unknown stored message magic 0x${(magic >>> 0).toString(16)}`);
+    }
+    const queueId = rec.readInt32BE(12);
+    const flag = rec.readInt32BE(16);
+    const queueOffset = Number(rec.readBigInt64BE(20));
+    const commitLogOffset = Number(rec.readBigInt64BE(28));
+    const sysFlag = rec.readInt32BE(36);
+    const bornTimestamp = Number(rec.readBigInt64BE(40));
+    let pos = 48;
+    const [bornHost, p1] = readHost(rec, pos, (sysFlag & SysFlag.BORNHOST_V6) !== 0);
+    pos = p1;
+    const storeTimestamp = Number(rec.readBigInt64BE(pos));
+    pos += 8;
+    const [storeHost, p2, storeHostBytes] = readHost(rec, pos, (sysFlag & SysFlag.STOREHOST_V6) !== 0);
+    pos = p2;
+    const reconsumeTimes = rec.readInt32BE(pos);
+    pos += 4;
+    const preparedTransactionOffset = Number(rec.readBigInt64BE(pos));
+    pos += 8;
+    const bodyLen = rec.readInt32BE(pos);
+    pos += 4;
+    if (bodyLen < 0 || pos + bodyLen > rec.length)
+      throw new ProtocolError(`message body length ${bodyLen} out of bounds`);
+    let msgBody: Buffer = rec.subarray(pos, pos + bodyLen);
+    pos += bodyLen;
+    let compressed = (sysFlag & SysFlag.COMPRESSED) !== 0;
+    if (compressed && inflate) {
+      const type = (sysFlag >> 8) & 7;
+      if (type === 0 || type === 3) {
+        msgBody = inflateSync(msgBody);
+        compressed = false;
+      }
+    }
+    let topicLen: number;
+    if (magic === MAGIC_V2) {
+      topicLen = rec.readInt16BE(pos);
+      pos += 2;
+    } else {
+      topicLen = rec.readUInt8(pos);
+      pos += 1;
+    }
+    const topic = rec.toString('utf8', pos, pos + topicLen);
+    pos += topicLen;
+    const propLen = rec.readInt16BE(pos);
+    pos += 2;
+    if (propLen < 0 || pos + propLen > rec.length)
+      throw new ProtocolError('message properties out of bounds');
+    const properties = decodeProperties(rec.toString('utf8', pos, pos + propLen));
+    const idBuf = Buffer.allocUnsafe(storeHostBytes.length + 8);
+    storeHostBytes.copy(idBuf, 0);
+    idBuf.writeBigInt64BE(BigInt(commitLogOffset), storeHostBytes.length);
+    const offsetMsgId = idBuf.toString('hex').toUpperCase();
+    return {
+      topic,
+      queueId,
+      queueOffset,
+      commitLogOffset,
+      flag,
+      sysFlag,
+      bornTimestamp,
+      bornHost,
+      storeTimestamp,
+      storeHost,
+      reconsumeTimes,
+      preparedTransactionOffset,
+      body: msgBody,
+      bodyCompressed: compressed,
+      properties,
+      offsetMsgId,
+      msgId: properties[Prop.UNIQ_KEY] ?? offsetMsgId,
+    };
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    throw new ProtocolError(`malformed stored message: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export interface BatchItem {
+  body: Buffer;
+  flag: number;
+  properties: string;
+}
+
+export function encodeBatchBody(items: BatchItem[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    const props = Buffer.from(it.properties, 'utf8');
+    const total = 4 + 4 + 4 + 4 + 4 + it.body.length + 2 + props.length;
+    const head = Buffer.allocUnsafe(20);
+    head.writeInt32BE(total, 0);
+    head.writeInt32BE(0, 4);
+    head.writeInt32BE(0, 8);
+    head.writeInt32BE(it.flag, 12);
+    head.writeInt32BE(it.body.length, 16);
+    const tail = Buffer.allocUnsafe(2);
+    tail.writeInt16BE(props.length, 0);
+    parts.push(head, it.body, tail, props);
+  }
+  return Buffer.concat(parts);
+}
+
+/** SEND_MESSAGE_V2 header fields (short keys a…n, PROTOCOL.md §2.2). */
+export interface SendHeader {
+  producerGroup: string;
+  topic: string;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes?: number;
+  maxReconsumeTimes?: number;
+  batch?: boolean;
+  brokerName?: string;
+}
+
+export function sendHeaderV2(h: SendHeader): Record<string, string> {
+  const ext: Record<string, string> = {
+    a: h.producerGroup,
+    b: h.topic,
+    c: 'TBW102',
+    d: '4',
+    e: String(h.queueId),
+    f: String(h.sysFlag),
+    g: String(h.bornTimestamp),
+    h: String(h.flag),
+    i: h.properties,
+    j: String(h.reconsumeTimes ?? 0),
+    k: 'false',
+  };
+  if (h.maxReconsumeTimes !== undefined) ext.l = String(h.maxReconsumeTimes);
+  if (h.batch) ext.m = 'true';
+  if (h.brokerName) ext.n = h.brokerName;
+  return ext;
+}

@@ -1,0 +1,138 @@
+/**
+ * The NDJSON shape of a message: what `consume --output ndjson` prints and what
+ * `send --input ndjson` reads, so `rmq consume … | rmq send other --input ndjson` copies faithfully.
+ *
+ *   {"topic":"orders","msgId":"…","offsetMsgId":"…","brokerName":"broker-a","queueId":3,"queueOffset":17,
+ *    "bornTimestamp":"2026-11-22T00:00:00.000Z","storeTimestamp":"…","bornHost":"…","storeHost":"…",
+ *    "reconsumeTimes":0,"tags":"new","keys":["k1"],"messageGroup":null,
+ *    "properties":{"user":"props"},"systemProperties":{"UNIQ_KEY":"…"},"body":"text"}
+ *
+ * `body` holds the body when it is valid UTF-8 text, else `bodyBase64` holds it. Input records
+ * may also carry `delay` (duration or ms), `deliverAt` (ISO time or epoch ms), `delayLevel`.
+ */
+
+import type { OutgoingMessage } from '../core/client/producer.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { type MessageExt, Prop, SYSTEM_PROPERTIES } from '../core/protocol/message.js';
+import { parseDuration } from '../core/util/units.js';
+
+export interface MessageRecord {
+  topic: string;
+  msgId: string;
+  offsetMsgId: string;
+  brokerName: string | null;
+  queueId: number;
+  queueOffset: number;
+  bornTimestamp: string;
+  storeTimestamp: string;
+  bornHost: string;
+  storeHost: string;
+  reconsumeTimes: number;
+  tags: string | null;
+  keys: string[];
+  messageGroup: string | null;
+  properties: Record<string, string>;
+  systemProperties: Record<string, string>;
+  body?: string;
+  bodyBase64?: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text when it is valid UTF-8 (and so round-trips), else undefined. */
+export function bodyText(body: Buffer): string | undefined {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The topic a user sent to: retry messages carry the original in RETRY_TOPIC. */
+export function originalTopic(m: MessageExt): string {
+  return m.properties[Prop.RETRY_TOPIC] ?? m.topic;
+}
+
+export function toRecord(m: MessageExt, brokerName: string | null = null): MessageRecord {
+  const properties: Record<string, string> = {};
+  const systemProperties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.properties)) {
+    if (SYSTEM_PROPERTIES.has(k)) systemProperties[k] = v;
+    else properties[k] = v;
+  }
+  const rec: MessageRecord = {
+    topic: originalTopic(m),
+    msgId: m.msgId,
+    offsetMsgId: m.offsetMsgId,
+    brokerName,
+    queueId: m.queueId,
+    queueOffset: m.queueOffset,
+    bornTimestamp: new Date(m.bornTimestamp).toISOString(),
+    storeTimestamp: new Date(m.storeTimestamp).toISOString(),
+    bornHost: m.bornHost,
+    storeHost: m.storeHost,
+    reconsumeTimes: m.reconsumeTimes,
+    tags: m.properties[Prop.TAGS] ?? null,
+    keys: (m.properties[Prop.KEYS] ?? '').split(' ').filter((k) => k.length > 0),
+    messageGroup: m.properties[Prop.SHARDING_KEY] ?? null,
+    properties,
+    systemProperties,
+  };
+  const text = bodyText(m.body);
+  if (text !== undefined) rec.body = text;
+  else rec.bodyBase64 = m.body.toString('base64');
+  return rec;
+}
+
+function parseTime(v: unknown, field: string): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    if (/^\d+$/.test(v)) return Number(v);
+    const t = Date.parse(v);
+    if (!Number.isNaN(t)) return t;
+  }
+  throw new InvalidArgumentError(`invalid ${field} ${JSON.stringify(v)}`, {
+    hint: 'use an ISO time or epoch ms',
+  });
+}
+
+/**
+ * Turns one parsed NDJSON record into a message for `topic`. Unknown fields (ids, offsets,
+ * timestamps of the source message) are ignored: they belong to the copy's source.
+ */
+export function fromRecord(value: unknown, topic: string, where: string): OutgoingMessage {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${where}: a record must be a JSON object`);
+  }
+  const r = value as Record<string, unknown>;
+  let body: Buffer;
+  if (typeof r.bodyBase64 === 'string') body = Buffer.from(r.bodyBase64, 'base64');
+  else if (typeof r.body === 'string') body = Buffer.from(r.body, 'utf8');
+  else if (r.body !== undefined && r.body !== null) body = Buffer.from(JSON.stringify(r.body), 'utf8');
+  else throw new InvalidArgumentError(`${where}: the record has no "body" or "bodyBase64"`);
+  const keys =
+    typeof r.keys === 'string'
+      ? r.keys.split(' ').filter(Boolean)
+      : Array.isArray(r.keys)
+        ? r.keys.map(String)
+        : undefined;
+  const properties: Record<string, string> = {};
+  if (r.properties && typeof r.properties === 'object') {
+    for (const [k, v] of Object.entries(r.properties as Record<string, unknown>)) properties[k] = String(v);
+  }
+  const msg: OutgoingMessage = {
+    topic,
+    body,
+    tags: typeof r.tags === 'string' && r.tags ? r.tags : undefined,
+    keys,
+    properties,
+    messageGroup: typeof r.messageGroup === 'string' && r.messageGroup ? r.messageGroup : undefined,
+  };
+  if (r.delayLevel !== undefined && r.delayLevel !== null) msg.delayLevel = Number(r.delayLevel);
+  if (r.delay !== undefined && r.delay !== null) {
+    msg.delayMs = typeof r.delay === 'number' ? r.delay : parseDuration(String(r.delay), `${where}: delay`);
+  }
+  if (r.deliverAt !== undefined && r.deliverAt !== null)
+    msg.deliverAtMs = parseTime(r.deliverAt, `${where}: deliverAt`);
+  return msg;
+}
