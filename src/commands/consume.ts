@@ -1,0 +1,144 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { parseNamesrvList } from '../core/client/namesrv.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { connectionFlags, duration } from '../flags.js';
+import {
+  type ConsumeResult,
+  consume,
+  OUTPUT_FORMATS,
+  parseNackRule,
+  parseStartFrom,
+  parseTimestamp,
+} from '../services/consume.js';
+import { sinkKindOf } from '../services/output-sink.js';
+
+const defaultOffsetsDir = () =>
+  join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'rmq', 'offsets');
+
+export default class Consume extends BaseCommand<typeof Consume> {
+  static override summary = 'Consume messages of a topic as a member of a consumer group.';
+  static override description =
+    `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
+
+Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).`;
+  static override examples = [
+    '<%= config.bin %> consume orders -g billing --from first --until-end',
+    '<%= config.bin %> consume orders -g billing --output ndjson --count 100 > orders.ndjson',
+    "<%= config.bin %> consume orders -g billing --tag 'paid || refunded' --output body | head -n 3",
+    '<%= config.bin %> consume orders -g audit --sql "amount > 100" --output template --template \'{msgId} {prop.amount}\'',
+    '<%= config.bin %> consume -g billing --dlq --from first --until-end',
+  ];
+  static override args = {
+    topic: Args.string({ description: 'Topic to consume (not needed with --dlq).' }),
+  };
+  static override flags = {
+    ...connectionFlags,
+    group: Flags.string({ char: 'g', summary: 'Consumer group.', env: 'RMQ_CONSUMER_GROUP', required: true }),
+    from: Flags.string({
+      summary: 'Where a group without committed offsets starts: first, last, or a time (ISO or epoch ms).',
+      default: 'last',
+    }),
+    'reset-to': Flags.string({ summary: 'Move the group to this time (ISO or epoch ms) before consuming.' }),
+    tag: Flags.string({ summary: "Tag filter, e.g. 'a || b'." }),
+    sql: Flags.string({ summary: 'SQL92 filter on message properties (broker needs enablePropertyFilter).' }),
+    broadcast: Flags.boolean({
+      summary: 'Broadcasting: this process gets every message; offsets kept locally.',
+    }),
+    orderly: Flags.boolean({ summary: 'Per-queue sequential consumption under broker queue locks (FIFO).' }),
+    count: Flags.integer({ char: 'c', summary: 'Stop after this many messages.', min: 1 }),
+    'until-end': Flags.boolean({ summary: 'Stop when caught up with the end of every assigned queue.' }),
+    'idle-timeout': duration({ summary: 'Stop after this long without a message (e.g. 10s).' }),
+    output: Flags.option({
+      char: 'o',
+      options: OUTPUT_FORMATS,
+      default: 'text' as const,
+      summary: 'Output format.',
+    })(),
+    template: Flags.string({ summary: 'Template for --output template.' }),
+    delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+    nack: Flags.string({ summary: 'Send matching messages back for retry: all, every:N, key:K or tag:T.' }),
+    'max-reconsume': Flags.integer({
+      summary: 'Deliveries before a nacked message goes to %DLQ%<group>.',
+      default: 16,
+      min: 0,
+    }),
+    'retry-delay-level': Flags.integer({
+      summary: 'Delay level of a retry (0 = the broker schedule: 10s, 30s, 1m, …).',
+      default: 0,
+      min: 0,
+      max: 18,
+    }),
+    dlq: Flags.boolean({ summary: "Read the group's dead-letter queue %DLQ%<group>." }),
+    'offsets-dir': Flags.string({
+      summary: 'Where --broadcast keeps offsets.',
+      env: 'RMQ_OFFSETS_DIR',
+      default: async () => defaultOffsetsDir(),
+    }),
+  };
+
+  async run(): Promise<ConsumeResult> {
+    const f = this.flags;
+    if (!this.args.topic && !f.dlq) {
+      throw new InvalidArgumentError('missing topic', { hint: 'rmq consume <topic> -g <group>, or --dlq' });
+    }
+    if (f.output === 'template' && !f.template) {
+      throw new InvalidArgumentError('--output template needs --template', {
+        hint: "e.g. --template '{msgId} {body}'",
+      });
+    }
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals > 1) process.exit(130); // a second Ctrl-C means "now"
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const quiet = this.jsonEnabled();
+    try {
+      const result = await consume({
+        namesrv: parseNamesrvList(f.namesrv),
+        timeoutMs: f.timeout,
+        topic: this.args.topic ?? '',
+        group: f.group,
+        from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),
+        resetToMs: f['reset-to'] === undefined ? undefined : parseTimestamp(f['reset-to'], '--reset-to'),
+        tag: f.tag,
+        sql: f.sql,
+        broadcast: f.broadcast,
+        orderly: f.orderly,
+        dlq: f.dlq,
+        count: f.count,
+        untilEnd: f['until-end'],
+        idleTimeoutMs: f['idle-timeout'],
+        output: f.output,
+        template: f.template,
+        delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+        nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
+        maxReconsume: f['max-reconsume'],
+        retryDelayLevel: f['retry-delay-level'],
+        offsetsDir: f['offsets-dir'],
+        collect: quiet,
+        out: process.stdout,
+        outKind: sinkKindOf(1),
+        signal: controller.signal,
+        onWarning: (err) => {
+          if (f.debug) this.note(`${(err as Error).message}`);
+        },
+      });
+      if (!quiet) {
+        process.stderr.write(
+          `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
+        );
+      }
+      return result;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}

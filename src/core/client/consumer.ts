@@ -1,0 +1,718 @@
+/**
+ * Push-style consumer over long-polling pulls: clustering (average allocation, rebalance on
+ * heartbeat changes and periodically) or broadcasting (every queue, local offsets), tag and
+ * SQL92 filters, retry via send-back and DLQ, and orderly consumption under broker queue locks.
+ *
+ * Offsets: a queue's committable offset only moves past a message once the handler has
+ * processed it and its `durable` promise resolved true (for the CLI: the message was written
+ * out). Nothing is committed past a message that was not.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  BrokerResponseError,
+  ConnectionError,
+  InvalidArgumentError,
+  NotFoundError,
+  RocketMQError,
+} from '../errors.js';
+import { compareMessageQueue, type MessageQueue } from '../protocol/admin.js';
+import {
+  buildSubscription,
+  type ConsumeFromWhere,
+  type ConsumerData,
+  type ExpressionType,
+  type MessageModel,
+  type SubscriptionData,
+  tagMatches,
+} from '../protocol/heartbeat.js';
+import { decodeMessages, type MessageExt, Prop } from '../protocol/message.js';
+import { masterAddress } from '../protocol/route.js';
+import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import { parseFastjson } from '../remoting/fastjson.js';
+import type { MQClient } from './mq-client.js';
+import { type LocalOffsetStore, mqKey } from './offset-store.js';
+
+export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
+
+export interface ConsumerOptions {
+  group: string;
+  topic: string;
+  expression?: string;
+  expressionType?: ExpressionType;
+  model?: MessageModel;
+  /** Where a queue without a committed offset starts. */
+  from?: StartFrom;
+  /** Start every queue at this time, whatever was committed (moves the group deliberately). */
+  resetToMs?: number | undefined;
+  orderly?: boolean;
+  /** Deliveries before a nacked message goes to the DLQ. */
+  maxReconsumeTimes?: number;
+  /** Delay level of a send-back (0: the broker's 3 + reconsumeTimes schedule). */
+  retryDelayLevel?: number;
+  pullBatchSize?: number;
+  /** Long-poll suspend time. */
+  pullSuspendMs?: number;
+  rebalanceIntervalMs?: number;
+  commitIntervalMs?: number;
+  /** Stop delivering after this many messages. */
+  maxMessages?: number;
+  /** Required for broadcasting. */
+  localOffsets?: LocalOffsetStore;
+}
+
+export interface Delivery {
+  message: MessageExt;
+  /** The topic the message was sent to (retry messages carry it in RETRY_TOPIC). */
+  topic: string;
+  brokerName: string;
+  /** 1 for the first delivery of this message to this process. */
+  attempt: number;
+}
+
+export interface HandlerResult {
+  status: 'ack' | 'nack';
+  /** Resolves true once the message is safely out (commit allowed), false if it never will be. */
+  durable?: Promise<boolean>;
+}
+
+export type Handler = (d: Delivery) => Promise<HandlerResult> | HandlerResult;
+
+interface Pending {
+  next: number;
+  state: 'waiting' | 'ok' | 'lost';
+}
+
+interface QueueState {
+  mq: MessageQueue;
+  address: string;
+  retry: boolean;
+  nextPullOffset: number;
+  committable: number;
+  committed: number;
+  pending: Pending[];
+  dropped: boolean;
+  caughtUp: boolean;
+  locked: boolean;
+  loop?: Promise<void>;
+  poisoned: boolean;
+}
+
+const PULL_FLAG_SUSPEND = 2;
+const PULL_FLAG_SUBSCRIPTION = 4;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
+export const retryTopic = (group: string): string => `%RETRY%${group}`;
+export const dlqTopic = (group: string): string => `%DLQ%${group}`;
+
+/** AllocateMessageQueueAveragely. */
+export function allocateAveragely<T>(all: T[], cids: string[], me: string): T[] {
+  const i = cids.indexOf(me);
+  if (i < 0 || all.length === 0) return [];
+  const n = cids.length;
+  const mod = all.length % n;
+  const avg =
+    all.length <= n ? 1 : mod > 0 && i < mod ? Math.floor(all.length / n) + 1 : Math.floor(all.length / n);
+  const start = mod > 0 && i < mod ? i * avg : i * avg + mod;
+  const range = Math.min(avg, all.length - start);
+  return range > 0 ? all.slice(start, start + range) : [];
+}
+
+/** Java String.compareTo order, which the allocation depends on (not locale order). */
+const javaCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const compareMq = (a: MessageQueue, b: MessageQueue): number =>
+  javaCompare(a.topic, b.topic) || javaCompare(a.brokerName, b.brokerName) || a.queueId - b.queueId;
+
+export class PushConsumer extends EventEmitter {
+  readonly group: string;
+  readonly topic: string;
+  readonly model: MessageModel;
+  private readonly subscription: SubscriptionData;
+  private readonly retrySubscription: SubscriptionData;
+  private readonly opts: Required<
+    Pick<
+      ConsumerOptions,
+      | 'maxReconsumeTimes'
+      | 'retryDelayLevel'
+      | 'pullBatchSize'
+      | 'pullSuspendMs'
+      | 'rebalanceIntervalMs'
+      | 'commitIntervalMs'
+    >
+  > &
+    ConsumerOptions;
+  private readonly queues = new Map<string, QueueState>();
+  private handler: Handler | undefined;
+  private stopping = false;
+  private delivered = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private rebalanceChain: Promise<void> = Promise.resolve();
+  private rebalanceQueued = false;
+  private startedAt = 0;
+  /** Long polls are skipped while waiting to be caught up: the caller wants to stop at the end. */
+  private noSuspend = false;
+  private firstRebalanceDone = false;
+  private halted: Promise<void> | undefined;
+
+  constructor(
+    readonly client: MQClient,
+    options: ConsumerOptions,
+  ) {
+    super();
+    this.opts = {
+      maxReconsumeTimes: 16,
+      retryDelayLevel: 0,
+      pullBatchSize: 32,
+      pullSuspendMs: 15_000,
+      rebalanceIntervalMs: 20_000,
+      commitIntervalMs: 1000,
+      ...options,
+    };
+    this.group = options.group;
+    this.topic = options.topic;
+    this.model = options.model ?? 'CLUSTERING';
+    if (this.model === 'BROADCASTING' && !options.localOffsets) {
+      throw new InvalidArgumentError('a broadcasting consumer needs a local offset store');
+    }
+    this.subscription = buildSubscription(
+      options.topic,
+      options.expression ?? '*',
+      options.expressionType ?? 'TAG',
+    );
+    this.retrySubscription = buildSubscription(retryTopic(options.group), '*', 'TAG');
+  }
+
+  get deliveredCount(): number {
+    return this.delivered;
+  }
+
+  /** Assigned queues (not retry queues), for display. */
+  assignedQueues(): MessageQueue[] {
+    return [...this.queues.values()]
+      .filter((q) => !q.retry && !q.dropped)
+      .map((q) => q.mq)
+      .sort(compareMessageQueue);
+  }
+
+  private consumerData(): ConsumerData {
+    const fromWhere: ConsumeFromWhere =
+      this.opts.from?.kind === 'first'
+        ? 'CONSUME_FROM_FIRST_OFFSET'
+        : this.opts.from?.kind === 'timestamp'
+          ? 'CONSUME_FROM_TIMESTAMP'
+          : 'CONSUME_FROM_LAST_OFFSET';
+    const subs = [this.subscription];
+    if (this.model === 'CLUSTERING') subs.push(this.retrySubscription);
+    return {
+      groupName: this.group,
+      consumeType: 'CONSUME_PASSIVELY',
+      messageModel: this.model,
+      consumeFromWhere: fromWhere,
+      subscriptionDataSet: subs,
+      unitMode: false,
+    };
+  }
+
+  /** Starts consuming; resolves once the first rebalance has assigned queues. */
+  async start(handler: Handler): Promise<void> {
+    this.handler = handler;
+    this.startedAt = Date.now();
+    await this.client.route(this.topic);
+    this.client.registerConsumer(this.group, () => this.consumerData());
+    this.client.remoting.onRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
+      if (req.extFields.consumerGroup === this.group) void this.requestRebalance();
+      return undefined;
+    });
+    this.client.start();
+    const failed = await this.client.heartbeat();
+    if (failed.length > 0 && failed.length === this.client.masterAddresses().length) {
+      throw new ConnectionError(
+        failed.join(','),
+        `could not register with any broker (${failed.join(', ')})`,
+      );
+    }
+    await this.enqueueRebalance(true);
+    this.firstRebalanceDone = true;
+    const rb = setInterval(() => void this.requestRebalance(), this.opts.rebalanceIntervalMs);
+    const cm = setInterval(
+      () => void this.commitAll().catch((e) => this.emit('warning', e)),
+      this.opts.commitIntervalMs,
+    );
+    rb.unref();
+    cm.unref();
+    this.timers.push(rb, cm);
+    if (this.opts.orderly && this.model === 'CLUSTERING') {
+      const lk = setInterval(() => void this.lockAll().catch(() => {}), 20_000);
+      lk.unref();
+      this.timers.push(lk);
+    }
+  }
+
+  /** Pull without long-polling from now on, so a caught-up queue is noticed at once. */
+  disableLongPolling(): void {
+    this.noSuspend = true;
+  }
+
+  /** True when every assigned (non-retry) queue has been read to its end and handled. */
+  isCaughtUp(): boolean {
+    if (!this.firstRebalanceDone) return false;
+    for (const q of this.queues.values()) {
+      if (q.retry || q.dropped) continue;
+      if (!q.caughtUp || q.pending.some((p) => p.state === 'waiting')) return false;
+    }
+    return true;
+  }
+
+  /** Queues a rebalance; rebalances run one at a time and requests made meanwhile coalesce. */
+  requestRebalance(): Promise<void> {
+    return this.enqueueRebalance(false);
+  }
+
+  private enqueueRebalance(propagate: boolean): Promise<void> {
+    if (this.stopping || (this.rebalanceQueued && !propagate)) return this.rebalanceChain;
+    this.rebalanceQueued = true;
+    const run = this.rebalanceChain.then(async () => {
+      this.rebalanceQueued = false;
+      await this.rebalance();
+    });
+    this.rebalanceChain = run.catch((err: unknown) => {
+      this.emit('warning', err);
+    });
+    return propagate ? run : this.rebalanceChain;
+  }
+
+  private async queuesOf(topic: string): Promise<{ mq: MessageQueue; address: string }[]> {
+    const route = await this.client.route(topic, true);
+    const out: { mq: MessageQueue; address: string }[] = [];
+    for (const q of route.queues) {
+      if ((q.perm & 4) === 0) continue;
+      const b = route.brokers.find((x) => x.brokerName === q.brokerName);
+      const address = b && masterAddress(b);
+      if (!address) continue;
+      for (let i = 0; i < q.readQueueNums; i++)
+        out.push({ mq: { topic, brokerName: q.brokerName, queueId: i }, address });
+    }
+    return out.sort((a, b) => compareMq(a.mq, b.mq));
+  }
+
+  private async consumerIds(addresses: string[]): Promise<string[]> {
+    for (const addr of addresses) {
+      try {
+        const res = await this.client.remoting.call(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
+          consumerGroup: this.group,
+        });
+        const body = parseFastjson(res.body ?? '{}') as { consumerIdList?: unknown };
+        const ids = Array.isArray(body.consumerIdList) ? body.consumerIdList.map(String) : [];
+        return ids.sort(javaCompare);
+      } catch {
+        // try the next broker
+      }
+    }
+    return [];
+  }
+
+  private async rebalance(): Promise<void> {
+    if (this.stopping) return;
+    const wanted: { mq: MessageQueue; address: string; retry: boolean }[] = [];
+    const topics: [string, boolean][] = [[this.topic, false]];
+    if (this.model === 'CLUSTERING') topics.push([retryTopic(this.group), true]);
+    for (const [topic, retry] of topics) {
+      let all: { mq: MessageQueue; address: string }[];
+      try {
+        all = await this.queuesOf(topic);
+      } catch (err) {
+        if (retry && err instanceof NotFoundError) continue; // no retry topic until the first nack
+        throw err;
+      }
+      if (this.model === 'BROADCASTING') {
+        for (const a of all) wanted.push({ ...a, retry });
+        continue;
+      }
+      const cids = await this.consumerIds([...new Set(all.map((a) => a.address))]);
+      const mine = allocateAveragely(all, cids, this.client.clientId);
+      for (const a of mine) wanted.push({ ...a, retry });
+    }
+    const wantedKeys = new Set(wanted.map((w) => mqKey(w.mq)));
+    const removed: QueueState[] = [];
+    for (const [key, q] of this.queues) {
+      if (!wantedKeys.has(key)) {
+        q.dropped = true;
+        this.queues.delete(key);
+        removed.push(q);
+      }
+    }
+    if (removed.length > 0) {
+      await Promise.all(removed.map((q) => q.loop));
+      await this.commit(removed);
+      if (this.opts.orderly) await this.unlock(removed);
+    }
+    const added: QueueState[] = [];
+    for (const w of wanted) {
+      const key = mqKey(w.mq);
+      if (this.queues.has(key)) continue;
+      const start = await this.startOffset(w.mq, w.address, w.retry);
+      const q: QueueState = {
+        mq: w.mq,
+        address: w.address,
+        retry: w.retry,
+        nextPullOffset: start,
+        committable: start,
+        committed: start,
+        pending: [],
+        dropped: false,
+        caughtUp: false,
+        locked: !this.opts.orderly || this.model === 'BROADCASTING',
+        poisoned: false,
+      };
+      this.queues.set(key, q);
+      added.push(q);
+    }
+    if (this.opts.orderly && this.model === 'CLUSTERING') await this.lock(added);
+    for (const q of added) q.loop = this.run(q);
+    if (removed.length > 0 || added.length > 0) {
+      this.emit('rebalance', {
+        assigned: this.assignedQueues(),
+        added: added.length,
+        removed: removed.length,
+      });
+    }
+  }
+
+  private async offsetCall(code: number, address: string, ext: Record<string, string>): Promise<number> {
+    const res = await this.client.remoting.call(address, code, ext);
+    return Number(res.extFields.offset ?? 0);
+  }
+
+  private async startOffset(mq: MessageQueue, address: string, retry: boolean): Promise<number> {
+    const q = { topic: mq.topic, queueId: String(mq.queueId) };
+    if (this.opts.resetToMs !== undefined && !retry) {
+      return this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
+        ...q,
+        timestamp: String(this.opts.resetToMs),
+      });
+    }
+    if (this.model === 'BROADCASTING') {
+      const stored = await this.opts.localOffsets!.read(mq);
+      if (stored !== undefined) return stored;
+    } else {
+      const res = await this.client.remoting.call(
+        address,
+        RequestCode.QUERY_CONSUMER_OFFSET,
+        // setZeroIfNotFound=false: otherwise a 5.x broker answers 0 for a new group and
+        // "--from last" would replay the whole queue.
+        { consumerGroup: this.group, ...q, setZeroIfNotFound: 'false' },
+        { accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND] },
+      );
+      if (res.code === ResponseCode.SUCCESS) {
+        const v = Number(res.extFields.offset);
+        if (v >= 0) return v;
+      }
+    }
+    if (retry) return 0;
+    const from = this.opts.from ?? { kind: 'last' };
+    if (from.kind === 'first') return this.offsetCall(RequestCode.GET_MIN_OFFSET, address, q);
+    if (from.kind === 'last') return this.offsetCall(RequestCode.GET_MAX_OFFSET, address, q);
+    return this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
+      ...q,
+      timestamp: String(from.ms),
+    });
+  }
+
+  private pullExt(q: QueueState): Record<string, string> {
+    const sub = q.retry ? this.retrySubscription : this.subscription;
+    const suspend = !this.noSuspend;
+    return {
+      consumerGroup: this.group,
+      topic: q.mq.topic,
+      queueId: String(q.mq.queueId),
+      queueOffset: String(q.nextPullOffset),
+      maxMsgNums: String(this.opts.pullBatchSize),
+      sysFlag: String((suspend ? PULL_FLAG_SUSPEND : 0) | PULL_FLAG_SUBSCRIPTION),
+      commitOffset: '0',
+      suspendTimeoutMillis: String(suspend ? this.opts.pullSuspendMs : 0),
+      subscription: sub.subString,
+      subVersion: String(sub.subVersion),
+      expressionType: sub.expressionType,
+    };
+  }
+
+  /** The per-queue loop: pull (prefetching the next batch while handling this one), handle, repeat. */
+  private async run(q: QueueState): Promise<void> {
+    let backoff = 100;
+    while (!q.dropped && !this.stopping) {
+      if (!q.locked) {
+        await sleep(1000);
+        continue;
+      }
+      let res: Awaited<ReturnType<MQClient['remoting']['call']>>;
+      const suspended = !this.noSuspend;
+      try {
+        res = await this.client.remoting.call(q.address, RequestCode.PULL_MESSAGE, this.pullExt(q), {
+          timeoutMs: (suspended ? this.opts.pullSuspendMs : 0) + this.client.timeoutMs,
+          accept: [0, 19, 20, 21],
+        });
+        backoff = 100;
+      } catch (err) {
+        if (q.dropped || this.stopping) return;
+        if (err instanceof BrokerResponseError && !err.retriable) {
+          // e.g. SQL92 on a broker without enablePropertyFilter: nothing will change by retrying.
+          this.emit('fatal', err);
+          return;
+        }
+        this.emit('warning', err);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+        continue;
+      }
+      if (q.dropped || this.stopping) return;
+      const next = Number(res.extFields.nextBeginOffset ?? q.nextPullOffset);
+      const max = Number(res.extFields.maxOffset ?? 0);
+      if (res.code === ResponseCode.SUCCESS) {
+        const msgs = decodeMessages(res.body);
+        q.nextPullOffset = next;
+        await this.handleBatch(q, msgs, next);
+        q.caughtUp = next >= max;
+      } else if (res.code === ResponseCode.PULL_NOT_FOUND) {
+        q.caughtUp = true;
+        if (!suspended) await sleep(200);
+      } else {
+        // 20: everything scanned was filtered out; 21: offset moved (reset or illegal).
+        this.advance(q, next);
+        q.nextPullOffset = next;
+        q.caughtUp = res.code === ResponseCode.PULL_RETRY_IMMEDIATELY && next >= max;
+      }
+      if (this.isCaughtUp()) this.emit('caught-up');
+    }
+  }
+
+  private advance(q: QueueState, next: number): void {
+    q.pending.push({ next, state: 'ok' });
+    this.settle(q);
+  }
+
+  /** Moves the committable offset over the leading run of durable messages. */
+  private settle(q: QueueState): void {
+    while (q.pending.length > 0 && !q.poisoned) {
+      const head = q.pending[0]!;
+      if (head.state === 'waiting') break;
+      if (head.state === 'lost') {
+        q.poisoned = true;
+        break;
+      }
+      q.committable = Math.max(q.committable, head.next);
+      q.pending.shift();
+    }
+  }
+
+  private async handleBatch(q: QueueState, msgs: MessageExt[], next: number): Promise<void> {
+    const sub = q.retry ? this.retrySubscription : this.subscription;
+    for (const m of msgs) {
+      if (q.dropped || this.stopping) return;
+      if (!tagMatches(sub, m.properties[Prop.TAGS])) {
+        this.advance(q, m.queueOffset + 1);
+        continue;
+      }
+      if (this.opts.maxMessages !== undefined && this.delivered >= this.opts.maxMessages) {
+        this.stopping = true;
+        this.emit('limit');
+        return;
+      }
+      this.delivered++;
+      const entry: Pending = { next: m.queueOffset + 1, state: 'waiting' };
+      q.pending.push(entry);
+      await this.deliver(q, m, entry);
+    }
+    this.advance(q, next);
+  }
+
+  private async deliver(q: QueueState, m: MessageExt, entry: Pending): Promise<void> {
+    const topic = m.properties[Prop.RETRY_TOPIC] ?? m.topic;
+    let attempt = 1;
+    for (;;) {
+      let result: HandlerResult;
+      try {
+        result = await this.handler!({ message: m, topic, brokerName: q.mq.brokerName, attempt });
+      } catch (err) {
+        entry.state = 'lost';
+        this.settle(q);
+        this.emit('fatal', err);
+        this.stopping = true;
+        return;
+      }
+      if (result.status === 'nack') {
+        if (this.model === 'BROADCASTING') break; // Java drops failed broadcast messages too
+        if (this.opts.orderly && m.reconsumeTimes + attempt <= this.opts.maxReconsumeTimes) {
+          // Orderly consumption retries in place: later messages of the queue must wait.
+          attempt++;
+          await sleep(1000);
+          if (q.dropped || this.stopping) return;
+          continue;
+        }
+        try {
+          await this.sendBack(q, m, this.opts.orderly ? m.reconsumeTimes + attempt : m.reconsumeTimes);
+        } catch (err) {
+          entry.state = 'lost';
+          this.settle(q);
+          this.emit('warning', err);
+          return;
+        }
+      }
+      if (result.durable) {
+        // Not awaited: a pipe releases a message only after more output follows it.
+        void result.durable.then((ok) => {
+          entry.state = ok ? 'ok' : 'lost';
+          this.settle(q);
+        });
+      } else {
+        entry.state = 'ok';
+        this.settle(q);
+      }
+      return;
+    }
+    entry.state = 'ok';
+    this.settle(q);
+  }
+
+  /** CONSUMER_SEND_MSG_BACK: the broker stores the message in %RETRY%group, or the DLQ at the limit. */
+  private async sendBack(q: QueueState, m: MessageExt, reconsumeTimes: number): Promise<void> {
+    const toDlq = reconsumeTimes >= this.opts.maxReconsumeTimes;
+    await this.client.remoting.call(q.address, RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: String(m.commitLogOffset),
+      group: this.group,
+      delayLevel: String(toDlq ? -1 : this.opts.retryDelayLevel),
+      originMsgId: m.msgId,
+      originTopic: m.properties[Prop.RETRY_TOPIC] ?? m.topic,
+      unitMode: 'false',
+      maxReconsumeTimes: String(this.opts.maxReconsumeTimes),
+    });
+  }
+
+  private mqSetBody(qs: QueueState[]): Buffer {
+    return Buffer.from(
+      JSON.stringify({
+        consumerGroup: this.group,
+        clientId: this.client.clientId,
+        onlyThisBroker: false,
+        mqSet: qs.map((q) => ({ brokerName: q.mq.brokerName, queueId: q.mq.queueId, topic: q.mq.topic })),
+      }),
+    );
+  }
+
+  private byAddress(qs: QueueState[]): Map<string, QueueState[]> {
+    const m = new Map<string, QueueState[]>();
+    for (const q of qs) m.set(q.address, [...(m.get(q.address) ?? []), q]);
+    return m;
+  }
+
+  /** LOCK_BATCH_MQ: orderly consumption only handles queues this client holds the lock of. */
+  private async lock(qs: QueueState[]): Promise<void> {
+    for (const [addr, list] of this.byAddress(qs)) {
+      try {
+        const res = await this.client.remoting.call(
+          addr,
+          RequestCode.LOCK_BATCH_MQ,
+          {},
+          { body: this.mqSetBody(list) },
+        );
+        const body = parseFastjson(res.body ?? '{}') as { lockOKMQSet?: unknown[] };
+        const ok = new Set(
+          (body.lockOKMQSet ?? []).map((x) => {
+            const o = x as MessageQueue;
+            return mqKey({ topic: o.topic, brokerName: o.brokerName, queueId: Number(o.queueId) });
+          }),
+        );
+        for (const q of list) q.locked = ok.has(mqKey(q.mq));
+      } catch (err) {
+        for (const q of list) q.locked = false;
+        this.emit('warning', err);
+      }
+    }
+  }
+
+  private lockAll(): Promise<void> {
+    return this.lock([...this.queues.values()]);
+  }
+
+  private async unlock(qs: QueueState[]): Promise<void> {
+    for (const [addr, list] of this.byAddress(qs)) {
+      await this.client.remoting
+        .call(addr, RequestCode.UNLOCK_BATCH_MQ, {}, { body: this.mqSetBody(list), timeoutMs: 2000 })
+        .catch(() => {});
+    }
+  }
+
+  private async commit(qs: QueueState[]): Promise<void> {
+    const changed = qs.filter((q) => q.committable !== q.committed);
+    if (changed.length === 0) return;
+    if (this.model === 'BROADCASTING') {
+      await this.opts.localOffsets!.write(new Map(changed.map((q) => [mqKey(q.mq), q.committable])));
+      for (const q of changed) q.committed = q.committable;
+      return;
+    }
+    await Promise.all(
+      changed.map(async (q) => {
+        const offset = q.committable;
+        await this.client.remoting.call(q.address, RequestCode.UPDATE_CONSUMER_OFFSET, {
+          consumerGroup: this.group,
+          topic: q.mq.topic,
+          queueId: String(q.mq.queueId),
+          commitOffset: String(offset),
+        });
+        q.committed = Math.max(q.committed, offset);
+      }),
+    );
+  }
+
+  /** Commits every queue's committable offset now. */
+  commitAll(): Promise<void> {
+    return this.commit([...this.queues.values()]);
+  }
+
+  /** Per-queue committed offsets, for reporting. */
+  offsets(): { mq: MessageQueue; committed: number; committable: number }[] {
+    return [...this.queues.values()]
+      .map((q) => ({ mq: q.mq, committed: q.committed, committable: q.committable }))
+      .sort((a, b) => compareMessageQueue(a.mq, b.mq));
+  }
+
+  /** Stops delivering and waits for handlers in progress; nothing is committed yet. */
+  async halt(): Promise<void> {
+    if (this.halted) return this.halted;
+    this.stopping = true;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.halted = (async () => {
+      await this.rebalanceChain;
+      // A loop blocked in a long poll would hold us for the suspend time; its late reply is
+      // ignored, and the connection is closed at shutdown.
+      await Promise.race([Promise.all([...this.queues.values()].map((q) => q.loop)), sleep(1000)]);
+    })();
+    return this.halted;
+  }
+
+  /**
+   * Stops delivering, waits for in-flight handlers, commits what was handled, unlocks and
+   * unregisters so the rest of the group rebalances at once.
+   */
+  async stop(): Promise<void> {
+    await this.halt();
+    const qs = [...this.queues.values()];
+    let commitErr: unknown;
+    try {
+      await this.commit(qs);
+    } catch (err) {
+      commitErr = err;
+    }
+    if (this.opts.orderly && this.model === 'CLUSTERING') await this.unlock(qs);
+    this.client.unregisterConsumer(this.group);
+    if (commitErr) {
+      throw commitErr instanceof RocketMQError
+        ? commitErr
+        : new RocketMQError('broker', `could not commit offsets: ${(commitErr as Error).message}`);
+    }
+  }
+
+  /** Milliseconds since start(). */
+  get uptimeMs(): number {
+    return Date.now() - this.startedAt;
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * `rmq consume`: runs a PushConsumer and writes each message out before its offset may be
+ * committed. Stops on --count, --until-end, --idle-timeout, a signal, or a closed output.
+ */
+import { join } from 'node:path';
+import { dlqTopic, type HandlerResult, PushConsumer, type StartFrom } from '../core/client/consumer.js';
+import { MQClient } from '../core/client/mq-client.js';
+import { FileOffsetStore } from '../core/client/offset-store.js';
+import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
+import type { MessageExt } from '../core/protocol/message.js';
+import { bodyText, type MessageRecord, toRecord } from './message-record.js';
+import { OutputSink, type SinkKind } from './output-sink.js';
+
+export const OUTPUT_FORMATS = ['text', 'ndjson', 'body', 'template'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export type NackRule =
+  | { kind: 'all' }
+  | { kind: 'every'; n: number }
+  | { kind: 'key'; key: string }
+  | { kind: 'tag'; tag: string };
+
+/** Parses `all`, `every:N`, `key:K`, `tag:T`. */
+export function parseNackRule(input: string): NackRule {
+  const [kind, ...rest] = input.split(':');
+  const arg = rest.join(':');
+  if (kind === 'all' && !arg) return { kind: 'all' };
+  if (kind === 'every' && /^[1-9]\d*$/.test(arg)) return { kind: 'every', n: Number(arg) };
+  if (kind === 'key' && arg) return { kind: 'key', key: arg };
+  if (kind === 'tag' && arg) return { kind: 'tag', tag: arg };
+  throw new InvalidArgumentError(`invalid --nack rule "${input}"`, {
+    hint: 'use all, every:N, key:K or tag:T',
+  });
+}
+
+/** Parses --from: first, last, an ISO time or epoch ms. */
+export function parseStartFrom(input: string): StartFrom {
+  if (input === 'first' || input === 'last') return { kind: input };
+  const ms = parseTimestamp(input, '--from');
+  return { kind: 'timestamp', ms };
+}
+
+export function parseTimestamp(input: string, what: string): number {
+  if (/^\d{10,}$/.test(input)) return Number(input);
+  const t = Date.parse(input);
+  if (Number.isNaN(t)) {
+    throw new InvalidArgumentError(`invalid ${what} "${input}"`, {
+      hint: 'use first, last, an ISO time like 2026-11-22T10:00:00Z, or epoch milliseconds',
+    });
+  }
+  return t;
+}
+
+const TOKEN =
+  /\{(topic|msgId|offsetMsgId|keys|tags|queue|offset|broker|bornTime|storeTime|bornTimestamp|storeTimestamp|reconsumeTimes|body|bodyBase64|bornHost|storeHost|prop\.[^}]+)\}/g;
+
+/** Checks a --template and returns its renderer. Escapes \n and \t are honoured. */
+export function compileTemplate(template: string): (m: MessageExt, topic: string, broker: string) => string {
+  const t = template.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  const unknown = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[0]).filter((x) => !x.match(TOKEN));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`unknown template token ${unknown[0]}`, {
+      hint: 'tokens: {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {reconsumeTimes} {body} {bodyBase64} {prop.NAME}',
+    });
+  }
+  return (m, topic, broker) =>
+    t.replace(TOKEN, (_, name: string) => {
+      switch (name) {
+        case 'topic':
+          return topic;
+        case 'msgId':
+          return m.msgId;
+        case 'offsetMsgId':
+          return m.offsetMsgId;
+        case 'keys':
+          return m.properties.KEYS ?? '';
+        case 'tags':
+          return m.properties.TAGS ?? '';
+        case 'queue':
+          return String(m.queueId);
+        case 'offset':
+          return String(m.queueOffset);
+        case 'broker':
+          return broker;
+        case 'bornTime':
+          return new Date(m.bornTimestamp).toISOString();
+        case 'storeTime':
+          return new Date(m.storeTimestamp).toISOString();
+        case 'bornTimestamp':
+          return String(m.bornTimestamp);
+        case 'storeTimestamp':
+          return String(m.storeTimestamp);
+        case 'reconsumeTimes':
+          return String(m.reconsumeTimes);
+        case 'bornHost':
+          return m.bornHost;
+        case 'storeHost':
+          return m.storeHost;
+        case 'body':
+          return m.body.toString('utf8');
+        case 'bodyBase64':
+          return m.body.toString('base64');
+        default:
+          return m.properties[name.slice(5)] ?? '';
+      }
+    });
+}
+
+export interface ConsumeInput {
+  namesrv: string[];
+  timeoutMs: number;
+  topic: string;
+  group: string;
+  from: StartFrom;
+  resetToMs?: number | undefined;
+  tag?: string | undefined;
+  sql?: string | undefined;
+  broadcast: boolean;
+  orderly: boolean;
+  dlq: boolean;
+  count?: number | undefined;
+  untilEnd: boolean;
+  idleTimeoutMs?: number | undefined;
+  output: OutputFormat;
+  template?: string | undefined;
+  delimiter: string;
+  nack?: NackRule | undefined;
+  maxReconsume: number;
+  retryDelayLevel: number;
+  /** Directory for broadcasting offsets. */
+  offsetsDir: string;
+  /** Collect records for --json instead of writing them. */
+  collect: boolean;
+  out: NodeJS.WritableStream;
+  outKind: SinkKind;
+  signal: AbortSignal;
+  onRebalance?: (queues: number) => void;
+  onWarning?: (err: unknown) => void;
+}
+
+export interface ConsumeResult {
+  topic: string;
+  group: string;
+  model: 'CLUSTERING' | 'BROADCASTING';
+  received: number;
+  nacked: number;
+  elapsedMs: number;
+  rate: number;
+  stopReason: 'count' | 'end' | 'idle' | 'signal' | 'output-closed';
+  queues: { topic: string; brokerName: string; queueId: number; committedOffset: number }[];
+  messages?: MessageRecord[];
+}
+
+function renderText(m: MessageExt, topic: string): string {
+  const text = bodyText(m.body);
+  const body = text === undefined ? `<${m.body.length} bytes, binary>` : text.replace(/\n/g, '\\n');
+  const parts = [new Date(m.storeTimestamp).toISOString(), topic, `q${m.queueId}@${m.queueOffset}`, m.msgId];
+  if (m.properties.TAGS) parts.push(`tags=${m.properties.TAGS}`);
+  if (m.properties.KEYS) parts.push(`keys=${m.properties.KEYS}`);
+  if (m.reconsumeTimes > 0) parts.push(`retry=${m.reconsumeTimes}`);
+  return `${parts.join(' ')}  ${body}\n`;
+}
+
+export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
+  if (input.tag && input.sql) throw new InvalidArgumentError('use either --tag or --sql, not both');
+  const render = input.output === 'template' ? compileTemplate(input.template ?? '') : undefined;
+  const topic = input.dlq ? dlqTopic(input.group) : input.topic;
+  // Reading a DLQ under the owning group would rewrite that group's subscription on the broker.
+  const group = input.dlq ? `${input.group}_DLQ_READER` : input.group;
+  const client = new MQClient({ namesrv: input.namesrv, timeoutMs: input.timeoutMs });
+  const model = input.broadcast ? 'BROADCASTING' : 'CLUSTERING';
+  const consumer = new PushConsumer(client, {
+    group,
+    topic,
+    expression: input.sql ?? input.tag ?? '*',
+    expressionType: input.sql ? 'SQL92' : 'TAG',
+    model,
+    from: input.from,
+    resetToMs: input.resetToMs,
+    orderly: input.orderly,
+    maxReconsumeTimes: input.maxReconsume,
+    retryDelayLevel: input.retryDelayLevel,
+    maxMessages: input.count,
+    localOffsets: input.broadcast ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`)) : undefined,
+  });
+  const sink = new OutputSink(input.out, input.outKind);
+  const messages: MessageRecord[] = [];
+  let nacked = 0;
+  let received = 0;
+  let deliveries = 0;
+  const started = Date.now();
+  let stopReason: ConsumeResult['stopReason'] | undefined;
+  let fatal: unknown;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+  const stop = (reason: ConsumeResult['stopReason']) => {
+    stopReason ??= reason;
+    finish();
+  };
+  const armIdle = () => {
+    if (input.idleTimeoutMs === undefined) return;
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => stop('idle'), input.idleTimeoutMs);
+  };
+
+  const wantsNack = (m: MessageExt): boolean => {
+    const r = input.nack;
+    if (!r) return false;
+    if (r.kind === 'all') return true;
+    if (r.kind === 'every') return deliveries % r.n === 0;
+    if (r.kind === 'key') return (m.properties.KEYS ?? '').split(' ').includes(r.key);
+    return m.properties.TAGS === r.tag;
+  };
+
+  consumer.on('limit', () => stop('count'));
+  consumer.on('caught-up', () => {
+    if (input.untilEnd) stop('end');
+  });
+  consumer.on('fatal', (err) => {
+    fatal = err;
+    finish();
+  });
+  consumer.on('warning', (err) => input.onWarning?.(err));
+  consumer.on('rebalance', (e: { assigned: unknown[] }) => input.onRebalance?.(e.assigned.length));
+  sink.onClosed(() => stop('output-closed'));
+  const onAbort = () => stop('signal');
+  input.signal.addEventListener('abort', onAbort);
+  if (input.untilEnd) consumer.disableLongPolling();
+
+  try {
+    await consumer.start(async ({ message: m, topic: t, brokerName }): Promise<HandlerResult> => {
+      deliveries++;
+      armIdle();
+      if (input.dlq === false && wantsNack(m)) {
+        nacked++;
+        return { status: 'nack' };
+      }
+      received++;
+      if (input.collect) {
+        messages.push(toRecord(m, brokerName));
+        return { status: 'ack' };
+      }
+      let text: string | Buffer;
+      switch (input.output) {
+        case 'ndjson':
+          text = `${JSON.stringify(toRecord(m, brokerName))}\n`;
+          break;
+        case 'body':
+          text = Buffer.concat([m.body, Buffer.from(input.delimiter)]);
+          break;
+        case 'template':
+          text = `${render!(m, t, brokerName)}\n`;
+          break;
+        default:
+          text = renderText(m, t);
+      }
+      const { durable } = await sink.write(text);
+      return durable ? { status: 'ack', durable } : { status: 'ack' };
+    });
+    armIdle();
+    if (input.untilEnd && consumer.isCaughtUp()) stop('end');
+    if (input.signal.aborted) stop('signal');
+    await finished;
+  } finally {
+    input.signal.removeEventListener('abort', onAbort);
+    if (idleTimer) clearTimeout(idleTimer);
+    await consumer.halt();
+    // Normal end: what was written will be read. After EPIPE the sink reports it lost instead.
+    await sink.flush();
+    try {
+      await consumer.stop();
+    } finally {
+      await client.shutdown();
+    }
+  }
+  if (fatal) throw fatal instanceof RocketMQError ? fatal : new RocketMQError('broker', String(fatal));
+  const elapsedMs = Date.now() - started;
+  const result: ConsumeResult = {
+    topic,
+    group,
+    model,
+    received,
+    nacked,
+    elapsedMs,
+    rate: elapsedMs > 0 ? Math.round((received * 1000) / elapsedMs) : 0,
+    stopReason: stopReason ?? 'signal',
+    queues: consumer.offsets().map((o) => ({
+      topic: o.mq.topic,
+      brokerName: o.mq.brokerName,
+      queueId: o.mq.queueId,
+      committedOffset: o.committed,
+    })),
+  };
+  if (input.collect) result.messages = messages;
+  return result;
+}
