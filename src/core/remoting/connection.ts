@@ -171,13 +171,20 @@ export class Connection extends EventEmitter {
       options.timeoutMs,
     );
     const deadline = Date.now() + options.timeoutMs;
-    if (this.inFlight >= this.maxInFlight) {
-      await this.waitForSlot(deadline, timeoutError);
-    }
+    if (this.closedWith) throw this.closedWith;
+    // release() hands a freed slot straight to the next waiter, so no request issued in between
+    // (e.g. from a server-request handler) can take it and push us past maxInFlight.
+    if (this.inFlight < this.maxInFlight) this.inFlight++;
+    else await this.waitForSlot(deadline, timeoutError);
     if (this.closedWith) throw this.closedWith;
     const opaque = this.takeOpaque();
-    const cmd = this.build(code, extFields, options.body, opaque, 0);
-    this.inFlight++;
+    let cmd: RemotingCommand;
+    try {
+      cmd = this.build(code, extFields, options.body, opaque, 0);
+    } catch (err) {
+      this.release();
+      throw err;
+    }
     return new Promise<RemotingCommand>((resolve, reject) => {
       const timer = setTimeout(
         () => {
@@ -250,8 +257,10 @@ export class Connection extends EventEmitter {
   }
 
   private release(): void {
-    this.inFlight--;
-    this.waiters.shift()?.();
+    const next = this.waiters.shift();
+    // The slot passes to the waiter as is; only an unclaimed slot is freed.
+    if (next) next();
+    else this.inFlight--;
   }
 
   /** Small writes within one tick leave in one syscall. */

@@ -198,7 +198,12 @@ class Parser {
       return list;
     }
     const obj: Record<string, unknown> = {};
-    for (const [k, v] of pairs) obj[k as string] = v;
+    for (const [k, v] of pairs) {
+      // "__proto__" is a valid topic/group name; assigning it would replace the prototype instead.
+      const own = { value: v, enumerable: true, writable: true, configurable: true };
+      if (k === '__proto__') Object.defineProperty(obj, k, own);
+      else obj[k as string] = v;
+    }
     return obj;
   }
 }

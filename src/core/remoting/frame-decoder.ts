@@ -64,19 +64,23 @@ export class FrameDecoder {
     } else {
       out = Buffer.allocUnsafe(n);
       let pos = 0;
+      let used = 0;
       while (pos < n) {
-        const c = this.chunks[0]!;
+        const c = this.chunks[used]!;
         const want = n - pos;
         if (c.length <= want) {
           c.copy(out, pos);
           pos += c.length;
-          this.chunks.shift();
+          used++;
         } else {
           c.copy(out, pos, 0, want);
-          this.chunks[0] = c.subarray(want);
+          this.chunks[used] = c.subarray(want);
           pos += want;
         }
       }
+      // One splice, not a shift per chunk: each shift is O(chunks), so a frame that arrived a
+      // byte at a time cost O(n²) (seconds for 64 KiB).
+      this.chunks.splice(0, used);
     }
     this.buffered -= n;
     return out;
