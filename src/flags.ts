@@ -1,11 +1,15 @@
 /** Shared flag builders. Every flag that configures a connection also reads an environment variable. */
 import { Flags } from '@oclif/core';
-import { parseDuration } from './core/util/units.js';
+import { parseDuration, parseSize } from './core/util/units.js';
 
 export const DEFAULT_NAMESRV = '127.0.0.1:9876';
 
 export const duration = Flags.custom<number>({
   parse: async (input) => parseDuration(input),
+});
+
+export const size = Flags.custom<number>({
+  parse: async (input) => parseSize(input),
 });
 
 export const connectionFlags = {

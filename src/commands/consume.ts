@@ -4,7 +4,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { connectionFlags, duration } from '../flags.js';
+import { connectionFlags, duration, size } from '../flags.js';
 import {
   type ConsumeResult,
   consume,
@@ -71,6 +71,13 @@ Output formats: text (one line per message), ndjson (one JSON record per message
       min: 0,
       max: 18,
     }),
+    'pipe-window': size({
+      summary: 'When stdout is a pipe, bytes that must follow a message before its offset is committed.',
+      description:
+        'A reader like `head` may read a block and exit, dropping what it read; so a message written to a pipe counts as consumed once this much later output was accepted, or at a clean stop. 0 trusts the pipe.',
+      default: 128 * 1024,
+      defaultHelp: async () => '128KiB',
+    }),
     dlq: Flags.boolean({ summary: "Read the group's dead-letter queue %DLQ%<group>." }),
     'offsets-dir': Flags.string({
       summary: 'Where --broadcast keeps offsets.',
@@ -125,6 +132,7 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         collect: quiet,
         out: process.stdout,
         outKind: sinkKindOf(1),
+        pipeWindow: f['pipe-window'],
         signal: controller.signal,
         onWarning: (err) => {
           if (f.debug) this.note(`${(err as Error).message}`);

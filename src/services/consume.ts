@@ -133,6 +133,8 @@ export interface ConsumeInput {
   collect: boolean;
   out: NodeJS.WritableStream;
   outKind: SinkKind;
+  /** Bytes that must follow a message into a pipe before it counts as out (see OutputSink). */
+  pipeWindow?: number | undefined;
   signal: AbortSignal;
   onRebalance?: (queues: number) => void;
   onWarning?: (err: unknown) => void;
@@ -183,7 +185,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     maxMessages: input.count,
     localOffsets: input.broadcast ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`)) : undefined,
   });
-  const sink = new OutputSink(input.out, input.outKind);
+  const sink = new OutputSink(input.out, input.outKind, input.pipeWindow);
   const messages: MessageRecord[] = [];
   let nacked = 0;
   let received = 0;
@@ -234,7 +236,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     await consumer.start(async ({ message: m, topic: t, brokerName }): Promise<HandlerResult> => {
       deliveries++;
       armIdle();
-      if (input.dlq === false && wantsNack(m)) {
+      if (!input.dlq && wantsNack(m)) {
         nacked++;
         return { status: 'nack' };
       }

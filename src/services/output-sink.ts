@@ -41,6 +41,7 @@ export class OutputSink {
   constructor(
     private readonly stream: NodeJS.WritableStream,
     readonly kind: SinkKind,
+    private readonly pipeWindow = PIPE_WINDOW,
   ) {
     stream.on('error', (err: Error) => this.close(err));
   }
@@ -78,7 +79,7 @@ export class OutputSink {
     const ok = this.stream.write(text, (err) => {
       if (err) return this.close(err);
       this.accepted += bytes;
-      this.release(this.accepted - PIPE_WINDOW);
+      this.release(this.accepted - this.pipeWindow);
     });
     if (!ok && !this.closedErr) {
       await new Promise<void>((r) => {

@@ -1,9 +1,10 @@
 /** Runs the built CLI as a user would, and captures what it prints and how it exits. */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+export const BIN_PATH = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
 export interface CliResult {
   code: number;
@@ -16,6 +17,8 @@ export interface CliResult {
 
 export interface CliOptions {
   env?: Record<string, string | undefined>;
+  /** Background only: stdout goes to this file (a file, not a pipe, as a user redirect would). */
+  stdoutFile?: string;
   input?: string;
   timeoutMs?: number;
 }
@@ -34,7 +37,10 @@ export function rmq(args: string[], options: CliOptions = {}): Promise<CliResult
     delete env.RMQ_NAMESRV;
     delete env.FORCE_COLOR;
     Object.assign(env, options.env ?? {});
-    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [BIN_PATH, ...args], {
+      env: env as NodeJS.ProcessEnv,
+      cwd: REPO_ROOT,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -64,3 +70,60 @@ export function rmq(args: string[], options: CliOptions = {}): Promise<CliResult
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
+
+export interface Background {
+  /** Resolves when the process exits. */
+  done: Promise<CliResult>;
+  stdout(): string;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts the CLI in the background (e.g. a long-running consumer). */
+export function rmqBackground(args: string[], options: CliOptions = {}): Background {
+  const started = Date.now();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: '1',
+    NAMESRV_ADDR: TEST_NAMESRV,
+  };
+  delete env.RMQ_NAMESRV;
+  Object.assign(env, options.env ?? {});
+  const fd = options.stdoutFile ? openSync(options.stdoutFile, 'w') : undefined;
+  const child = spawn(process.execPath, [BIN_PATH, ...args], {
+    env: env as NodeJS.ProcessEnv,
+    cwd: REPO_ROOT,
+    stdio: ['pipe', fd ?? 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin!.end();
+  const readOut = () => (options.stdoutFile ? readFileSync(options.stdoutFile, 'utf8') : stdout);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (fd !== undefined) closeSync(fd);
+      const out = readOut();
+      let json: unknown;
+      try {
+        json = JSON.parse(out);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr, ms: Date.now() - started, json });
+    });
+  });
+  return { done, stdout: readOut, kill: (s = 'SIGTERM') => child.kill(s) };
+}
+
+export const ndjson = <T>(text: string): T[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);

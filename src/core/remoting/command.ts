@@ -164,7 +164,7 @@ function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializ
   const language =
     typeof lang === 'number'
       ? lang
-      : typeof lang === 'string' && lang in LanguageCode
+      : typeof lang === 'string' && Object.hasOwn(LanguageCode, lang)
         ? LanguageCode[lang as keyof typeof LanguageCode]
         : LanguageCode.OTHER;
   return {

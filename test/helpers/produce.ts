@@ -1,0 +1,30 @@
+/** Sends test messages through the core producer (no CLI start-up per message). */
+import { MQClient } from '../../src/core/client/mq-client.js';
+import { type OutgoingMessage, Producer, type SendResult } from '../../src/core/client/producer.js';
+import { TEST_NAMESRV } from './cli.js';
+
+export async function produce(
+  messages: OutgoingMessage[],
+  options: { concurrency?: number; namesrv?: string; sequential?: boolean } = {},
+): Promise<SendResult[]> {
+  const client = new MQClient({ namesrv: [options.namesrv ?? TEST_NAMESRV], timeoutMs: 5000 });
+  const producer = new Producer(client, { group: 'rmq_test_producer' });
+  const results: SendResult[] = new Array(messages.length);
+  try {
+    if (options.sequential) {
+      for (let i = 0; i < messages.length; i++) results[i] = await producer.send(messages[i]!);
+    } else {
+      let next = 0;
+      const worker = async () => {
+        while (next < messages.length) {
+          const i = next++;
+          results[i] = await producer.send(messages[i]!);
+        }
+      };
+      await Promise.all(Array.from({ length: options.concurrency ?? 32 }, worker));
+    }
+  } finally {
+    await client.shutdown();
+  }
+  return results;
+}

@@ -1,0 +1,365 @@
+/** `rmq consume` against the real broker: every assertion is about messages that really went through it. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BIN_PATH, ndjson, REPO_ROOT, rmq, rmqBackground, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
+import { produce } from '../helpers/produce.js';
+
+interface Rec {
+  topic: string;
+  msgId: string;
+  queueId: number;
+  queueOffset: number;
+  keys: string[];
+  tags: string | null;
+  properties: Record<string, string>;
+  body?: string;
+  bodyBase64?: string;
+  messageGroup: string | null;
+  reconsumeTimes: number;
+  storeTimestamp: string;
+}
+
+const created: string[] = [];
+async function topic(prefix: string, queues = 4): Promise<string> {
+  const t = uniqueName(prefix);
+  const r = await rmq(['topic', 'create', t, '--queues', String(queues), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  created.push(t);
+  return t;
+}
+after(async () => {
+  await Promise.all(created.map((t) => rmq(['topic', 'delete', t, '--yes'])));
+});
+
+const digest = (r: {
+  body?: string;
+  bodyBase64?: string;
+  keys: string[];
+  tags: string | null;
+  properties: Record<string, string>;
+}) =>
+  createHash('sha256')
+    .update(
+      JSON.stringify([
+        r.bodyBase64 ?? Buffer.from(r.body ?? '').toString('base64'),
+        r.keys,
+        r.tags,
+        Object.entries(r.properties).sort(),
+      ]),
+    )
+    .digest('hex');
+
+describe('consume', { concurrency: true }, () => {
+  test('10,000 messages with keys, tags and properties round-trip intact', { timeout: 120_000 }, async () => {
+    const t = await topic('it_roundtrip', 8);
+    const sent = Array.from({ length: 10_000 }, (_, i) => ({
+      topic: t,
+      body: i % 10 === 0 ? Buffer.from([0, 255, i & 255, 1, 2]) : Buffer.from(`message ${i} ✓`),
+      keys: [`k${i}`, `order-${i % 97}`],
+      tags: `tag${i % 3}`,
+      properties: { seq: String(i), region: i % 2 ? 'eu' : 'us' },
+    }));
+    await produce(sent, { concurrency: 64 });
+    const expected = sent
+      .map((m) =>
+        digest({
+          body: undefined,
+          bodyBase64: m.body.toString('base64'),
+          keys: m.keys,
+          tags: m.tags,
+          properties: m.properties,
+        }),
+      )
+      .sort();
+    const r = await rmq(
+      ['consume', t, '-g', uniqueName('g'), '--from', 'first', '--until-end', '--output', 'ndjson'],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const got = ndjson<Rec>(r.stdout);
+    assert.equal(got.length, 10_000);
+    assert.deepEqual(got.map(digest).sort(), expected);
+    assert.equal(new Set(got.map((g) => g.msgId)).size, 10_000, 'no duplicates');
+  });
+
+  test('a group goes on from its committed offset', async () => {
+    const t = await topic('it_resume', 1);
+    await produce(
+      Array.from({ length: 10 }, (_, i) => ({ topic: t, body: Buffer.from(`m${i + 1}`) })),
+      { sequential: true },
+    );
+    const g = uniqueName('g');
+    const first = await rmq(['consume', t, '-g', g, '--from', 'first', '--count', '4', '--output', 'body']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(first.stdout.trim().split('\n'), ['m1', 'm2', 'm3', 'm4']);
+    const second = await rmq(['consume', t, '-g', g, '--until-end', '--output', 'body']);
+    assert.deepEqual(second.stdout.trim().split('\n'), ['m5', 'm6', 'm7', 'm8', 'm9', 'm10']);
+    const desc = await rmq(['group', 'describe', g, '--json']);
+    assert.equal((desc.json as { totalLag: number }).totalLag, 0);
+  });
+
+  test('| head -n 3: the next consume never starts after the 4th message', async () => {
+    const t = await topic('it_head', 1);
+    await produce(
+      Array.from({ length: 200 }, (_, i) => ({ topic: t, body: Buffer.from(`m${i + 1}`) })),
+      { sequential: true },
+    );
+    const g = uniqueName('g');
+    const piped = spawnSync(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" "${BIN_PATH}" consume ${t} -g ${g} --from first --output body | head -n 3`,
+      ],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NAMESRV_ADDR: TEST_NAMESRV },
+        timeout: 60_000,
+      },
+    );
+    assert.deepEqual(piped.stdout.trim().split('\n'), ['m1', 'm2', 'm3']);
+    const next = await rmq(['consume', t, '-g', g, '--count', '1', '--output', 'body']);
+    assert.equal(next.code, 0, next.stderr);
+    const n = Number(next.stdout.trim().slice(1));
+    assert.ok(n >= 1 && n <= 4, `the next consume started at m${n}`);
+  });
+
+  test('tag and SQL92 filters deliver exactly the matching messages', async () => {
+    const t = await topic('it_filter', 2);
+    await produce(
+      Array.from({ length: 30 }, (_, i) => ({
+        topic: t,
+        body: Buffer.from(String(i)),
+        tags: ['a', 'b', 'c'][i % 3],
+        properties: { n: String(i) },
+      })),
+    );
+    const byTag = await rmq([
+      'consume',
+      t,
+      '-g',
+      uniqueName('g'),
+      '--from',
+      'first',
+      '--until-end',
+      '--tag',
+      'a || c',
+      '--output',
+      'ndjson',
+    ]);
+    assert.equal(byTag.code, 0, byTag.stderr);
+    const tags = ndjson<Rec>(byTag.stdout).map((r) => Number(r.body));
+    assert.deepEqual(
+      tags.sort((x, y) => x - y),
+      Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 !== 1),
+    );
+    const bySql = await rmq([
+      'consume',
+      t,
+      '-g',
+      uniqueName('g'),
+      '--from',
+      'first',
+      '--until-end',
+      '--sql',
+      'n >= 25 OR n < 2',
+      '--output',
+      'ndjson',
+    ]);
+    assert.equal(bySql.code, 0, bySql.stderr);
+    assert.deepEqual(
+      ndjson<Rec>(bySql.stdout)
+        .map((r) => Number(r.body))
+        .sort((x, y) => x - y),
+      [0, 1, 25, 26, 27, 28, 29],
+    );
+  });
+
+  test('FIFO: three interleaved message groups consumed --orderly stay in order', async () => {
+    const t = await topic('it_fifo', 4);
+    const msgs = Array.from({ length: 60 }, (_, i) => ({
+      topic: t,
+      body: Buffer.from(`${['A', 'B', 'C'][i % 3]}-${Math.floor(i / 3)}`),
+      messageGroup: ['A', 'B', 'C'][i % 3],
+    }));
+    await produce(msgs, { sequential: true });
+    const r = await rmq([
+      'consume',
+      t,
+      '-g',
+      uniqueName('g'),
+      '--from',
+      'first',
+      '--until-end',
+      '--orderly',
+      '--output',
+      'ndjson',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const recs = ndjson<Rec>(r.stdout);
+    assert.equal(recs.length, 60);
+    for (const grp of ['A', 'B', 'C']) {
+      const seq = recs.filter((x) => x.messageGroup === grp).map((x) => Number(x.body!.split('-')[1]));
+      assert.deepEqual(
+        seq,
+        Array.from({ length: 20 }, (_, i) => i),
+        `group ${grp} in order`,
+      );
+      assert.equal(
+        new Set(recs.filter((x) => x.messageGroup === grp).map((x) => x.queueId)).size,
+        1,
+        `group ${grp} on one queue`,
+      );
+    }
+  });
+
+  test('a 5 s delayed message is not delivered early, and arrives within 3 s after', {
+    timeout: 60_000,
+  }, async () => {
+    const t = await topic('it_delay', 1);
+    const g = uniqueName('g');
+    const consumer = rmqBackground([
+      'consume',
+      t,
+      '-g',
+      g,
+      '--from',
+      'first',
+      '--count',
+      '2',
+      '--output',
+      'ndjson',
+    ]);
+    await new Promise((r) => setTimeout(r, 2500));
+    const sentAt = Date.now();
+    await produce([
+      { topic: t, body: Buffer.from('delay'), delayMs: 5000 },
+      { topic: t, body: Buffer.from('deliver-at'), deliverAtMs: sentAt + 5000 },
+    ]);
+    const arrivals: Record<string, number> = {};
+    while (Object.keys(arrivals).length < 2 && Date.now() - sentAt < 20_000) {
+      for (const rec of ndjson<Rec>(consumer.stdout())) arrivals[rec.body!] ??= Date.now();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const res = await consumer.done;
+    assert.equal(res.code, 0, res.stderr);
+    for (const name of ['delay', 'deliver-at']) {
+      const lateness = arrivals[name]! - (sentAt + 5000);
+      assert.ok(lateness >= -1000, `${name} delivered ${-lateness} ms early`);
+      assert.ok(lateness <= 3000, `${name} delivered ${lateness} ms late`);
+    }
+  });
+
+  test('retry then DLQ after --max-reconsume deliveries; --dlq reads it', { timeout: 90_000 }, async () => {
+    const t = await topic('it_dlq', 1);
+    const g = uniqueName('g');
+    await produce(
+      [
+        { topic: t, body: Buffer.from('poison'), keys: ['poison'] },
+        { topic: t, body: Buffer.from('fine') },
+      ],
+      {
+        sequential: true,
+      },
+    );
+    const r = await rmq(
+      [
+        'consume',
+        t,
+        '-g',
+        g,
+        '--from',
+        'first',
+        '--nack',
+        'key:poison',
+        '--max-reconsume',
+        '2',
+        '--retry-delay-level',
+        '1',
+        '--idle-timeout',
+        '8s',
+        '--output',
+        'body',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['fine']);
+    assert.match(r.stderr, /3 sent back for retry/);
+    const dlq = await rmq(['consume', '-g', g, '--dlq', '--until-end', '--output', 'ndjson']);
+    assert.equal(dlq.code, 0, dlq.stderr);
+    const recs = ndjson<Rec>(dlq.stdout);
+    assert.deepEqual(
+      recs.map((x) => x.body),
+      ['poison'],
+    );
+    assert.equal(recs[0]!.keys[0], 'poison');
+  });
+});
+
+describe('consumer groups', () => {
+  test('clustering consumers share the queues; a third joining loses nothing; broadcast gets all', {
+    timeout: 120_000,
+  }, async () => {
+    const t = await topic('it_cluster', 8);
+    const g = uniqueName('g');
+    const args = ['consume', t, '-g', g, '--from', 'first', '--idle-timeout', '8s', '--output', 'ndjson'];
+    // Redirected to files, as a user would: a file takes each message at once, so offsets are
+    // committed without the pipe window and a rebalance hands over exact positions.
+    const dir = mkdtempSync(join(tmpdir(), 'rmq-it-cluster-'));
+    const out = (name: string) => ({ stdoutFile: join(dir, name) });
+    const c1 = rmqBackground(args, out('c1'));
+    const c2 = rmqBackground(args, out('c2'));
+    const bcast = rmqBackground(
+      [
+        'consume',
+        t,
+        '-g',
+        uniqueName('b'),
+        '--broadcast',
+        '--from',
+        'first',
+        '--idle-timeout',
+        '8s',
+        '--output',
+        'ndjson',
+        '--offsets-dir',
+        dir,
+      ],
+      out('b'),
+    );
+    await new Promise((r) => setTimeout(r, 4000));
+    const first = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`a${i}`) }));
+    await produce(first);
+    await new Promise((r) => setTimeout(r, 1500));
+    const c3 = rmqBackground(args, out('c3'));
+    await new Promise((r) => setTimeout(r, 3000));
+    const second = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`b${i}`) }));
+    await produce(second);
+    const [r1, r2, r3, rb] = await Promise.all([c1.done, c2.done, c3.done, bcast.done]);
+    for (const r of [r1, r2, r3, rb]) assert.equal(r.code, 0, r.stderr);
+    const bodies = (r: { stdout: string }) => ndjson<Rec>(r.stdout).map((x) => x.body!);
+    const all = [...bodies(r1), ...bodies(r2), ...bodies(r3)];
+    const expected = [...first, ...second].map((m) => m.body.toString()).sort();
+    assert.deepEqual([...new Set(all)].sort(), expected, 'union is everything: nothing lost');
+    assert.ok(bodies(r1).length > 0 && bodies(r2).length > 0, 'both first consumers got a share');
+    assert.ok(bodies(r3).length > 0, 'the third consumer got a share after the rebalance');
+    const firstRound = new Set(first.map((m) => m.body.toString()));
+    const s1 = bodies(r1).filter((b) => firstRound.has(b));
+    const s2 = new Set(bodies(r2).filter((b) => firstRound.has(b)));
+    assert.ok(
+      s1.every((b) => !s2.has(b)),
+      'the first two consumers got disjoint subsets',
+    );
+    assert.deepEqual(bodies(rb).sort(), expected, 'the broadcasting consumer got everything');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
