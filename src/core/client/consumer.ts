@@ -441,7 +441,9 @@ export class PushConsumer extends EventEmitter {
     let backoff = 100;
     while (!q.dropped && !this.stopping) {
       if (!q.locked) {
-        await sleep(1000);
+        // Another client may still hold the queue after a rebalance; its lock lapses or is released.
+        await this.lock([q]);
+        if (!q.locked) await sleep(1000);
         continue;
       }
       let res: Awaited<ReturnType<MQClient['remoting']['call']>>;
