@@ -363,7 +363,9 @@ export class Producer {
         sysFlag: 0,
         bornTimestamp: Date.now(),
         flag: 0,
-        properties: encodeProperties({ [Prop.UNIQ_KEY]: batchUniq, [Prop.WAIT]: 'true' }),
+        // No UNIQ_KEY here: the broker appends the batch's properties to every inner record
+        // (apache/rocketmq#9416), so a batch id would replace each message's own when read.
+        properties: encodeProperties({ [Prop.WAIT]: 'true' }),
         batch: true,
         brokerName: q.brokerName,
       });

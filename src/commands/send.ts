@@ -1,0 +1,263 @@
+import { once } from 'node:events';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { RocketMQError } from '../core/errors.js';
+import { ExitCode, exitCodeForKind } from '../exit-codes.js';
+import { connectionFlags, duration } from '../flags.js';
+import {
+  CHECK_RESULTS,
+  formatResult,
+  formatSummary,
+  planSend,
+  runSend,
+  SEND_MODES,
+  type SendRecord,
+  type SendSummary,
+  TRANSACTION_ACTIONS,
+} from '../services/send.js';
+import { stdoutColor } from '../ui/color.js';
+
+export default class Send extends BaseCommand<typeof Send> {
+  static override summary = 'Send messages to a topic.';
+  static override description =
+    `The body comes from --body, --file (one message), --size (generated), or standard input: one message per line (--delimiter), or one NDJSON record per line with --input ndjson (the shape \`consume --output ndjson\` prints, so a consume can be replayed).
+
+One result per message goes to stdout (--output human or ndjson): message id (UNIQ_KEY), offset message id, broker, queue, queue offset, status and latency; a summary goes to stderr. A failed message makes the exit code that of its error kind (see the README), after the remaining messages were tried, unless --fail-fast. --json keeps the first 10000 results.`;
+  static override examples = [
+    '<%= config.bin %> send orders --body \'{"id":1}\' --tag new --key order-1 --property source=web',
+    'cat lines.txt | <%= config.bin %> send orders --mode async',
+    '<%= config.bin %> consume orders -g copy --output ndjson --until-end | <%= config.bin %> send orders-copy --input ndjson',
+    '<%= config.bin %> send orders --size 1k --count 100000 --mode async --output ndjson > results.ndjson',
+    '<%= config.bin %> send orders --body hi --delay 30s',
+    '<%= config.bin %> send orders --body paid --message-group order-42',
+    '<%= config.bin %> send orders --body hi --transaction unknown --check-result commit --wait-check 40s -g tx-group',
+  ];
+  static override args = { topic: Args.string({ required: true, description: 'Topic to send to.' }) };
+  static override flags = {
+    ...connectionFlags,
+    body: Flags.string({ char: 'b', summary: 'Message body text.', helpGroup: 'BODY' }),
+    file: Flags.string({
+      char: 'f',
+      summary: 'Send this file as one message (with --input ndjson: read records from it).',
+      helpGroup: 'BODY',
+    }),
+    size: Flags.string({
+      summary: 'Send generated bodies of this size (e.g. 1024, 4k).',
+      helpGroup: 'BODY',
+    }),
+    count: Flags.integer({
+      char: 'c',
+      summary: 'How many messages: repeats --body/--file, generates --size; at most this many from stdin.',
+      helpGroup: 'BODY',
+    }),
+    input: Flags.option({
+      options: ['lines', 'ndjson'] as const,
+      default: 'lines' as const,
+      summary: 'Standard input holds message bodies, one per line, or NDJSON records.',
+      helpGroup: 'BODY',
+    })(),
+    delimiter: Flags.string({
+      char: 'd',
+      summary: 'Separates messages on standard input (default newline; escapes \\n \\t \\0 \\xHH).',
+      helpGroup: 'BODY',
+    }),
+    key: Flags.string({ char: 'k', summary: 'Message key (repeatable).', multiple: true }),
+    tag: Flags.string({ char: 't', summary: 'Message tag.' }),
+    property: Flags.string({ char: 'p', summary: 'User property name=value (repeatable).', multiple: true }),
+    delay: duration({ summary: 'Deliver after this long (RocketMQ 5.x timer), e.g. 10s, 5m.' }),
+    'deliver-at': Flags.string({ summary: 'Deliver at this time: ISO 8601 or epoch ms (RocketMQ 5.x).' }),
+    'delay-level': Flags.integer({ summary: 'Delay level 1..18 (1s 5s 10s 30s 1m … 2h; 4.x and 5.x).' }),
+    'message-group': Flags.string({
+      summary: 'FIFO: every message goes to the queue of this group, one after another.',
+    }),
+    mode: Flags.option({
+      options: SEND_MODES,
+      default: 'sync' as const,
+      summary: 'sync: one request at a time; async: up to --concurrency in flight; oneway: no reply.',
+      helpGroup: 'SENDING',
+    })(),
+    concurrency: Flags.integer({
+      summary: 'Requests in flight with --mode async.',
+      default: 64,
+      helpGroup: 'SENDING',
+    }),
+    batch: Flags.integer({
+      summary: 'Messages per batch request (SEND_BATCH_MESSAGE).',
+      helpGroup: 'SENDING',
+    }),
+    retries: Flags.integer({
+      summary: 'Retries of a failed send, on another broker where there is one (not for oneway).',
+      default: 2,
+      helpGroup: 'SENDING',
+    }),
+    compress: Flags.boolean({
+      summary: 'zlib-compress bodies of 4 KiB or more, as the Java client does.',
+      default: true,
+      allowNo: true,
+      helpGroup: 'SENDING',
+    }),
+    group: Flags.string({
+      char: 'g',
+      summary: 'Producer group.',
+      env: 'RMQ_PRODUCER_GROUP',
+      default: 'rmq-producer',
+      helpGroup: 'SENDING',
+    }),
+    'fail-fast': Flags.boolean({ summary: 'Stop at the first failed message.', helpGroup: 'SENDING' }),
+    transaction: Flags.option({
+      options: TRANSACTION_ACTIONS,
+      summary: 'Send as a transaction half message, then commit, roll back, or leave it unknown.',
+      helpGroup: 'TRANSACTION',
+    })(),
+    'check-result': Flags.option({
+      options: CHECK_RESULTS,
+      default: 'commit' as const,
+      summary: "Answer to the broker's check-back of an unknown transaction.",
+      helpGroup: 'TRANSACTION',
+    })(),
+    'wait-check': duration({
+      summary: 'Stay this long to answer check-backs (ends early once every unknown message is checked).',
+      default: 0,
+      defaultHelp: async () => '0s',
+      helpGroup: 'TRANSACTION',
+    }),
+    output: Flags.option({
+      char: 'o',
+      options: ['human', 'ndjson'] as const,
+      default: 'human' as const,
+      summary: 'Result per message: a line of text, or one JSON object.',
+    })(),
+  };
+
+  async run(): Promise<SendSummary> {
+    const f = this.flags;
+    const plan = await planSend({
+      topic: this.args.topic,
+      namesrv: f.namesrv,
+      timeoutMs: f.timeout,
+      group: f.group,
+      body: f.body,
+      file: f.file,
+      size: f.size,
+      count: f.count,
+      input: f.input,
+      delimiter: f.delimiter,
+      keys: f.key,
+      tag: f.tag,
+      properties: f.property,
+      delayMs: f.delay,
+      deliverAt: f['deliver-at'],
+      delayLevel: f['delay-level'],
+      messageGroup: f['message-group'],
+      mode: f.mode,
+      concurrency: f.concurrency,
+      batch: f.batch,
+      transaction: f.transaction,
+      checkResult: f['check-result'],
+      waitCheckMs: f['wait-check'],
+      retries: f.retries,
+      compress: f.compress,
+      failFast: f['fail-fast'],
+      stdin: process.stdin,
+    });
+
+    const quiet = this.jsonEnabled();
+    const out = quiet ? undefined : new LineWriter();
+    const paint = statusPainter();
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(ExitCode.INTERRUPTED); // a second Ctrl-C means "now"
+      controller.abort();
+      // Ends a read of stdin that may never finish by itself.
+      process.stdin.destroy();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const { summary, firstError } = await runSend(
+        plan,
+        {
+          onResult: out
+            ? (r: SendRecord) => out.write(f.output === 'ndjson' ? JSON.stringify(r) : formatResult(r, paint))
+            : undefined,
+          ready: out ? () => out.ready() : undefined,
+          note: (t) => this.note(t),
+        },
+        controller.signal,
+      );
+      await out?.flush();
+      if (!quiet) process.stderr.write(`${formatSummary(summary)}\n`);
+      if (summary.interrupted) process.exitCode = ExitCode.INTERRUPTED;
+      else if (firstError) {
+        const code =
+          firstError instanceof RocketMQError ? exitCodeForKind(firstError.kind) : ExitCode.FAILURE;
+        process.exitCode = code;
+        if (!quiet) {
+          process.stderr.write(
+            `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${firstError.message}\n`,
+          );
+        }
+      }
+      return summary;
+    } finally {
+      await out?.flush();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+function statusPainter(): (status: string) => string {
+  const c = stdoutColor();
+  return (s) => (s.startsWith('SEND_OK') ? c.green(s) : s.startsWith('FAILED') ? c.red(s) : c.yellow(s));
+}
+
+/**
+ * Result lines to stdout, coalesced per event-loop turn: 100k results should not mean 100k
+ * write calls, and a slow reader of stdout slows the sending down instead of filling memory.
+ */
+class LineWriter {
+  private buf: string[] = [];
+  private scheduled = false;
+  /** stdout was closed (`| head`): results are dropped, sending goes on. */
+  private broken = false;
+
+  constructor() {
+    process.stdout.on('error', () => {
+      this.broken = true;
+    });
+  }
+
+  write(line: string): void {
+    this.buf.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drainBuffer());
+    }
+  }
+
+  ready(): Promise<void> | undefined {
+    if (this.broken || !process.stdout.writableNeedDrain) return undefined;
+    return once(process.stdout, 'drain').then(
+      () => {},
+      () => {},
+    );
+  }
+
+  async flush(): Promise<void> {
+    this.drainBuffer();
+    await this.ready();
+  }
+
+  private drainBuffer(): void {
+    this.scheduled = false;
+    if (this.buf.length === 0 || this.broken) {
+      this.buf = [];
+      return;
+    }
+    const text = `${this.buf.join('\n')}\n`;
+    this.buf = [];
+    process.stdout.write(text);
+  }
+}
