@@ -132,6 +132,7 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         collect: quiet,
         out: process.stdout,
         outKind: sinkKindOf(1),
+        outFd: 1,
         pipeWindow: f['pipe-window'],
         signal: controller.signal,
         onWarning: (err) => {

@@ -133,6 +133,8 @@ export interface ConsumeInput {
   collect: boolean;
   out: NodeJS.WritableStream;
   outKind: SinkKind;
+  /** The fd behind `out`, to notice a pipe reader that left while nothing is written. */
+  outFd?: number | undefined;
   /** Bytes that must follow a message into a pipe before it counts as out (see OutputSink). */
   pipeWindow?: number | undefined;
   signal: AbortSignal;
@@ -228,6 +230,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   consumer.on('warning', (err) => input.onWarning?.(err));
   consumer.on('rebalance', (e: { assigned: unknown[] }) => input.onRebalance?.(e.assigned.length));
   sink.onClosed(() => stop('output-closed'));
+  if (!input.collect && input.outFd !== undefined) sink.watchReader(input.outFd);
   const onAbort = () => stop('signal');
   input.signal.addEventListener('abort', onAbort);
   if (input.untilEnd) consumer.disableLongPolling();
@@ -272,6 +275,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     await consumer.halt();
     // Normal end: what was written will be read. After EPIPE the sink reports it lost instead.
     await sink.flush();
+    sink.stopWatching();
     try {
       await consumer.stop();
     } finally {

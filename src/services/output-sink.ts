@@ -11,6 +11,7 @@
  * offset is not committed: those messages are delivered again, never skipped.
  */
 import { fstatSync } from 'node:fs';
+import { anonymousPipeOf, pipeHasReader } from './pipe-reader.js';
 
 /** Pipe buffer (64 KiB by default on Linux) plus a reader's own read buffer. */
 export const PIPE_WINDOW = 128 * 1024;
@@ -36,6 +37,8 @@ export class OutputSink {
   private accepted = 0;
   private waiters: Waiter[] = [];
   private closedErr: Error | undefined;
+  private watch: NodeJS.Timeout | undefined;
+  private lastWriteAt = 0;
   private readonly onClose: ((err: Error) => void)[] = [];
 
   constructor(
@@ -54,9 +57,30 @@ export class OutputSink {
     this.onClose.push(cb);
   }
 
+  /**
+   * For an anonymous pipe on `fd`: checks every intervalMs, while nothing is being written,
+   * that a reader is still there, and closes the sink as EPIPE would once it is gone.
+   */
+  watchReader(fd: number, intervalMs = 1000): void {
+    const pipe = this.kind === 'pipe' ? anonymousPipeOf(fd) : undefined;
+    if (!pipe) return;
+    this.watch = setInterval(() => {
+      if (Date.now() - this.lastWriteAt < intervalMs) return;
+      if (!pipeHasReader(pipe)) {
+        this.close(Object.assign(new Error('stdout reader has gone'), { code: 'EPIPE' }));
+      }
+    }, intervalMs);
+    this.watch.unref();
+  }
+
+  stopWatching(): void {
+    if (this.watch) clearInterval(this.watch);
+  }
+
   private close(err: Error): void {
     if (this.closedErr) return;
     this.closedErr = err;
+    this.stopWatching();
     for (const w of this.waiters.splice(0)) w.resolve(false);
     for (const cb of this.onClose) cb(err);
   }
@@ -68,6 +92,7 @@ export class OutputSink {
   async write(text: string | Buffer): Promise<{ durable?: Promise<boolean> }> {
     if (this.closedErr) return { durable: Promise.resolve(false) };
     const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
+    this.lastWriteAt = Date.now();
     this.written += bytes;
     const end = this.written;
     if (this.kind === 'file') {

@@ -13,7 +13,9 @@ const silent: Progress = { update() {}, succeed() {}, fail() {}, stop() {} };
 
 export async function startProgress(text: string, options: { quiet: boolean }): Promise<Progress> {
   if (options.quiet) return silent;
-  if (!process.stderr.isTTY) {
+  // A terminal that reports no width (script(1), some CI consoles) sends ora's redraw into an
+  // endless loop: treat it as no terminal.
+  if (!process.stderr.isTTY || !process.stderr.columns) {
     process.stderr.write(`${text}\n`);
     let last = text;
     return {

@@ -89,6 +89,30 @@ describe('consume', { concurrency: true }, () => {
     assert.equal(new Set(got.map((g) => g.msgId)).size, 10_000, 'no duplicates');
   });
 
+  test('consume --output ndjson | send --input ndjson copies a topic faithfully', { timeout: 90_000 }, async () => {
+    const src = await topic('it_copy_src', 4);
+    const dst = await topic('it_copy_dst', 4);
+    const sent = Array.from({ length: 300 }, (_, i) => ({
+      topic: src,
+      body: i % 7 === 0 ? Buffer.from([i & 255, 0, 254, 10, 13]) : Buffer.from(`copy ${i}\nline two`),
+      keys: [`k${i}`],
+      tags: i % 2 ? 'odd' : 'even',
+      properties: { seq: String(i) },
+      messageGroup: i % 5 === 0 ? `g${i % 3}` : undefined,
+    }));
+    await produce(sent);
+    const out = await rmq(['consume', src, '-g', uniqueName('g'), '--from', 'first', '--until-end', '--output', 'ndjson']);
+    assert.equal(out.code, 0, out.stderr);
+    const copied = await rmq(['send', dst, '--input', 'ndjson', '--mode', 'async', '--json'], { input: out.stdout });
+    assert.equal(copied.code, 0, copied.stderr);
+    const back = await rmq(['consume', dst, '-g', uniqueName('g'), '--from', 'first', '--until-end', '--output', 'ndjson']);
+    const a = ndjson<Rec>(out.stdout);
+    const b = ndjson<Rec>(back.stdout);
+    assert.equal(b.length, 300);
+    const key = (r: Rec) => JSON.stringify([digest(r), r.messageGroup]);
+    assert.deepEqual(b.map(key).sort(), a.map(key).sort());
+  });
+
   test('a group goes on from its committed offset', async () => {
     const t = await topic('it_resume', 1);
     await produce(

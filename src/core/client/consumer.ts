@@ -79,7 +79,8 @@ export type Handler = (d: Delivery) => Promise<HandlerResult> | HandlerResult;
 
 interface Pending {
   next: number;
-  state: 'waiting' | 'ok' | 'lost';
+  /** handling: in the handler; unsettled: handled, waiting for `durable`; then ok or lost. */
+  state: 'handling' | 'unsettled' | 'ok' | 'lost';
 }
 
 interface QueueState {
@@ -258,7 +259,7 @@ export class PushConsumer extends EventEmitter {
     if (!this.firstRebalanceDone) return false;
     for (const q of this.queues.values()) {
       if (q.retry || q.dropped) continue;
-      if (!q.caughtUp || q.pending.some((p) => p.state === 'waiting')) return false;
+      if (!q.caughtUp || q.pending.some((p) => p.state === 'handling')) return false;
     }
     return true;
   }
@@ -350,14 +351,17 @@ export class PushConsumer extends EventEmitter {
     for (const w of wanted) {
       const key = mqKey(w.mq);
       if (this.queues.has(key)) continue;
-      const start = await this.startOffset(w.mq, w.address, w.retry);
+      const { offset: start, fromCommitted } = await this.startOffset(w.mq, w.address, w.retry);
       const q: QueueState = {
         mq: w.mq,
         address: w.address,
         retry: w.retry,
         nextPullOffset: start,
         committable: start,
-        committed: start,
+        // A position not read from the group's own offsets is committed at the next tick, so a
+        // run that ends before any message is safely out still pins where the group starts:
+        // the next run must not jump to "--from last".
+        committed: fromCommitted ? start : -1,
         pending: [],
         dropped: false,
         caughtUp: false,
@@ -383,17 +387,24 @@ export class PushConsumer extends EventEmitter {
     return Number(res.extFields.offset ?? 0);
   }
 
-  private async startOffset(mq: MessageQueue, address: string, retry: boolean): Promise<number> {
+  private async startOffset(
+    mq: MessageQueue,
+    address: string,
+    retry: boolean,
+  ): Promise<{ offset: number; fromCommitted: boolean }> {
     const q = { topic: mq.topic, queueId: String(mq.queueId) };
+    const computed = (offset: number) => ({ offset, fromCommitted: false });
     if (this.opts.resetToMs !== undefined && !retry) {
-      return this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
-        ...q,
-        timestamp: String(this.opts.resetToMs),
-      });
+      return computed(
+        await this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
+          ...q,
+          timestamp: String(this.opts.resetToMs),
+        }),
+      );
     }
     if (this.model === 'BROADCASTING') {
       const stored = await this.opts.localOffsets!.read(mq);
-      if (stored !== undefined) return stored;
+      if (stored !== undefined) return { offset: stored, fromCommitted: true };
     } else {
       const res = await this.client.remoting.call(
         address,
@@ -405,17 +416,19 @@ export class PushConsumer extends EventEmitter {
       );
       if (res.code === ResponseCode.SUCCESS) {
         const v = Number(res.extFields.offset);
-        if (v >= 0) return v;
+        if (v >= 0) return { offset: v, fromCommitted: true };
       }
     }
-    if (retry) return 0;
+    if (retry) return computed(0);
     const from = this.opts.from ?? { kind: 'last' };
-    if (from.kind === 'first') return this.offsetCall(RequestCode.GET_MIN_OFFSET, address, q);
-    if (from.kind === 'last') return this.offsetCall(RequestCode.GET_MAX_OFFSET, address, q);
-    return this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
-      ...q,
-      timestamp: String(from.ms),
-    });
+    if (from.kind === 'first') return computed(await this.offsetCall(RequestCode.GET_MIN_OFFSET, address, q));
+    if (from.kind === 'last') return computed(await this.offsetCall(RequestCode.GET_MAX_OFFSET, address, q));
+    return computed(
+      await this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
+        ...q,
+        timestamp: String(from.ms),
+      }),
+    );
   }
 
   private pullExt(q: QueueState): Record<string, string> {
@@ -496,7 +509,7 @@ export class PushConsumer extends EventEmitter {
   private settle(q: QueueState): void {
     while (q.pending.length > 0 && !q.poisoned) {
       const head = q.pending[0]!;
-      if (head.state === 'waiting') break;
+      if (head.state === 'handling' || head.state === 'unsettled') break;
       if (head.state === 'lost') {
         q.poisoned = true;
         break;
@@ -520,9 +533,15 @@ export class PushConsumer extends EventEmitter {
         return;
       }
       this.delivered++;
-      const entry: Pending = { next: m.queueOffset + 1, state: 'waiting' };
+      const entry: Pending = { next: m.queueOffset + 1, state: 'handling' };
       q.pending.push(entry);
       await this.deliver(q, m, entry);
+      if (this.opts.maxMessages !== undefined && this.delivered >= this.opts.maxMessages) {
+        // The last wanted message is out: stop now rather than at the next arrival.
+        this.stopping = true;
+        this.emit('limit');
+        return;
+      }
     }
     this.advance(q, next);
   }
@@ -560,6 +579,7 @@ export class PushConsumer extends EventEmitter {
         }
       }
       if (result.durable) {
+        entry.state = 'unsettled';
         // Not awaited: a pipe releases a message only after more output follows it.
         void result.durable.then((ok) => {
           entry.state = ok ? 'ok' : 'lost';

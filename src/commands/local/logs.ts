@@ -1,0 +1,54 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../base-command.js';
+import { InvalidArgumentError } from '../../core/errors.js';
+import { followFile, pickLogFile, tailLines } from '../../local/cluster.js';
+import { defaultLocalDir } from '../../local/paths.js';
+
+export interface LogsResult {
+  file: string;
+  lines: string[];
+}
+
+export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
+  static override summary = "Print the local broker's (or name server's) log.";
+  static override description =
+    `Shows RocketMQ's own log (<dir>/home/logs/rocketmqlogs/broker.log or namesrv.log), or the process's stdout (<dir>/logs/*.out) when that does not exist yet. --follow keeps printing new lines until Ctrl-C (exit 0).`;
+  static override examples = [
+    '<%= config.bin %> local logs',
+    '<%= config.bin %> local logs --namesrv --tail 20',
+    '<%= config.bin %> local logs -f',
+  ];
+  static override flags = {
+    dir: Flags.string({
+      summary: 'State dir of the cluster.',
+      env: 'RMQ_LOCAL_DIR',
+      default: async () => defaultLocalDir(),
+      defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
+    }),
+    namesrv: Flags.boolean({ summary: "The name server's log instead of the broker's." }),
+    tail: Flags.integer({ summary: 'Number of lines from the end.', default: 100, min: 0 }),
+    follow: Flags.boolean({ char: 'f', summary: 'Keep printing lines as they are written.' }),
+  };
+
+  async run(): Promise<LogsResult> {
+    if (this.flags.follow && this.jsonEnabled()) {
+      throw new InvalidArgumentError('--follow cannot be combined with --json', {
+        hint: 'use --tail N --json for a snapshot',
+      });
+    }
+    const file = await pickLogFile(this.flags.dir, this.flags.namesrv ? 'namesrv' : 'broker');
+    const { lines, size } = await tailLines(file, this.flags.tail);
+    if (lines.length > 0) this.log(lines.join('\n'));
+    if (this.flags.follow) {
+      const stop = new AbortController();
+      const onSigint = (): void => stop.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        await followFile(file, size, (text) => process.stdout.write(text), stop.signal);
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    }
+    return { file, lines };
+  }
+}

@@ -1,0 +1,55 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../base-command.js';
+import { formatBytes } from '../../core/util/units.js';
+import { type StatusResult, status } from '../../local/cluster.js';
+import { defaultLocalDir } from '../../local/paths.js';
+
+function formatUptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h ${m}m`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
+  static override summary = 'Show whether the local cluster runs, its address, pids, version, store size.';
+  static override description =
+    'Exits 0 whether the cluster runs or not; scripts read "state" (running, stopped, partial) from --json.';
+  static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json'];
+  static override flags = {
+    dir: Flags.string({
+      summary: 'State dir of the cluster.',
+      env: 'RMQ_LOCAL_DIR',
+      default: async () => defaultLocalDir(),
+      defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
+    }),
+  };
+
+  async run(): Promise<StatusResult> {
+    const r = await status({ dir: this.flags.dir });
+    const pid = (p: { pid: number | null; running: boolean }): string =>
+      p.running ? `pid ${p.pid}` : 'not running';
+    const rows: [string, string][] = [['state', r.state]];
+    if (r.version) rows.push(['version', r.version]);
+    if (r.namesrvAddr) rows.push(['name server', `${r.namesrvAddr} (${pid(r.processes.namesrv)})`]);
+    if (r.brokerAddr) {
+      const reg = r.brokerRegistered === null ? '' : r.brokerRegistered ? ', registered' : ', NOT registered';
+      rows.push(['broker', `${r.brokerName} ${r.brokerAddr} (${pid(r.processes.broker)}${reg})`]);
+    }
+    if (r.clusterName) rows.push(['cluster', r.clusterName]);
+    if (r.uptimeMs !== null) rows.push(['uptime', formatUptime(r.uptimeMs)]);
+    rows.push(['store', `${r.store.dir} (${formatBytes(r.store.bytes)})`]);
+    rows.push(['broker log', r.logs.broker]);
+    rows.push(['dir', r.dir]);
+    const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+    this.log(rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
+    if (r.state === 'partial') {
+      this.note('only part of the cluster runs: `rmq local down` then `rmq local up` restarts it');
+    }
+    return r;
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * Finding java and mvn, and getting RocketMQ's jars from Maven Central into the per-user cache
+ * exactly once: a version counts as cached only after a complete copy (marker file), and a line
+ * spec ("5.3") remembers which release it settled on, so later `up`s neither run mvn nor touch
+ * the network.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { EnvironmentError } from '../core/errors.js';
+import { mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+/** `transient` marks updates that only refresh a counter: worth a spinner, not a log line. */
+export type ProgressFn = (msg: string, opts?: { transient?: boolean }) => void;
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, fsConstants.X_OK);
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Absolute path of `name` on PATH, like `command -v`. */
+export async function which(name: string, env: Env = process.env): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export interface JavaInfo {
+  path: string;
+  major: number;
+  /** First line of `java -version`, for status and error messages. */
+  description: string;
+}
+
+/** $JAVA_HOME/bin/java when JAVA_HOME points at a JDK/JRE, else `java` on PATH. */
+export async function findJava(env: Env = process.env): Promise<JavaInfo> {
+  let path: string | undefined;
+  if (env.JAVA_HOME && (await isExecutable(join(env.JAVA_HOME, 'bin', 'java')))) {
+    path = join(env.JAVA_HOME, 'bin', 'java');
+  } else {
+    path = await which('java', env);
+  }
+  if (!path) {
+    throw new EnvironmentError('java was not found on PATH (and JAVA_HOME is not set to a JDK)', {
+      hint: 'install a JDK 17 (e.g. `apt-get install openjdk-17-jre-headless`, `brew install openjdk@17`) or set JAVA_HOME',
+    });
+  }
+  const output = await new Promise<string>((resolve) => {
+    execFile(path, ['-version'], { timeout: 15_000 }, (_err, stdout, stderr) =>
+      resolve(`${stderr}${stdout}`),
+    );
+  });
+  const major = parseJavaMajor(output);
+  if (major === undefined) {
+    throw new EnvironmentError(`${path} -version did not print a Java version`, {
+      hint: 'check that it is a working Java installation (run `java -version`), or set JAVA_HOME to one',
+    });
+  }
+  if (major < 8) {
+    throw new EnvironmentError(`RocketMQ needs Java 8 or newer, ${path} is Java ${major}`, {
+      hint: 'install a JDK 17 or set JAVA_HOME to one',
+    });
+  }
+  return { path, major, description: output.split('\n')[0]?.trim() ?? '' };
+}
+
+interface CompleteMarker {
+  version: string;
+  jars: number;
+  bytes: number;
+  resolvedAt: string;
+}
+
+export interface ResolvedRuntime {
+  version: string;
+  libDir: string;
+  jars: number;
+  bytes: number;
+  /** False when it came from the cache without running mvn. */
+  downloaded: boolean;
+}
+
+export interface ResolveOptions {
+  /** Exact version ("5.3.3") or release line ("5.3"). */
+  spec: string;
+  cacheRoot: string;
+  env?: Env;
+  onProgress?: ProgressFn;
+}
+
+const versionDir = (root: string, v: string): string => join(root, v);
+const libDirOf = (root: string, v: string): string => join(root, v, 'lib');
+const markerOf = (root: string, v: string): string => join(root, v, 'complete.json');
+const aliasFile = (root: string): string => join(root, 'resolved.json');
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/** The cached runtime of `version` if its copy completed and nothing was removed since. */
+export async function cachedRuntime(
+  cacheRoot: string,
+  version: string,
+): Promise<ResolvedRuntime | undefined> {
+  const marker = await readJson<CompleteMarker>(markerOf(cacheRoot, version));
+  if (!marker) return undefined;
+  try {
+    const jars = (await readdir(libDirOf(cacheRoot, version))).filter((f) => f.endsWith('.jar'));
+    if (jars.length !== marker.jars) return undefined;
+  } catch {
+    return undefined;
+  }
+  return {
+    version,
+    libDir: libDirOf(cacheRoot, version),
+    jars: marker.jars,
+    bytes: marker.bytes,
+    downloaded: false,
+  };
+}
+
+/** The RocketMQ-relevant line of Maven's output, shortened to fit one terminal line or two. */
+export function mavenKeyLine(output: string): string {
+  const lines = output
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const error =
+    lines.find((l) => l.startsWith('[ERROR]') && /Failed to execute goal|Could not/.test(l)) ??
+    lines.find((l) => l.startsWith('[ERROR]')) ??
+    lines.at(-1) ??
+    'mvn failed without output';
+  let text = error
+    .replace(/^\[ERROR\]\s*/, '')
+    .replace(/\s*->\s*\[Help 1\]\s*$/, '')
+    .replace(/^Failed to execute goal on project [^:]+:\s*/, '')
+    .replace(/^Could not resolve dependencies for project [^:]+:[^:]+:[^:]+:[^:]+:\s*/, '');
+  const notFound = /Could not find artifact (\S+)/.exec(text);
+  // Maven remembers a miss for a day and then says so at length; the artifact is what matters.
+  const cachedMiss = /(\S+:jar:\S+) was not found in \S+ during a previous attempt/.exec(text);
+  if (notFound) text = `${notFound[1]} is not on Maven Central`;
+  else if (cachedMiss)
+    text = `${cachedMiss[1]} is not on Maven Central (as of Maven's last check; -U rechecks)`;
+  return text.length > 300 ? `${text.slice(0, 297)}…` : text;
+}
+
+/** True when Maven's failure means "this release is not (completely) on Central", not a network problem. */
+export function isNotPublished(output: string): boolean {
+  const text = output.replace(/\x1b\[[0-9;]*m/g, '');
+  if (
+    /Could not transfer|UnknownHost|Unknown host|Connection refused|timed out|Network is unreachable/i.test(
+      text,
+    )
+  ) {
+    return false;
+  }
+  return /Could not find artifact|was not found in|Failure to find/.test(text);
+}
+
+function runMaven(
+  mvn: string,
+  args: string[],
+  cwd: string,
+  env: Env,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(mvn, args, { cwd, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes copies left by an interrupted mvn run (their pid in the name is gone). */
+async function removeStalePartials(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = /^lib\.partial-(\d+)$/.exec(e);
+    if (m && !isPidAlive(Number(m[1]))) await rm(join(dir, e), { recursive: true, force: true });
+  }
+}
+
+async function dirJars(dir: string): Promise<{ jars: number; bytes: number }> {
+  let jars = 0;
+  let bytes = 0;
+  for (const f of await readdir(dir)) {
+    if (!f.endsWith('.jar')) continue;
+    jars++;
+    bytes += (await stat(join(dir, f))).size;
+  }
+  return { jars, bytes };
+}
+
+type Attempt = { ok: true; runtime: ResolvedRuntime } | { ok: false; notPublished: boolean; keyLine: string };
+
+async function download(mvn: string, cacheRoot: string, version: string, env: Env): Promise<Attempt> {
+  const vdir = versionDir(cacheRoot, version);
+  await mkdir(vdir, { recursive: true });
+  await removeStalePartials(vdir);
+  const pom = join(vdir, 'pom.xml');
+  await writeFile(pom, runtimePom(version));
+  const partial = join(vdir, `lib.partial-${process.pid}`);
+  await rm(partial, { recursive: true, force: true });
+  const { code, output } = await runMaven(mvn, mavenArgs(pom, partial), vdir, env);
+  if (code !== 0) {
+    await rm(partial, { recursive: true, force: true });
+    return { ok: false, notPublished: isNotPublished(output), keyLine: mavenKeyLine(output) };
+  }
+  const { jars, bytes } = await dirJars(partial);
+  if (jars === 0) {
+    await rm(partial, { recursive: true, force: true });
+    return { ok: false, notPublished: false, keyLine: 'mvn succeeded but copied no jars' };
+  }
+  // Another `up` may have finished the same copy meanwhile; theirs is as good as ours.
+  const already = await cachedRuntime(cacheRoot, version);
+  if (already) {
+    await rm(partial, { recursive: true, force: true });
+    return { ok: true, runtime: { ...already, downloaded: true } };
+  }
+  const lib = libDirOf(cacheRoot, version);
+  await rm(lib, { recursive: true, force: true });
+  await rename(partial, lib);
+  const marker: CompleteMarker = { version, jars, bytes, resolvedAt: new Date().toISOString() };
+  await writeJsonAtomic(markerOf(cacheRoot, version), marker);
+  return { ok: true, runtime: { version, libDir: lib, jars, bytes, downloaded: true } };
+}
+
+/**
+ * The runtime jars for a --version value: from the cache when present, else via mvn, trying a
+ * line's releases newest-first and skipping those Central does not (completely) hold.
+ */
+export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRuntime> {
+  const env = opts.env ?? process.env;
+  const progress = opts.onProgress ?? (() => {});
+  const spec = parseVersionSpec(opts.spec);
+  const aliases = (await readJson<Record<string, string>>(aliasFile(opts.cacheRoot))) ?? {};
+
+  const remembered = spec.exact ? spec.spec : aliases[spec.spec];
+  if (remembered) {
+    const hit = await cachedRuntime(opts.cacheRoot, remembered);
+    if (hit) return hit;
+  }
+  const mvn = await which('mvn', env);
+  if (!mvn) {
+    // Offline and without Maven, any cached release of the line beats failing.
+    for (const v of spec.candidates) {
+      const hit = await cachedRuntime(opts.cacheRoot, v);
+      if (hit) return hit;
+    }
+    throw new EnvironmentError(
+      `mvn was not found on PATH; it is needed once to download RocketMQ ${spec.spec}`,
+      {
+        hint: 'install Maven 3.8+ (e.g. `apt-get install maven`, `brew install maven`) and rerun; later runs use the cache',
+      },
+    );
+  }
+
+  const skipped: string[] = [];
+  for (const v of spec.candidates) {
+    // A cached older release is only used once every newer one is known not to resolve.
+    const hit = await cachedRuntime(opts.cacheRoot, v);
+    let runtime: ResolvedRuntime | undefined = hit;
+    if (!runtime) {
+      const started = Date.now();
+      const label = `downloading RocketMQ ${v} from Maven Central`;
+      progress(`${label}…`);
+      const timer = setInterval(
+        () => progress(`${label} (${Math.round((Date.now() - started) / 1000)}s)…`, { transient: true }),
+        1000,
+      );
+      let attempt: Attempt;
+      try {
+        attempt = await download(mvn, opts.cacheRoot, v, env);
+      } finally {
+        clearInterval(timer);
+      }
+      if (!attempt.ok) {
+        if (attempt.notPublished && !spec.exact) {
+          skipped.push(v);
+          progress(
+            `RocketMQ ${v} is not completely on Maven Central (${attempt.keyLine}); trying an older ${spec.spec}.x`,
+          );
+          continue;
+        }
+        throw new EnvironmentError(`Maven could not resolve RocketMQ ${v}: ${attempt.keyLine}`, {
+          hint: attempt.notPublished
+            ? `pick another release, e.g. --version ${v.split('.').slice(0, 2).join('.')} takes the newest of that line that resolves`
+            : 'check network access to Maven Central (and proxy/mirror settings in ~/.m2/settings.xml), then rerun',
+        });
+      }
+      runtime = attempt.runtime;
+      progress(`RocketMQ ${v}: ${runtime.jars} jars (${Math.round(runtime.bytes / 1048576)} MB) cached`);
+    }
+    if (!spec.exact) {
+      aliases[spec.spec] = v;
+      await writeJsonAtomic(aliasFile(opts.cacheRoot), aliases);
+    }
+    return runtime;
+  }
+  throw new EnvironmentError(
+    `no RocketMQ ${spec.spec}.x release resolves completely from Maven Central (tried ${skipped.join(', ')})`,
+    { hint: 'pick another release line with --version, e.g. --version 5.3' },
+  );
+}
