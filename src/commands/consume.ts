@@ -20,8 +20,7 @@ const defaultOffsetsDir = () =>
 
 export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Consume messages of a topic as a member of a consumer group.';
-  static override description =
-    `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
+  static override description = `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
 
 Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).`;
   static override examples = [

@@ -19,8 +19,7 @@ import { stdoutColor } from '../ui/color.js';
 
 export default class Send extends BaseCommand<typeof Send> {
   static override summary = 'Send messages to a topic.';
-  static override description =
-    `The body comes from --body, --file (one message), --size (generated), or standard input: one message per line (--delimiter), or one NDJSON record per line with --input ndjson (the shape \`consume --output ndjson\` prints, so a consume can be replayed).
+  static override description = `The body comes from --body, --file (one message), --size (generated), or standard input: one message per line (--delimiter), or one NDJSON record per line with --input ndjson (the shape \`consume --output ndjson\` prints, so a consume can be replayed).
 
 One result per message goes to stdout (--output human or ndjson): message id (UNIQ_KEY), offset message id, broker, queue, queue offset, status and latency; a summary goes to stderr. A failed message makes the exit code that of its error kind (see the README), after the remaining messages were tried, unless --fail-fast. --json keeps the first 10000 results.`;
   static override examples = [

@@ -89,29 +89,55 @@ describe('consume', { concurrency: true }, () => {
     assert.equal(new Set(got.map((g) => g.msgId)).size, 10_000, 'no duplicates');
   });
 
-  test('consume --output ndjson | send --input ndjson copies a topic faithfully', { timeout: 90_000 }, async () => {
-    const src = await topic('it_copy_src', 4);
-    const dst = await topic('it_copy_dst', 4);
-    const sent = Array.from({ length: 300 }, (_, i) => ({
-      topic: src,
-      body: i % 7 === 0 ? Buffer.from([i & 255, 0, 254, 10, 13]) : Buffer.from(`copy ${i}\nline two`),
-      keys: [`k${i}`],
-      tags: i % 2 ? 'odd' : 'even',
-      properties: { seq: String(i) },
-      messageGroup: i % 5 === 0 ? `g${i % 3}` : undefined,
-    }));
-    await produce(sent);
-    const out = await rmq(['consume', src, '-g', uniqueName('g'), '--from', 'first', '--until-end', '--output', 'ndjson']);
-    assert.equal(out.code, 0, out.stderr);
-    const copied = await rmq(['send', dst, '--input', 'ndjson', '--mode', 'async', '--json'], { input: out.stdout });
-    assert.equal(copied.code, 0, copied.stderr);
-    const back = await rmq(['consume', dst, '-g', uniqueName('g'), '--from', 'first', '--until-end', '--output', 'ndjson']);
-    const a = ndjson<Rec>(out.stdout);
-    const b = ndjson<Rec>(back.stdout);
-    assert.equal(b.length, 300);
-    const key = (r: Rec) => JSON.stringify([digest(r), r.messageGroup]);
-    assert.deepEqual(b.map(key).sort(), a.map(key).sort());
-  });
+  test(
+    'consume --output ndjson | send --input ndjson copies a topic faithfully',
+    { timeout: 90_000 },
+    async () => {
+      const src = await topic('it_copy_src', 4);
+      const dst = await topic('it_copy_dst', 4);
+      const sent = Array.from({ length: 300 }, (_, i) => ({
+        topic: src,
+        body: i % 7 === 0 ? Buffer.from([i & 255, 0, 254, 10, 13]) : Buffer.from(`copy ${i}\nline two`),
+        keys: [`k${i}`],
+        tags: i % 2 ? 'odd' : 'even',
+        properties: { seq: String(i) },
+        messageGroup: i % 5 === 0 ? `g${i % 3}` : undefined,
+      }));
+      await produce(sent);
+      const out = await rmq([
+        'consume',
+        src,
+        '-g',
+        uniqueName('g'),
+        '--from',
+        'first',
+        '--until-end',
+        '--output',
+        'ndjson',
+      ]);
+      assert.equal(out.code, 0, out.stderr);
+      const copied = await rmq(['send', dst, '--input', 'ndjson', '--mode', 'async', '--json'], {
+        input: out.stdout,
+      });
+      assert.equal(copied.code, 0, copied.stderr);
+      const back = await rmq([
+        'consume',
+        dst,
+        '-g',
+        uniqueName('g'),
+        '--from',
+        'first',
+        '--until-end',
+        '--output',
+        'ndjson',
+      ]);
+      const a = ndjson<Rec>(out.stdout);
+      const b = ndjson<Rec>(back.stdout);
+      assert.equal(b.length, 300);
+      const key = (r: Rec) => JSON.stringify([digest(r), r.messageGroup]);
+      assert.deepEqual(b.map(key).sort(), a.map(key).sort());
+    },
+  );
 
   test('a group goes on from its committed offset', async () => {
     const t = await topic('it_resume', 1);
@@ -245,42 +271,46 @@ describe('consume', { concurrency: true }, () => {
     }
   });
 
-  test('a 5 s delayed message is not delivered early, and arrives within 3 s after', {
-    timeout: 60_000,
-  }, async () => {
-    const t = await topic('it_delay', 1);
-    const g = uniqueName('g');
-    const consumer = rmqBackground([
-      'consume',
-      t,
-      '-g',
-      g,
-      '--from',
-      'first',
-      '--count',
-      '2',
-      '--output',
-      'ndjson',
-    ]);
-    await new Promise((r) => setTimeout(r, 2500));
-    const sentAt = Date.now();
-    await produce([
-      { topic: t, body: Buffer.from('delay'), delayMs: 5000 },
-      { topic: t, body: Buffer.from('deliver-at'), deliverAtMs: sentAt + 5000 },
-    ]);
-    const arrivals: Record<string, number> = {};
-    while (Object.keys(arrivals).length < 2 && Date.now() - sentAt < 20_000) {
-      for (const rec of ndjson<Rec>(consumer.stdout())) arrivals[rec.body!] ??= Date.now();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const res = await consumer.done;
-    assert.equal(res.code, 0, res.stderr);
-    for (const name of ['delay', 'deliver-at']) {
-      const lateness = arrivals[name]! - (sentAt + 5000);
-      assert.ok(lateness >= -1000, `${name} delivered ${-lateness} ms early`);
-      assert.ok(lateness <= 3000, `${name} delivered ${lateness} ms late`);
-    }
-  });
+  test(
+    'a 5 s delayed message is not delivered early, and arrives within 3 s after',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const t = await topic('it_delay', 1);
+      const g = uniqueName('g');
+      const consumer = rmqBackground([
+        'consume',
+        t,
+        '-g',
+        g,
+        '--from',
+        'first',
+        '--count',
+        '2',
+        '--output',
+        'ndjson',
+      ]);
+      await new Promise((r) => setTimeout(r, 2500));
+      const sentAt = Date.now();
+      await produce([
+        { topic: t, body: Buffer.from('delay'), delayMs: 5000 },
+        { topic: t, body: Buffer.from('deliver-at'), deliverAtMs: sentAt + 5000 },
+      ]);
+      const arrivals: Record<string, number> = {};
+      while (Object.keys(arrivals).length < 2 && Date.now() - sentAt < 20_000) {
+        for (const rec of ndjson<Rec>(consumer.stdout())) arrivals[rec.body!] ??= Date.now();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const res = await consumer.done;
+      assert.equal(res.code, 0, res.stderr);
+      for (const name of ['delay', 'deliver-at']) {
+        const lateness = arrivals[name]! - (sentAt + 5000);
+        assert.ok(lateness >= -1000, `${name} delivered ${-lateness} ms early`);
+        assert.ok(lateness <= 3000, `${name} delivered ${lateness} ms late`);
+      }
+    },
+  );
 
   test('retry then DLQ after --max-reconsume deliveries; --dlq reads it', { timeout: 90_000 }, async () => {
     const t = await topic('it_dlq', 1);
@@ -330,60 +360,64 @@ describe('consume', { concurrency: true }, () => {
 });
 
 describe('consumer groups', () => {
-  test('clustering consumers share the queues; a third joining loses nothing; broadcast gets all', {
-    timeout: 120_000,
-  }, async () => {
-    const t = await topic('it_cluster', 8);
-    const g = uniqueName('g');
-    const args = ['consume', t, '-g', g, '--from', 'first', '--idle-timeout', '8s', '--output', 'ndjson'];
-    // Redirected to files, as a user would: a file takes each message at once, so offsets are
-    // committed without the pipe window and a rebalance hands over exact positions.
-    const dir = mkdtempSync(join(tmpdir(), 'rmq-it-cluster-'));
-    const out = (name: string) => ({ stdoutFile: join(dir, name) });
-    const c1 = rmqBackground(args, out('c1'));
-    const c2 = rmqBackground(args, out('c2'));
-    const bcast = rmqBackground(
-      [
-        'consume',
-        t,
-        '-g',
-        uniqueName('b'),
-        '--broadcast',
-        '--from',
-        'first',
-        '--idle-timeout',
-        '8s',
-        '--output',
-        'ndjson',
-        '--offsets-dir',
-        dir,
-      ],
-      out('b'),
-    );
-    await new Promise((r) => setTimeout(r, 4000));
-    const first = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`a${i}`) }));
-    await produce(first);
-    await new Promise((r) => setTimeout(r, 1500));
-    const c3 = rmqBackground(args, out('c3'));
-    await new Promise((r) => setTimeout(r, 3000));
-    const second = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`b${i}`) }));
-    await produce(second);
-    const [r1, r2, r3, rb] = await Promise.all([c1.done, c2.done, c3.done, bcast.done]);
-    for (const r of [r1, r2, r3, rb]) assert.equal(r.code, 0, r.stderr);
-    const bodies = (r: { stdout: string }) => ndjson<Rec>(r.stdout).map((x) => x.body!);
-    const all = [...bodies(r1), ...bodies(r2), ...bodies(r3)];
-    const expected = [...first, ...second].map((m) => m.body.toString()).sort();
-    assert.deepEqual([...new Set(all)].sort(), expected, 'union is everything: nothing lost');
-    assert.ok(bodies(r1).length > 0 && bodies(r2).length > 0, 'both first consumers got a share');
-    assert.ok(bodies(r3).length > 0, 'the third consumer got a share after the rebalance');
-    const firstRound = new Set(first.map((m) => m.body.toString()));
-    const s1 = bodies(r1).filter((b) => firstRound.has(b));
-    const s2 = new Set(bodies(r2).filter((b) => firstRound.has(b)));
-    assert.ok(
-      s1.every((b) => !s2.has(b)),
-      'the first two consumers got disjoint subsets',
-    );
-    assert.deepEqual(bodies(rb).sort(), expected, 'the broadcasting consumer got everything');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  test(
+    'clustering consumers share the queues; a third joining loses nothing; broadcast gets all',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const t = await topic('it_cluster', 8);
+      const g = uniqueName('g');
+      const args = ['consume', t, '-g', g, '--from', 'first', '--idle-timeout', '8s', '--output', 'ndjson'];
+      // Redirected to files, as a user would: a file takes each message at once, so offsets are
+      // committed without the pipe window and a rebalance hands over exact positions.
+      const dir = mkdtempSync(join(tmpdir(), 'rmq-it-cluster-'));
+      const out = (name: string) => ({ stdoutFile: join(dir, name) });
+      const c1 = rmqBackground(args, out('c1'));
+      const c2 = rmqBackground(args, out('c2'));
+      const bcast = rmqBackground(
+        [
+          'consume',
+          t,
+          '-g',
+          uniqueName('b'),
+          '--broadcast',
+          '--from',
+          'first',
+          '--idle-timeout',
+          '8s',
+          '--output',
+          'ndjson',
+          '--offsets-dir',
+          dir,
+        ],
+        out('b'),
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      const first = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`a${i}`) }));
+      await produce(first);
+      await new Promise((r) => setTimeout(r, 1500));
+      const c3 = rmqBackground(args, out('c3'));
+      await new Promise((r) => setTimeout(r, 3000));
+      const second = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`b${i}`) }));
+      await produce(second);
+      const [r1, r2, r3, rb] = await Promise.all([c1.done, c2.done, c3.done, bcast.done]);
+      for (const r of [r1, r2, r3, rb]) assert.equal(r.code, 0, r.stderr);
+      const bodies = (r: { stdout: string }) => ndjson<Rec>(r.stdout).map((x) => x.body!);
+      const all = [...bodies(r1), ...bodies(r2), ...bodies(r3)];
+      const expected = [...first, ...second].map((m) => m.body.toString()).sort();
+      assert.deepEqual([...new Set(all)].sort(), expected, 'union is everything: nothing lost');
+      assert.ok(bodies(r1).length > 0 && bodies(r2).length > 0, 'both first consumers got a share');
+      assert.ok(bodies(r3).length > 0, 'the third consumer got a share after the rebalance');
+      const firstRound = new Set(first.map((m) => m.body.toString()));
+      const s1 = bodies(r1).filter((b) => firstRound.has(b));
+      const s2 = new Set(bodies(r2).filter((b) => firstRound.has(b)));
+      assert.ok(
+        s1.every((b) => !s2.has(b)),
+        'the first two consumers got disjoint subsets',
+      );
+      assert.deepEqual(bodies(rb).sort(), expected, 'the broadcasting consumer got everything');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 });

@@ -118,146 +118,154 @@ describe('rmq local', () => {
     assert.equal(existsSync(join(a, 'store')), false);
   });
 
-  test('the 4.9 line comes up and serves admin, send, consume and delay levels', {
-    timeout: 180_000,
-  }, async () => {
-    const c = dir('c');
-    // 4.9.8 is tried first; Maven Central lacks its namesrv and broker jars, so 4.9.7 is expected.
-    const upped = await rmq(
-      [
-        'local',
-        'up',
-        '--version',
-        '4.9',
-        '--dir',
-        c,
-        '--namesrv-port',
-        '19877',
-        '--broker-port',
-        '20921',
+  test(
+    'the 4.9 line comes up and serves admin, send, consume and delay levels',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const c = dir('c');
+      // 4.9.8 is tried first; Maven Central lacks its namesrv and broker jars, so 4.9.7 is expected.
+      const upped = await rmq(
+        [
+          'local',
+          'up',
+          '--version',
+          '4.9',
+          '--dir',
+          c,
+          '--namesrv-port',
+          '19877',
+          '--broker-port',
+          '20921',
+          '--json',
+        ],
+        LONG,
+      );
+      assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}`);
+      const up = upped.json as UpResult;
+      assert.match(up.version, /^4\.9\.\d+$/);
+
+      const client = new RemotingClient({ timeoutMs: 3000 });
+      try {
+        const info = await new NameServerClient(client, [up.namesrvAddr]).getClusterInfo();
+        const broker = info.brokers.find((x) => x.brokerName === 'broker-a');
+        assert.equal(broker?.addrs.get(0), '127.0.0.1:20921');
+        assert.deepEqual(info.clusters.get('DefaultCluster'), ['broker-a']);
+      } finally {
+        client.close();
+      }
+
+      // The rest of rmq against 4.9: admin, a send/consume round trip, and delay levels.
+      const n = ['-n', up.namesrvAddr];
+      const created = await rmq(['topic', 'create', 'compat49', '--queues', '2', '--json', ...n]);
+      assert.equal(created.code, 0, created.stderr);
+      const described = await rmq(['topic', 'describe', 'compat49', '--json', ...n]);
+      assert.equal(described.code, 0, described.stderr);
+      assert.equal((described.json as { queues: unknown[] }).queues.length, 2);
+      const typed = await rmq(['topic', 'create', 'compat49t', '--type', 'FIFO', ...n]);
+      assert.equal(typed.code, 2, 'topic types need 5.x');
+      const group = await rmq(['group', 'create', 'compat49g', '--json', ...n]);
+      assert.equal(group.code, 0, group.stderr);
+      const sent = await rmq([
+        'send',
+        'compat49',
+        '--size',
+        '100',
+        '--count',
+        '20',
+        '--tag',
+        't',
+        '--key',
+        'k',
         '--json',
-      ],
-      LONG,
-    );
-    assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}`);
-    const up = upped.json as UpResult;
-    assert.match(up.version, /^4\.9\.\d+$/);
+        ...n,
+      ]);
+      assert.equal(sent.code, 0, sent.stderr);
+      const got = await rmq([
+        'consume',
+        'compat49',
+        '-g',
+        'compat49g',
+        '--from',
+        'first',
+        '--until-end',
+        '--output',
+        'ndjson',
+        ...n,
+      ]);
+      assert.equal(got.code, 0, got.stderr);
+      const recs = got.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { tags: string; keys: string[] });
+      assert.equal(recs.length, 20);
+      assert.ok(recs.every((r) => r.tags === 't' && r.keys[0] === 'k'));
+      const gd = await rmq(['group', 'describe', 'compat49g', '--json', ...n]);
+      assert.equal((gd.json as { totalLag: number }).totalLag, 0);
 
-    const client = new RemotingClient({ timeoutMs: 3000 });
-    try {
-      const info = await new NameServerClient(client, [up.namesrvAddr]).getClusterInfo();
-      const broker = info.brokers.find((x) => x.brokerName === 'broker-a');
-      assert.equal(broker?.addrs.get(0), '127.0.0.1:20921');
-      assert.deepEqual(info.clusters.get('DefaultCluster'), ['broker-a']);
-    } finally {
-      client.close();
-    }
+      const timer = await rmq(['send', 'compat49', '--body', 'x', '--delay', '2s', ...n]);
+      assert.equal(timer.code, 2, '4.9 has no timer: a clear error, not an immediate delivery');
+      assert.match(timer.stderr, /4\.x|delay-level/);
+      const sentAt = Date.now();
+      const delayed = await rmq(['send', 'compat49', '--body', 'late', '--delay-level', '2', ...n]);
+      assert.equal(delayed.code, 0, delayed.stderr);
+      const late = await rmq([
+        'consume',
+        'compat49',
+        '-g',
+        'compat49g',
+        '--count',
+        '1',
+        '--output',
+        'body',
+        '--idle-timeout',
+        '30s',
+        ...n,
+      ]);
+      assert.equal(late.stdout.trim(), 'late');
+      // Level 2 is 5 s; the first consume also spends time starting up, so measure from the send.
+      assert.ok(Date.now() - sentAt >= 4500, `delay level 2 delivered after ${Date.now() - sentAt} ms`);
 
-    // The rest of rmq against 4.9: admin, a send/consume round trip, and delay levels.
-    const n = ['-n', up.namesrvAddr];
-    const created = await rmq(['topic', 'create', 'compat49', '--queues', '2', '--json', ...n]);
-    assert.equal(created.code, 0, created.stderr);
-    const described = await rmq(['topic', 'describe', 'compat49', '--json', ...n]);
-    assert.equal(described.code, 0, described.stderr);
-    assert.equal((described.json as { queues: unknown[] }).queues.length, 2);
-    const typed = await rmq(['topic', 'create', 'compat49t', '--type', 'FIFO', ...n]);
-    assert.equal(typed.code, 2, 'topic types need 5.x');
-    const group = await rmq(['group', 'create', 'compat49g', '--json', ...n]);
-    assert.equal(group.code, 0, group.stderr);
-    const sent = await rmq([
-      'send',
-      'compat49',
-      '--size',
-      '100',
-      '--count',
-      '20',
-      '--tag',
-      't',
-      '--key',
-      'k',
-      '--json',
-      ...n,
-    ]);
-    assert.equal(sent.code, 0, sent.stderr);
-    const got = await rmq([
-      'consume',
-      'compat49',
-      '-g',
-      'compat49g',
-      '--from',
-      'first',
-      '--until-end',
-      '--output',
-      'ndjson',
-      ...n,
-    ]);
-    assert.equal(got.code, 0, got.stderr);
-    const recs = got.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { tags: string; keys: string[] });
-    assert.equal(recs.length, 20);
-    assert.ok(recs.every((r) => r.tags === 't' && r.keys[0] === 'k'));
-    const gd = await rmq(['group', 'describe', 'compat49g', '--json', ...n]);
-    assert.equal((gd.json as { totalLag: number }).totalLag, 0);
+      const downed = await rmq(['local', 'down', '--dir', c, '--purge', '--json'], LONG);
+      assert.equal(downed.code, 0, downed.stderr);
+      assert.equal((downed.json as DownResult).stopped.length, 2);
+    },
+  );
 
-    const timer = await rmq(['send', 'compat49', '--body', 'x', '--delay', '2s', ...n]);
-    assert.equal(timer.code, 2, '4.9 has no timer: a clear error, not an immediate delivery');
-    assert.match(timer.stderr, /4\.x|delay-level/);
-    const sentAt = Date.now();
-    const delayed = await rmq(['send', 'compat49', '--body', 'late', '--delay-level', '2', ...n]);
-    assert.equal(delayed.code, 0, delayed.stderr);
-    const late = await rmq([
-      'consume',
-      'compat49',
-      '-g',
-      'compat49g',
-      '--count',
-      '1',
-      '--output',
-      'body',
-      '--idle-timeout',
-      '30s',
-      ...n,
-    ]);
-    assert.equal(late.stdout.trim(), 'late');
-    // Level 2 is 5 s; the first consume also spends time starting up, so measure from the send.
-    assert.ok(Date.now() - sentAt >= 4500, `delay level 2 delivered after ${Date.now() - sentAt} ms`);
-
-    const downed = await rmq(['local', 'down', '--dir', c, '--purge', '--json'], LONG);
-    assert.equal(downed.code, 0, downed.stderr);
-    assert.equal((downed.json as DownResult).stopped.length, 2);
-  });
-
-  test('--version 4.9.8 comes up, or names the artifact Maven Central lacks', {
-    timeout: 180_000,
-  }, async (t) => {
-    const d = dir('d');
-    const r = await rmq(
-      [
-        'local',
-        'up',
-        '--version',
-        '4.9.8',
-        '--dir',
-        d,
-        '--namesrv-port',
-        '19877',
-        '--broker-port',
-        '20921',
-        '--json',
-      ],
-      LONG,
-    );
-    if (r.code === 0) {
-      assert.equal((r.json as UpResult).version, '4.9.8');
-      const downed = await rmq(['local', 'down', '--dir', d, '--purge', '--json'], LONG);
-      assert.equal(downed.code, 0);
-      return;
-    }
-    assert.equal(r.code, 8, `${r.stdout}${r.stderr}`);
-    assert.match(errorOf(r).message, /rocketmq-(namesrv|broker):jar:4\.9\.8 is not on Maven Central/);
-    assert.match(errorOf(r).hint ?? '', /--version 4\.9/);
-    t.diagnostic('4.9.8 is not on Maven Central; --version 4.9 falls back to the newest 4.9.x that is');
-  });
+  test(
+    '--version 4.9.8 comes up, or names the artifact Maven Central lacks',
+    {
+      timeout: 180_000,
+    },
+    async (t) => {
+      const d = dir('d');
+      const r = await rmq(
+        [
+          'local',
+          'up',
+          '--version',
+          '4.9.8',
+          '--dir',
+          d,
+          '--namesrv-port',
+          '19877',
+          '--broker-port',
+          '20921',
+          '--json',
+        ],
+        LONG,
+      );
+      if (r.code === 0) {
+        assert.equal((r.json as UpResult).version, '4.9.8');
+        const downed = await rmq(['local', 'down', '--dir', d, '--purge', '--json'], LONG);
+        assert.equal(downed.code, 0);
+        return;
+      }
+      assert.equal(r.code, 8, `${r.stdout}${r.stderr}`);
+      assert.match(errorOf(r).message, /rocketmq-(namesrv|broker):jar:4\.9\.8 is not on Maven Central/);
+      assert.match(errorOf(r).hint ?? '', /--version 4\.9/);
+      t.diagnostic('4.9.8 is not on Maven Central; --version 4.9 falls back to the newest 4.9.x that is');
+    },
+  );
 });

@@ -6,8 +6,7 @@ import { defaultLocalDir } from '../../local/paths.js';
 
 export default class LocalDown extends BaseCommand<typeof LocalDown> {
   static override summary = 'Stop the local cluster started by `rmq local up`.';
-  static override description =
-    `Stops only the processes \`rmq local up\` started in --dir (checked against each process's command line, so a recycled pid is never signalled): SIGTERM, then SIGKILL after --timeout. Keeps the store unless --purge.
+  static override description = `Stops only the processes \`rmq local up\` started in --dir (checked against each process's command line, so a recycled pid is never signalled): SIGTERM, then SIGKILL after --timeout. Keeps the store unless --purge.
 
 Succeeds (exit 0) when nothing was running, so it is safe in cleanup scripts.`;
   static override examples = [

@@ -11,8 +11,7 @@ export interface LogsResult {
 
 export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
   static override summary = "Print the local broker's (or name server's) log.";
-  static override description =
-    `Shows RocketMQ's own log (<dir>/home/logs/rocketmqlogs/broker.log or namesrv.log), or the process's stdout (<dir>/logs/*.out) when that does not exist yet. --follow keeps printing new lines until Ctrl-C (exit 0).`;
+  static override description = `Shows RocketMQ's own log (<dir>/home/logs/rocketmqlogs/broker.log or namesrv.log), or the process's stdout (<dir>/logs/*.out) when that does not exist yet. --follow keeps printing new lines until Ctrl-C (exit 0).`;
   static override examples = [
     '<%= config.bin %> local logs',
     '<%= config.bin %> local logs --namesrv --tail 20',

@@ -7,8 +7,7 @@ import { defaultLocalDir, rocketmqCacheRoot } from '../../local/paths.js';
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static override summary = 'Start a single-node RocketMQ (name server + broker) on this machine.';
-  static override description =
-    `Downloads RocketMQ's jars from Maven Central with mvn once (into $RMQ_CACHE_DIR/rocketmq, default \${XDG_CACHE_HOME:-~/.cache}/rmq/rocketmq), then runs a name server and a broker as background java processes that listen on 127.0.0.1 only and keep config, store and logs in --dir. Returns when the broker shows up in the name server's cluster info, and prints the name server address.
+  static override description = `Downloads RocketMQ's jars from Maven Central with mvn once (into $RMQ_CACHE_DIR/rocketmq, default \${XDG_CACHE_HOME:-~/.cache}/rmq/rocketmq), then runs a name server and a broker as background java processes that listen on 127.0.0.1 only and keep config, store and logs in --dir. Returns when the broker shows up in the name server's cluster info, and prints the name server address.
 
 Needs java (17 recommended) and, for the first run of a version, mvn. The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.`;
   static override examples = [

@@ -13,6 +13,7 @@ export interface ClientOptions {
   serializeType?: SerializeType;
   maxInFlight?: number;
   requestHook?: ConnectionOptions['requestHook'];
+  callSiteStacks?: ConnectionOptions['callSiteStacks'];
   transportFactory?: ConnectionOptions['transportFactory'];
 }
 
@@ -50,6 +51,7 @@ export class RemotingClient {
         serializeType: this.options.serializeType,
         maxInFlight: this.options.maxInFlight,
         requestHook: this.options.requestHook,
+        callSiteStacks: this.options.callSiteStacks,
         transportFactory: this.options.transportFactory,
       }).then((c) => {
         for (const [code, h] of this.handlers) c.onRequest(code, h);

@@ -12,9 +12,7 @@ import { javaHashCode } from './message.js';
 export type ExpressionType = 'TAG' | 'SQL92';
 export type MessageModel = 'CLUSTERING' | 'BROADCASTING';
 export type ConsumeFromWhere =
-  | 'CONSUME_FROM_LAST_OFFSET'
-  | 'CONSUME_FROM_FIRST_OFFSET'
-  | 'CONSUME_FROM_TIMESTAMP';
+  'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
 
 export interface SubscriptionData {
   topic: string;

@@ -12,13 +12,7 @@ import { ProtocolError } from '../errors.js';
 export class PairList extends Array<[unknown, unknown]> {}
 
 export type FastjsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | FastjsonValue[]
-  | { [k: string]: FastjsonValue }
-  | PairList;
+  null | boolean | number | string | FastjsonValue[] | { [k: string]: FastjsonValue } | PairList;
 
 export function parseFastjson(input: string | Buffer): unknown {
   const text = typeof input === 'string' ? input : input.toString('utf8');
