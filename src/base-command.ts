@@ -3,9 +3,14 @@
  * Commands stay thin: parse flags, call one service, return a typed result.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { readFileSync } from 'node:fs';
 import { Admin } from './core/client/admin.js';
 import { parseNamesrvList } from './core/client/namesrv.js';
-import { RocketMQError } from './core/errors.js';
+import { InvalidArgumentError, RocketMQError } from './core/errors.js';
+import type { Credentials } from './core/remoting/acl.js';
+import type { TlsOptions } from './core/remoting/connection.js';
+import { DEFAULT_NAMESRV } from './flags.js';
+import { activeProfile } from './services/profiles.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
 import { stderrColor } from './ui/color.js';
 import { type Progress, startProgress } from './ui/progress.js';
@@ -14,6 +19,26 @@ export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+export interface ConnectionSettings {
+  namesrv: string[];
+  timeoutMs: number;
+  credentials?: Credentials | undefined;
+  tls?: TlsOptions | undefined;
+  /** The profile that filled any setting, if one was in force. */
+  profile?: string | undefined;
+}
+
+interface ConnectionFlagValues {
+  namesrv?: string;
+  timeout?: number;
+  profile?: string;
+  'access-key'?: string;
+  'secret-key'?: string;
+  tls?: boolean;
+  'tls-ca'?: string;
+  'tls-insecure'?: boolean;
+}
 
 export interface ErrorJson {
   error: {
@@ -39,10 +64,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: CommandFlags<T>;
   protected args!: CommandArgs<T>;
   private adminClient: Admin | undefined;
+  private fromDefault = new Set<string>();
+  private resolved: ConnectionSettings | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
-    const { args, flags } = await this.parse({
+    const { args, flags, metadata } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -51,15 +78,72 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as CommandFlags<T>;
     this.args = args as CommandArgs<T>;
+    for (const [name, m] of Object.entries(metadata.flags)) if (m?.setFromDefault) this.fromDefault.add(name);
+    if (this.argv.some((a) => a === '--secret-key' || a.startsWith('--secret-key='))) {
+      this.note(
+        'a secret passed as a flag shows in `ps` and shell history: prefer RMQ_SECRET_KEY or a profile',
+      );
+    }
   }
 
-  /** The admin facade over the name servers of --namesrv, created on first use, closed at exit. */
-  protected admin(): Admin {
+  /**
+   * Connection settings with their precedence applied: flag > environment > profile > default.
+   * oclif has applied flag, environment and default already; a profile value fills what was
+   * left at its default (NAMESRV_ADDR counts as environment).
+   */
+  protected async connection(): Promise<ConnectionSettings> {
+    if (this.resolved) return this.resolved;
+    const f = this.flags as ConnectionFlagValues;
+    const active = await activeProfile(f.profile);
+    const p = active?.profile ?? {};
+    const unset = (name: string) =>
+      f[name as keyof ConnectionFlagValues] === undefined || this.fromDefault.has(name);
+    let namesrv = f.namesrv ?? DEFAULT_NAMESRV;
+    if (this.fromDefault.has('namesrv') && !process.env.NAMESRV_ADDR && p.namesrv) namesrv = p.namesrv;
+    const timeoutMs = unset('timeout') && p.timeout ? p.timeout : (f.timeout ?? 5000);
+    const accessKey = f['access-key'] ?? p.accessKey;
+    const secretKey = f['secret-key'] ?? p.secretKey;
+    let credentials: Credentials | undefined;
+    if (accessKey || secretKey) {
+      if (!accessKey || !secretKey) {
+        throw new InvalidArgumentError('ACL needs both an access key and a secret key', {
+          hint: 'set RMQ_ACCESS_KEY and RMQ_SECRET_KEY, or use a profile',
+        });
+      }
+      credentials = { accessKey, secretKey, securityToken: p.securityToken };
+    }
+    let tls: TlsOptions | undefined;
+    const caFile = f['tls-ca'] ?? p.tlsCa;
+    if (f.tls || p.tls || caFile || f['tls-insecure']) {
+      let ca: Buffer | undefined;
+      if (caFile) {
+        try {
+          ca = readFileSync(caFile);
+        } catch (err) {
+          throw new InvalidArgumentError(`cannot read --tls-ca ${caFile}: ${(err as Error).message}`);
+        }
+      }
+      tls = { ca, insecure: f['tls-insecure'] || p.tlsInsecure };
+    }
+    this.resolved = {
+      namesrv: parseNamesrvList(namesrv),
+      timeoutMs,
+      credentials,
+      tls,
+      profile: active?.name,
+    };
+    return this.resolved;
+  }
+
+  /** The admin facade over the name servers of the connection, created on first use, closed at exit. */
+  protected async admin(): Promise<Admin> {
     if (!this.adminClient) {
-      const f = this.flags as { namesrv?: string; timeout?: number };
+      const c = await this.connection();
       this.adminClient = new Admin({
-        namesrv: parseNamesrvList(f.namesrv ?? ''),
-        timeoutMs: f.timeout ?? 5000,
+        namesrv: c.namesrv,
+        timeoutMs: c.timeoutMs,
+        credentials: c.credentials,
+        tls: c.tls,
       });
     }
     return this.adminClient;

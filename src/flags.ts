@@ -28,4 +28,30 @@ export const connectionFlags = {
     defaultHelp: async () => '5s',
     helpGroup: 'CONNECTION',
   }),
+  profile: Flags.string({
+    summary: 'Connection profile to use (see `rmq profile`).',
+    env: 'RMQ_PROFILE',
+    helpGroup: 'CONNECTION',
+  }),
+  'access-key': Flags.string({
+    summary: 'ACL access key: every request is signed.',
+    env: 'RMQ_ACCESS_KEY',
+    helpGroup: 'CONNECTION',
+  }),
+  'secret-key': Flags.string({
+    summary: 'ACL secret key. Prefer RMQ_SECRET_KEY or a profile: a flag shows in `ps` and shell history.',
+    env: 'RMQ_SECRET_KEY',
+    helpGroup: 'CONNECTION',
+  }),
+  tls: Flags.boolean({ summary: 'Connect with TLS.', env: 'RMQ_TLS', helpGroup: 'CONNECTION' }),
+  'tls-ca': Flags.string({
+    summary: 'PEM file of trusted CAs for --tls.',
+    env: 'RMQ_TLS_CA',
+    helpGroup: 'CONNECTION',
+  }),
+  'tls-insecure': Flags.boolean({
+    summary: 'Do not verify the server certificate (e.g. a broker in TLS test mode).',
+    env: 'RMQ_TLS_INSECURE',
+    helpGroup: 'CONNECTION',
+  }),
 };

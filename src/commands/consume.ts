@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { parseNamesrvList } from '../core/client/namesrv.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { connectionFlags, duration, size } from '../flags.js';
 import {
@@ -105,10 +104,12 @@ Output formats: text (one line per message), ndjson (one JSON record per message
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const quiet = this.jsonEnabled();
+    const c = await this.connection();
     try {
       const result = await consume({
-        namesrv: parseNamesrvList(f.namesrv),
-        timeoutMs: f.timeout,
+        namesrv: c.namesrv,
+        timeoutMs: c.timeoutMs,
+        security: { credentials: c.credentials, tls: c.tls },
         topic: this.args.topic ?? '',
         group: f.group,
         from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),

@@ -130,10 +130,12 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
 
   async run(): Promise<SendSummary> {
     const f = this.flags;
+    const c = await this.connection();
     const plan = await planSend({
       topic: this.args.topic,
-      namesrv: f.namesrv,
-      timeoutMs: f.timeout,
+      namesrv: c.namesrv.join(';'),
+      timeoutMs: c.timeoutMs,
+      security: { credentials: c.credentials, tls: c.tls },
       group: f.group,
       body: f.body,
       file: f.file,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { dlqTopic, type HandlerResult, PushConsumer, type StartFrom } from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
+import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import type { MessageExt } from '../core/protocol/message.js';
 import { bodyText, type MessageRecord, toRecord } from './message-record.js';
@@ -109,6 +110,7 @@ export function compileTemplate(template: string): (m: MessageExt, topic: string
 export interface ConsumeInput {
   namesrv: string[];
   timeoutMs: number;
+  security?: ClientSecurity | undefined;
   topic: string;
   group: string;
   from: StartFrom;
@@ -171,7 +173,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   const topic = input.dlq ? dlqTopic(input.group) : input.topic;
   // Reading a DLQ under the owning group would rewrite that group's subscription on the broker.
   const group = input.dlq ? `${input.group}_DLQ_READER` : input.group;
-  const client = new MQClient({ namesrv: input.namesrv, timeoutMs: input.timeoutMs });
+  const client = new MQClient({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
   const model = input.broadcast ? 'BROADCASTING' : 'CLUSTERING';
   const consumer = new PushConsumer(client, {
     group,

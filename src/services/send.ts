@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { VERSION_5_0_0, validateGroupName, validateTopicName } from '../core/client/admin.js';
 import { MQClient } from '../core/client/mq-client.js';
+import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
 import {
   type CheckRequest,
@@ -72,6 +73,7 @@ export interface SendRequest {
   topic: string;
   namesrv: string;
   timeoutMs: number;
+  security?: ClientSecurity | undefined;
   group: string;
   body?: string | undefined;
   file?: string | undefined;
@@ -103,6 +105,7 @@ export interface SendPlan {
   topic: string;
   namesrv: string[];
   timeoutMs: number;
+  security?: ClientSecurity | undefined;
   group: string;
   retries: number;
   compressThreshold: number;
@@ -207,6 +210,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     topic: req.topic,
     namesrv: parseNamesrvList(req.namesrv),
     timeoutMs: req.timeoutMs,
+    security: req.security,
     group: req.group.trim(),
     retries: req.retries,
     compressThreshold: req.compress ? 4096 : Number.POSITIVE_INFINITY,
@@ -634,7 +638,7 @@ export async function runSend(
   hooks: SendHooks = {},
   signal?: AbortSignal,
 ): Promise<SendOutcome> {
-  const client = new MQClient({ namesrv: plan.namesrv, timeoutMs: plan.timeoutMs });
+  const client = new MQClient({ namesrv: plan.namesrv, timeoutMs: plan.timeoutMs, ...plan.security });
   const book = new TransactionBook(plan.checkResult);
   try {
     const producer = new Producer(client, {

@@ -23,6 +23,9 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
+/** A developer's own profiles must not leak into tests: point at one that does not exist. */
+process.env.RMQ_PROFILES_FILE ??= `/tmp/rmq-test-no-profiles-${process.pid}.json`;
+
 /** The name server the integration suite runs against (scripts/test.mjs sets it). */
 export const TEST_NAMESRV = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
 

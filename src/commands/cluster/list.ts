@@ -16,7 +16,7 @@ export default class ClusterList extends BaseCommand<typeof ClusterList> {
   };
 
   async run(): Promise<ClusterListResult> {
-    const result = await listClusters(this.admin(), this.flags.cluster);
+    const result = await listClusters(await this.admin(), this.flags.cluster);
     const rows = result.clusters.flatMap((c) =>
       c.brokers.map((b) => [
         c.name,

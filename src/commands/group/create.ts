@@ -28,7 +28,7 @@ export default class GroupCreate extends BaseCommand<typeof GroupCreate> {
   };
 
   async run(): Promise<GroupCreateResult> {
-    const r = await createGroup(this.admin(), {
+    const r = await createGroup(await this.admin(), {
       group: this.args.group,
       cluster: this.flags.cluster,
       broker: this.flags.broker,

@@ -29,7 +29,7 @@ export default class GroupDelete extends BaseCommand<typeof GroupDelete> {
         return undefined;
       }
     }
-    const r = await deleteGroup(this.admin(), group, { cluster: this.flags.cluster });
+    const r = await deleteGroup(await this.admin(), group, { cluster: this.flags.cluster });
     this.log(`deleted group ${group} from ${r.brokers.map((b) => b.brokerName).join(', ')}`);
     return r;
   }

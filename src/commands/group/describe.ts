@@ -19,7 +19,7 @@ export default class GroupDescribe extends BaseCommand<typeof GroupDescribe> {
   };
 
   async run(): Promise<GroupDescribeResult> {
-    const r = await describeGroup(this.admin(), {
+    const r = await describeGroup(await this.admin(), {
       group: this.args.group,
       topic: this.flags.topic,
       cluster: this.flags.cluster,

@@ -14,7 +14,10 @@ export default class GroupList extends BaseCommand<typeof GroupList> {
   };
 
   async run(): Promise<{ groups: GroupListItem[] }> {
-    const r = await listGroups(this.admin(), { cluster: this.flags.cluster, system: this.flags.system });
+    const r = await listGroups(await this.admin(), {
+      cluster: this.flags.cluster,
+      system: this.flags.system,
+    });
     this.log(
       renderTable(
         ['GROUP', 'RETRY MAX', 'BROADCAST', 'ORDERLY', 'ENABLED', 'BROKERS'],

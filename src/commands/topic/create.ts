@@ -37,7 +37,7 @@ export default class TopicCreate extends BaseCommand<typeof TopicCreate> {
 
   async run(): Promise<TopicCreateResult> {
     const perm = { rw: 6, r: 4, w: 2 }[this.flags.perm];
-    const result = await createTopic(this.admin(), {
+    const result = await createTopic(await this.admin(), {
       topic: this.args.topic,
       queues: this.flags.queues,
       readQueues: this.flags['read-queues'],

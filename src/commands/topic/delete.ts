@@ -32,7 +32,7 @@ export default class TopicDelete extends BaseCommand<typeof TopicDelete> {
         return undefined;
       }
     }
-    const result = await deleteTopic(this.admin(), topic, { cluster: this.flags.cluster });
+    const result = await deleteTopic(await this.admin(), topic, { cluster: this.flags.cluster });
     this.log(
       `deleted topic ${topic} from ${result.brokers.map((b) => b.brokerName).join(', ') || 'the name servers'}`,
     );

@@ -15,7 +15,10 @@ export default class TopicList extends BaseCommand<typeof TopicList> {
   };
 
   async run(): Promise<{ topics: TopicListItem[] }> {
-    const result = await listTopics(this.admin(), { cluster: this.flags.cluster, system: this.flags.system });
+    const result = await listTopics(await this.admin(), {
+      cluster: this.flags.cluster,
+      system: this.flags.system,
+    });
     if (this.flags['names-only']) {
       for (const t of result.topics) this.log(t.name);
     } else {

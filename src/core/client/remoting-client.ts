@@ -4,7 +4,13 @@
  */
 import { BrokerResponseError, ConnectionError } from '../errors.js';
 import type { RemotingCommand, SerializeType } from '../remoting/command.js';
-import { Connection, type ConnectionOptions, type ServerRequestHandler } from '../remoting/connection.js';
+import { aclHook, type Credentials } from '../remoting/acl.js';
+import {
+  Connection,
+  type ConnectionOptions,
+  type ServerRequestHandler,
+  type TlsOptions,
+} from '../remoting/connection.js';
 
 export interface ClientOptions {
   /** Default per-request timeout. */
@@ -13,9 +19,15 @@ export interface ClientOptions {
   serializeType?: SerializeType;
   maxInFlight?: number;
   requestHook?: ConnectionOptions['requestHook'];
+  /** Sign every request (ACL). */
+  credentials?: Credentials | undefined;
+  tls?: TlsOptions | undefined;
   callSiteStacks?: ConnectionOptions['callSiteStacks'];
   transportFactory?: ConnectionOptions['transportFactory'];
 }
+
+/** Who we are and how we connect: ACL credentials and TLS, passed through to every connection. */
+export type ClientSecurity = Pick<ClientOptions, 'credentials' | 'tls'>;
 
 export interface CallOptions {
   body?: Buffer | undefined;
@@ -29,7 +41,13 @@ export class RemotingClient {
   private readonly handlers = new Map<number, ServerRequestHandler>();
   private closed = false;
 
-  constructor(readonly options: ClientOptions) {}
+  private readonly hook: ConnectionOptions['requestHook'];
+
+  constructor(readonly options: ClientOptions) {
+    const sign = options.credentials ? aclHook(options.credentials) : undefined;
+    const extra = options.requestHook;
+    this.hook = sign && extra ? (cmd) => (extra(cmd), sign(cmd)) : (sign ?? extra);
+  }
 
   get timeoutMs(): number {
     return this.options.timeoutMs;
@@ -50,7 +68,8 @@ export class RemotingClient {
         connectTimeoutMs: Math.min(this.options.connectTimeoutMs ?? 3000, this.options.timeoutMs),
         serializeType: this.options.serializeType,
         maxInFlight: this.options.maxInFlight,
-        requestHook: this.options.requestHook,
+        requestHook: this.hook,
+        tls: this.options.tls,
         callSiteStacks: this.options.callSiteStacks,
         transportFactory: this.options.transportFactory,
       }).then((c) => {

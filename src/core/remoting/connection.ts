@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ConnectionClosedError, ConnectionError, RocketMQError, TimeoutError } from '../errors.js';
 import {
@@ -41,8 +42,17 @@ export interface ConnectionOptions {
    * A stack capture costs microseconds per request: rmq bench turns it off.
    */
   callSiteStacks?: boolean;
+  /** TLS on the same port (the server sniffs the first byte); off unless given. */
+  tls?: TlsOptions | undefined;
   /** Opens the byte stream; defaults to a TCP socket. Tests inject an in-memory duplex. */
   transportFactory?: (host: string, port: number) => Duplex;
+}
+
+export interface TlsOptions {
+  /** PEM trust roots; the system's when absent. */
+  ca?: Buffer | undefined;
+  /** Skip certificate verification (brokers in tls.test.mode use a self-signed certificate). */
+  insecure?: boolean | undefined;
 }
 
 export interface RequestOptions {
@@ -118,7 +128,16 @@ export class Connection extends EventEmitter {
     return new Promise((resolve, reject) => {
       const transport = options.transportFactory
         ? options.transportFactory(host, port)
-        : net.connect({ host, port, noDelay: true });
+        : options.tls
+          ? tls.connect({
+              host,
+              port,
+              ca: options.tls.ca,
+              rejectUnauthorized: !options.tls.insecure,
+              // An IP address is not a valid SNI name.
+              servername: net.isIP(host) ? undefined : host,
+            })
+          : net.connect({ host, port, noDelay: true });
       let done = false;
       const finish = (err?: Error) => {
         if (done) return;
@@ -145,7 +164,9 @@ export class Connection extends EventEmitter {
         finish(failure);
       };
       transport.once('error', onError);
-      if (transport instanceof net.Socket && transport.connecting) transport.once('connect', () => finish());
+      if (transport instanceof tls.TLSSocket) transport.once('secureConnect', () => finish());
+      else if (transport instanceof net.Socket && transport.connecting)
+        transport.once('connect', () => finish());
       else queueMicrotask(() => finish());
     });
   }

@@ -1,0 +1,24 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../base-command.js';
+import { NotFoundError } from '../../core/errors.js';
+import { loadProfiles, saveProfiles } from '../../services/profiles.js';
+
+export default class ProfileDelete extends BaseCommand<typeof ProfileDelete> {
+  static override summary = 'Delete a connection profile.';
+  static override examples = ['<%= config.bin %> profile delete staging'];
+  static override args = { name: Args.string({ required: true, description: 'Profile name.' }) };
+
+  async run(): Promise<{ name: string; deleted: true }> {
+    const file = await loadProfiles();
+    if (!file.profiles[this.args.name]) {
+      throw new NotFoundError(`profile "${this.args.name}" does not exist`, {
+        hint: 'see `rmq profile list`',
+      });
+    }
+    delete file.profiles[this.args.name];
+    if (file.current === this.args.name) file.current = undefined;
+    await saveProfiles(file);
+    this.log(`deleted profile ${this.args.name}`);
+    return { name: this.args.name, deleted: true };
+  }
+}

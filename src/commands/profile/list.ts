@@ -1,0 +1,31 @@
+import { BaseCommand } from '../../base-command.js';
+import { loadProfiles, profilesPath } from '../../services/profiles.js';
+import { renderTable } from '../../ui/table.js';
+
+export default class ProfileList extends BaseCommand<typeof ProfileList> {
+  static override summary = 'List connection profiles.';
+  static override examples = ['<%= config.bin %> profile list'];
+
+  async run(): Promise<{
+    path: string;
+    current: string | null;
+    profiles: { name: string; namesrv: string | null; acl: boolean; tls: boolean }[];
+  }> {
+    const file = await loadProfiles();
+    const profiles = Object.entries(file.profiles)
+      .map(([name, p]) => ({
+        name,
+        namesrv: p.namesrv ?? null,
+        acl: Boolean(p.accessKey),
+        tls: Boolean(p.tls || p.tlsCa),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    this.log(
+      renderTable(
+        ['', 'PROFILE', 'NAMESRV', 'ACL', 'TLS'],
+        profiles.map((p) => [p.name === file.current ? '*' : '', p.name, p.namesrv, p.acl, p.tls]),
+      ),
+    );
+    return { path: profilesPath(), current: file.current ?? null, profiles };
+  }
+}
