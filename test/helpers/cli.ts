@@ -78,6 +78,7 @@ export interface Background {
   /** Resolves when the process exits. */
   done: Promise<CliResult>;
   stdout(): string;
+  stderr(): string;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -122,7 +123,7 @@ export function rmqBackground(args: string[], options: CliOptions = {}): Backgro
       resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr, ms: Date.now() - started, json });
     });
   });
-  return { done, stdout: readOut, kill: (s = 'SIGTERM') => child.kill(s) };
+  return { done, stdout: readOut, stderr: () => stderr, kill: (s = 'SIGTERM') => child.kill(s) };
 }
 
 export const ndjson = <T>(text: string): T[] =>

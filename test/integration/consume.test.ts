@@ -362,17 +362,15 @@ describe('consume', { concurrency: true }, () => {
 describe('consumer groups', () => {
   test(
     'clustering consumers share the queues; a third joining loses nothing; broadcast gets all',
-    {
-      timeout: 120_000,
-    },
+    { timeout: 120_000 },
     async () => {
       const t = await topic('it_cluster', 8);
       const g = uniqueName('g');
-      const args = ['consume', t, '-g', g, '--from', 'first', '--idle-timeout', '8s', '--output', 'ndjson'];
       // Redirected to files, as a user would: a file takes each message at once, so offsets are
       // committed without the pipe window and a rebalance hands over exact positions.
       const dir = mkdtempSync(join(tmpdir(), 'rmq-it-cluster-'));
       const out = (name: string) => ({ stdoutFile: join(dir, name) });
+      const args = ['consume', t, '-g', g, '--from', 'first', '--output', 'ndjson'];
       const c1 = rmqBackground(args, out('c1'));
       const c2 = rmqBackground(args, out('c2'));
       const bcast = rmqBackground(
@@ -384,8 +382,6 @@ describe('consumer groups', () => {
           '--broadcast',
           '--from',
           'first',
-          '--idle-timeout',
-          '8s',
           '--output',
           'ndjson',
           '--offsets-dir',
@@ -393,30 +389,51 @@ describe('consumer groups', () => {
         ],
         out('b'),
       );
-      await new Promise((r) => setTimeout(r, 4000));
+      const bodies = (text: string) => ndjson<Rec>(text).map((x) => x.body!);
+      const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
+        const deadline = Date.now() + 45_000;
+        while (!(await ok())) {
+          if (Date.now() > deadline) {
+            const logs = [c1, c2, bcast].map((c) => c.stderr()).join('\n---\n');
+            assert.fail(`timed out waiting until ${what}\n${logs}`);
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      const describeGroup = async () =>
+        (await rmq(['group', 'describe', g, '--json'])).json as { totalLag?: number; consumers?: unknown[] };
+      await until('two consumers are online', async () => (await describeGroup()).consumers?.length === 2);
       const first = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`a${i}`) }));
       await produce(first);
-      await new Promise((r) => setTimeout(r, 1500));
+      await until('the first round is consumed', async () => (await describeGroup()).totalLag === 0);
+      const s1 = bodies(c1.stdout());
+      const s2 = bodies(c2.stdout());
+
       const c3 = rmqBackground(args, out('c3'));
-      await new Promise((r) => setTimeout(r, 3000));
+      await until('three consumers are online', async () => (await describeGroup()).consumers?.length === 3);
       const second = Array.from({ length: 400 }, (_, i) => ({ topic: t, body: Buffer.from(`b${i}`) }));
       await produce(second);
+      await until('the second round is consumed', async () => (await describeGroup()).totalLag === 0);
+      await until('the broadcasting consumer has everything', () => bodies(bcast.stdout()).length >= 800);
+      for (const c of [c1, c2, c3, bcast]) c.kill('SIGTERM');
       const [r1, r2, r3, rb] = await Promise.all([c1.done, c2.done, c3.done, bcast.done]);
       for (const r of [r1, r2, r3, rb]) assert.equal(r.code, 0, r.stderr);
-      const bodies = (r: { stdout: string }) => ndjson<Rec>(r.stdout).map((x) => x.body!);
-      const all = [...bodies(r1), ...bodies(r2), ...bodies(r3)];
+
+      assert.ok(s1.length > 0 && s2.length > 0, 'both first consumers got a share');
+      assert.deepEqual(
+        [...s1, ...s2].sort(),
+        first.map((m) => m.body.toString()).sort(),
+        'two consumers: disjoint subsets whose union is everything',
+      );
+      const all = [...bodies(r1.stdout), ...bodies(r2.stdout), ...bodies(r3.stdout)];
       const expected = [...first, ...second].map((m) => m.body.toString()).sort();
       assert.deepEqual([...new Set(all)].sort(), expected, 'union is everything: nothing lost');
-      assert.ok(bodies(r1).length > 0 && bodies(r2).length > 0, 'both first consumers got a share');
-      assert.ok(bodies(r3).length > 0, 'the third consumer got a share after the rebalance');
-      const firstRound = new Set(first.map((m) => m.body.toString()));
-      const s1 = bodies(r1).filter((b) => firstRound.has(b));
-      const s2 = new Set(bodies(r2).filter((b) => firstRound.has(b)));
+      const secondRound = new Set(second.map((m) => m.body.toString()));
       assert.ok(
-        s1.every((b) => !s2.has(b)),
-        'the first two consumers got disjoint subsets',
+        bodies(r3.stdout).some((b) => secondRound.has(b)),
+        'the third consumer got a share after the rebalance',
       );
-      assert.deepEqual(bodies(rb).sort(), expected, 'the broadcasting consumer got everything');
+      assert.deepEqual(bodies(rb.stdout).sort(), expected, 'the broadcasting consumer got everything');
       rmSync(dir, { recursive: true, force: true });
     },
   );

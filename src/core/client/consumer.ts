@@ -95,6 +95,8 @@ interface QueueState {
   caughtUp: boolean;
   locked: boolean;
   loop?: Promise<void>;
+  /** Set while a pulled batch is being handled. */
+  handling?: Promise<void> | undefined;
   poisoned: boolean;
 }
 
@@ -343,7 +345,9 @@ export class PushConsumer extends EventEmitter {
       }
     }
     if (removed.length > 0) {
-      await Promise.all(removed.map((q) => q.loop));
+      // Wait for handlers in progress, not for the loop: a loop may sit in a 15 s long poll, and
+      // the queue's new owner must not wait for that. The poll's late reply is discarded.
+      await Promise.all(removed.map((q) => q.handling));
       await this.commit(removed);
       if (this.opts.orderly) await this.unlock(removed);
     }
@@ -485,7 +489,9 @@ export class PushConsumer extends EventEmitter {
       if (res.code === ResponseCode.SUCCESS) {
         const msgs = decodeMessages(res.body);
         q.nextPullOffset = next;
-        await this.handleBatch(q, msgs, next);
+        q.handling = this.handleBatch(q, msgs, next);
+        await q.handling;
+        q.handling = undefined;
         q.caughtUp = next >= max;
       } else if (res.code === ResponseCode.PULL_NOT_FOUND) {
         q.caughtUp = true;
@@ -704,9 +710,9 @@ export class PushConsumer extends EventEmitter {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.halted = (async () => {
       await this.rebalanceChain;
-      // A loop blocked in a long poll would hold us for the suspend time; its late reply is
-      // ignored, and the connection is closed at shutdown.
-      await Promise.race([Promise.all([...this.queues.values()].map((q) => q.loop)), sleep(1000)]);
+      // Handlers in progress finish; loops blocked in a long poll are not waited for (their late
+      // replies are ignored, and the connection is closed at shutdown).
+      await Promise.race([Promise.all([...this.queues.values()].map((q) => q.handling)), sleep(5000)]);
     })();
     return this.halted;
   }
