@@ -110,15 +110,16 @@ export function encodeProperties(props: Record<string, string | undefined>): str
 }
 
 export function decodeProperties(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!s) return out;
+  if (!s) return {};
+  const entries: [string, string][] = [];
   for (const entry of s.split(PROP_SEP)) {
     const i = entry.indexOf(NAME_SEP);
     // The Java decoder drops entries with an empty name or value.
     if (i <= 0 || i === entry.length - 1) continue;
-    out[entry.slice(0, i)] = entry.slice(i + 1);
+    entries.push([entry.slice(0, i), entry.slice(i + 1)]);
   }
-  return out;
+  // fromEntries: a property named "__proto__" stays data instead of replacing the prototype.
+  return Object.fromEntries(entries);
 }
 
 /** Java String.hashCode: the tag code the broker stores in the consume queue. */

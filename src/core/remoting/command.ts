@@ -151,14 +151,17 @@ function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializ
     if (v === undefined || v === null) return 0;
     throw new ProtocolError(`JSON header field "${field}" is not a number`);
   };
-  const extFields: Record<string, string> = {};
+  let extFields: Record<string, string> = {};
   if (h.extFields !== undefined && h.extFields !== null) {
     if (typeof h.extFields !== 'object' || Array.isArray(h.extFields)) {
       throw new ProtocolError('JSON header field "extFields" is not an object');
     }
-    for (const [k, v] of Object.entries(h.extFields as Record<string, unknown>)) {
-      if (v !== null && v !== undefined) extFields[k] = typeof v === 'string' ? v : String(v);
-    }
+    // fromEntries: a key named "__proto__" stays data instead of replacing the prototype.
+    extFields = Object.fromEntries(
+      Object.entries(h.extFields as Record<string, unknown>)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]),
+    );
   }
   const lang = h.language;
   const language =
@@ -198,7 +201,7 @@ function decodeBinaryHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serial
     throw new ProtocolError(`binary header extFields length ${extLen} out of bounds`);
   }
   const end = pos + extLen;
-  const extFields: Record<string, string> = {};
+  const entries: [string, string][] = [];
   while (pos < end) {
     if (pos + 2 > end) throw new ProtocolError('truncated extFields key length');
     const kl = buf.readInt16BE(pos);
@@ -209,10 +212,10 @@ function decodeBinaryHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serial
     const vl = buf.readInt32BE(pos);
     pos += 4;
     if (vl < 0 || pos + vl > end) throw new ProtocolError('extFields value out of bounds');
-    extFields[key] = buf.toString('utf8', pos, pos + vl);
+    entries.push([key, buf.toString('utf8', pos, pos + vl)]);
     pos += vl;
   }
-  return { code, language, version, opaque, flag, remark, extFields };
+  return { code, language, version, opaque, flag, remark, extFields: Object.fromEntries(entries) };
 }
 
 /** Decodes one frame given without its 4-byte length prefix. */
