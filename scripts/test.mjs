@@ -39,6 +39,7 @@ function rmq(argv, extraEnv = {}) {
 
 step('npx', ['tsc', '-p', '.']);
 step('npx', ['eslint', '.']);
+step(process.execPath, ['scripts/readme-commands.mjs', '--check']);
 step('npx', ['prettier', '--check', '.']);
 
 const namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
