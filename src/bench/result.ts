@@ -1,0 +1,245 @@
+/**
+ * The BenchResult: what `rmq bench --json` prints and what `bench merge|compare|plot` read.
+ *
+ * Wire format (JSON, schemaVersion 1). Consumers must ignore unknown fields; a change that
+ * removes or re-means a field bumps schemaVersion.
+ *
+ *   schemaVersion   1
+ *   tool            { name: "rmq", version }
+ *   runId           6 base-36 characters, also stamped in every message header
+ *   startedAt/endedAt  ISO-8601 wall-clock times of the run
+ *   interrupted     true when stopped by a signal before the planned end
+ *   parameters      the workload as run (BenchParameters below; durations in ms, rate in msg/s)
+ *   phases          actual lengths in ms: warmup, measure (the window every statistic covers), drain
+ *   totals          message counts over the whole run (warmup included unless the name says measured)
+ *   throughput      send/receive: tps and MB/s (MiB/s) over the measure window, and the
+ *                   min/avg/max of the full-length measure intervals
+ *   latency         per histogram, a LatencySummary in MICROSECONDS; absent when it has no samples
+ *                     send      from the intended send time (coordinated-omission corrected with --rate)
+ *                     send_raw  from the moment the request was issued
+ *                     e2e       consumer receipt − send time stamped in the message (same process clock)
+ *                     delay     --type delay only: receipt − intended delivery time (lateness, ≥ 0)
+ *   histograms      the same histograms as HdrHistogram V2 compressed (DEFLATE) base64, values in µs,
+ *                   range 1 µs .. 60 s, 3 significant digits; decode with any HdrHistogram library
+ *   errors          [{ key, count }]: key is `NAME(code)` for broker responses, else the error kind
+ *   eventLoop       the client's own event-loop delay over the measure window, ms
+ *   cpu             this process's CPU time over the whole run, ms, and µs per measured message
+ *   intervals       one record per interval (BenchInterval), each tagged with its phase
+ *   verification    with --verify: lost / duplicates / reordered accounting (VerificationSummary)
+ *   slo             with --slo: each threshold, its actual value and pass/fail
+ *   environment     what the run found: master brokers serving the topic, its readable queues
+ *   plan            with --plan-tps: a capacity plan for that rate by Little's law (plan.ts)
+ *   merged          `bench merge` only: how many results were combined, and their run ids
+ *   findMax         with --find-max: the highest rate that held, the criterion, and every step;
+ *                   the rest of the result is that step's (or the first step's, if none held)
+ *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
+ */
+
+import type { CapacityPlan } from './plan.js';
+
+export const SCHEMA_VERSION = 1;
+
+export const MESSAGE_TYPES = ['normal', 'fifo', 'delay', 'transaction'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+export const SEND_MODES = ['sync', 'async', 'oneway'] as const;
+export type SendMode = (typeof SEND_MODES)[number];
+export const HISTOGRAM_NAMES = ['send', 'send_raw', 'e2e', 'delay'] as const;
+export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
+
+export interface BenchParameters {
+  topic: string;
+  queues: number;
+  /** 0: receive only, the messages of a run (--run-id) another process sends */
+  producers: number;
+  /** Consumers per group. */
+  consumers: number;
+  groups: number;
+  /** Consumer group names, one per fan-out group. */
+  groupNames: string[];
+  size: number;
+  payloadFile?: string | undefined;
+  keys: boolean;
+  tags: string[];
+  mode: SendMode;
+  batch: number;
+  /** Requests in flight per producer (1 with --mode sync). */
+  inflight: number;
+  /** Target msg/s over all producers (open loop); absent: closed loop. */
+  rate?: number | undefined;
+  /**
+   * Open loop: keep the schedule to tens of µs by spinning the event loop between sends (costs a
+   * core); otherwise Node's 1 ms timers batch the due messages, adding up to ~1 ms to `send`.
+   */
+  precise: boolean;
+  durationMs?: number | undefined;
+  messages?: number | undefined;
+  warmupMs: number;
+  intervalMs: number;
+  type: MessageType;
+  delayMs?: number | undefined;
+  fifoGroups: number;
+  txRollbackRatio: number;
+  verify: boolean;
+  drainMs: number;
+  slo: string[];
+}
+
+/** Microseconds, except count. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  stdev: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+}
+
+export interface IntervalLatency {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export type Phase = 'warmup' | 'measure' | 'drain';
+
+export interface BenchInterval {
+  index: number;
+  phase: Phase;
+  /** ms since the run's start */
+  startMs: number;
+  endMs: number;
+  /** acknowledged (or, oneway, written) in this interval */
+  sent: number;
+  sendErrors: number;
+  received: number;
+  sendTps: number;
+  receiveTps: number;
+  sendMBps: number;
+  receiveMBps: number;
+  /** acknowledged − received, the largest over the consumer groups, at the interval's end */
+  backlog: number;
+  /** requests awaiting a reply at the interval's end */
+  inflight: number;
+  /** open loop: messages due by the schedule but not yet sent (the tool fell behind) */
+  queued: number;
+  errors: Record<string, number>;
+  /** µs; null when the interval has no measured sample */
+  send: IntervalLatency | null;
+  e2e: IntervalLatency | null;
+  eventLoopP99Ms: number;
+  eventLoopMaxMs: number;
+  /** this process's CPU time as a percentage of one core */
+  cpuPct: number;
+}
+
+export interface RateStats {
+  tps: number;
+  mbps: number;
+  perInterval: { min: number; avg: number; max: number } | null;
+}
+
+export interface VerificationGroup {
+  group: string;
+  receivedUnique: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+}
+
+export interface VerificationSummary {
+  /** acknowledged by the broker (oneway: written), committed transactions only */
+  acknowledged: number;
+  /** acknowledged and never received, summed over the groups */
+  lost: number;
+  /** receipts beyond the first of a message, summed over the groups */
+  duplicates: number;
+  /** --type fifo: first receipts with a lower sequence than one already received in its message group */
+  reordered: number;
+  /** received although the send failed (e.g. timed out after the broker stored it): not an error */
+  unacknowledgedReceived: number;
+  /** --type transaction: rolled-back messages a consumer received (must be 0) */
+  rolledBackReceived: number;
+  rolledBack: number;
+  /** the drain window ended with everything acknowledged received */
+  complete: boolean;
+  drainMs: number;
+  groups: VerificationGroup[];
+  /** up to 20 lost messages as producer:sequence, to look for in the broker */
+  lostSample: string[];
+}
+
+export interface SloResult {
+  expr: string;
+  metric: string;
+  op: string;
+  /** in the metric's unit: µs for latencies, msg/s for tps/rtps, a count otherwise */
+  threshold: number;
+  actual: number | null;
+  pass: boolean;
+}
+
+export interface BenchResult {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'rmq'; version: string };
+  runId: string;
+  startedAt: string;
+  endedAt: string;
+  interrupted: boolean;
+  parameters: BenchParameters;
+  phases: { warmupMs: number; measureMs: number; drainMs: number };
+  totals: {
+    sent: number;
+    sendErrors: number;
+    received: number;
+    measuredSent: number;
+    measuredReceived: number;
+    bytesSent: number;
+    bytesReceived: number;
+    /** open loop: due by the schedule but never sent before the end */
+    unsent: number;
+    /** messages of other runs seen on the topic (ignored) */
+    foreign: number;
+    /** samples above the histogram's 60 s range, recorded as 60 s */
+    saturated: number;
+    /** --type delay: messages delivered before their delivery time (recorded as lateness 0) */
+    early: number;
+    /**
+     * receipts stamped later than they arrived: the sender's clock is ahead (another process or
+     * host, --run-id); e2e is recorded as 0 for them
+     */
+    skewed: number;
+    /** the largest such skew, µs */
+    skewedMaxUs: number;
+  };
+  throughput: { send: RateStats; receive: RateStats };
+  latency: Partial<Record<HistogramName, LatencySummary>>;
+  histograms: Partial<Record<HistogramName, string>>;
+  errors: { key: string; count: number }[];
+  eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
+  cpu: { userMs: number; systemMs: number; usPerMessage: number | null };
+  intervals: BenchInterval[];
+  verification?: VerificationSummary;
+  slo?: { passed: boolean; results: SloResult[] };
+  environment?: { brokers: number; readQueues: number };
+  plan?: CapacityPlan;
+  merged?: { count: number; runIds: string[] };
+  findMax?: { maxRate: number | null; criterion: string; steps: FindMaxStep[] };
+  warnings: string[];
+}
+
+/** One rate step of --find-max. */
+export interface FindMaxStep {
+  rate: number;
+  tps: number;
+  rtps: number;
+  sendP99Us: number | null;
+  e2eP99Us: number | null;
+  errors: number;
+  passed: boolean;
+  /** what did not hold */
+  failed: string[];
+}

@@ -1,0 +1,316 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../base-command.js';
+import { type BenchResult, MESSAGE_TYPES, SEND_MODES } from '../../bench/result.js';
+import { CheckFailedError, InvalidArgumentError } from '../../core/errors.js';
+import { ExitCode } from '../../exit-codes.js';
+import { connectionFlags, duration, size } from '../../flags.js';
+import { DEFAULT_DURATION_MS, DEFAULT_INFLIGHT, FIND_MAX_FACTOR, runBench } from '../../services/bench.js';
+import { renderBenchReport, renderTick } from '../../ui/bench-report.js';
+import { stderrColor, stdoutColor } from '../../ui/color.js';
+import type { Progress } from '../../ui/progress.js';
+
+export default class Bench extends BaseCommand<typeof Bench> {
+  static override summary = 'Load-test a topic: producers and consumers, latency histograms, TPS, SLO gates.';
+  static override description = `Producers send to --topic (created when missing; a throw-away topic when not given) while consumers in one or more groups receive. Without --rate each producer keeps --inflight requests busy (closed loop); with --rate the messages follow a fixed schedule (open loop) and send latency is measured from each message's intended send time, so a stall shows as latency rather than as a slower rate (coordinated omission). Both that and the raw send latency are reported, with end-to-end latency measured by the consumers from a send time stamped in every message.
+
+One line per interval goes to stderr; the report (or --json: a versioned BenchResult with encoded HdrHistograms) goes to stdout.
+
+Exit codes: 99 when an --slo threshold fails; 9 when --verify finds acknowledged messages never received (unless an --slo covers lost), rolled-back transactions delivered, or FIFO order broken.
+
+Two processes (or hosts): one sends with \`--consumers 0 --run-id R --topic T\`, the other receives with \`--producers 0 --run-id R --topic T\`; e2e then relies on the two clocks agreeing, and a receipt stamped in its future is counted and warned about.
+
+SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw | e2e | delay and a unit (us, ms, s); tps, rtps (receive), errors, lost, duplicates, reordered.`;
+  static override examples = [
+    '<%= config.bin %> bench --duration 30s',
+    '<%= config.bin %> bench --topic orders --producers 4 --consumers 2 --size 1k --rate 20000 --warmup 5s',
+    "<%= config.bin %> bench --rate 5000 --verify --slo 'p99(send)<20ms' --slo 'p99.9(e2e)<100ms' --slo 'lost==0'",
+    '<%= config.bin %> bench --type fifo --fifo-groups 32 --verify --json > result.json',
+    '<%= config.bin %> bench --type delay --delay 5s --rate 1000 --duration 20s',
+    '<%= config.bin %> bench --type transaction --tx-rollback-ratio 0.1 --verify',
+    "<%= config.bin %> bench --find-max --rate 2000 --duration 10s --slo 'p99(send)<10ms'",
+    '<%= config.bin %> bench --messages 100000 --batch 16 --consumers 0 --hdr-log send.hlog --csv intervals.csv',
+  ];
+  static override flags = {
+    ...connectionFlags,
+    topic: Flags.string({
+      char: 't',
+      summary: 'Topic to bench (created when missing). Default: a new topic, deleted afterwards.',
+      helpGroup: 'WORKLOAD',
+    }),
+    queues: Flags.integer({
+      summary: 'Queues of a topic the bench creates.',
+      default: 8,
+      min: 1,
+      helpGroup: 'WORKLOAD',
+    }),
+    producers: Flags.integer({
+      char: 'p',
+      summary: 'Producers (0: receive only the --run-id another process sends).',
+      default: 1,
+      min: 0,
+      helpGroup: 'WORKLOAD',
+    }),
+    'run-id': Flags.string({
+      summary:
+        'Run id stamped in every message (default: random). Give the same one to a sending and a receiving process to measure e2e across processes.',
+      helpGroup: 'WORKLOAD',
+    }),
+    consumers: Flags.integer({
+      char: 'c',
+      summary: 'Consumers per group (0: produce only).',
+      default: 1,
+      min: 0,
+      helpGroup: 'WORKLOAD',
+    }),
+    groups: Flags.integer({
+      summary: 'Consumer groups, each receiving every message (fan-out).',
+      default: 1,
+      min: 1,
+      helpGroup: 'WORKLOAD',
+    }),
+    group: Flags.string({
+      char: 'g',
+      summary:
+        'Consumer group name (with --groups K: prefix of NAME_0 … NAME_K-1). Default: made up, deleted afterwards.',
+      helpGroup: 'WORKLOAD',
+    }),
+    size: size({
+      char: 's',
+      summary: 'Body size (e.g. 128, 1k, 4KiB).',
+      default: 1024,
+      defaultHelp: async () => '1KiB',
+      helpGroup: 'WORKLOAD',
+    }),
+    'payload-file': Flags.string({
+      summary: 'Send the contents of this file as every body.',
+      helpGroup: 'WORKLOAD',
+    }),
+    keys: Flags.boolean({
+      summary: 'Give every message a unique key (indexed by the broker).',
+      helpGroup: 'WORKLOAD',
+    }),
+    tags: Flags.string({ summary: 'Tags to cycle through, comma-separated.', helpGroup: 'WORKLOAD' }),
+    type: Flags.option({
+      options: MESSAGE_TYPES,
+      summary: 'Message type.',
+      description: 'Default normal; --delay alone implies delay.',
+      helpGroup: 'WORKLOAD',
+    })(),
+    delay: duration({
+      summary: '--type delay: deliver this long after sending (e.g. 5s).',
+      helpGroup: 'WORKLOAD',
+    }),
+    'fifo-groups': Flags.integer({
+      summary: '--type fifo: message groups per producer; one send in flight per group keeps the order.',
+      default: 16,
+      min: 1,
+      helpGroup: 'WORKLOAD',
+    }),
+    'tx-rollback-ratio': Flags.string({
+      summary: '--type transaction: share of transactions rolled back (0..1).',
+      helpGroup: 'WORKLOAD',
+    }),
+    mode: Flags.option({
+      options: SEND_MODES,
+      default: 'async' as const,
+      summary: 'sync: one request at a time per producer; async: up to --inflight; oneway: no reply.',
+      helpGroup: 'SENDING',
+    })(),
+    batch: Flags.integer({
+      summary: 'Messages per request (SEND_BATCH_MESSAGE).',
+      default: 1,
+      min: 1,
+      helpGroup: 'SENDING',
+    }),
+    inflight: Flags.integer({
+      summary: `Requests in flight per producer (default ${DEFAULT_INFLIGHT}).`,
+      min: 1,
+      helpGroup: 'SENDING',
+    }),
+    rate: Flags.string({
+      char: 'r',
+      summary: 'Target msg/s over all producers (open loop). Default: as fast as --inflight allows.',
+      helpGroup: 'SENDING',
+    }),
+    precise: Flags.boolean({
+      summary: 'With --rate: keep the schedule to tens of µs by spinning between sends (costs a core).',
+      description:
+        "Without it, Node's 1 ms timers send the messages due within a millisecond together, which adds up to ~1 ms to the corrected send latency.",
+      helpGroup: 'SENDING',
+    }),
+    retries: Flags.integer({
+      summary: 'Retries of a failed send (the Java default is 2).',
+      default: 2,
+      min: 0,
+      helpGroup: 'SENDING',
+    }),
+    duration: duration({
+      char: 'd',
+      summary: `How long to measure, after --warmup (default ${DEFAULT_DURATION_MS / 1000}s).`,
+      helpGroup: 'LENGTH',
+    }),
+    messages: Flags.integer({
+      char: 'm',
+      summary: 'Measure this many messages instead of a duration.',
+      min: 1,
+      helpGroup: 'LENGTH',
+    }),
+    warmup: duration({
+      summary: 'Send this long first, excluded from every statistic.',
+      default: 0,
+      defaultHelp: async () => '0s',
+      helpGroup: 'LENGTH',
+    }),
+    interval: duration({
+      summary: 'Reporting interval.',
+      default: 1000,
+      defaultHelp: async () => '1s',
+      helpGroup: 'LENGTH',
+    }),
+    verify: Flags.boolean({
+      summary: 'Count lost, duplicated and (fifo) reordered messages after a drain window.',
+      helpGroup: 'CHECKS',
+    }),
+    drain: duration({
+      summary: 'After sending stops, wait at most this long for consumers to catch up.',
+      default: 10_000,
+      defaultHelp: async () => '10s',
+      helpGroup: 'CHECKS',
+    }),
+    workers: Flags.integer({
+      char: 'w',
+      summary:
+        'Spread producers and consumers over this many worker threads (more cores); histograms are merged exactly.',
+      default: 1,
+      min: 1,
+      helpGroup: 'SENDING',
+    }),
+    'find-max': Flags.boolean({
+      summary: `Step the rate up from --rate (default 1000) by ×${FIND_MAX_FACTOR} until a step fails, then bisect: the highest rate that held the SLOs for a whole --duration.`,
+      helpGroup: 'CHECKS',
+    }),
+    slo: Flags.string({
+      summary: "Threshold that must hold, e.g. 'p99(send)<20ms', 'tps>=5000', 'lost==0' (repeatable).",
+      multiple: true,
+      helpGroup: 'CHECKS',
+    }),
+    'hdr-log': Flags.string({
+      summary: 'Write an HdrHistogram interval log (µs) to this file.',
+      helpGroup: 'OUTPUT',
+    }),
+    csv: Flags.string({ summary: 'Write one CSV row per interval to this file.', helpGroup: 'OUTPUT' }),
+    'plan-tps': Flags.string({
+      summary: "Add a capacity plan for this peak msg/s (Little's law, with its arithmetic).",
+      helpGroup: 'OUTPUT',
+    }),
+  };
+
+  async run(): Promise<BenchResult> {
+    const f = this.flags;
+    const json = this.jsonEnabled();
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(ExitCode.INTERRUPTED); // a second Ctrl-C means "now"
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const errColor = stderrColor().level > 0;
+    let progress: Progress | undefined;
+    let params: BenchResult['parameters'] | undefined;
+    const tty = Boolean(process.stderr.isTTY) && !json;
+    try {
+      progress = await this.progress('preparing');
+      const c = await this.connection();
+      const outcome = await runBench({
+        namesrv: c.namesrv,
+        timeoutMs: c.timeoutMs,
+        security: { credentials: c.credentials, tls: c.tls },
+        topic: f.topic,
+        queues: f.queues,
+        producers: f.producers,
+        consumers: f.consumers,
+        groups: f.groups,
+        group: f.group,
+        size: f.size,
+        payloadFile: f['payload-file'],
+        keys: f.keys,
+        tags: f.tags,
+        mode: f.mode,
+        batch: f.batch,
+        inflight: f.inflight,
+        rate: f.rate === undefined ? undefined : parseNumber(f.rate, '--rate'),
+        precise: f.precise,
+        findMax: f['find-max'],
+        workers: f.workers,
+        runId: f['run-id'],
+        durationMs: f.duration,
+        messages: f.messages,
+        warmupMs: f.warmup,
+        intervalMs: f.interval,
+        type: f.type,
+        delayMs: f.delay,
+        fifoGroups: f['fifo-groups'],
+        txRollbackRatio:
+          f['tx-rollback-ratio'] === undefined
+            ? undefined
+            : parseNumber(f['tx-rollback-ratio'], '--tx-rollback-ratio'),
+        verify: f.verify,
+        drainMs: f.drain,
+        slo: f.slo ?? [],
+        retries: f.retries,
+        planTps: f['plan-tps'] === undefined ? undefined : parseNumber(f['plan-tps'], '--plan-tps'),
+        hdrLog: f['hdr-log'],
+        csv: f.csv,
+        toolVersion: this.config.version,
+        signal: controller.signal,
+        onSetup: (t) => progress?.update(t),
+        onStart: (e) => {
+          params = e.parameters;
+        },
+        onStep: (step, rate) => {
+          if (json) return;
+          const line = `step ${step}: ${rate.toLocaleString('en-US')} msg/s`;
+          if (tty) progress?.update(line);
+          else process.stderr.write(`${line}\n`);
+        },
+        onTick: (e) => {
+          if (json || !params) return;
+          const line = renderTick(e.interval, params, { color: errColor });
+          // A spinner line on a terminal; a log line per interval otherwise.
+          if (tty) progress?.update(line);
+          else process.stderr.write(`${line}\n`);
+        },
+        onNote: (t) => {
+          if (tty) progress?.stop();
+          this.note(t);
+        },
+      });
+      progress?.stop();
+      progress = undefined;
+      const { result, sloFailed, checkFailed } = outcome;
+      if (!json) process.stdout.write(renderBenchReport(result, { color: stdoutColor().level > 0 }));
+      if (checkFailed) {
+        // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
+        if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });
+        process.exitCode = ExitCode.CHECK_FAILED;
+      } else if (sloFailed) {
+        process.exitCode = ExitCode.SLO_FAILED;
+      } else if (result.interrupted) {
+        process.exitCode = ExitCode.INTERRUPTED;
+      }
+      return result;
+    } finally {
+      progress?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+function parseNumber(s: string, what: string): number {
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number`);
+  return n;
+}
