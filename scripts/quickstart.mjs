@@ -23,8 +23,11 @@ rmq('local', 'up');
 rmq('cluster', 'list');
 rmq('topic', 'create', 'quickstart', '--queues', '4');
 rmq('group', 'create', 'quickstart-group');
+rmq('send', 'quickstart', '--body', 'hello from rmq', '--key', 'greeting', '--tag', 'demo', '--count', '3');
+rmq('consume', 'quickstart', '-g', 'quickstart-group', '--from', 'first', '--until-end');
 rmq('topic', 'describe', 'quickstart');
 rmq('group', 'describe', 'quickstart-group');
+rmq('bench', '--topic', 'quickstart', '--duration', '10s', '--warmup', '2s', '--verify', '--slo', 'lost==0');
 process.stderr.write(
   '\nThe local cluster keeps running: `node bin/run.js local status`, `node bin/run.js local down`.\n',
 );
