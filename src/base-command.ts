@@ -178,8 +178,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       exitCode = err.oclif?.exit ?? err.exitCode ?? ExitCode.USAGE;
       if (exitCode === 0) return; // --help / --version paths
       kind = 'usage';
-      const lines = message.split('\n').filter((l) => l.trim() !== '' && !l.includes('See more help with'));
-      message = lines.join(' ').replace(/\s+/g, ' ').trim();
       hint = `see \`rmq ${this.id?.replaceAll(':', ' ') ?? ''} --help\``;
     } else {
       exitCode = ExitCode.FAILURE;
@@ -188,6 +186,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? undefined
         : 'this looks like a bug in rmq: rerun with --debug and report the stack trace';
     }
+    // One line: oclif wraps flag-parse failures in "Parsing --x\n\t…\nSee more help with --help".
+    message = message
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.includes('See more help with'))
+      .join(' ')
+      .replace(/^The following errors? occurred:\s*/, '')
+      .replace(/^Parsing (--[\w-]+)\s+/, '$1: ')
+      .replace(/\s+/g, ' ')
+      .trim();
     process.exitCode = exitCode;
     if (this.jsonEnabled()) {
       const json: ErrorJson = { error: { kind, name: err.name, message, hint, exitCode } };

@@ -140,6 +140,9 @@ export function planBench(input: BenchInput): BenchPlan {
     throw bad('use either --duration or --messages, not both');
   }
   if (input.rate !== undefined && !(input.rate > 0)) throw bad('--rate must be above 0');
+  if (input.durationMs !== undefined && !(input.durationMs > 0))
+    throw bad('--duration must be above 0', 'e.g. --duration 30s');
+  if (input.messages !== undefined && !(input.messages > 0)) throw bad('--messages must be at least 1');
   if (input.precise && input.rate === undefined && !input.findMax) throw bad('--precise goes with --rate');
   if (input.workers !== undefined && input.workers > 1 && input.workers > input.producers) {
     throw bad(
