@@ -82,6 +82,16 @@ Output formats: text (one line per message), ndjson (one JSON record per message
       env: 'RMQ_OFFSETS_DIR',
       default: async () => defaultOffsetsDir(),
     }),
+    trace: Flags.boolean({
+      summary:
+        'Write message-trace records (SubBefore and SubAfter for every delivery), as the Java client with enableMsgTrace does.',
+      helpGroup: 'TRACE',
+    }),
+    'trace-topic': Flags.string({
+      summary: 'Trace topic to write to (implies --trace).',
+      defaultHelp: async () => 'RMQ_SYS_TRACE_TOPIC',
+      helpGroup: 'TRACE',
+    }),
   };
 
   async run(): Promise<ConsumeResult> {
@@ -134,10 +144,12 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         outKind: sinkKindOf(1),
         outFd: 1,
         pipeWindow: f['pipe-window'],
+        trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
         signal: controller.signal,
         onWarning: (err) => {
           if (f.debug) this.note(`${(err as Error).message}`);
         },
+        onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
       });
       if (!quiet) {
         process.stderr.write(

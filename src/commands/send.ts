@@ -126,6 +126,16 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       default: 'human' as const,
       summary: 'Result per message: a line of text, or one JSON object.',
     })(),
+    trace: Flags.boolean({
+      summary:
+        'Write message-trace records (a Pub per stored message, EndTransaction for transactions), as the Java client with enableMsgTrace does.',
+      helpGroup: 'TRACE',
+    }),
+    'trace-topic': Flags.string({
+      summary: 'Trace topic to write to (implies --trace).',
+      defaultHelp: async () => 'RMQ_SYS_TRACE_TOPIC',
+      helpGroup: 'TRACE',
+    }),
   };
 
   async run(): Promise<SendSummary> {
@@ -159,6 +169,8 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       retries: f.retries,
       compress: f.compress,
       failFast: f['fail-fast'],
+      trace: f.trace,
+      traceTopic: f['trace-topic'],
       stdin: process.stdin,
     });
 

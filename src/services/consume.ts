@@ -3,10 +3,17 @@
  * committed. Stops on --count, --until-end, --idle-timeout, a signal, or a closed output.
  */
 import { join } from 'node:path';
-import { dlqTopic, type HandlerResult, PushConsumer, type StartFrom } from '../core/client/consumer.js';
+import {
+  dlqTopic,
+  type Handler,
+  type HandlerResult,
+  PushConsumer,
+  type StartFrom,
+} from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
+import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import type { MessageExt } from '../core/protocol/message.js';
 import { bodyText, type MessageRecord, toRecord } from './message-record.js';
@@ -142,6 +149,10 @@ export interface ConsumeInput {
   signal: AbortSignal;
   onRebalance?: (queues: number) => void;
   onWarning?: (err: unknown) => void;
+  /** --trace / --trace-topic: write SubBefore/SubAfter records for every delivery. */
+  trace?: { topic?: string | undefined } | undefined;
+  /** The first trace send that failed (tracing goes on). */
+  onTraceError?: (err: unknown) => void;
 }
 
 export interface ConsumeResult {
@@ -155,9 +166,12 @@ export interface ConsumeResult {
   stopReason: 'count' | 'end' | 'idle' | 'signal' | 'output-closed';
   queues: { topic: string; brokerName: string; queueId: number; committedOffset: number }[];
   messages?: MessageRecord[];
+  /** With --trace: the trace records written. */
+  trace?: TraceStats;
 }
 
-function renderText(m: MessageExt, topic: string): string {
+/** The `--output text` line of a message. */
+export function renderText(m: MessageExt, topic: string): string {
   const text = bodyText(m.body);
   const body = text === undefined ? `<${m.body.length} bytes, binary>` : text.replace(/\n/g, '\\n');
   const parts = [new Date(m.storeTimestamp).toISOString(), topic, `q${m.queueId}@${m.queueOffset}`, m.msgId];
@@ -237,8 +251,25 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   input.signal.addEventListener('abort', onAbort);
   if (input.untilEnd) consumer.disableLongPolling();
 
+  let traceWarned = false;
+  const tracer = input.trace
+    ? new TraceDispatcher({
+        namesrv: input.namesrv,
+        timeoutMs: input.timeoutMs,
+        security: input.security,
+        group,
+        role: 'CONSUME',
+        traceTopic: input.trace.topic,
+        onError: (err) => {
+          if (traceWarned) return;
+          traceWarned = true;
+          (input.onTraceError ?? input.onWarning)?.(err);
+        },
+      })
+    : undefined;
+
   try {
-    await consumer.start(async ({ message: m, topic: t, brokerName }): Promise<HandlerResult> => {
+    const handle: Handler = async ({ message: m, topic: t, brokerName }): Promise<HandlerResult> => {
       deliveries++;
       armIdle();
       if (!input.dlq && wantsNack(m)) {
@@ -266,7 +297,22 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
       }
       const { durable } = await sink.write(text);
       return durable ? { status: 'ack', durable } : { status: 'ack' };
-    });
+    };
+    // Tracing wraps each delivery: SubBefore before the handler, SubAfter with its outcome.
+    const traced: Handler | undefined = tracer
+      ? async (d) => {
+          const token = tracer.consumeStarted(d.message, d.topic);
+          try {
+            const r = await handle(d);
+            tracer.consumeEnded(token, { success: r.status === 'ack' });
+            return r;
+          } catch (err) {
+            tracer.consumeEnded(token, { success: false, returnType: 'EXCEPTION' });
+            throw err;
+          }
+        }
+      : undefined;
+    await consumer.start(traced ?? handle);
     armIdle();
     if (input.untilEnd && consumer.isCaughtUp()) stop('end');
     if (input.signal.aborted) stop('signal');
@@ -281,6 +327,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     try {
       await consumer.stop();
     } finally {
+      await tracer?.shutdown();
       await client.shutdown();
     }
   }
@@ -303,5 +350,6 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     })),
   };
   if (input.collect) result.messages = messages;
+  if (tracer) result.trace = tracer.stats();
   return result;
 }

@@ -21,6 +21,7 @@ import {
   type SendStatus,
   type TransactionAction,
 } from '../core/client/producer.js';
+import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { BrokerResponseError, type ErrorKind, InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../core/protocol/message.js';
 import { RequestCode } from '../core/remoting/codes.js';
@@ -97,6 +98,10 @@ export interface SendRequest {
   retries: number;
   compress: boolean;
   failFast: boolean;
+  /** --trace: write Pub (and EndTransaction) records to the trace topic. */
+  trace?: boolean | undefined;
+  /** --trace-topic (default RMQ_SYS_TRACE_TOPIC); implies --trace. */
+  traceTopic?: string | undefined;
   /** Standard input: read only when no other body source is given. */
   stdin: AsyncIterable<Buffer | string> & { isTTY?: boolean | undefined };
 }
@@ -114,6 +119,8 @@ export interface SendPlan {
   loop: LoopOptions;
   checkResult: CheckResult;
   waitCheckMs: number;
+  /** Message tracing, when asked for. */
+  trace?: { topic?: string | undefined } | undefined;
 }
 
 export interface LoopOptions {
@@ -234,6 +241,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     },
     checkResult: req.checkResult,
     waitCheckMs: req.waitCheckMs,
+    trace: req.trace || req.traceTopic ? { topic: req.traceTopic } : undefined,
   };
 }
 
@@ -612,6 +620,8 @@ export interface SendSummary {
   resultsOmitted: number;
   firstError: SendRecord['error'] | null;
   interrupted: boolean;
+  /** With --trace: the trace records written (a Pub per stored message, EndTransaction). */
+  trace?: TraceStats;
   transaction?: {
     action: TransactionAction;
     checkResult: CheckResult;
@@ -640,6 +650,22 @@ export async function runSend(
 ): Promise<SendOutcome> {
   const client = new MQClient({ namesrv: plan.namesrv, timeoutMs: plan.timeoutMs, ...plan.security });
   const book = new TransactionBook(plan.checkResult);
+  let traceWarned = false;
+  const tracer = plan.trace
+    ? new TraceDispatcher({
+        namesrv: plan.namesrv,
+        timeoutMs: plan.timeoutMs,
+        security: plan.security,
+        group: plan.group,
+        role: 'PRODUCE',
+        traceTopic: plan.trace.topic,
+        onError: (err) => {
+          if (traceWarned) return;
+          traceWarned = true;
+          hooks.note?.(`could not write trace records: ${(err as Error).message}`);
+        },
+      })
+    : undefined;
   try {
     const producer = new Producer(client, {
       group: plan.group,
@@ -647,7 +673,14 @@ export async function runSend(
       compressThreshold: plan.compressThreshold,
       timeoutMs: plan.timeoutMs,
     });
-    if (plan.loop.transaction) producer.onTransactionCheck((req) => book.decide(req));
+    if (plan.loop.transaction) {
+      producer.onTransactionCheck((req) => {
+        const others = book.checksForOthers;
+        const action = book.decide(req);
+        if (tracer && book.checksForOthers === others) traceCheckBack(tracer, req, action, plan.topic);
+        return action;
+      });
+    }
     // Fail once, before reading any input, when the name server or topic is not usable.
     const queues = await producer.publishQueues(plan.topic);
     const addresses = [...new Set(queues.map((q) => q.address))];
@@ -676,7 +709,7 @@ export async function runSend(
       );
     };
     const outcome = await runLoop(
-      producer,
+      tracer ? tracedTarget(producer, tracer) : producer,
       messageSource(plan.topic, plan.source, plan.template),
       { ...plan.loop, signal },
       hooks,
@@ -731,6 +764,10 @@ export async function runSend(
       firstError: outcome.firstError ? errorInfo(outcome.firstError) : null,
       interrupted: outcome.interrupted,
     };
+    if (tracer) {
+      await tracer.flush();
+      summary.trace = tracer.stats();
+    }
     if (plan.loop.transaction) {
       summary.transaction = {
         action: plan.loop.transaction,
@@ -742,8 +779,72 @@ export async function runSend(
     }
     return { summary, firstError: outcome.firstError };
   } finally {
+    await tracer?.shutdown();
     await client.shutdown();
   }
+}
+
+/**
+ * The producer calls with message tracing: a Pub record after each answered send (none for
+ * oneway: no answer, as in Java), one per message of a batch, and an EndTransaction after a
+ * transaction message was ended.
+ */
+export function tracedTarget(target: SendTarget, tracer: TraceDispatcher): SendTarget {
+  return {
+    send: async (msg, options) => {
+      const t0 = Date.now();
+      const r = await target.send(msg, options);
+      tracer.published(msg, r, t0);
+      return r;
+    },
+    sendOneway: (msg) => target.sendOneway(msg),
+    sendBatch: async (msgs) => {
+      const t0 = Date.now();
+      const rs = await target.sendBatch(msgs);
+      // Java divides a send's cost among the messages it carried.
+      const each = (Date.now() - t0) / Math.max(1, rs.length);
+      rs.forEach((r, i) => tracer.published(msgs[i]!, r, t0, t0 + each));
+      return rs;
+    },
+    sendTransaction: async (msg, action) => {
+      const t0 = Date.now();
+      const r = await target.sendTransaction(msg, action);
+      tracer.published({ ...msg, properties: { ...msg.properties, [Prop.TRAN_MSG]: 'true' } }, r, t0);
+      tracer.transactionEnded({
+        topic: msg.topic,
+        msgId: r.msgId,
+        tags: msg.tags,
+        keys: msg.keys,
+        brokerAddress: r.brokerAddress,
+        transactionId: r.transactionId ?? r.msgId,
+        action,
+        fromTransactionCheck: false,
+        regionId: r.regionId,
+      });
+      return r;
+    },
+  };
+}
+
+/** EndTransaction for a check-back this process answered. */
+function traceCheckBack(
+  tracer: TraceDispatcher,
+  req: CheckRequest,
+  action: TransactionAction,
+  topic: string,
+): void {
+  const p = req.message?.properties ?? {};
+  tracer.transactionEnded({
+    topic: p[Prop.REAL_TOPIC] ?? req.message?.topic ?? topic,
+    msgId: req.msgId,
+    tags: p[Prop.TAGS],
+    keys: p[Prop.KEYS],
+    brokerAddress: req.brokerAddress,
+    transactionId: req.transactionId,
+    action,
+    fromTransactionCheck: true,
+    regionId: p[Prop.MSG_REGION],
+  });
 }
 
 /** One human line per result: status, ids, where it was stored, latency. */

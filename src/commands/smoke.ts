@@ -1,0 +1,107 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { ExitCode } from '../exit-codes.js';
+import { connectionFlags, duration } from '../flags.js';
+import { parseSmokeSlos, parseTypes, runSmoke, SMOKE_TYPES, type SmokeResult } from '../services/smoke.js';
+import { stdoutColor } from '../ui/color.js';
+import { renderSmokeReport } from '../ui/smoke-report.js';
+
+export default class Smoke extends BaseCommand<typeof Smoke> {
+  static override summary =
+    'One-command end-to-end check of a cluster, for CI: send, consume, verify, clean up.';
+  static override description = `Sends --count messages of each type (normal, fifo, delay, transaction) to a topic, consumes them with a fresh group and checks: every message arrived exactly once, FIFO ones in order, delayed ones not early (5.x: --delay timer; 4.x: --delay-level), committed transactions delivered and a rolled-back one not, and that a traced message's trace holds its Pub and SubAfter records. Optional --slo thresholds use bench's syntax over send, e2e and delay latencies (e.g. 'p99(e2e)<500ms') and errors, lost, duplicates, reordered. The group, and the topic if smoke created it, are deleted afterwards.
+
+Without --topic a temporary topic is created and deleted. Exit codes: 0 everything held; 3 the cluster cannot be reached; 9 a check failed; 99 an SLO failed (checks all held).`;
+  static override examples = [
+    '<%= config.bin %> smoke',
+    '<%= config.bin %> smoke -n mq.example.com:9876 --topic ci_smoke --create --count 20',
+    "<%= config.bin %> smoke --types normal,fifo --slo 'p99(e2e)<500ms' --json",
+  ];
+  static override flags = {
+    ...connectionFlags,
+    topic: Flags.string({
+      char: 't',
+      summary: 'Topic to use (default: a temporary one, created and deleted).',
+    }),
+    create: Flags.boolean({ summary: 'Create --topic if it does not exist (and delete it afterwards).' }),
+    types: Flags.string({
+      summary: `Message types to check, comma-separated: ${SMOKE_TYPES.join(', ')} (default all).`,
+      multiple: true,
+    }),
+    count: Flags.integer({ char: 'c', summary: 'Messages of each type.', default: 10, min: 1 }),
+    delay: duration({
+      summary: 'Delay of the delay messages on RocketMQ 5.x (timer).',
+      default: 2000,
+      defaultHelp: async () => '2s',
+    }),
+    'delay-level': Flags.integer({
+      summary: 'Delay level of the delay messages on RocketMQ 4.x (1 = 1 s).',
+      default: 1,
+      min: 1,
+      max: 18,
+    }),
+    wait: duration({
+      summary: 'How long to wait for the messages to arrive (beyond their delay).',
+      default: 30_000,
+      defaultHelp: async () => '30s',
+    }),
+    trace: Flags.boolean({
+      summary: 'Trace the messages and check a trace is complete (--no-trace skips it).',
+      default: true,
+      allowNo: true,
+    }),
+    'trace-topic': Flags.string({ summary: 'Trace topic.', defaultHelp: async () => 'RMQ_SYS_TRACE_TOPIC' }),
+    slo: Flags.string({
+      summary: "Latency/loss threshold, e.g. 'p99(e2e)<500ms', 'max(send)<1s', 'lost==0' (repeatable).",
+      multiple: true,
+    }),
+  };
+
+  async run(): Promise<SmokeResult> {
+    const f = this.flags;
+    const c = await this.connection();
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // Usage errors (exit 2) before anything is shown or sent.
+    const types = parseTypes(f.types);
+    parseSmokeSlos(f.slo ?? []);
+    const progress = await this.progress('smoke test');
+    let result: SmokeResult;
+    try {
+      result = await runSmoke({
+        namesrv: c.namesrv,
+        timeoutMs: c.timeoutMs,
+        security: { credentials: c.credentials, tls: c.tls },
+        topic: f.topic,
+        create: f.create,
+        types,
+        count: f.count,
+        delayMs: f.delay,
+        delayLevel: f['delay-level'],
+        waitMs: f.wait,
+        trace: f.trace,
+        traceTopic: f['trace-topic'],
+        slo: f.slo ?? [],
+        signal: controller.signal,
+        onProgress: (t) => progress.update(t),
+      });
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    if (!this.jsonEnabled())
+      process.stdout.write(renderSmokeReport(result, { color: stdoutColor().level > 0 }));
+    process.exitCode =
+      result.status === 'check-failed'
+        ? ExitCode.CHECK_FAILED
+        : result.status === 'slo-failed'
+          ? ExitCode.SLO_FAILED
+          : result.status === 'interrupted'
+            ? ExitCode.INTERRUPTED
+            : ExitCode.OK;
+    return result;
+  }
+}

@@ -1,0 +1,36 @@
+/** The output flags and stdout writer shared by `message get | query | print` (formats as `consume`). */
+import { Flags } from '@oclif/core';
+import type { MessageExt } from '../core/protocol/message.js';
+import { MESSAGE_OUTPUT_FORMATS, type MessageOutputFormat, messageFormatter } from '../services/message.js';
+
+export function outputFlags(defaultFormat: MessageOutputFormat) {
+  return {
+    output: Flags.option({
+      char: 'o',
+      options: MESSAGE_OUTPUT_FORMATS,
+      default: defaultFormat,
+      summary: 'detail (labelled lines), text (one line), ndjson, body (raw), template.',
+    })(),
+    template: Flags.string({
+      summary: 'For --output template: tokens as in `consume` ({msgId} {body} {prop.NAME} …).',
+    }),
+    delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+  };
+}
+
+/** Writes the messages to stdout in the chosen format, waiting for stdout to drain. */
+export async function writeMessages(
+  found: { message: MessageExt; brokerName: string }[],
+  f: { output: MessageOutputFormat; template?: string | undefined; delimiter: string },
+): Promise<void> {
+  const format = messageFormatter(f.output, {
+    template: f.template,
+    delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+  });
+  for (const [i, { message, brokerName }] of found.entries()) {
+    if (f.output === 'detail' && i > 0) process.stdout.write('\n');
+    if (!process.stdout.write(format(message, brokerName))) {
+      await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+    }
+  }
+}
