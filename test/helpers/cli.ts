@@ -19,6 +19,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Background only: stdout goes to this file (a file, not a pipe, as a user redirect would). */
   stdoutFile?: string;
+  /** Background only: leave stdin open, as a terminal or a slow producer would. */
+  keepStdinOpen?: boolean;
   input?: string;
   timeoutMs?: number;
 }
@@ -79,6 +81,8 @@ export interface Background {
   done: Promise<CliResult>;
   stdout(): string;
   stderr(): string;
+  /** Writes to its standard input (with keepStdinOpen). */
+  write(text: string): void;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -106,7 +110,7 @@ export function rmqBackground(args: string[], options: CliOptions = {}): Backgro
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  child.stdin!.end();
+  if (!options.keepStdinOpen) child.stdin!.end();
   const readOut = () => (options.stdoutFile ? readFileSync(options.stdoutFile, 'utf8') : stdout);
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const done = new Promise<CliResult>((resolve) => {
@@ -123,7 +127,13 @@ export function rmqBackground(args: string[], options: CliOptions = {}): Backgro
       resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr, ms: Date.now() - started, json });
     });
   });
-  return { done, stdout: readOut, stderr: () => stderr, kill: (s = 'SIGTERM') => child.kill(s) };
+  return {
+    done,
+    stdout: readOut,
+    stderr: () => stderr,
+    write: (text) => child.stdin!.write(text),
+    kill: (s = 'SIGTERM') => child.kill(s),
+  };
 }
 
 export const ndjson = <T>(text: string): T[] =>
