@@ -202,7 +202,7 @@ describe('rmq local', () => {
       assert.equal(recs.length, 20);
       assert.ok(recs.every((r) => r.tags === 't' && r.keys[0] === 'k'));
       const gd = await rmq(['group', 'describe', 'compat49g', '--json', ...n]);
-      assert.equal((gd.json as { totalLag: number }).totalLag, 0);
+      assert.equal((gd.json as { totalLag: number }).totalLag, 0, JSON.stringify(gd.json));
 
       const timer = await rmq(['send', 'compat49', '--body', 'x', '--delay', '2s', ...n]);
       assert.equal(timer.code, 2, '4.9 has no timer: a clear error, not an immediate delivery');
@@ -249,9 +249,9 @@ describe('rmq local', () => {
           '--dir',
           d,
           '--namesrv-port',
-          '19877',
+          '19878',
           '--broker-port',
-          '20921',
+          '20931',
           '--json',
         ],
         LONG,
