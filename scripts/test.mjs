@@ -40,9 +40,13 @@ function rmq(argv, extraEnv = {}) {
 step('npx', ['tsc', '-p', '.']);
 step('npx', ['eslint', '.']);
 step(process.execPath, ['scripts/readme-commands.mjs', '--check']);
+step(process.execPath, ['scripts/json-schemas.mjs', '--check']);
 step('npx', ['prettier', '--check', '.']);
 
 const namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
+// Tests never read or write the developer's own profiles (some start clusters, which save one).
+const scratch = mkdtempSync(join(tmpdir(), 'rmq-test-'));
+process.env.RMQ_PROFILES_FILE = join(scratch, 'profiles.json');
 let startedDir;
 const testDirs = ['dist/test/unit'];
 
@@ -57,7 +61,16 @@ if (!unitOnly) {
     process.stderr.write(
       `integration tests: starting a local RocketMQ (name server ${namesrv}) in ${startedDir}\n`,
     );
-    const up = rmq(['local', 'up', '--dir', startedDir, '--namesrv-port', port, '--json']);
+    const up = rmq([
+      'local',
+      'up',
+      '--dir',
+      startedDir,
+      '--namesrv-port',
+      port,
+      '--no-save-profile',
+      '--json',
+    ]);
     if (up.code !== 0) {
       process.stderr.write(
         `${up.stdout}${up.stderr}\nrmq local up failed (exit ${up.code}); not running integration tests\n`,
@@ -97,5 +110,6 @@ if (startedDir) {
   if (down.code !== 0) process.stderr.write(`rmq local down failed: ${down.stdout}${down.stderr}\n`);
   rmSync(startedDir, { recursive: true, force: true });
 }
+rmSync(scratch, { recursive: true, force: true });
 process.stdout.write(`${pass} passed, ${fail} failed\n`);
 process.exit(code === 0 && fail === 0 ? 0 : code || 1);

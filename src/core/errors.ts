@@ -98,9 +98,11 @@ export class BrokerResponseError extends RocketMQError {
     options: ErrorOptions = {},
   ) {
     const info = responseCodeInfo(responseCode);
-    const text = remark?.trim() ? remark.trim() : info.message;
+    const acl = aclFailure(responseCode, remark);
+    const text = acl?.text ?? (remark?.trim() ? remark.trim() : info.message);
     super(responseCode === 17 ? 'not-found' : 'broker', `${info.name} (${responseCode}): ${text}`, {
-      retriable: info.retriable,
+      retriable: acl ? false : info.retriable,
+      ...(acl ? { hint: acl.hint } : {}),
       ...options,
     });
     this.responseCode = responseCode;
@@ -108,4 +110,76 @@ export class BrokerResponseError extends RocketMQError {
     this.remark = remark;
     this.address = address;
   }
+}
+
+const CREDENTIALS_HINT =
+  'set RMQ_ACCESS_KEY and RMQ_SECRET_KEY (or --access-key/--secret-key, or a --profile that has them)';
+
+/**
+ * A rejection by the broker's ACL, in words a user can act on; undefined for anything else.
+ * 5.x answers NO_PERMISSION (16) with the AuthenticationException / AuthorizationException text
+ * (broker AuthenticationPipeline, AuthorizationPipeline); 4.9 answers SYSTEM_ERROR (1) with
+ * "org.apache.rocketmq.acl.common.AclException: <text>, <first stack frame>"
+ * (NettyRemotingAbstract via RemotingHelper.exceptionSimpleDesc). None of them carries a secret.
+ */
+export function aclFailure(
+  responseCode: number,
+  remark: string | undefined,
+): { text: string; hint: string } | undefined {
+  const r = remark?.trim() ?? '';
+  if (responseCode === 1) {
+    const m = /AclException: (.*?)(?:, [\w$.]+\([\w$.]*(?::\d+)?\))?$/s.exec(r);
+    if (!m) return undefined;
+    const why = m[1]!.trim();
+    const text = `access denied by the broker's ACL: ${why}`;
+    if (/^No accessKey is configured/i.test(why)) {
+      return {
+        text: 'the broker requires ACL credentials and the request carried none',
+        hint: CREDENTIALS_HINT,
+      };
+    }
+    if (/^Check signature failed/i.test(why)) {
+      return {
+        text: `${text} (wrong secret key)`,
+        hint: 'check the secret key (RMQ_SECRET_KEY, --secret-key or the profile)',
+      };
+    }
+    if (/^No acl config for/i.test(why)) {
+      return {
+        text: `${text} (unknown access key)`,
+        hint: 'check the access key (RMQ_ACCESS_KEY, --access-key or the profile)',
+      };
+    }
+    return {
+      text,
+      hint: 'this account lacks the permission: use an admin account, or have one grant it (plain_acl.yml)',
+    };
+  }
+  if (responseCode !== 16) return undefined;
+  if (/username cannot be null/i.test(r)) {
+    return {
+      text: 'the broker requires ACL credentials and the request carried none',
+      hint: CREDENTIALS_HINT,
+    };
+  }
+  if (/check signature failed/i.test(r)) {
+    return {
+      text: `authentication failed: ${r} (wrong secret key)`,
+      hint: 'check the secret key (RMQ_SECRET_KEY, --secret-key or the profile)',
+    };
+  }
+  const unknown = /^User:(.*) is not found\.?$/i.exec(r);
+  if (unknown) {
+    return {
+      text: `authentication failed: unknown access key ${unknown[1]}`,
+      hint: 'check the access key (RMQ_ACCESS_KEY, --access-key or the profile)',
+    };
+  }
+  if (/has no permission to access|^User:.* (is disabled|not found)/i.test(r)) {
+    return {
+      text: `access denied by the broker's ACL: ${r}`,
+      hint: 'this user lacks the permission: use an admin account, or have one grant it (mqadmin createAcl)',
+    };
+  }
+  return undefined;
 }

@@ -4,13 +4,23 @@
  * dir's marker, and every failure during `up` stops what it started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
-import { EnvironmentError, NotFoundError, type RocketMQError, TimeoutError } from '../core/errors.js';
 import {
+  EnvironmentError,
+  InvalidArgumentError,
+  NotFoundError,
+  type RocketMQError,
+  TimeoutError,
+} from '../core/errors.js';
+import type { TlsOptions } from '../core/remoting/connection.js';
+import {
+  type AclAccount,
+  type AclAccounts,
   brokerAddress,
   type ClusterSettings,
   clusterPorts,
@@ -18,9 +28,11 @@ import {
   javaArgs,
   javaEnv,
   namesrvAddress,
+  isLegacy,
   ownerMarker,
   parseVersionSpec,
   type Role,
+  validateAclAccount,
   validateSettings,
 } from './config.js';
 import { createdEntries, type LocalLayout, localLayout } from './paths.js';
@@ -33,6 +45,7 @@ import {
   sleep,
   stopProcess,
 } from './process.js';
+import { type LocalProfileResult, saveLocalProfile } from './profile.js';
 import { findJava, type ProgressFn, resolveRuntime } from './resolve.js';
 
 /** RocketMQ 5.x rejects every write once the store's disk is above this (and cannot be raised). */
@@ -55,6 +68,10 @@ export interface LocalState {
   java: string;
   libDir: string;
   startedAt: string;
+  /** Started with --acl (the accounts are in conf/acl-accounts.json, never here). */
+  acl?: boolean | undefined;
+  /** Started with --tls: our own probes must speak TLS too. */
+  tls?: boolean | undefined;
   /** Set by `down`; the record stays so `status` can still say what ran here. */
   stoppedAt?: string | undefined;
 }
@@ -252,6 +269,12 @@ export interface UpOptions {
   clusterName: string;
   brokerName: string;
   autoCreateTopic: boolean;
+  /** --acl: turn authentication and authorization on; the fields override the stored account. */
+  acl?: { user?: string | undefined; password?: string | undefined } | undefined;
+  /** --tls: servers accept TLS connections only. */
+  tls?: boolean | undefined;
+  /** Name of the connection profile to write on success; undefined writes none. */
+  profile?: string | undefined;
   /** How long to wait for the broker to show up in the name server's cluster info. */
   waitMs: number;
   cacheRoot: string;
@@ -277,6 +300,99 @@ export interface UpResult {
   /** Whether the jars were fetched with mvn during this `up`. */
   downloaded: boolean;
   logs: { namesrv: string; broker: string };
+  /** --acl: the account to connect with (and, on 4.x, a read-only one). */
+  acl?: (AclAccount & { readOnly?: AclAccount | undefined }) | undefined;
+  tls: boolean;
+  /** The profile written for this cluster. */
+  profile?: LocalProfileResult | undefined;
+  /** Why the profile could not be written (the cluster runs regardless). */
+  profileError?: string | undefined;
+}
+
+/** How our own probes reach a cluster started with --tls: its certificate is self-signed. */
+function probeTls(tls: boolean | undefined): TlsOptions | undefined {
+  return tls ? { insecure: true } : undefined;
+}
+
+export const DEFAULT_ACL_USER = 'rmq-admin';
+const READ_ONLY_USER = 'rmq-readonly';
+
+interface StoredAccounts {
+  schema: 1;
+  admin: AclAccount;
+  readOnly: AclAccount;
+}
+
+/**
+ * 24 letters and digits (~143 bits): no "-" that a shell user would have to keep from being read
+ * as a flag (`--secret-key -x…`), nothing that needs quoting anywhere.
+ */
+function randomSecret(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  while (out.length < 24) {
+    for (const byte of randomBytes(32)) {
+      // 62 × 4 = 248: dropping bytes ≥ 248 keeps every character equally likely.
+      if (byte < 248 && out.length < 24) out += alphabet[byte % 62];
+    }
+  }
+  return out;
+}
+
+async function readAccounts(layout: LocalLayout): Promise<StoredAccounts | undefined> {
+  try {
+    const s = JSON.parse(await readFile(layout.aclFile, 'utf8')) as StoredAccounts;
+    return s?.schema === 1 && s.admin?.accessKey && s.readOnly?.accessKey ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The --acl accounts: flags first, else what an earlier `up` of this dir stored, else generated
+ * (a random password at the first `up`). Stored 0600 so the next `up` keeps the same password.
+ */
+async function resolveAccounts(
+  layout: LocalLayout,
+  wanted: NonNullable<UpOptions['acl']>,
+  version: string,
+): Promise<AclAccounts> {
+  const stored = await readAccounts(layout);
+  const accessKey = wanted.user ?? stored?.admin.accessKey ?? DEFAULT_ACL_USER;
+  const same = stored?.admin.accessKey === accessKey;
+  const admin: AclAccount = {
+    accessKey,
+    secretKey: wanted.password ?? (same ? stored!.admin.secretKey : randomSecret()),
+  };
+  validateAclAccount(admin, { user: '--acl-user', password: '--acl-password' });
+  const readOnly = stored?.readOnly ?? { accessKey: READ_ONLY_USER, secretKey: randomSecret() };
+  if (readOnly.accessKey === admin.accessKey) {
+    throw new InvalidArgumentError(`--acl-user ${admin.accessKey} is reserved for the read-only account`, {
+      hint: `pick another name (default ${DEFAULT_ACL_USER})`,
+    });
+  }
+  // 5.x creates the initial user only if the store has none of that name, so a new password
+  // would be written to the config and silently ignored by the broker.
+  if (
+    !isLegacy(version) &&
+    same &&
+    stored.admin.secretKey !== admin.secretKey &&
+    (await exists(`${layout.storeDir}/config/users`))
+  ) {
+    throw new InvalidArgumentError(
+      `ACL user ${accessKey} already exists in this cluster's store with another password`,
+      {
+        hint: `omit --acl-password to keep the stored one, or start afresh with \`rmq local down --purge --dir ${layout.dir}\``,
+      },
+    );
+  }
+  return { admin, readOnly };
+}
+
+async function writeSecretFile(path: string, content: string): Promise<void> {
+  await writeFile(path, content, { mode: 0o600 });
+  // The mode only applies to a new file; an older one keeps its own.
+  await chmod(path, 0o600);
 }
 
 async function checkPorts(s: ClusterSettings): Promise<void> {
@@ -441,7 +557,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     env,
     onProgress: progress,
   });
-  const settings: ClusterSettings = { ...pre, version: runtime.version };
+  const acl = opts.acl ? await resolveAccounts(layout, opts.acl, runtime.version) : undefined;
+  const settings: ClusterSettings = { ...pre, version: runtime.version, acl, tls: opts.tls };
   if (runtime.downloaded) await checkPorts(settings); // a download takes long enough for ports to change hands
 
   for (const dir of [
@@ -454,7 +571,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   ]) {
     await mkdir(dir, { recursive: true });
   }
-  for (const f of confFiles(settings, layout)) await writeFile(f.path, f.content);
+  for (const f of confFiles(settings, layout)) {
+    if (f.secret) await writeSecretFile(f.path, f.content);
+    else await writeFile(f.path, f.content);
+  }
+  if (acl) {
+    const stored: StoredAccounts = { schema: 1, ...acl };
+    await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
+  }
 
   const state: LocalState = {
     schema: 1,
@@ -475,10 +599,18 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     java: java.path,
     libDir: runtime.libDir,
     startedAt: new Date().toISOString(),
+    acl: acl !== undefined,
+    tls: opts.tls === true,
   };
 
   const spawned: Spawned[] = [];
-  const client = new RemotingClient({ timeoutMs: 2000 });
+  // The name server checks no signature (4.9 and 5.3 alike); signing costs nothing and keeps the
+  // probe working should one start to.
+  const client = new RemotingClient({
+    timeoutMs: 2000,
+    credentials: acl?.admin,
+    tls: probeTls(opts.tls),
+  });
   // The wait covers the JVMs only, not a first download.
   const deadline = Date.now() + opts.waitMs;
   const checkAbort = (): void => {
@@ -555,6 +687,21 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     client.close();
   }
 
+  let profile: LocalProfileResult | undefined;
+  let profileError: string | undefined;
+  if (opts.profile) {
+    try {
+      profile = await saveLocalProfile(
+        opts.profile,
+        { namesrvAddr: state.namesrvAddr, acl: acl?.admin, tls: opts.tls === true },
+        env,
+      );
+    } catch (err) {
+      // The cluster runs: a broken profiles file is worth a warning, not a teardown.
+      profileError = (err as Error).message;
+    }
+  }
+
   return {
     status: 'started',
     dir: layout.dir,
@@ -569,6 +716,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     elapsedMs: Date.now() - started,
     downloaded: runtime.downloaded,
     logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
+    acl: acl && {
+      ...acl.admin,
+      // Only 4.x gets the read-only account: 5.x users live in the broker's store.
+      readOnly: isLegacy(runtime.version) ? acl.readOnly : undefined,
+    },
+    tls: opts.tls === true,
+    profile,
+    profileError,
   };
 }
 
@@ -613,7 +768,7 @@ async function untilUnregistered(state: LocalState | undefined, brokerStop: Prom
     await Promise.race([brokerStop, sleep(3000)]);
     return;
   }
-  const client = new RemotingClient({ timeoutMs: 1000 });
+  const client = new RemotingClient({ timeoutMs: 1000, tls: probeTls(state.tls) });
   const namesrv = new NameServerClient(client, [state.namesrvAddr]);
   const deadline = Date.now() + UNREGISTER_WAIT_MS;
   try {
@@ -696,6 +851,9 @@ export interface StatusResult {
   processes: { namesrv: ProcessStatus; broker: ProcessStatus };
   /** Whether the name server lists the broker right now; null when not both are running. */
   brokerRegistered: boolean | null;
+  /** Whether the last `up` turned ACL / TLS on. */
+  acl: boolean;
+  tls: boolean;
   startedAt: string | null;
   uptimeMs: number | null;
   store: { dir: string; bytes: number };
@@ -712,7 +870,7 @@ export async function status(opts: { dir: string }): Promise<StatusResult> {
 
   let brokerRegistered: boolean | null = null;
   if (cluster === 'running' && state) {
-    const client = new RemotingClient({ timeoutMs: 2000 });
+    const client = new RemotingClient({ timeoutMs: 2000, tls: probeTls(state.tls) });
     try {
       const info = await new NameServerClient(client, [state.namesrvAddr]).getClusterInfo();
       brokerRegistered = info.brokers.some((b) => b.brokerName === state.brokerName && b.addrs.has(0));
@@ -738,6 +896,8 @@ export async function status(opts: { dir: string }): Promise<StatusResult> {
       broker: { pid: br ?? null, running: br !== undefined },
     },
     brokerRegistered,
+    acl: state?.acl === true,
+    tls: state?.tls === true,
     startedAt,
     uptimeMs: startedAt ? Date.now() - Date.parse(startedAt) : null,
     store: { dir: layout.storeDir, bytes: await diskUsage(layout.storeDir) },

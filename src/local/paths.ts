@@ -41,6 +41,10 @@ export interface LocalLayout {
   namesrvDataDir: string;
   /** java.io.tmpdir: 5.x writes a self-signed TLS cert and key per start there. */
   tmpDir: string;
+  /** 4.x plain ACL accounts ($ROCKETMQ_HOME/conf/plain_acl.yml, where PlainPermissionManager looks). */
+  plainAclFile: string;
+  /** The --acl accounts `up` generated or was given (mode 0600), reused by the next `up`. */
+  aclFile: string;
 }
 
 export function localLayout(dir: string): LocalLayout {
@@ -62,6 +66,8 @@ export function localLayout(dir: string): LocalLayout {
     storeDir: join(d, 'store'),
     namesrvDataDir: join(d, 'namesrv'),
     tmpDir: join(d, 'tmp'),
+    plainAclFile: join(confDir, 'plain_acl.yml'),
+    aclFile: join(confDir, 'acl-accounts.json'),
   };
 }
 

@@ -235,7 +235,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         group: f.group,
         size: f.size,
         payloadFile: f['payload-file'],
-        keys: f.keys,
+        keys: f.keys === true,
         tags: f.tags,
         mode: f.mode,
         batch: f.batch,
@@ -256,7 +256,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
           f['tx-rollback-ratio'] === undefined
             ? undefined
             : parseNumber(f['tx-rollback-ratio'], '--tx-rollback-ratio'),
-        verify: f.verify,
+        verify: f.verify === true,
         drainMs: f.drain,
         slo: f.slo ?? [],
         retries: f.retries,

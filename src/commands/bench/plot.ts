@@ -4,6 +4,14 @@ import { BaseCommand } from '../../base-command.js';
 import { readResult } from '../../bench/merge.js';
 import { renderPlotHtml, renderPlotSvg } from '../../bench/plot.js';
 
+/** What `rmq bench plot --json` prints. */
+export interface BenchPlotResult {
+  /** The file written. */
+  out: string;
+  /** Its size in bytes. */
+  bytes: number;
+}
+
 export default class BenchPlot extends BaseCommand<typeof BenchPlot> {
   static override summary =
     'Chart a bench result: latency by percentile, TPS and p99 over time (HTML or SVG).';
@@ -20,7 +28,7 @@ export default class BenchPlot extends BaseCommand<typeof BenchPlot> {
     out: Flags.string({ char: 'o', summary: 'Output file (.html or .svg).', required: true }),
   };
 
-  async run(): Promise<{ out: string; bytes: number }> {
+  async run(): Promise<BenchPlotResult> {
     const r = readResult(this.args.file);
     const text = this.flags.out.toLowerCase().endsWith('.svg') ? renderPlotSvg(r) : renderPlotHtml(r);
     writeFileSync(this.flags.out, text);

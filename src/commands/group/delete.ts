@@ -5,6 +5,14 @@ import { connectionFlags } from '../../flags.js';
 import { deleteGroup } from '../../services/group.js';
 import { confirm } from '../../ui/confirm.js';
 
+/** What `rmq group delete --json` prints (the shape deleteGroup returns). */
+export interface GroupDeleteResult {
+  group: string;
+  deleted: true;
+  /** The brokers it was deleted from. */
+  brokers: { cluster: string; brokerName: string; address: string }[];
+}
+
 export default class GroupDelete extends BaseCommand<typeof GroupDelete> {
   static override summary = 'Delete a consumer group and its offsets.';
   static override description = 'Asks for confirmation on a terminal; needs --yes when not interactive.';
@@ -16,7 +24,7 @@ export default class GroupDelete extends BaseCommand<typeof GroupDelete> {
     cluster: Flags.string({ char: 'c', summary: 'Delete only from this cluster.' }),
   };
 
-  async run(): Promise<{ group: string; deleted: true } | undefined> {
+  async run(): Promise<GroupDeleteResult | undefined> {
     const { group } = this.args;
     if (!this.flags.yes) {
       if (!process.stdin.isTTY || this.jsonEnabled()) {

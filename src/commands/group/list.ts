@@ -4,6 +4,11 @@ import { connectionFlags } from '../../flags.js';
 import { type GroupListItem, listGroups } from '../../services/group.js';
 import { renderTable } from '../../ui/table.js';
 
+/** What `rmq group list --json` prints. */
+export interface GroupListResult {
+  groups: GroupListItem[];
+}
+
 export default class GroupList extends BaseCommand<typeof GroupList> {
   static override summary = 'List consumer groups.';
   static override examples = ['<%= config.bin %> group list', '<%= config.bin %> group list --system --json'];
@@ -13,7 +18,7 @@ export default class GroupList extends BaseCommand<typeof GroupList> {
     system: Flags.boolean({ summary: 'Include system groups.' }),
   };
 
-  async run(): Promise<{ groups: GroupListItem[] }> {
+  async run(): Promise<GroupListResult> {
     const r = await listGroups(await this.admin(), {
       cluster: this.flags.cluster,
       system: this.flags.system,

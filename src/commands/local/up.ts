@@ -1,20 +1,28 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import { duration } from '../../flags.js';
-import { type UpResult, up } from '../../local/cluster.js';
+import { DEFAULT_ACL_USER, type UpResult, up } from '../../local/cluster.js';
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
 import { defaultLocalDir, rocketmqCacheRoot } from '../../local/paths.js';
+import { LOCAL_PROFILE } from '../../local/profile.js';
+import { PROFILE_NAME } from '../../services/profiles.js';
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static override summary = 'Start a single-node RocketMQ (name server + broker) on this machine.';
   static override description = `Downloads RocketMQ's jars from Maven Central with mvn once (into $RMQ_CACHE_DIR/rocketmq, default \${XDG_CACHE_HOME:-~/.cache}/rmq/rocketmq), then runs a name server and a broker as background java processes that listen on 127.0.0.1 only and keep config, store and logs in --dir. Returns when the broker shows up in the name server's cluster info, and prints the name server address.
 
-Needs java (17 recommended) and, for the first run of a version, mvn. The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.`;
+Needs java (17 recommended) and, for the first run of a version, mvn. The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.
+
+--acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir; it is printed in the result. --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
+
+Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only if there is none.`;
   static override examples = [
     '<%= config.bin %> local up',
     'export NAMESRV_ADDR=$(<%= config.bin %> local up)',
     '<%= config.bin %> local up --version 4.9 --dir /tmp/rmq49 --namesrv-port 19876 --broker-port 20911',
     '<%= config.bin %> local up --no-auto-create-topic --json',
+    '<%= config.bin %> local up --acl --tls && <%= config.bin %> cluster list --profile local',
   ];
   static override flags = {
     dir: Flags.string({
@@ -45,6 +53,33 @@ Needs java (17 recommended) and, for the first run of a version, mvn. The broker
       default: true,
       allowNo: true,
     }),
+    acl: Flags.boolean({
+      summary: 'Require signed requests (ACL): authentication and authorization on.',
+      env: 'RMQ_LOCAL_ACL',
+    }),
+    'acl-user': Flags.string({
+      summary: `Access key of the ACL admin account (with --acl; default ${DEFAULT_ACL_USER}, or the one stored in --dir).`,
+      env: 'RMQ_LOCAL_ACL_USER',
+    }),
+    'acl-password': Flags.string({
+      summary:
+        'Secret key of the ACL admin account (with --acl; default: stored in --dir, generated at the first --acl up).',
+      description: 'Prefer RMQ_LOCAL_ACL_PASSWORD: a flag shows in `ps` and shell history.',
+      env: 'RMQ_LOCAL_ACL_PASSWORD',
+    }),
+    tls: Flags.boolean({
+      summary: 'Accept TLS connections only (self-signed test-mode certificate).',
+      env: 'RMQ_LOCAL_TLS',
+    }),
+    'profile-name': Flags.string({
+      summary: 'Connection profile to write for this cluster.',
+      default: LOCAL_PROFILE,
+    }),
+    'save-profile': Flags.boolean({
+      summary: 'Write the connection profile (--no-save-profile leaves the profiles file alone).',
+      default: true,
+      allowNo: true,
+    }),
     wait: duration({
       summary: 'How long to wait for the broker to become ready (e.g. 90s, 3m).',
       env: 'RMQ_LOCAL_WAIT',
@@ -54,6 +89,23 @@ Needs java (17 recommended) and, for the first run of a version, mvn. The broker
   };
 
   async run(): Promise<UpResult> {
+    const profileName = this.flags['profile-name'];
+    if (!PROFILE_NAME.test(profileName)) {
+      throw new InvalidArgumentError(`invalid --profile-name "${profileName}"`, {
+        hint: 'use letters, digits, _ . - (at most 64)',
+      });
+    }
+    const given = (flag: string): boolean => this.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+    // Not oclif's dependsOn: that also fires on RMQ_LOCAL_ACL_* in the environment, which are
+    // meant to lie there unused until an up with --acl.
+    for (const flag of ['--acl-user', '--acl-password']) {
+      if (given(flag) && !this.flags.acl) {
+        throw new InvalidArgumentError(`${flag} needs --acl`, { hint: `add --acl to turn ACL on` });
+      }
+    }
+    if (given('--acl-password')) {
+      this.note('a password passed as a flag shows in `ps` and shell history: prefer RMQ_LOCAL_ACL_PASSWORD');
+    }
     const progress = await this.progress(`starting RocketMQ ${this.flags.version}`);
     // The JVMs run in their own session, so a Ctrl-C would not reach them: stop them ourselves.
     const interrupt = new AbortController();
@@ -69,6 +121,11 @@ Needs java (17 recommended) and, for the first run of a version, mvn. The broker
         clusterName: this.flags['cluster-name'],
         brokerName: this.flags['broker-name'],
         autoCreateTopic: this.flags['auto-create-topic'],
+        acl: this.flags.acl
+          ? { user: this.flags['acl-user'], password: this.flags['acl-password'] }
+          : undefined,
+        tls: this.flags.tls,
+        profile: this.flags['save-profile'] ? profileName : undefined,
         waitMs: this.flags.wait,
         cacheRoot: rocketmqCacheRoot(),
         onProgress: (msg, o) => {
@@ -90,6 +147,25 @@ Needs java (17 recommended) and, for the first run of a version, mvn. The broker
     progress.succeed(
       `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: name server ${result.namesrvAddr}, broker ${result.brokerName} ${result.brokerAddr}, cluster ${result.clusterName} (dir ${result.dir})`,
     );
+    // stderr, like the line above: stdout stays the bare address for `export NAMESRV_ADDR=$(…)`.
+    const info = (text: string): void => {
+      if (!this.jsonEnabled()) process.stderr.write(`  ${text}\n`);
+    };
+    if (result.acl) {
+      info(`ACL on: access key ${result.acl.accessKey}, secret key ${result.acl.secretKey}`);
+      if (result.acl.readOnly) {
+        info(
+          `  read-only account: access key ${result.acl.readOnly.accessKey}, secret key ${result.acl.readOnly.secretKey}`,
+        );
+      }
+    }
+    if (result.tls) info('TLS only: connect with --tls --tls-insecure (self-signed test-mode certificate)');
+    if (result.profile) {
+      info(
+        `profile ${result.profile.name}${result.profile.current ? ' (current)' : ''} written to ${result.profile.file}: use --profile ${result.profile.name}`,
+      );
+    }
+    if (result.profileError) this.note(`could not write the connection profile: ${result.profileError}`);
     this.log(result.namesrvAddr);
     return result;
   }

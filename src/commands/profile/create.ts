@@ -11,6 +11,14 @@ import {
 } from '../../services/profiles.js';
 import { promptSecret } from '../../ui/secret-prompt.js';
 
+/** What `rmq profile create --json` prints (secrets masked). */
+export interface ProfileCreateResult {
+  name: string;
+  /** Whether it is the current profile. */
+  current: boolean;
+  profile: Profile;
+}
+
 export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
   static override summary = 'Create or replace a connection profile.';
   static override description =
@@ -34,7 +42,7 @@ export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
     use: Flags.boolean({ summary: 'Make it the current profile.' }),
   };
 
-  async run(): Promise<{ name: string; current: boolean; profile: Profile }> {
+  async run(): Promise<ProfileCreateResult> {
     const { name } = this.args;
     const f = this.flags;
     validateProfileName(name);

@@ -3,12 +3,18 @@ import { BaseCommand } from '../../base-command.js';
 import { NotFoundError } from '../../core/errors.js';
 import { loadProfiles, saveProfiles } from '../../services/profiles.js';
 
+/** What `rmq profile delete --json` prints. */
+export interface ProfileDeleteResult {
+  name: string;
+  deleted: true;
+}
+
 export default class ProfileDelete extends BaseCommand<typeof ProfileDelete> {
   static override summary = 'Delete a connection profile.';
   static override examples = ['<%= config.bin %> profile delete staging'];
   static override args = { name: Args.string({ required: true, description: 'Profile name.' }) };
 
-  async run(): Promise<{ name: string; deleted: true }> {
+  async run(): Promise<ProfileDeleteResult> {
     const file = await loadProfiles();
     if (!file.profiles[this.args.name]) {
       throw new NotFoundError(`profile "${this.args.name}" does not exist`, {

@@ -2,17 +2,32 @@ import { BaseCommand } from '../../base-command.js';
 import { loadProfiles, profilesPath } from '../../services/profiles.js';
 import { renderTable } from '../../ui/table.js';
 
+/** One row of `rmq profile list --json`. */
+export interface ProfileListItem {
+  name: string;
+  namesrv: string | null;
+  /** Whether it holds ACL credentials. */
+  acl: boolean;
+  /** Whether it connects with TLS. */
+  tls: boolean;
+}
+
+/** What `rmq profile list --json` prints. */
+export interface ProfileListResult {
+  /** The profiles file. */
+  path: string;
+  /** The current profile, if any. */
+  current: string | null;
+  profiles: ProfileListItem[];
+}
+
 export default class ProfileList extends BaseCommand<typeof ProfileList> {
   static override summary = 'List connection profiles.';
   static override examples = ['<%= config.bin %> profile list'];
 
-  async run(): Promise<{
-    path: string;
-    current: string | null;
-    profiles: { name: string; namesrv: string | null; acl: boolean; tls: boolean }[];
-  }> {
+  async run(): Promise<ProfileListResult> {
     const file = await loadProfiles();
-    const profiles = Object.entries(file.profiles)
+    const profiles: ProfileListItem[] = Object.entries(file.profiles)
       .map(([name, p]) => ({
         name,
         namesrv: p.namesrv ?? null,

@@ -3,12 +3,20 @@ import { BaseCommand } from '../../base-command.js';
 import { NotFoundError } from '../../core/errors.js';
 import { loadProfiles, type Profile, redact } from '../../services/profiles.js';
 
+/** What `rmq profile show --json` prints (secrets masked). */
+export interface ProfileShowResult {
+  name: string;
+  /** Whether it is the current profile. */
+  current: boolean;
+  profile: Profile;
+}
+
 export default class ProfileShow extends BaseCommand<typeof ProfileShow> {
   static override summary = 'Show a profile (the current one by default); secrets are masked.';
   static override examples = ['<%= config.bin %> profile show', '<%= config.bin %> profile show prod --json'];
   static override args = { name: Args.string({ description: 'Profile name.' }) };
 
-  async run(): Promise<{ name: string; current: boolean; profile: Profile }> {
+  async run(): Promise<ProfileShowResult> {
     const file = await loadProfiles();
     const name = this.args.name ?? file.current;
     const p = name ? file.profiles[name] : undefined;

@@ -43,7 +43,7 @@ export default class TopicCreate extends BaseCommand<typeof TopicCreate> {
       readQueues: this.flags['read-queues'],
       writeQueues: this.flags['write-queues'],
       perm,
-      order: this.flags.order,
+      order: this.flags.order === true,
       type: this.flags.type,
       cluster: this.flags.cluster,
       broker: this.flags.broker,

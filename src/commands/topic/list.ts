@@ -4,6 +4,11 @@ import { connectionFlags } from '../../flags.js';
 import { listTopics, type TopicListItem } from '../../services/topic.js';
 import { renderTable } from '../../ui/table.js';
 
+/** What `rmq topic list --json` prints. */
+export interface TopicListResult {
+  topics: TopicListItem[];
+}
+
 export default class TopicList extends BaseCommand<typeof TopicList> {
   static override summary = 'List topics with their queues, permission and type.';
   static override examples = ['<%= config.bin %> topic list', '<%= config.bin %> topic list --system --json'];
@@ -14,7 +19,7 @@ export default class TopicList extends BaseCommand<typeof TopicList> {
     'names-only': Flags.boolean({ summary: 'Print only topic names, one per line.' }),
   };
 
-  async run(): Promise<{ topics: TopicListItem[] }> {
+  async run(): Promise<TopicListResult> {
     const result = await listTopics(await this.admin(), {
       cluster: this.flags.cluster,
       system: this.flags.system,

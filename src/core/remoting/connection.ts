@@ -6,7 +6,13 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { ConnectionClosedError, ConnectionError, RocketMQError, TimeoutError } from '../errors.js';
+import {
+  ConnectionClosedError,
+  ConnectionError,
+  type ErrorOptions as RocketMQErrorOptions,
+  RocketMQError,
+  TimeoutError,
+} from '../errors.js';
 import {
   CLIENT_LANGUAGE,
   CLIENT_VERSION,
@@ -79,6 +85,35 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** Node's codes for a certificate it does not trust (or that does not name the host). */
+const UNTRUSTED_CERT = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What to do about a failed TLS connect, if the error says what went wrong. */
+function tlsFailureHint(err: NodeJS.ErrnoException): string | undefined {
+  if (err.code && UNTRUSTED_CERT.has(err.code)) {
+    return "the server's certificate is not trusted: pass its CA with --tls-ca, or --tls-insecure for a server in TLS test mode (self-signed)";
+  }
+  // A plain-only server (tls.server.mode=disabled) answers the ClientHello with garbage or a close.
+  if (
+    err.code === 'ECONNRESET' ||
+    err.code === 'EPROTO' ||
+    /wrong version number|socket disconnected/i.test(err.message)
+  ) {
+    return 'the server may not accept TLS on this port: try without --tls';
+  }
+  return undefined;
+}
+
 export class Connection extends EventEmitter {
   readonly address: string;
   private readonly transport: Duplex;
@@ -94,6 +129,8 @@ export class Connection extends EventEmitter {
   private inFlight = 0;
   private corked = false;
   private closedWith: Error | undefined;
+  /** Whether any byte came back: a server that drops us before answering anything hints at TLS. */
+  private received = false;
   /** Version the server stamped on its last reply: any reply reveals the server version. */
   serverVersion: number | undefined;
 
@@ -107,15 +144,29 @@ export class Connection extends EventEmitter {
     this.requestHook = options.requestHook;
     this.callSiteStacks = options.callSiteStacks ?? true;
     transport.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A server in TLS `enforcing` mode accepts the TCP connection, reads the first byte of our
+    // plain request and closes: all the client ever sees is a close before any reply.
+    const closedEarly = (): boolean => !this.received && !options.tls && this.pending.size > 0;
+    const earlyHint = (): RocketMQErrorOptions =>
+      closedEarly() ? { hint: 'the server may require TLS: try --tls (or it is shutting down)' } : {};
     transport.on('error', (err: Error) =>
       this.shutdown(
         new ConnectionClosedError(this.address, `connection to ${this.address} failed: ${err.message}`, {
           cause: err,
+          ...earlyHint(),
         }),
       ),
     );
     transport.on('close', () =>
-      this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} closed`)),
+      this.shutdown(
+        new ConnectionClosedError(
+          this.address,
+          closedEarly()
+            ? `connection to ${this.address} closed by the server before any reply`
+            : `connection to ${this.address} closed`,
+          earlyHint(),
+        ),
+      ),
     );
   }
 
@@ -161,6 +212,11 @@ export class Connection extends EventEmitter {
             ? `connection refused by ${options.address}`
             : `could not connect to ${options.address}: ${err.message}`;
         (failure as { cause?: unknown }).cause = err;
+        const hint = options.tls ? tlsFailureHint(err) : undefined;
+        if (hint) {
+          failure.message = `TLS handshake with ${options.address} failed: ${err.message}`;
+          (failure as { hint?: string }).hint = hint;
+        }
         finish(failure);
       };
       transport.once('error', onError);
@@ -309,6 +365,7 @@ export class Connection extends EventEmitter {
   }
 
   private onData(chunk: Buffer): void {
+    this.received = true;
     let frames: RemotingCommand[];
     try {
       frames = this.decoder.push(chunk);

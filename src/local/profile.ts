@@ -1,0 +1,50 @@
+/**
+ * The connection profile `rmq local up` leaves behind, so `rmq --profile local …` reaches the
+ * cluster with whatever --acl and --tls it was started with.
+ */
+import { loadProfiles, type Profile, profilesPath, saveProfiles } from '../services/profiles.js';
+import type { AclAccount } from './config.js';
+
+export const LOCAL_PROFILE = 'local';
+
+export interface LocalProfileInput {
+  namesrvAddr: string;
+  acl?: AclAccount | undefined;
+  tls: boolean;
+}
+
+export interface LocalProfileResult {
+  name: string;
+  file: string;
+  /** Whether it is the current profile (made so only when there was none). */
+  current: boolean;
+}
+
+/**
+ * Writes (or rewrites) profile `name`. Settings `up` owns are replaced outright, so a cluster
+ * restarted without --acl does not keep stale credentials; a timeout the user added is kept.
+ */
+export async function saveLocalProfile(
+  name: string,
+  input: LocalProfileInput,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<LocalProfileResult> {
+  const path = profilesPath(env as NodeJS.ProcessEnv);
+  const file = await loadProfiles(path);
+  const profile: Profile = { namesrv: input.namesrvAddr };
+  if (input.acl) {
+    profile.accessKey = input.acl.accessKey;
+    profile.secretKey = input.acl.secretKey;
+  }
+  if (input.tls) {
+    profile.tls = true;
+    // The servers run TLS test mode: a self-signed certificate, new at every start.
+    profile.tlsInsecure = true;
+  }
+  const timeout = file.profiles[name]?.timeout;
+  if (timeout !== undefined) profile.timeout = timeout;
+  file.profiles[name] = profile;
+  if (!file.current || !file.profiles[file.current]) file.current = name;
+  await saveProfiles(file, path);
+  return { name, file: path, current: file.current === name };
+}
