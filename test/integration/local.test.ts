@@ -80,7 +80,7 @@ describe('rmq local', () => {
       '--dir',
       b,
       '--namesrv-port',
-      '19886',
+      '19887',
       '--broker-port',
       '20911',
       '--json',

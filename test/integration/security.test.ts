@@ -96,7 +96,7 @@ describe('ACL and TLS', () => {
       const profiles = join(root, 'profiles-acl5.json');
       const result = await up(
         'acl5',
-        ['--version', '5.3.3', '--acl', '--namesrv-port', '41876', '--broker-port', '42911'],
+        ['--version', '5.3.3', '--acl', '--namesrv-port', '19906', '--broker-port', '21011'],
         profiles,
       );
       try {
@@ -143,6 +143,18 @@ describe('ACL and TLS', () => {
         const anonymousText = await run(['topic', 'describe', topic]);
         assert.equal(anonymousText.code, 5);
         assert.equal(anonymousText.stderr.trim().split('\n').length, 1, anonymousText.stderr);
+        // A consumer's first contact is its heartbeat: the refusal must come through as such.
+        const anonymousConsume = await run([
+          'consume',
+          topic,
+          '-g',
+          uniqueName('g'),
+          '--count',
+          '1',
+          '--json',
+        ]);
+        assert.equal(anonymousConsume.code, 5, show(anonymousConsume));
+        assert.equal(errorOf(anonymousConsume).code, 16);
 
         const wrong = { RMQ_ACCESS_KEY: 'rmq-admin', RMQ_SECRET_KEY: 'not-the-secret' };
         const badSecret = await run(['topic', 'create', uniqueName('x'), '--json'], wrong);
@@ -213,7 +225,7 @@ describe('ACL and TLS', () => {
       const profiles = join(root, 'profiles-acl49.json');
       const result = await up(
         'acl49',
-        ['--version', '4.9.7', '--acl', '--namesrv-port', '41896', '--broker-port', '42931'],
+        ['--version', '4.9.7', '--acl', '--namesrv-port', '19916', '--broker-port', '21021'],
         profiles,
       );
       try {
@@ -289,7 +301,7 @@ describe('ACL and TLS', () => {
       const profiles = join(root, 'profiles-tls5.json');
       const result = await up(
         'tls5',
-        ['--version', '5.3.3', '--tls', '--namesrv-port', '41886', '--broker-port', '42921'],
+        ['--version', '5.3.3', '--tls', '--namesrv-port', '19926', '--broker-port', '21031'],
         profiles,
       );
       try {

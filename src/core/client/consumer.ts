@@ -229,10 +229,13 @@ export class PushConsumer extends EventEmitter {
     this.client.start();
     const failed = await this.client.heartbeat();
     if (failed.length > 0 && failed.length === this.client.masterAddresses().length) {
-      throw new ConnectionError(
-        failed.join(','),
-        `could not register with any broker (${failed.join(', ')})`,
-      );
+      // A broker that answered and refused (e.g. ACL) says more than "could not register".
+      const refusal = failed.find((f) => f.error instanceof BrokerResponseError)?.error;
+      if (refusal) throw refusal;
+      const where = failed.map((f) => f.address).join(', ');
+      throw new ConnectionError(where, `could not register with any broker (${where})`, {
+        cause: failed[0]!.error,
+      });
     }
     await this.enqueueRebalance(true);
     this.firstRebalanceDone = true;
@@ -298,7 +301,9 @@ export class PushConsumer extends EventEmitter {
     return out.sort((a, b) => compareMq(a.mq, b.mq));
   }
 
-  private async consumerIds(addresses: string[]): Promise<string[]> {
+  /** The group's members as the first broker that answers lists them, or the last failure. */
+  private async consumerIds(addresses: string[]): Promise<{ ids: string[] } | { error: unknown }> {
+    let error: unknown;
     for (const addr of addresses) {
       try {
         const res = await this.client.remoting.call(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
@@ -306,12 +311,33 @@ export class PushConsumer extends EventEmitter {
         });
         const body = parseFastjson(res.body ?? '{}') as { consumerIdList?: unknown };
         const ids = Array.isArray(body.consumerIdList) ? body.consumerIdList.map(String) : [];
-        return ids.sort(javaCompare);
-      } catch {
-        // try the next broker
+        return { ids: ids.sort(javaCompare) };
+      } catch (err) {
+        error = err; // try the next broker
       }
     }
-    return [];
+    return addresses.length === 0 ? { ids: [] } : { error };
+  }
+
+  /**
+   * The member list to allocate by. A broker that restarted knows no consumer until our next
+   * heartbeat (up to 30 s away) and answers "no consumer for this group", or a list without us:
+   * register again and ask once more. If still no broker answers, the rebalance fails and the
+   * current queues are kept (as the Java client does) instead of all being dropped.
+   */
+  private async members(addresses: string[]): Promise<string[]> {
+    let got = await this.consumerIds(addresses);
+    if (!('ids' in got) || !got.ids.includes(this.client.clientId)) {
+      await this.client.heartbeat();
+      got = await this.consumerIds(addresses);
+    }
+    if ('ids' in got) return got.ids;
+    const cause = got.error instanceof Error ? got.error.message : String(got.error);
+    throw new RocketMQError(
+      got.error instanceof RocketMQError ? got.error.kind : 'connection',
+      `could not list the members of group ${this.group} (${cause}); keeping the current queues`,
+      { retriable: true, cause: got.error },
+    );
   }
 
   private async rebalance(): Promise<void> {
@@ -331,7 +357,7 @@ export class PushConsumer extends EventEmitter {
         for (const a of all) wanted.push({ ...a, retry });
         continue;
       }
-      const cids = await this.consumerIds([...new Set(all.map((a) => a.address))]);
+      const cids = await this.members([...new Set(all.map((a) => a.address))]);
       const mine = allocateAveragely(all, cids, this.client.clientId);
       for (const a of mine) wanted.push({ ...a, retry });
     }

@@ -30,6 +30,8 @@ export class MQClient {
   readonly namesrv: NameServerClient;
   readonly clientId: string;
   private readonly routes = new Map<string, { route: TopicRoute; at: number }>();
+  /** Per topic: when a background route refresh may start next (Infinity while one runs). */
+  private readonly nextRefresh = new Map<string, number>();
   private readonly producerGroups = new Set<string>();
   private readonly consumers = new Map<string, () => ConsumerData>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -49,10 +51,42 @@ export class MQClient {
     return this.options.timeoutMs;
   }
 
-  /** Route of a topic, cached; `refresh` forces a name-server round trip. */
+  /**
+   * Route of a topic, cached; `refresh` forces a name-server round trip. A cached route older
+   * than the refresh interval is still returned at once and refreshed in the background (as the
+   * Java client's periodic update does): a send must not wait for, or fail with, a name server
+   * that is down while the brokers it routes to still work.
+   */
   async route(topic: string, refresh = false): Promise<TopicRoute> {
     const cached = this.routes.get(topic);
-    if (cached && !refresh && Date.now() - cached.at < this.routeRefreshMs) return cached.route;
+    if (cached && !refresh) {
+      if (Date.now() - cached.at >= this.routeRefreshMs) this.refreshInBackground(topic);
+      return cached.route;
+    }
+    return this.fetchRoute(topic, cached);
+  }
+
+  private refreshInBackground(topic: string): void {
+    if ((this.nextRefresh.get(topic) ?? 0) > Date.now()) return;
+    // One refresh at a time, and at most one a second while the name server fails.
+    this.nextRefresh.set(topic, Number.POSITIVE_INFINITY);
+    void this.namesrv.getTopicRoute(topic).then(
+      (route) => {
+        this.routes.set(topic, { route, at: Date.now() });
+        this.nextRefresh.delete(topic);
+      },
+      (err: unknown) => {
+        // The name server says the topic is gone: stop routing to it, as a foreground fetch would.
+        if (err instanceof NotFoundError) this.routes.delete(topic);
+        this.nextRefresh.set(topic, Date.now() + 1000);
+      },
+    );
+  }
+
+  private async fetchRoute(
+    topic: string,
+    cached: { route: TopicRoute; at: number } | undefined,
+  ): Promise<TopicRoute> {
     try {
       const route = await this.namesrv.getTopicRoute(topic);
       this.routes.set(topic, { route, at: Date.now() });
@@ -92,20 +126,20 @@ export class MQClient {
     this.consumers.delete(group);
   }
 
-  /** Sends one heartbeat to every known master; returns the addresses that failed. */
-  async heartbeat(): Promise<string[]> {
+  /** Sends one heartbeat to every known master; returns the addresses that failed, and why. */
+  async heartbeat(): Promise<{ address: string; error: unknown }[]> {
     const body = encodeHeartbeat(
       this.clientId,
       [...this.producerGroups],
       [...this.consumers.values()].map((f) => f()),
     );
-    const failed: string[] = [];
+    const failed: { address: string; error: unknown }[] = [];
     await Promise.all(
-      this.masterAddresses().map(async (addr) => {
+      this.masterAddresses().map(async (address) => {
         try {
-          await this.remoting.call(addr, RequestCode.HEART_BEAT, {}, { body });
-        } catch {
-          failed.push(addr);
+          await this.remoting.call(address, RequestCode.HEART_BEAT, {}, { body });
+        } catch (error) {
+          failed.push({ address, error });
         }
       }),
     );
