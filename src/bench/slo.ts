@@ -86,7 +86,8 @@ export function isLatency(m: SloMetric): boolean {
   return m.kind !== 'scalar';
 }
 
-function compare(actual: number, op: SloOp, threshold: number): boolean {
+/** Whether `actual op threshold` holds. */
+export function compareSlo(actual: number, op: SloOp, threshold: number): boolean {
   switch (op) {
     case '<':
       return actual < threshold;
@@ -153,7 +154,7 @@ export function evaluateSlos(
       op: s.op,
       threshold: s.threshold,
       actual,
-      pass: actual !== null && compare(actual, s.op, s.threshold),
+      pass: actual !== null && compareSlo(actual, s.op, s.threshold),
     };
   });
   return { passed: results.every((r) => r.pass), results };

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Histogram, newHistogram, recordUs, summarize } from '../bench/histogram.js';
 import type { LatencySummary } from '../bench/result.js';
-import { metricName, parseSlo, type Slo } from '../bench/slo.js';
+import { compareSlo, metricName, parseSlo, type Slo } from '../bench/slo.js';
 import { Admin, type MasterBroker, VERSION_5_0_0 } from '../core/client/admin.js';
 import { type Delivery, type HandlerResult, PushConsumer, retryTopic } from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
@@ -153,21 +153,6 @@ export function parseSmokeSlos(exprs: string[]): Slo[] {
     }
     return s;
   });
-}
-
-function compare(actual: number, op: string, threshold: number): boolean {
-  switch (op) {
-    case '<':
-      return actual < threshold;
-    case '<=':
-      return actual <= threshold;
-    case '>':
-      return actual > threshold;
-    case '>=':
-      return actual >= threshold;
-    default:
-      return actual === threshold;
-  }
 }
 
 /** Connection problems during the first contact mean "cluster unreachable" (exit 3), whatever their kind. */
@@ -568,7 +553,7 @@ export async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
         op: s.op,
         threshold: s.threshold,
         actual,
-        pass: actual !== null && compare(actual, s.op, s.threshold),
+        pass: actual !== null && compareSlo(actual, s.op, s.threshold),
       });
     }
     return result;

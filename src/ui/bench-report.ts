@@ -15,27 +15,11 @@ import type {
   RateStats,
 } from '../bench/result.js';
 
+import { NO_BORDER } from './table.js';
+
 export interface RenderOptions {
   color: boolean;
 }
-
-const NO_BORDER = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '  ',
-};
 
 function table(c: ChalkInstance, head: string[], rows: string[][], align?: ('left' | 'right')[]): string {
   const t = new Table({

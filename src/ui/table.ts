@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { stdoutColor } from './color.js';
 
-const NO_BORDER = {
+export const NO_BORDER = {
   top: '',
   'top-mid': '',
   'top-left': '',

@@ -89,6 +89,10 @@ const STATUS: Record<number, SendStatus> = {
 /** Codes the Java producer retries (DefaultMQProducer#retryResponseCodes). */
 const RETRY_CODES = new Set([17, 14, 1, 2, 16, 204, 205, 1500]);
 
+/** Whether a failed send may succeed if sent again, on another broker where there is one. */
+const sendRetriable = (err: unknown): boolean =>
+  err instanceof ConnectionError || (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
+
 /** Java String.hashCode-based pick, so a group maps to the same queue as other clients choose. */
 function groupIndex(group: string, n: number): number {
   let h = 0;
@@ -287,10 +291,7 @@ export class Producer {
         return this.toResult(res, q, uniq, attempt);
       } catch (err) {
         lastErr = err;
-        const retriable =
-          err instanceof ConnectionError ||
-          (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
-        if (!retriable) throw err;
+        if (!sendRetriable(err)) throw err;
         avoid = q.brokerName;
         this.lastFailedBroker = q.brokerName;
         if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
@@ -387,10 +388,7 @@ export class Producer {
         }));
       } catch (err) {
         lastErr = err;
-        const retriable =
-          err instanceof ConnectionError ||
-          (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
-        if (!retriable) throw err;
+        if (!sendRetriable(err)) throw err;
         avoid = q.brokerName;
       }
     }
