@@ -208,7 +208,9 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
         process.exitCode = code;
         if (!quiet) {
           process.stderr.write(
-            `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${firstError.message}\n`,
+            `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${firstError.message}${
+              firstError instanceof RocketMQError && firstError.hint ? ` — ${firstError.hint}` : ''
+            }\n`,
           );
         }
       }
