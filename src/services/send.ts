@@ -46,8 +46,13 @@ export type CheckResult = (typeof CHECK_RESULTS)[number];
 
 /** Results kept for --json; beyond this only the counts grow (a 1M-message run stays small). */
 export const MAX_JSON_RESULTS = 10_000;
-/** Oneway writes get no reply, so every this many a cheap request proves the broker keeps up. */
-export const ONEWAY_FENCE_EVERY = 1024;
+/**
+ * Oneway writes get no reply, so every this many a cheap request proves the broker keeps up.
+ * Small enough that the broker's send queue never holds more than a few ms of work: a request
+ * that waits there over 200 ms (waitTimeMillsInSendQueue) is dropped, and a dropped oneway
+ * message is lost without a word.
+ */
+export const ONEWAY_FENCE_EVERY = 256;
 /** Room left in a batch body for the batch's own framing; the broker limit is 4 MiB. */
 const BATCH_BUDGET = MAX_BODY_BYTES - 64 * 1024;
 
