@@ -118,6 +118,8 @@ export class Producer {
   private readonly ids = new UniqueIdGenerator();
   private readonly versions = new Map<string, number>();
   private rr = Math.floor(Math.random() * 1024);
+  private readonly queuesByRoute = new WeakMap<TopicRoute, PublishQueue[]>();
+  private readonly autoCreateQueues = new WeakMap<TopicRoute, PublishQueue[]>();
   private lastFailedBroker: string | undefined;
 
   constructor(
@@ -132,7 +134,7 @@ export class Producer {
   }
 
   /** Writable master queues of a topic; falls back to TBW102 so the broker can auto-create it. */
-  async publishQueues(topic: string): Promise<PublishQueue[]> {
+  async publishQueues(topic: string): Promise<readonly PublishQueue[]> {
     let route: TopicRoute;
     let autoCreate = false;
     try {
@@ -146,6 +148,10 @@ export class Producer {
         throw err;
       }
     }
+    // Every send asks for the queues: build them once per route object (a refresh replaces it).
+    const cache = autoCreate ? this.autoCreateQueues : this.queuesByRoute;
+    const known = cache.get(route);
+    if (known) return known;
     const out: PublishQueue[] = [];
     for (const q of [...route.queues].sort((a, b) => a.brokerName.localeCompare(b.brokerName))) {
       if ((q.perm & 2) === 0) continue;
@@ -160,10 +166,15 @@ export class Producer {
         hint: 'check the topic with `rmq topic describe`',
       });
     }
+    cache.set(route, out);
     return out;
   }
 
-  private pickQueue(queues: PublishQueue[], msg: OutgoingMessage, avoid: string | undefined): PublishQueue {
+  private pickQueue(
+    queues: readonly PublishQueue[],
+    msg: OutgoingMessage,
+    avoid: string | undefined,
+  ): PublishQueue {
     if (msg.messageGroup !== undefined) return queues[groupIndex(msg.messageGroup, queues.length)]!;
     for (let i = 0; i < queues.length; i++) {
       const q = queues[this.rr++ % queues.length]!;
