@@ -212,6 +212,8 @@ export class BenchEngine extends EventEmitter {
   private phase: Phase = 'warmup';
   private t0 = 0;
   private measureStartUs = 0;
+  /** Receipts of messages stamped from this time on are e2e samples. */
+  private e2eFromUs = 0;
   private measureEndUs = 0;
   private sending = false;
   private scheduleDone = false;
@@ -370,6 +372,9 @@ export class BenchEngine extends EventEmitter {
     } satisfies StartEvent);
     this.ivStartUs = this.t0;
     this.measureStartUs = this.t0 + p.warmupMs * 1000;
+    // Without a warmup no receipt is excluded. With --workers each thread has its own t0, and a
+    // message stamped by a thread that started earlier would otherwise miss its e2e sample here.
+    this.e2eFromUs = p.warmupMs > 0 ? this.measureStartUs : 0;
     this.sending = true;
     this.armTick();
     if (p.warmupMs > 0) {
@@ -662,7 +667,7 @@ export class BenchEngine extends EventEmitter {
       this.skewed++;
       this.skewedMaxUs = Math.max(this.skewedMaxUs, h.sendUs - now);
     }
-    if (h.sendUs >= this.measureStartUs) {
+    if (h.sendUs >= this.e2eFromUs) {
       if (!recordUs(this.ih.e2e, now - h.sendUs)) this.saturated++;
       if (this.p.type === 'delay') {
         const deliverAtUs = (Math.round(h.sendUs / 1000) + (this.p.delayMs ?? 0)) * 1000;
