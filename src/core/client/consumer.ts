@@ -506,7 +506,9 @@ export class PushConsumer extends EventEmitter {
         }
         this.emit('warning', err);
         await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
+        // A refused connect costs nothing, so an unreachable broker is retried every second: a
+        // restarted broker is read again within 1 s, not after a 5 s backoff outlived the outage.
+        backoff = Math.min(backoff * 2, err instanceof ConnectionError ? 1000 : 5000);
         continue;
       }
       if (q.dropped || this.stopping) return;
