@@ -147,6 +147,7 @@ export class PushConsumer extends EventEmitter {
   private readonly queues = new Map<string, QueueState>();
   private handler: Handler | undefined;
   private stopping = false;
+  private commitChain: Promise<void> = Promise.resolve();
   private delivered = 0;
   private timers: NodeJS.Timeout[] = [];
   private rebalanceChain: Promise<void> = Promise.resolve();
@@ -697,7 +698,18 @@ export class PushConsumer extends EventEmitter {
     }
   }
 
-  private async commit(qs: QueueState[]): Promise<void> {
+  /**
+   * One commit at a time. The broker applies UPDATE_CONSUMER_OFFSET on a thread pool, so two in
+   * flight for one queue may land in either order: the start position pinned by the timer could
+   * overwrite the final offset sent at stop (seen on 4.9: a queue read to 10 left committed at 0).
+   */
+  private commit(qs: QueueState[]): Promise<void> {
+    const run = this.commitChain.then(() => this.commitNow(qs));
+    this.commitChain = run.catch(() => {});
+    return run;
+  }
+
+  private async commitNow(qs: QueueState[]): Promise<void> {
     const changed = qs.filter((q) => q.committable !== q.committed);
     if (changed.length === 0) return;
     if (this.model === 'BROADCASTING') {
