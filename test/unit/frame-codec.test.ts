@@ -132,6 +132,19 @@ describe('JSON header (type 0)', () => {
     assert.deepEqual(decodeFrame(frame).extFields, { offset: '12', ok: 'true' });
   });
 
+  it('keeps an extField named __proto__ as data, with string and non-string values alike', () => {
+    for (const ext of ['{"__proto__":"x","a":"1"}', '{"__proto__":"x","a":1}']) {
+      const header = Buffer.from(`{"code":0,"extFields":${ext},"flag":1,"opaque":3}`);
+      const frame = Buffer.concat([Buffer.alloc(4), header]);
+      frame.writeUInt32BE(header.length, 0);
+      const got = decodeFrame(frame).extFields;
+      assert.equal(Object.getPrototypeOf(got), Object.prototype, ext);
+      assert.deepEqual(Object.keys(got), ['__proto__', 'a'], ext);
+      assert.equal(Object.getOwnPropertyDescriptor(got, '__proto__')?.value, 'x', ext);
+      assert.equal(got.a, '1', ext);
+    }
+  });
+
   for (const [what, text] of [
     ['malformed JSON', '{"code":'],
     ['a non-object header', '[1,2]'],

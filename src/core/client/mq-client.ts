@@ -58,12 +58,15 @@ export class MQClient {
    * that is down while the brokers it routes to still work.
    */
   async route(topic: string, refresh = false): Promise<TopicRoute> {
+    const cached = refresh ? undefined : this.cachedRoute(topic);
+    return cached ?? this.fetchRoute(topic, this.routes.get(topic));
+  }
+
+  /** The cached route, refreshed in the background when due; undefined when none is cached. */
+  cachedRoute(topic: string): TopicRoute | undefined {
     const cached = this.routes.get(topic);
-    if (cached && !refresh) {
-      if (Date.now() - cached.at >= this.routeRefreshMs) this.refreshInBackground(topic);
-      return cached.route;
-    }
-    return this.fetchRoute(topic, cached);
+    if (cached && Date.now() - cached.at >= this.routeRefreshMs) this.refreshInBackground(topic);
+    return cached?.route;
   }
 
   private refreshInBackground(topic: string): void {
@@ -96,10 +99,6 @@ export class MQClient {
       if (cached && !(err instanceof NotFoundError)) return cached.route;
       throw err;
     }
-  }
-
-  cachedRoute(topic: string): TopicRoute | undefined {
-    return this.routes.get(topic)?.route;
   }
 
   /** Master addresses of every broker in the cached routes. */

@@ -133,6 +133,12 @@ export class Producer {
     client.registerProducer(this.group);
   }
 
+  /** The queues of a cached route when already built: the per-message path, without a tick. */
+  private cachedQueues(topic: string): readonly PublishQueue[] | undefined {
+    const route = this.client.cachedRoute(topic);
+    return route && this.queuesByRoute.get(route);
+  }
+
   /** Writable master queues of a topic; falls back to TBW102 so the broker can auto-create it. */
   async publishQueues(topic: string): Promise<readonly PublishQueue[]> {
     let route: TopicRoute;
@@ -276,9 +282,11 @@ export class Producer {
     let avoid: string | undefined = this.lastFailedBroker;
     let lastErr: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const queues = await this.publishQueues(msg.topic);
+      const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
       const q = this.pickQueue(queues, msg, avoid);
-      await this.checkTimerSupport(msg, q.address, q.brokerName);
+      if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
+        await this.checkTimerSupport(msg, q.address, q.brokerName);
+      }
       const ext = sendHeaderV2({
         producerGroup: this.group,
         topic: msg.topic,
@@ -319,9 +327,11 @@ export class Producer {
   /** Fire and forget: no response, no retry. Returns the UNIQ_KEY and the queue it went to. */
   async sendOneway(msg: OutgoingMessage): Promise<{ msgId: string; brokerName: string; queueId: number }> {
     const { body, sysFlag, props } = this.prepare(msg);
-    const queues = await this.publishQueues(msg.topic);
+    const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
     const q = this.pickQueue(queues, msg, undefined);
-    await this.checkTimerSupport(msg, q.address, q.brokerName);
+    if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
+      await this.checkTimerSupport(msg, q.address, q.brokerName);
+    }
     const ext = sendHeaderV2({
       producerGroup: this.group,
       topic: msg.topic,

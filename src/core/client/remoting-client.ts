@@ -38,6 +38,8 @@ export interface CallOptions {
 
 export class RemotingClient {
   private readonly conns = new Map<string, Promise<Connection>>();
+  /** The open ones, so a request on an established connection does not wait a tick for it. */
+  private readonly open = new Map<string, Connection>();
   private readonly handlers = new Map<number, ServerRequestHandler>();
   private closed = false;
 
@@ -76,7 +78,9 @@ export class RemotingClient {
         for (const [code, h] of this.handlers) c.onRequest(code, h);
         c.once('close', () => {
           if (this.conns.get(address) === p) this.conns.delete(address);
+          if (this.open.get(address) === c) this.open.delete(address);
         });
+        if (!this.closed) this.open.set(address, c);
         return c;
       });
       p.catch(() => {
@@ -94,7 +98,7 @@ export class RemotingClient {
     extFields: Record<string, string>,
     options: CallOptions = {},
   ): Promise<RemotingCommand> {
-    const conn = await this.connection(address);
+    const conn = this.open.get(address) ?? (await this.connection(address));
     const res = await conn.request(code, extFields, {
       timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
       body: options.body,
@@ -110,7 +114,7 @@ export class RemotingClient {
     extFields: Record<string, string>,
     body?: Buffer,
   ): Promise<void> {
-    const conn = await this.connection(address);
+    const conn = this.open.get(address) ?? (await this.connection(address));
     conn.oneway(code, extFields, body);
   }
 
@@ -118,5 +122,6 @@ export class RemotingClient {
     this.closed = true;
     for (const p of this.conns.values()) void p.then((c) => c.close()).catch(() => {});
     this.conns.clear();
+    this.open.clear();
   }
 }

@@ -102,7 +102,8 @@ const PROP_SEP = '\u0002';
 
 export function encodeProperties(props: Record<string, string | undefined>): string {
   let out = '';
-  for (const [k, v] of Object.entries(props)) {
+  for (const k in props) {
+    const v = props[k];
     if (v === undefined || v === null) continue;
     out += `${k}${NAME_SEP}${v}${PROP_SEP}`;
   }

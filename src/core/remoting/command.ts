@@ -72,19 +72,15 @@ export function languageName(code: number): string {
   return languageNames[code] ?? 'OTHER';
 }
 
-function encodeJsonHeader(cmd: RemotingCommand): Buffer {
-  // Keys in fastjson order (sorted), nulls omitted, enums by name.
-  const header: Record<string, unknown> = {
-    code: cmd.code,
-    extFields: cmd.extFields,
-    flag: cmd.flag,
-    language: languageName(cmd.language),
-    opaque: cmd.opaque,
-  };
-  if (cmd.remark !== undefined) header.remark = cmd.remark;
-  header.serializeTypeCurrentRPC = 'JSON';
-  header.version = cmd.version;
-  return Buffer.from(JSON.stringify(header), 'utf8');
+/**
+ * The JSON header as text, keys in fastjson order (sorted), nulls omitted, enums by name. Built by
+ * concatenation rather than by stringifying a header object: one object and one pass fewer on
+ * every request, which is most of a send's encoding cost.
+ */
+function jsonHeaderText(cmd: RemotingCommand): string {
+  let s = `{"code":${cmd.code},"extFields":${JSON.stringify(cmd.extFields)},"flag":${cmd.flag},"language":"${languageName(cmd.language)}","opaque":${cmd.opaque}`;
+  if (cmd.remark !== undefined) s += `,"remark":${JSON.stringify(cmd.remark)}`;
+  return `${s},"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
 }
 
 function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
@@ -125,14 +121,54 @@ function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
 export function encodeFrame(cmd: RemotingCommand): Buffer {
   // Codes beyond int16 (5.x POP family) cannot travel in the binary header.
   const type = cmd.serializeType === SerializeType.ROCKETMQ && cmd.code <= 32767 ? 1 : 0;
-  const header = type === 1 ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
   const bodyLen = cmd.body?.length ?? 0;
-  const out = Buffer.allocUnsafe(8 + header.length + bodyLen);
-  out.writeInt32BE(4 + header.length + bodyLen, 0);
-  out.writeUInt32BE(((type << 24) | (header.length & 0xffffff)) >>> 0, 4);
-  header.copy(out, 8);
-  if (cmd.body && bodyLen > 0) cmd.body.copy(out, 8 + header.length);
+  let out: Buffer;
+  let headerLen: number;
+  if (type === 1) {
+    const header = encodeBinaryHeader(cmd);
+    headerLen = header.length;
+    out = Buffer.allocUnsafe(8 + headerLen + bodyLen);
+    header.copy(out, 8);
+  } else {
+    // The text goes straight into the frame: no intermediate header buffer to allocate and copy.
+    const text = jsonHeaderText(cmd);
+    headerLen = Buffer.byteLength(text, 'utf8');
+    out = Buffer.allocUnsafe(8 + headerLen + bodyLen);
+    out.write(text, 8, headerLen, 'utf8');
+  }
+  out.writeInt32BE(4 + headerLen + bodyLen, 0);
+  out.writeUInt32BE(((type << 24) | (headerLen & 0xffffff)) >>> 0, 4);
+  if (cmd.body && bodyLen > 0) cmd.body.copy(out, 8 + headerLen);
   return out;
+}
+
+function headerNumber(v: unknown, field: string): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v === undefined || v === null) return 0;
+  throw new ProtocolError(`JSON header field "${field}" is not a number`);
+}
+
+/**
+ * extFields as string → string. JSON.parse already made every key an own data property (even
+ * "__proto__"), so an object whose values are all strings — every answer a broker sends — is kept
+ * as it is; anything else is rebuilt with fromEntries, which also keeps such keys as data.
+ */
+function extFieldsOf(raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ProtocolError('JSON header field "extFields" is not an object');
+  }
+  const ext = raw as Record<string, unknown>;
+  for (const k in ext) {
+    if (typeof ext[k] !== 'string') {
+      return Object.fromEntries(
+        Object.entries(ext)
+          .filter(([, v]) => v !== null && v !== undefined)
+          .map(([k2, v]) => [k2, typeof v === 'string' ? v : String(v)]),
+      );
+    }
+  }
+  return ext as Record<string, string>;
 }
 
 function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializeType'> {
@@ -146,23 +182,6 @@ function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializ
     throw new ProtocolError('JSON header of remoting frame is not an object');
   }
   const h = raw as Record<string, unknown>;
-  const num = (v: unknown, field: string): number => {
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (v === undefined || v === null) return 0;
-    throw new ProtocolError(`JSON header field "${field}" is not a number`);
-  };
-  let extFields: Record<string, string> = {};
-  if (h.extFields !== undefined && h.extFields !== null) {
-    if (typeof h.extFields !== 'object' || Array.isArray(h.extFields)) {
-      throw new ProtocolError('JSON header field "extFields" is not an object');
-    }
-    // fromEntries: a key named "__proto__" stays data instead of replacing the prototype.
-    extFields = Object.fromEntries(
-      Object.entries(h.extFields as Record<string, unknown>)
-        .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]),
-    );
-  }
   const lang = h.language;
   const language =
     typeof lang === 'number'
@@ -171,13 +190,13 @@ function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializ
         ? LanguageCode[lang as keyof typeof LanguageCode]
         : LanguageCode.OTHER;
   return {
-    code: num(h.code, 'code'),
+    code: headerNumber(h.code, 'code'),
     language,
-    version: num(h.version, 'version'),
-    opaque: num(h.opaque, 'opaque'),
-    flag: num(h.flag, 'flag'),
+    version: headerNumber(h.version, 'version'),
+    opaque: headerNumber(h.opaque, 'opaque'),
+    flag: headerNumber(h.flag, 'flag'),
     remark: typeof h.remark === 'string' ? h.remark : undefined,
-    extFields,
+    extFields: extFieldsOf(h.extFields),
   };
 }
 
@@ -233,5 +252,16 @@ export function decodeFrame(frame: Buffer): RemotingCommand {
   else if (type === SerializeType.ROCKETMQ) header = decodeBinaryHeader(headerBuf);
   else throw new ProtocolError(`unknown header serialize type ${type}`);
   const body = frame.length > 4 + headerLen ? frame.subarray(4 + headerLen) : undefined;
-  return { ...header, body, serializeType: type };
+  // Spelled out rather than spread: this runs for every frame received.
+  return {
+    code: header.code,
+    language: header.language,
+    version: header.version,
+    opaque: header.opaque,
+    flag: header.flag,
+    remark: header.remark,
+    extFields: header.extFields,
+    body,
+    serializeType: type,
+  };
 }
