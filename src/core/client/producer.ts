@@ -110,6 +110,26 @@ export interface CheckRequest {
   brokerAddress: string;
 }
 
+/** Whether one of the message's own fields sets property `k` (and so replaces a user's). */
+function setByMessage(msg: OutgoingMessage, k: string): boolean {
+  switch (k) {
+    case Prop.KEYS:
+      return msg.keys !== undefined && msg.keys.length > 0;
+    case Prop.TAGS:
+      return !!msg.tags;
+    case Prop.DELAY:
+      return msg.delayLevel !== undefined && msg.delayLevel > 0;
+    case Prop.TIMER_DELAY_MS:
+      return msg.delayMs !== undefined;
+    case Prop.TIMER_DELIVER_MS:
+      return msg.deliverAtMs !== undefined;
+    case Prop.SHARDING_KEY:
+      return msg.messageGroup !== undefined;
+    default:
+      return false;
+  }
+}
+
 export class Producer {
   readonly group: string;
   private readonly retries: number;
@@ -200,30 +220,52 @@ export class Producer {
     return v;
   }
 
-  /** Properties string and sysFlag of one message; sets UNIQ_KEY when absent. */
+  /**
+   * Properties string, UNIQ_KEY (made when absent) and sysFlag of one message. The message's own
+   * fields (keys, tags, delays, group) replace user properties of the same name, and `extra`
+   * replaces both. The string is written directly, without a merged properties object: this
+   * runs for every message sent.
+   */
   private prepare(
     msg: OutgoingMessage,
-    extra: Record<string, string> = {},
-  ): {
-    body: Buffer;
-    sysFlag: number;
-    props: Record<string, string>;
-  } {
+    extra?: Record<string, string>,
+  ): { body: Buffer; sysFlag: number; properties: string; uniq: string } {
     if (msg.body.length > MAX_BODY_BYTES) {
       throw new InvalidArgumentError(
         `message body is ${msg.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
       );
     }
-    const props: Record<string, string> = { ...(msg.properties ?? {}) };
-    if (msg.keys && msg.keys.length > 0) props[Prop.KEYS] = msg.keys.join(' ');
-    if (msg.tags) props[Prop.TAGS] = msg.tags;
-    if (msg.delayLevel !== undefined && msg.delayLevel > 0) props[Prop.DELAY] = String(msg.delayLevel);
-    if (msg.delayMs !== undefined) props[Prop.TIMER_DELAY_MS] = String(Math.round(msg.delayMs));
-    if (msg.deliverAtMs !== undefined) props[Prop.TIMER_DELIVER_MS] = String(Math.round(msg.deliverAtMs));
-    if (msg.messageGroup !== undefined) props[Prop.SHARDING_KEY] = msg.messageGroup;
-    props[Prop.UNIQ_KEY] ??= this.ids.next();
-    props[Prop.WAIT] ??= 'true';
-    Object.assign(props, extra);
+    const user = msg.properties;
+    const inExtra = (k: string): boolean => extra !== undefined && extra[k] != null;
+    let out = '';
+    if (user) {
+      for (const k in user) {
+        const v = user[k];
+        if (v == null || inExtra(k) || setByMessage(msg, k)) continue;
+        out += `${k}\u0001${v}\u0002`;
+      }
+    }
+    const put = (k: string, v: string): void => {
+      if (!inExtra(k)) out += `${k}\u0001${v}\u0002`;
+    };
+    if (msg.keys && msg.keys.length > 0) put(Prop.KEYS, msg.keys.join(' '));
+    if (msg.tags) put(Prop.TAGS, msg.tags);
+    if (msg.delayLevel !== undefined && msg.delayLevel > 0) put(Prop.DELAY, String(msg.delayLevel));
+    if (msg.delayMs !== undefined) put(Prop.TIMER_DELAY_MS, String(Math.round(msg.delayMs)));
+    if (msg.deliverAtMs !== undefined) put(Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
+    if (msg.messageGroup !== undefined) put(Prop.SHARDING_KEY, msg.messageGroup);
+    let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
+    if (uniq == null) {
+      uniq = this.ids.next();
+      put(Prop.UNIQ_KEY, uniq);
+    }
+    if (user?.[Prop.WAIT] == null) put(Prop.WAIT, 'true');
+    if (extra) {
+      for (const k in extra) {
+        const v = extra[k];
+        if (v != null) out += `${k}\u0001${v}\u0002`;
+      }
+    }
     let body = msg.body;
     let sysFlag = 0;
     if (body.length >= this.compressThreshold) {
@@ -233,7 +275,7 @@ export class Producer {
         sysFlag |= SysFlag.COMPRESSED | SysFlag.COMPRESSION_ZLIB;
       }
     }
-    return { body, sysFlag, props };
+    return { body, sysFlag, properties: out, uniq };
   }
 
   private async checkTimerSupport(msg: OutgoingMessage, address: string, brokerName: string): Promise<void> {
@@ -274,9 +316,7 @@ export class Producer {
     msg: OutgoingMessage,
     options: { extraProps?: Record<string, string>; sysFlag?: number } = {},
   ): Promise<SendResult> {
-    const { body, sysFlag, props } = this.prepare(msg, options.extraProps);
-    const properties = encodeProperties(props);
-    const uniq = props[Prop.UNIQ_KEY]!;
+    const { body, sysFlag, properties, uniq } = this.prepare(msg, options.extraProps);
     const deadline = Date.now() + this.timeoutMs;
     const maxAttempts = 1 + this.retries;
     let avoid: string | undefined = this.lastFailedBroker;
@@ -326,7 +366,7 @@ export class Producer {
 
   /** Fire and forget: no response, no retry. Returns the UNIQ_KEY and the queue it went to. */
   async sendOneway(msg: OutgoingMessage): Promise<{ msgId: string; brokerName: string; queueId: number }> {
-    const { body, sysFlag, props } = this.prepare(msg);
+    const { body, sysFlag, properties, uniq } = this.prepare(msg);
     const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
     const q = this.pickQueue(queues, msg, undefined);
     if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
@@ -339,11 +379,11 @@ export class Producer {
       sysFlag,
       bornTimestamp: Date.now(),
       flag: msg.flag ?? 0,
-      properties: encodeProperties(props),
+      properties,
       brokerName: q.brokerName,
     });
     await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body);
-    return { msgId: props[Prop.UNIQ_KEY]!, brokerName: q.brokerName, queueId: q.queueId };
+    return { msgId: uniq, brokerName: q.brokerName, queueId: q.queueId };
   }
 
   /**
@@ -363,8 +403,8 @@ export class Producer {
       return {
         body: m.body,
         flag: m.flag ?? 0,
-        properties: encodeProperties(p.props),
-        uniq: p.props[Prop.UNIQ_KEY]!,
+        properties: p.properties,
+        uniq: p.uniq,
       };
     });
     const body = encodeBatchBody(items);

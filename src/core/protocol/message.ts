@@ -160,11 +160,12 @@ export class UniqueIdGenerator {
       this.monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
       this.nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
     }
-    const tail = Buffer.allocUnsafe(6);
-    tail.writeInt32BE((now - this.monthStart) | 0, 0);
-    tail.writeUInt16BE(this.counter, 4);
+    // int32 ms since the month began (as Java writes it: bits kept past 2^31) and a uint16 counter,
+    // as 12 hex digits; formatted from numbers, as this runs for every message sent.
+    const ms = ((now - this.monthStart) >>> 0).toString(16).padStart(8, '0');
+    const n = this.counter.toString(16).padStart(4, '0');
     this.counter = (this.counter + 1) & 0xffff;
-    return this.prefix + tail.toString('hex').toUpperCase();
+    return (this.prefix + ms + n).toUpperCase();
   }
 }
 
