@@ -211,6 +211,8 @@ export class BenchEngine extends EventEmitter {
   private consumers: ConsumerPort[] = [];
   private phase: Phase = 'warmup';
   private t0 = 0;
+  /** The start time given by beforeStart, when several engines start together. */
+  private sharedT0: number | undefined;
   private measureStartUs = 0;
   /** Receipts of messages stamped from this time on are e2e samples. */
   private e2eFromUs = 0;
@@ -338,6 +340,7 @@ export class BenchEngine extends EventEmitter {
       }
       await Promise.all(this.lanes.map((l) => l.port.open()));
       const startAt = await this.beforeStart?.();
+      this.sharedT0 = startAt;
       while (startAt !== undefined && this.clock.nowUs() < startAt) {
         await new Promise<void>((r) =>
           this.clock.setPreciseTimeout(r, (startAt - this.clock.nowUs()) / 1000),
@@ -362,7 +365,9 @@ export class BenchEngine extends EventEmitter {
     };
     this.signal?.addEventListener('abort', onAbort);
 
-    this.t0 = this.clock.nowUs();
+    // Engines started together (--workers) share the start time they were given, so warmup,
+    // measure window and e2e cut-off are one moment for all threads, not one per thread.
+    this.t0 = this.sharedT0 ?? this.clock.nowUs();
     this.startedAt = new Date().toISOString();
     this.emit('start', {
       runId: this.runId,
@@ -372,14 +377,16 @@ export class BenchEngine extends EventEmitter {
     } satisfies StartEvent);
     this.ivStartUs = this.t0;
     this.measureStartUs = this.t0 + p.warmupMs * 1000;
-    // Without a warmup no receipt is excluded. With --workers each thread has its own t0, and a
-    // message stamped by a thread that started earlier would otherwise miss its e2e sample here.
+    // Without a warmup no receipt is excluded (and no clock difference can drop a sample).
     this.e2eFromUs = p.warmupMs > 0 ? this.measureStartUs : 0;
     this.sending = true;
     this.armTick();
     if (p.warmupMs > 0) {
       this.phase = 'warmup';
-      this.phaseTimer = this.clock.setTimeout(() => this.beginMeasure(), p.warmupMs);
+      this.phaseTimer = this.clock.setTimeout(
+        () => this.beginMeasure(),
+        Math.max(0, (this.measureStartUs - this.clock.nowUs()) / 1000),
+      );
     } else {
       this.beginMeasure();
     }

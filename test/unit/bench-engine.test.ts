@@ -620,6 +620,36 @@ describe('bench engine: coordination hooks', () => {
   });
 });
 
+describe('bench engine: a start time shared by threads', () => {
+  test('a thread that got its start late still measures from the shared start, not its own', async () => {
+    const clock = new FakeClock();
+    const world = new FakeWorld(clock);
+    let shared = 0;
+    const engine = new BenchEngine({
+      params: params({ warmupMs: 100, durationMs: 100 }),
+      ports: { producer: (i, hooks) => world.producer(i, hooks), consumer: (i, g) => world.consumer(i, g) },
+      payload: Buffer.from('x'),
+      clock,
+      system: false,
+      runId: 'late01',
+      // The main thread picked this moment; this thread only got there 30 ms after it.
+      beforeStart: async () => {
+        shared = clock.nowUs() - 30_000;
+        return shared;
+      },
+    });
+    const started: number[] = [];
+    let measureAt = 0;
+    engine.on('start', (e: { startUs: number }) => started.push(e.startUs));
+    engine.on('phase', (phase: string) => {
+      if (phase === 'measure') measureAt = clock.nowUs();
+    });
+    await clock.run(engine.run(), 5);
+    assert.equal(started[0], shared);
+    near(measureAt - shared, 100_000, 6_000, 'warmup ends 100 ms after the shared start');
+  });
+});
+
 describe('bench engine: receive-only (another process sends)', () => {
   test('counts receipts of its run id, records e2e from their stamps, and warns of clock skew', async () => {
     const clock = new FakeClock();
