@@ -18,6 +18,7 @@ import {
   TimeoutError,
 } from '../core/errors.js';
 import type { TlsOptions } from '../core/remoting/connection.js';
+import { RequestCode } from '../core/remoting/codes.js';
 import {
   type AclAccount,
   type AclAccounts,
@@ -540,6 +541,18 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const live = await liveProcesses(layout, previous);
   if (live.size > 0) {
     const addr = previous?.namesrvAddr ?? 'unknown address';
+    const missing = (['namesrv', 'broker'] as const).filter((r) => !live.has(r));
+    if (missing.length > 0) {
+      // Half a cluster (typically a broker that died): "use it" would be wrong advice.
+      const name = (r: Role) => (r === 'namesrv' ? 'name server' : 'broker');
+      const running = [...live].map(([r, pid]) => `${name(r)} pid ${pid}`).join(', ');
+      throw new EnvironmentError(
+        `the local cluster in ${layout.dir} is half running: its ${missing.map(name).join(' and ')} is not (${running} is)`,
+        {
+          hint: `stop the rest with \`rmq local down --dir ${layout.dir}\`, then run \`rmq local up\` again; \`rmq local logs --dir ${layout.dir}\` shows why it stopped`,
+        },
+      );
+    }
     throw new EnvironmentError(`a local cluster is already running in ${layout.dir} (name server ${addr})`, {
       hint: `use it (--namesrv ${addr}), stop it with \`rmq local down --dir ${layout.dir}\`, or pick another --dir`,
     });
@@ -667,7 +680,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           (x) => x.brokerName === settings.brokerName && x.cluster === settings.clusterName,
         );
         const master = b?.addrs.get(0);
-        if (master && portOf(master) === settings.brokerPort) break;
+        // Registered is not yet serving: a broker registers before every part of it is up, and
+        // an admin request that early fails (CI saw `cluster list` get no version that way).
+        if (master && portOf(master) === settings.brokerPort) {
+          await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+          break;
+        }
       } catch {
         // Not answering yet; the loop's deadline decides when that becomes an error.
       }

@@ -86,6 +86,12 @@ describe('faults against the real broker', { concurrency: true }, () => {
         await waitUntil('10 s of bench', () => lineCount(csv) >= 11, 90_000);
         const killAt = Date.now();
         await killHard(c.pids.broker);
+        // Meanwhile `local up` on that dir says which half is missing and what to do.
+        const half = await rmq(['local', 'up', '--dir', c.dir, '--json']);
+        assert.equal(half.code, 8, half.stdout);
+        const halfErr = (half.json as { error: { message: string; hint?: string } }).error;
+        assert.match(halfErr.message, /half running: its broker is not \(name server pid \d+ is\)/);
+        assert.match(halfErr.hint ?? '', /rmq local down --dir/);
         await sleep(killAt + 5000 - Date.now());
         const restartAt = Date.now();
         respawn(image, join(c.root, 'broker-restart.log'));
