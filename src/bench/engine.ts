@@ -57,12 +57,12 @@ export type TxAction = 'commit' | 'rollback' | 'unknown';
 export interface ProducerPort {
   /** Connects and warms the route, so the first measured send is not a connection set-up. */
   open(): Promise<void>;
-  /** Resolves when the broker acknowledged. */
-  send(msg: OutMessage): Promise<void>;
+  /** Resolves (with anything) when the broker acknowledged. */
+  send(msg: OutMessage): Promise<unknown>;
   /** Resolves when the request was written (there is no reply). */
-  sendOneway(msg: OutMessage): Promise<void>;
-  sendBatch(msgs: OutMessage[]): Promise<void>;
-  sendTransaction(msg: OutMessage, action: TxAction): Promise<void>;
+  sendOneway(msg: OutMessage): Promise<unknown>;
+  sendBatch(msgs: OutMessage[]): Promise<unknown>;
+  sendTransaction(msg: OutMessage, action: TxAction): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -581,7 +581,7 @@ export class BenchEngine extends EventEmitter {
       action = 'rollback';
       this.verifier?.rollback(lane.id, firstSeq);
     }
-    let promise: Promise<void>;
+    let promise: Promise<unknown>;
     try {
       if (p.mode === 'oneway') promise = lane.port.sendOneway(msgs[0]!);
       else if (n > 1 || p.batch > 1) promise = lane.port.sendBatch(msgs);

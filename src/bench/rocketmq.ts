@@ -97,20 +97,21 @@ class RocketMQProducerPort implements ProducerPort {
     };
   }
 
-  async send(m: OutMessage): Promise<void> {
-    await this.producer.send(this.out(m));
+  // The producer's promises are handed on as they are: a wrapper per message would cost a promise.
+  send(m: OutMessage): Promise<unknown> {
+    return this.producer.send(this.out(m));
   }
 
-  async sendOneway(m: OutMessage): Promise<void> {
-    await this.producer.sendOneway(this.out(m));
+  sendOneway(m: OutMessage): Promise<unknown> {
+    return this.producer.sendOneway(this.out(m));
   }
 
-  async sendBatch(msgs: OutMessage[]): Promise<void> {
-    await this.producer.sendBatch(msgs.map((m) => this.out(m)));
+  sendBatch(msgs: OutMessage[]): Promise<unknown> {
+    return this.producer.sendBatch(msgs.map((m) => this.out(m)));
   }
 
-  async sendTransaction(m: OutMessage, action: TxAction): Promise<void> {
-    await this.producer.sendTransaction(this.out(m), action);
+  sendTransaction(m: OutMessage, action: TxAction): Promise<unknown> {
+    return this.producer.sendTransaction(this.out(m), action);
   }
 
   close(): Promise<void> {

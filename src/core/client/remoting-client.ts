@@ -36,6 +36,8 @@ export interface CallOptions {
   accept?: readonly number[];
 }
 
+const ACCEPT_SUCCESS: readonly number[] = [0];
+
 export class RemotingClient {
   private readonly conns = new Map<string, Promise<Connection>>();
   /** The open ones, so a request on an established connection does not wait a tick for it. */
@@ -92,20 +94,35 @@ export class RemotingClient {
   }
 
   /** Sends a request; throws BrokerResponseError unless the response code is accepted. */
-  async call(
+  call(
     address: string,
     code: number,
     extFields: Record<string, string>,
     options: CallOptions = {},
   ): Promise<RemotingCommand> {
-    const conn = this.open.get(address) ?? (await this.connection(address));
-    const res = await conn.request(code, extFields, {
-      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-      body: options.body,
-    });
-    const accept = options.accept ?? [0];
-    if (!accept.includes(res.code)) throw new BrokerResponseError(res.code, res.remark, address);
-    return res;
+    // Not an async function: a request on an open connection costs one promise fewer.
+    const open = this.open.get(address);
+    if (open) return this.callOn(open, address, code, extFields, options);
+    return this.connection(address).then((c) => this.callOn(c, address, code, extFields, options));
+  }
+
+  private callOn(
+    conn: Connection,
+    address: string,
+    code: number,
+    extFields: Record<string, string>,
+    options: CallOptions,
+  ): Promise<RemotingCommand> {
+    const accept = options.accept ?? ACCEPT_SUCCESS;
+    return conn
+      .request(code, extFields, {
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        body: options.body,
+      })
+      .then((res) => {
+        if (!accept.includes(res.code)) throw new BrokerResponseError(res.code, res.remark, address);
+        return res;
+      });
   }
 
   async oneway(

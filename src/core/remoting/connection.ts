@@ -244,40 +244,54 @@ export class Connection extends EventEmitter {
    * Sends a request and resolves with the response, whatever its response code.
    * @example conn.request(106, {}, { timeoutMs: 3000 })
    */
-  async request(
+  request(
     code: number,
     extFields: Record<string, string>,
     options: RequestOptions,
   ): Promise<RemotingCommand> {
-    const make = () =>
-      new TimeoutError(
-        `request ${code} to ${this.address} timed out after ${options.timeoutMs} ms`,
-        options.timeoutMs,
-      );
-    // Created at the call site so the stack names the caller, not a timer callback.
-    const atCallSite = this.callSiteStacks ? make() : undefined;
-    const timeoutError = () => atCallSite ?? make();
+    // Not an async function: on the send path every promise and microtask counts.
     const deadline = Date.now() + options.timeoutMs;
-    if (this.closedWith) throw this.closedWith;
+    // Created at the call site so the stack names the caller, not a timer callback.
+    const atCallSite = this.callSiteStacks ? this.timeoutError(code, options.timeoutMs) : undefined;
+    if (this.closedWith) return Promise.reject(this.closedWith);
     // release() hands a freed slot straight to the next waiter, so no request issued in between
     // (e.g. from a server-request handler) can take it and push us past maxInFlight.
-    if (this.inFlight < this.maxInFlight) this.inFlight++;
-    else await this.waitForSlot(deadline, timeoutError);
-    if (this.closedWith) throw this.closedWith;
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      return this.issue(code, extFields, options, deadline, atCallSite);
+    }
+    return this.waitForSlot(deadline, () => atCallSite ?? this.timeoutError(code, options.timeoutMs)).then(
+      () => this.issue(code, extFields, options, deadline, atCallSite),
+    );
+  }
+
+  private timeoutError(code: number, timeoutMs: number): TimeoutError {
+    return new TimeoutError(`request ${code} to ${this.address} timed out after ${timeoutMs} ms`, timeoutMs);
+  }
+
+  /** Writes a request that holds an in-flight slot and waits for its reply. */
+  private issue(
+    code: number,
+    extFields: Record<string, string>,
+    options: RequestOptions,
+    deadline: number,
+    atCallSite: TimeoutError | undefined,
+  ): Promise<RemotingCommand> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
     const opaque = this.takeOpaque();
     let cmd: RemotingCommand;
     try {
       cmd = this.build(code, extFields, options.body, opaque, 0);
     } catch (err) {
       this.release();
-      throw err;
+      return Promise.reject(err as Error);
     }
     return new Promise<RemotingCommand>((resolve, reject) => {
       const timer = setTimeout(
         () => {
           if (this.pending.delete(opaque)) {
             this.release();
-            reject(timeoutError());
+            reject(atCallSite ?? this.timeoutError(code, options.timeoutMs));
           }
         },
         Math.max(1, deadline - Date.now()),
