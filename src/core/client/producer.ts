@@ -110,6 +110,9 @@ export interface CheckRequest {
   brokerAddress: string;
 }
 
+/** Send replies that are not errors: OK, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
+const SEND_ACCEPT: readonly number[] = [0, 10, 11, 12];
+
 /** Whether one of the message's own fields sets property `k` (and so replaces a user's). */
 function setByMessage(msg: OutgoingMessage, k: string): boolean {
   switch (k) {
@@ -327,25 +330,26 @@ export class Producer {
       if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
         await this.checkTimerSupport(msg, q.address, q.brokerName);
       }
+      const now = Date.now();
       const ext = sendHeaderV2({
         producerGroup: this.group,
         topic: msg.topic,
         queueId: q.queueId,
         sysFlag: sysFlag | (options.sysFlag ?? 0),
-        bornTimestamp: Date.now(),
+        bornTimestamp: now,
         flag: msg.flag ?? 0,
         properties,
         brokerName: q.brokerName,
       });
-      const remaining = deadline - Date.now();
+      const remaining = deadline - now;
       if (remaining <= 0) break;
       try {
         const res = await this.client.remoting.call(q.address, RequestCode.SEND_MESSAGE_V2, ext, {
           body,
           timeoutMs: remaining,
-          accept: [0, 10, 11, 12],
+          accept: SEND_ACCEPT,
         });
-        this.versions.set(q.address, res.version);
+        if (this.versions.get(q.address) !== res.version) this.versions.set(q.address, res.version);
         this.lastFailedBroker = undefined;
         return this.toResult(res, q, uniq, attempt);
       } catch (err) {
@@ -437,7 +441,7 @@ export class Producer {
         const res = await this.client.remoting.call(q.address, RequestCode.SEND_BATCH_MESSAGE, ext, {
           body,
           timeoutMs: remaining,
-          accept: [0, 10, 11, 12],
+          accept: SEND_ACCEPT,
         });
         const base = this.toResult(res, q, batchUniq, attempt);
         const offsetIds = (res.extFields.msgId ?? '').split(',');
