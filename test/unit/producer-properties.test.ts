@@ -3,10 +3,17 @@
  * wire by a scripted server that plays name server and broker at once.
  */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { MQClient } from '../../src/core/client/mq-client.js';
 import { Producer } from '../../src/core/client/producer.js';
-import { decodeProperties, Prop, UniqueIdGenerator } from '../../src/core/protocol/message.js';
+import {
+  decodeProperties,
+  Prop,
+  SendHeaderJson,
+  sendHeaderV2,
+  UniqueIdGenerator,
+} from '../../src/core/protocol/message.js';
 import { RequestCode } from '../../src/core/remoting/codes.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
@@ -71,6 +78,32 @@ describe('Producer: message properties on the wire', () => {
     assert.equal(result.msgId, props[Prop.UNIQ_KEY]);
   });
 
+  it('sends the header fields a Java producer sends (from the per-queue header text)', async () => {
+    const before = server.requests.length;
+    const t0 = Date.now();
+    await producer.send({ topic: 't', body: Buffer.from('x') });
+    await producer.send({ topic: 't', body: Buffer.from('y'), flag: 3 });
+    const reqs = server.requests.slice(before).filter((r) => r.code === RequestCode.SEND_MESSAGE_V2);
+    assert.equal(reqs.length, 2);
+    for (const [i, r] of reqs.entries()) {
+      const { g, i: props, ...rest } = r.extFields;
+      assert.deepEqual(rest, {
+        a: 'pg',
+        b: 't',
+        c: 'TBW102',
+        d: '4',
+        e: '0',
+        f: '0',
+        h: i === 0 ? '0' : '3',
+        j: '0',
+        k: 'false',
+        n: 'b',
+      });
+      assert.ok(Number(g) >= t0 && Number(g) <= Date.now(), `bornTimestamp ${g}`);
+      assert.equal(decodeProperties(props!)[Prop.WAIT], 'true');
+    }
+  });
+
   it('lets the message fields replace user properties of the same name', async () => {
     const { props } = await sent({
       topic: 't',
@@ -122,5 +155,41 @@ describe('UniqueIdGenerator', () => {
       `${((27 * 86_400_000 + 5) >>> 0).toString(16).toUpperCase().padStart(8, '0')}0001`,
     );
     assert.ok(27 * 86_400_000 > 2 ** 31);
+  });
+});
+
+describe('SendHeaderJson', () => {
+  it('renders exactly JSON.stringify(sendHeaderV2(…)), across topics, flags and odd text', () => {
+    const text = fc.string({ maxLength: 12, unit: 'binary' });
+    fc.assert(
+      fc.property(
+        text,
+        fc.nat(64),
+        text,
+        fc.array(fc.record({ topic: text, sysFlag: fc.nat(255), born: fc.nat(), properties: text }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (group, queueId, brokerName, sends) => {
+          const h = new SendHeaderJson(group, queueId, brokerName);
+          for (const m of sends) {
+            const want = JSON.stringify(
+              sendHeaderV2({
+                producerGroup: group,
+                topic: m.topic,
+                queueId,
+                sysFlag: m.sysFlag,
+                bornTimestamp: m.born,
+                flag: 0,
+                properties: m.properties,
+                brokerName,
+              }),
+            );
+            assert.equal(h.render(m.topic, m.sysFlag, m.born, m.properties), want);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -18,6 +18,7 @@ import {
   type MessageExt,
   Prop,
   SysFlag,
+  SendHeaderJson,
   sendHeaderV2,
   UniqueIdGenerator,
 } from '../protocol/message.js';
@@ -68,6 +69,8 @@ export interface PublishQueue {
   brokerName: string;
   queueId: number;
   address: string;
+  /** The send header's JSON text, kept per queue (made on first use). */
+  headerJson?: SendHeaderJson;
 }
 
 export interface ProducerOptions {
@@ -331,11 +334,12 @@ export class Producer {
         await this.checkTimerSupport(msg, q.address, q.brokerName);
       }
       const now = Date.now();
+      const flags = sysFlag | (options.sysFlag ?? 0);
       const ext = sendHeaderV2({
         producerGroup: this.group,
         topic: msg.topic,
         queueId: q.queueId,
-        sysFlag: sysFlag | (options.sysFlag ?? 0),
+        sysFlag: flags,
         bornTimestamp: now,
         flag: msg.flag ?? 0,
         properties,
@@ -343,11 +347,20 @@ export class Producer {
       });
       const remaining = deadline - now;
       if (remaining <= 0) break;
+      const extJson = msg.flag
+        ? undefined
+        : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).render(
+            msg.topic,
+            flags,
+            now,
+            properties,
+          );
       try {
         const res = await this.client.remoting.call(q.address, RequestCode.SEND_MESSAGE_V2, ext, {
           body,
           timeoutMs: remaining,
           accept: SEND_ACCEPT,
+          extJson,
         });
         if (this.versions.get(q.address) !== res.version) this.versions.set(q.address, res.version);
         this.lastFailedBroker = undefined;

@@ -34,6 +34,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Response codes that are not errors for this call (default: only 0). */
   accept?: readonly number[];
+  /** extFields as JSON text (see RemotingCommand.extJson). */
+  extJson?: string | undefined;
 }
 
 const ACCEPT_SUCCESS: readonly number[] = [0];
@@ -118,6 +120,7 @@ export class RemotingClient {
       .request(code, extFields, {
         timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
         body: options.body,
+        extJson: options.extJson,
       })
       .then((res) => {
         if (!accept.includes(res.code)) throw new BrokerResponseError(res.code, res.remark, address);

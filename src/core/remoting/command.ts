@@ -60,6 +60,11 @@ export interface RemotingCommand {
   flag: number;
   remark?: string | undefined;
   extFields: Record<string, string>;
+  /**
+   * extFields as JSON text, when the sender already has it (the send path keeps most of it per
+   * queue); must equal JSON.stringify(extFields). Only the JSON header uses it.
+   */
+  extJson?: string | undefined;
   body?: Buffer | undefined;
   /** Header type this command arrived in, or is to be sent in. */
   serializeType: SerializeType;
@@ -78,7 +83,7 @@ export function languageName(code: number): string {
  * every request, which is most of a send's encoding cost.
  */
 function jsonHeaderText(cmd: RemotingCommand): string {
-  let s = `{"code":${cmd.code},"extFields":${JSON.stringify(cmd.extFields)},"flag":${cmd.flag},"language":"${languageName(cmd.language)}","opaque":${cmd.opaque}`;
+  let s = `{"code":${cmd.code},"extFields":${cmd.extJson ?? JSON.stringify(cmd.extFields)},"flag":${cmd.flag},"language":"${languageName(cmd.language)}","opaque":${cmd.opaque}`;
   if (cmd.remark !== undefined) s += `,"remark":${JSON.stringify(cmd.remark)}`;
   return `${s},"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
 }

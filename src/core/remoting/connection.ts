@@ -64,6 +64,8 @@ export interface TlsOptions {
 export interface RequestOptions {
   timeoutMs: number;
   body?: Buffer | undefined;
+  /** extFields as JSON text (see RemotingCommand.extJson). */
+  extJson?: string | undefined;
 }
 
 interface Pending {
@@ -281,7 +283,7 @@ export class Connection extends EventEmitter {
     const opaque = this.takeOpaque();
     let cmd: RemotingCommand;
     try {
-      cmd = this.build(code, extFields, options.body, opaque, 0);
+      cmd = this.build(code, extFields, options.body, opaque, 0, options.extJson);
     } catch (err) {
       this.release();
       return Promise.reject(err as Error);
@@ -324,6 +326,7 @@ export class Connection extends EventEmitter {
     body: Buffer | undefined,
     opaque: number,
     flag: number,
+    extJson?: string,
   ): RemotingCommand {
     const cmd: RemotingCommand = {
       code,
@@ -332,6 +335,8 @@ export class Connection extends EventEmitter {
       opaque,
       flag,
       extFields,
+      // A hook (ACL signing) may change extFields: then the text is made from them afresh.
+      extJson: this.requestHook ? undefined : extJson,
       body,
       serializeType: this.serializeType,
     };
