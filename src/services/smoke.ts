@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type Histogram, newHistogram, recordUs, summarize } from '../bench/histogram.js';
-import type { LatencySummary } from '../bench/result.js';
+import type { LatencySummary, SloResult } from '../bench/result.js';
 import { compareSlo, metricName, parseSlo, type Slo } from '../bench/slo.js';
 import { Admin, type MasterBroker, VERSION_5_0_0 } from '../core/client/admin.js';
 import { type Delivery, type HandlerResult, PushConsumer, retryTopic } from '../core/client/consumer.js';
@@ -84,16 +84,6 @@ export interface SmokeTypeResult {
   rolledBackDelivered: number;
 }
 
-export interface SmokeSloResult {
-  expr: string;
-  metric: string;
-  op: string;
-  /** µs for latencies, else a count or msg/s. */
-  threshold: number;
-  actual: number | null;
-  pass: boolean;
-}
-
 export interface SmokeResult {
   status: 'passed' | 'check-failed' | 'slo-failed' | 'interrupted';
   runId: string;
@@ -106,7 +96,7 @@ export interface SmokeResult {
   checks: SmokeCheck[];
   /** µs, as bench reports them. */
   latency: { send: LatencySummary | null; e2e: LatencySummary | null; delay: LatencySummary | null };
-  slo: SmokeSloResult[];
+  slo: SloResult[];
   trace: { msgId: string; pub: boolean; subAfter: boolean; records: number } | null;
   cleanup: { topicDeleted: boolean; groupDeleted: boolean; errors: string[] };
   elapsedMs: number;
