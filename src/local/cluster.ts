@@ -261,15 +261,11 @@ async function lastMeaningful(files: LogFiles, mainLogOffset: number): Promise<s
 // ---------------------------------------------------------------------------------------------
 // up
 
-export interface UpOptions {
+/** The cluster's settings as asked for: `version` may still be a release line, and ACL a wish. */
+export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
   dir: string;
   /** --version: exact release or release line. */
   version: string;
-  namesrvPort: number;
-  brokerPort: number;
-  clusterName: string;
-  brokerName: string;
-  autoCreateTopic: boolean;
   /** --acl: turn authentication and authorization on; the fields override the stored account. */
   acl?: { user?: string | undefined; password?: string | undefined } | undefined;
   /** --tls: servers accept TLS connections only. */
@@ -629,6 +625,19 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const checkAbort = (): void => {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
   };
+  // Recorded in the state file as soon as it exists, so `down` can stop it whatever happens next.
+  const launch = async (role: Role): Promise<void> => {
+    const p = spawnJvm(
+      role,
+      java.path,
+      javaArgs(role, settings, layout, runtime.libDir, java.major),
+      layout,
+      env,
+    );
+    spawned.push(p);
+    state.pids[role] = p.child.pid;
+    await writeState(layout, state);
+  };
   const checkExited = async (): Promise<void> => {
     const dead = spawned.find((p) => p.exit !== undefined);
     if (dead) throw await exitedError(dead, layout);
@@ -637,16 +646,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   try {
     checkAbort();
     progress(`starting name server on ${state.namesrvAddr} (RocketMQ ${runtime.version})`);
-    const ns = spawnJvm(
-      'namesrv',
-      java.path,
-      javaArgs('namesrv', settings, layout, runtime.libDir, java.major),
-      layout,
-      env,
-    );
-    spawned.push(ns);
-    state.pids.namesrv = ns.child.pid;
-    await writeState(layout, state);
+    await launch('namesrv');
 
     // The broker registers once at start and then only every 30 s: start it after namesrv listens.
     while (!(await tcpReachable(settings.namesrvPort, 1000))) {
@@ -658,16 +658,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     checkAbort();
 
     progress(`starting broker ${settings.brokerName} on ${state.brokerAddr}`);
-    const br = spawnJvm(
-      'broker',
-      java.path,
-      javaArgs('broker', settings, layout, runtime.libDir, java.major),
-      layout,
-      env,
-    );
-    spawned.push(br);
-    state.pids.broker = br.child.pid;
-    await writeState(layout, state);
+    await launch('broker');
 
     progress(`waiting for broker ${settings.brokerName} to register with the name server`);
     const namesrv = new NameServerClient(client, [state.namesrvAddr]);
