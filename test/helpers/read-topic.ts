@@ -1,18 +1,15 @@
 /**
  * Reads back every message of a topic straight from the broker, for tests that must check what
- * was stored: PULL_MESSAGE (11) from offset 0 of every queue with the subscription in the header
- * (sysFlag 4), so no heartbeat-registered consumer is needed.
+ * was stored: every queue from offset 0 through MessageQuery.pull (PULL_MESSAGE with the
+ * subscription in the header), so no heartbeat-registered consumer is needed.
  */
 import { Admin } from '../../src/core/client/admin.js';
+import { MessageQuery } from '../../src/core/client/query.js';
 import { parseNamesrvList } from '../../src/core/client/namesrv.js';
 import { NotFoundError } from '../../src/core/errors.js';
-import { decodeMessages, type MessageExt } from '../../src/core/protocol/message.js';
+import type { MessageExt } from '../../src/core/protocol/message.js';
 import { masterAddress } from '../../src/core/protocol/route.js';
-import { RequestCode, ResponseCode } from '../../src/core/remoting/codes.js';
 import { TEST_NAMESRV } from './cli.js';
-
-/** PullSysFlag: the subscription travels in the request header. */
-const FLAG_SUBSCRIPTION = 4;
 
 export interface ReadOptions {
   /** Inflate compressed bodies (default true); false keeps them as stored. */
@@ -91,44 +88,15 @@ export class TopicReader {
     options: ReadOptions,
   ): Promise<MessageExt[]> {
     this.used = true;
-    const out: MessageExt[] = [];
-    let offset = 0;
-    for (let rounds = 0; rounds < 10_000; rounds++) {
-      const res = await this.admin.client.call(
-        address,
-        RequestCode.PULL_MESSAGE,
-        {
-          consumerGroup: this.group,
-          topic,
-          queueId: String(queueId),
-          queueOffset: String(offset),
-          maxMsgNums: '32',
-          sysFlag: String(FLAG_SUBSCRIPTION),
-          commitOffset: '0',
-          suspendTimeoutMillis: '0',
-          subscription: '*',
-          subVersion: '0',
-          expressionType: 'TAG',
-        },
-        {
-          accept: [
-            ResponseCode.SUCCESS,
-            ResponseCode.PULL_NOT_FOUND,
-            ResponseCode.PULL_RETRY_IMMEDIATELY,
-            ResponseCode.PULL_OFFSET_MOVED,
-          ],
-        },
-      );
-      const next = Number(res.extFields.nextBeginOffset ?? offset);
-      if (res.code === ResponseCode.SUCCESS) {
-        out.push(...decodeMessages(res.body, { inflate: options.inflate ?? true }));
-      } else if (res.code === ResponseCode.PULL_NOT_FOUND || next <= offset) {
-        break;
-      }
-      if (next <= offset) break;
-      offset = next;
-    }
-    return out;
+    const { messages } = await new MessageQuery(this.admin.client, this.admin.namesrv).pull(
+      address,
+      topic,
+      queueId,
+      0,
+      Number.POSITIVE_INFINITY,
+      { group: this.group, inflate: options.inflate ?? true },
+    );
+    return messages;
   }
 
   /** Deletes the reader's consumer group (pulling auto-created it) and closes the connections. */

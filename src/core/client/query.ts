@@ -201,7 +201,7 @@ export class MessageQuery {
     queueId: number,
     offset: number,
     count: number,
-    options: { group?: string; timeoutMs?: number } = {},
+    options: { group?: string; timeoutMs?: number; inflate?: boolean } = {},
   ): Promise<PullResult> {
     const out: MessageExt[] = [];
     let next = offset;
@@ -238,7 +238,7 @@ export class MessageQuery {
       maxOffset = Number(res.extFields.maxOffset ?? maxOffset);
       const nextBegin = Number(res.extFields.nextBeginOffset ?? next);
       if (res.code === ResponseCode.SUCCESS) {
-        for (const m of decodeMessages(res.body)) {
+        for (const m of decodeMessages(res.body, { inflate: options.inflate ?? true })) {
           if (m.queueOffset >= next && out.length < count) out.push(m);
         }
       } else if (res.code === ResponseCode.PULL_NOT_FOUND) {
