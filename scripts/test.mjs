@@ -38,6 +38,8 @@ function rmq(argv, extraEnv = {}) {
 }
 
 step('npx', ['tsc', '-p', '.']);
+// Tests run the CLI as users get it: with the command manifest `npm run build` writes.
+step(process.execPath, ['scripts/manifest.mjs']);
 step('npx', ['eslint', '.']);
 step(process.execPath, ['scripts/readme-commands.mjs', '--check']);
 step(process.execPath, ['scripts/json-schemas.mjs', '--check']);
