@@ -44,16 +44,17 @@ export function parseNackRule(input: string): NackRule {
 /** Parses --from: first, last, an ISO time or epoch ms. */
 export function parseStartFrom(input: string): StartFrom {
   if (input === 'first' || input === 'last') return { kind: input };
-  const ms = parseTimestamp(input, '--from');
+  const ms = parseTimestamp(input, '--from', 'first, last');
   return { kind: 'timestamp', ms };
 }
 
-export function parseTimestamp(input: string, what: string): number {
+/** An ISO time or epoch ms; `also` names the other words the flag takes, for the hint. */
+export function parseTimestamp(input: string, what: string, also?: string): number {
   if (/^\d{10,}$/.test(input)) return Number(input);
   const t = Date.parse(input);
   if (Number.isNaN(t)) {
     throw new InvalidArgumentError(`invalid ${what} "${input}"`, {
-      hint: 'use first, last, an ISO time like 2026-11-22T10:00:00Z, or epoch milliseconds',
+      hint: `use ${also ? `${also}, ` : ''}an ISO time like 2026-11-22T10:00:00Z, or epoch milliseconds`,
     });
   }
   return t;
