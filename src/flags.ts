@@ -1,6 +1,7 @@
 /** Shared flag builders. Every flag that configures a connection also reads an environment variable. */
 import { Flags } from '@oclif/core';
 import { parseDuration, parseSize } from './core/util/units.js';
+import { defaultLocalDir } from './local/paths.js';
 
 export const DEFAULT_NAMESRV = '127.0.0.1:9876';
 
@@ -11,6 +12,16 @@ export const duration = Flags.custom<number>({
 export const size = Flags.custom<number>({
   parse: async (input) => parseSize(input),
 });
+
+/** --dir of the `local` commands: where a local cluster keeps its state. */
+export function localDirFlag(summary = 'State dir of the cluster.') {
+  return Flags.string({
+    summary,
+    env: 'RMQ_LOCAL_DIR',
+    default: async () => defaultLocalDir(),
+    defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
+  });
+}
 
 export const connectionFlags = {
   namesrv: Flags.string({

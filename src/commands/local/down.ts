@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { duration } from '../../flags.js';
+import { duration, localDirFlag } from '../../flags.js';
 import { type DownResult, down } from '../../local/cluster.js';
-import { defaultLocalDir } from '../../local/paths.js';
 
 export default class LocalDown extends BaseCommand<typeof LocalDown> {
   static override summary = 'Stop the local cluster started by `rmq local up`.';
@@ -15,12 +14,7 @@ Succeeds (exit 0) when nothing was running, so it is safe in cleanup scripts.`;
     '<%= config.bin %> local down --dir /tmp/rmq49 --timeout 5s --json',
   ];
   static override flags = {
-    dir: Flags.string({
-      summary: 'State dir of the cluster.',
-      env: 'RMQ_LOCAL_DIR',
-      default: async () => defaultLocalDir(),
-      defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
-    }),
+    dir: localDirFlag(),
     timeout: duration({
       summary: 'How long to wait for a clean stop before SIGKILL (e.g. 20s).',
       default: 20_000,

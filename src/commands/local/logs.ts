@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { followFile, pickLogFile, tailLines } from '../../local/cluster.js';
-import { defaultLocalDir } from '../../local/paths.js';
+import { localDirFlag } from '../../flags.js';
 
 export interface LogsResult {
   file: string;
@@ -18,12 +18,7 @@ export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
     '<%= config.bin %> local logs -f',
   ];
   static override flags = {
-    dir: Flags.string({
-      summary: 'State dir of the cluster.',
-      env: 'RMQ_LOCAL_DIR',
-      default: async () => defaultLocalDir(),
-      defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
-    }),
+    dir: localDirFlag(),
     namesrv: Flags.boolean({ summary: "The name server's log instead of the broker's." }),
     tail: Flags.integer({ summary: 'Number of lines from the end.', default: 100, min: 0 }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing lines as they are written.' }),

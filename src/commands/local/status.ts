@@ -1,8 +1,7 @@
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { formatBytes } from '../../core/util/units.js';
 import { type StatusResult, status } from '../../local/cluster.js';
-import { defaultLocalDir } from '../../local/paths.js';
+import { localDirFlag } from '../../flags.js';
 
 function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -21,12 +20,7 @@ export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
     'Exits 0 whether the cluster runs or not; scripts read "state" (running, stopped, partial) from --json.';
   static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json'];
   static override flags = {
-    dir: Flags.string({
-      summary: 'State dir of the cluster.',
-      env: 'RMQ_LOCAL_DIR',
-      default: async () => defaultLocalDir(),
-      defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
-    }),
+    dir: localDirFlag(),
   };
 
   async run(): Promise<StatusResult> {

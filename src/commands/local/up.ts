@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { duration } from '../../flags.js';
+import { duration, localDirFlag } from '../../flags.js';
 import { DEFAULT_ACL_USER, type UpResult, up } from '../../local/cluster.js';
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
-import { defaultLocalDir, rocketmqCacheRoot } from '../../local/paths.js';
+import { rocketmqCacheRoot } from '../../local/paths.js';
 import { LOCAL_PROFILE } from '../../local/profile.js';
 import { PROFILE_NAME } from '../../services/profiles.js';
 
@@ -25,12 +25,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     '<%= config.bin %> local up --acl --tls && <%= config.bin %> cluster list --profile local',
   ];
   static override flags = {
-    dir: Flags.string({
-      summary: 'State dir of the cluster: config, store, logs, pids.',
-      env: 'RMQ_LOCAL_DIR',
-      default: async () => defaultLocalDir(),
-      defaultHelp: async () => '$XDG_STATE_HOME/rmq/local or ~/.local/state/rmq/local',
-    }),
+    dir: localDirFlag('State dir of the cluster: config, store, logs, pids.'),
     version: Flags.string({
       summary: 'RocketMQ release (5.3.3) or release line (5.3, 4.9: its newest release that resolves).',
       env: 'RMQ_ROCKETMQ_VERSION',
