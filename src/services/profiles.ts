@@ -63,6 +63,14 @@ export function validateProfileName(name: string): void {
   }
 }
 
+/** The named profile of `file`; NotFoundError when there is none. */
+export function requireProfile(file: ProfileFile, name: string): Profile {
+  const profile = file.profiles[name];
+  if (!profile)
+    throw new NotFoundError(`profile "${name}" does not exist`, { hint: 'see `rmq profile list`' });
+  return profile;
+}
+
 /** The profile in force: an explicit name must exist; otherwise the current one, if any. */
 export async function activeProfile(
   explicit: string | undefined,
@@ -71,14 +79,9 @@ export async function activeProfile(
   const file = await loadProfiles(path);
   const name = explicit ?? file.current;
   if (!name) return undefined;
+  if (explicit) return { name, profile: requireProfile(file, name) };
   const profile = file.profiles[name];
-  if (!profile) {
-    if (explicit) {
-      throw new NotFoundError(`profile "${name}" does not exist`, { hint: 'see `rmq profile list`' });
-    }
-    return undefined;
-  }
-  return { name, profile };
+  return profile ? { name, profile } : undefined;
 }
 
 /** A profile for display: secrets replaced. */

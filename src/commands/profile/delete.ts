@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { NotFoundError } from '../../core/errors.js';
-import { loadProfiles, saveProfiles } from '../../services/profiles.js';
+import { loadProfiles, requireProfile, saveProfiles } from '../../services/profiles.js';
 
 /** What `rmq profile delete --json` prints. */
 export interface ProfileDeleteResult {
@@ -16,11 +15,7 @@ export default class ProfileDelete extends BaseCommand<typeof ProfileDelete> {
 
   async run(): Promise<ProfileDeleteResult> {
     const file = await loadProfiles();
-    if (!file.profiles[this.args.name]) {
-      throw new NotFoundError(`profile "${this.args.name}" does not exist`, {
-        hint: 'see `rmq profile list`',
-      });
-    }
+    requireProfile(file, this.args.name);
     delete file.profiles[this.args.name];
     if (file.current === this.args.name) file.current = undefined;
     await saveProfiles(file);

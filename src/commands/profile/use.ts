@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { NotFoundError } from '../../core/errors.js';
-import { loadProfiles, saveProfiles } from '../../services/profiles.js';
+import { loadProfiles, requireProfile, saveProfiles } from '../../services/profiles.js';
 
 /** What `rmq profile use --json` prints. */
 export interface ProfileUseResult {
@@ -16,11 +15,7 @@ export default class ProfileUse extends BaseCommand<typeof ProfileUse> {
 
   async run(): Promise<ProfileUseResult> {
     const file = await loadProfiles();
-    if (!file.profiles[this.args.name]) {
-      throw new NotFoundError(`profile "${this.args.name}" does not exist`, {
-        hint: 'see `rmq profile list`',
-      });
-    }
+    requireProfile(file, this.args.name);
     file.current = this.args.name;
     await saveProfiles(file);
     this.log(`current profile: ${this.args.name}`);
