@@ -21,6 +21,7 @@ import {
 } from '../protocol/admin.js';
 import { type BrokerData, type ClusterInfo, masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import { VERSION_5_0_0 } from '../remoting/command.js';
 import { parseFastjson } from '../remoting/fastjson.js';
 import { NameServerClient } from './namesrv.js';
 import { type ClientOptions, RemotingClient } from './remoting-client.js';
@@ -42,8 +43,7 @@ export interface MasterBroker {
   address: string;
 }
 
-/** MQVersion ordinal of V5_0_0: servers below it have no topic types, timers or GET_TOPIC_CONFIG. */
-export const VERSION_5_0_0 = 413;
+export { VERSION_5_0_0 };
 
 const SYSTEM_TOPICS = new Set([
   'TBW102',

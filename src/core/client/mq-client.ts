@@ -2,11 +2,11 @@
  * The shared client instance behind producers and consumers: one client id, one connection
  * pool, a route cache, and the heartbeat that registers producer and consumer groups.
  */
-import { networkInterfaces } from 'node:os';
 import { NotFoundError } from '../errors.js';
 import { type ConsumerData, encodeHeartbeat } from '../protocol/heartbeat.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode } from '../remoting/codes.js';
+import { localIp } from '../util/net.js';
 import { NameServerClient } from './namesrv.js';
 import { type ClientOptions, RemotingClient } from './remoting-client.js';
 
@@ -16,13 +16,6 @@ export interface MQClientOptions extends ClientOptions {
   instanceName?: string;
   heartbeatIntervalMs?: number;
   routeRefreshIntervalMs?: number;
-}
-
-export function localIp(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
 }
 
 export class MQClient {

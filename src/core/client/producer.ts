@@ -15,6 +15,7 @@ import {
   decodeOffsetMsgId,
   encodeBatchBody,
   encodeProperties,
+  javaHashCode,
   type MessageExt,
   Prop,
   SysFlag,
@@ -24,11 +25,9 @@ import {
 } from '../protocol/message.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import type { RemotingCommand } from '../remoting/command.js';
+import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
 import type { MQClient } from './mq-client.js';
 
-/** MQVersion ordinal of V5_0_0: the first with timer (TIMER_*) messages. */
-const V5_0_0 = 413;
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface OutgoingMessage {
@@ -98,9 +97,7 @@ const sendRetriable = (err: unknown): boolean =>
 
 /** Java String.hashCode-based pick, so a group maps to the same queue as other clients choose. */
 function groupIndex(group: string, n: number): number {
-  let h = 0;
-  for (let i = 0; i < group.length; i++) h = (Math.imul(31, h) + group.charCodeAt(i)) | 0;
-  return Math.abs(h % n);
+  return Math.abs(javaHashCode(group) % n);
 }
 
 export type TransactionAction = 'commit' | 'rollback' | 'unknown';
@@ -286,7 +283,7 @@ export class Producer {
 
   private async checkTimerSupport(msg: OutgoingMessage, address: string, brokerName: string): Promise<void> {
     if (msg.delayMs === undefined && msg.deliverAtMs === undefined) return;
-    if ((await this.brokerVersion(address)) < V5_0_0) {
+    if ((await this.brokerVersion(address)) < VERSION_5_0_0) {
       throw new InvalidArgumentError(
         `broker ${brokerName} runs RocketMQ 4.x, which would deliver a --delay/--deliver-at message at once`,
         { hint: 'use --delay-level 1..18 on 4.x brokers' },

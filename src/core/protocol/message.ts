@@ -21,9 +21,9 @@
  * int32 + counter int16), uppercase; what users call "the message id".
  */
 import { randomBytes } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import { inflateSync } from 'node:zlib';
 import { ProtocolError } from '../errors.js';
+import { localIp } from '../util/net.js';
 
 export const Prop = {
   KEYS: 'KEYS',
@@ -131,12 +131,7 @@ export function javaHashCode(s: string): number {
 }
 
 function localIPv4(): Buffer {
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family === 'IPv4' && !a.internal) return Buffer.from(a.address.split('.').map(Number));
-    }
-  }
-  return Buffer.from([127, 0, 0, 1]);
+  return Buffer.from(localIp().split('.').map(Number));
 }
 
 /** Generates UNIQ_KEY ids as MessageClientIDSetter does. */

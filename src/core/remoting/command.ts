@@ -43,6 +43,8 @@ const languageNames = Object.keys(LanguageCode) as (keyof typeof LanguageCode)[]
 
 /** MQVersion.Version ordinal of 5.3.3, what the current Java client sends; never send < 401. */
 export const CLIENT_VERSION = 479;
+/** MQVersion ordinal of V5_0_0: servers below it have no topic types, timers or GET_TOPIC_CONFIG. */
+export const VERSION_5_0_0 = 413;
 /**
  * JAVA, not NODE_JS: servers before 5.3.2 decode an unknown language to null and NPE on some
  * admin paths (PROTOCOL.md §1.6).
