@@ -104,6 +104,38 @@ describe('Producer: message properties on the wire', () => {
     }
   });
 
+  it('a oneway send carries the same header, timestamp and properties', async () => {
+    const before = server.requests.length;
+    const t0 = Date.now();
+    const { msgId } = await producer.sendOneway({ topic: 't', body: Buffer.from('x'), tags: 'tg' });
+    for (
+      let i = 0;
+      i < 100 && !server.requests.slice(before).some((r) => r.code === RequestCode.SEND_MESSAGE_V2);
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const req = server.requests.slice(before).find((r) => r.code === RequestCode.SEND_MESSAGE_V2);
+    assert.ok(req, 'the oneway request reached the server');
+    const { g, i: props, ...rest } = req.extFields;
+    assert.deepEqual(rest, {
+      a: 'pg',
+      b: 't',
+      c: 'TBW102',
+      d: '4',
+      e: '0',
+      f: '0',
+      h: '0',
+      j: '0',
+      k: 'false',
+      n: 'b',
+    });
+    assert.ok(Number(g) >= t0 && Number(g) <= Date.now(), `bornTimestamp ${g}`);
+    const decoded = decodeProperties(props!);
+    assert.equal(decoded[Prop.TAGS], 'tg');
+    assert.equal(decoded[Prop.UNIQ_KEY], msgId);
+  });
+
   it('lets the message fields replace user properties of the same name', async () => {
     const { props } = await sent({
       topic: 't',

@@ -331,27 +331,9 @@ export class Producer {
         await this.checkTimerSupport(msg, q.address, q.brokerName);
       }
       const now = Date.now();
-      const flags = sysFlag | (options.sysFlag ?? 0);
-      const ext = sendHeaderV2({
-        producerGroup: this.group,
-        topic: msg.topic,
-        queueId: q.queueId,
-        sysFlag: flags,
-        bornTimestamp: now,
-        flag: msg.flag ?? 0,
-        properties,
-        brokerName: q.brokerName,
-      });
       const remaining = deadline - now;
       if (remaining <= 0) break;
-      const extJson = msg.flag
-        ? undefined
-        : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).render(
-            msg.topic,
-            flags,
-            now,
-            properties,
-          );
+      const { ext, extJson } = this.sendHeader(q, msg, sysFlag | (options.sysFlag ?? 0), now, properties);
       try {
         const res = await this.client.remoting.call(q.address, RequestCode.SEND_MESSAGE_V2, ext, {
           body,
@@ -378,6 +360,38 @@ export class Producer {
     );
   }
 
+  /**
+   * The SEND_MESSAGE_V2 header of one attempt, and its JSON text from the queue's cached form
+   * when the message has no flag (the cache covers flag 0 only).
+   */
+  private sendHeader(
+    q: PublishQueue,
+    msg: OutgoingMessage,
+    sysFlag: number,
+    now: number,
+    properties: string,
+  ): { ext: Record<string, string>; extJson: string | undefined } {
+    const ext = sendHeaderV2({
+      producerGroup: this.group,
+      topic: msg.topic,
+      queueId: q.queueId,
+      sysFlag,
+      bornTimestamp: now,
+      flag: msg.flag ?? 0,
+      properties,
+      brokerName: q.brokerName,
+    });
+    const extJson = msg.flag
+      ? undefined
+      : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).render(
+          msg.topic,
+          sysFlag,
+          now,
+          properties,
+        );
+    return { ext, extJson };
+  }
+
   /** Fire and forget: no response, no retry. Returns the UNIQ_KEY and the queue it went to. */
   async sendOneway(msg: OutgoingMessage): Promise<{ msgId: string; brokerName: string; queueId: number }> {
     const { body, sysFlag, properties, uniq } = this.prepare(msg);
@@ -386,17 +400,8 @@ export class Producer {
     if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
       await this.checkTimerSupport(msg, q.address, q.brokerName);
     }
-    const ext = sendHeaderV2({
-      producerGroup: this.group,
-      topic: msg.topic,
-      queueId: q.queueId,
-      sysFlag,
-      bornTimestamp: Date.now(),
-      flag: msg.flag ?? 0,
-      properties,
-      brokerName: q.brokerName,
-    });
-    await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body);
+    const { ext, extJson } = this.sendHeader(q, msg, sysFlag, Date.now(), properties);
+    await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body, extJson);
     return { msgId: uniq, brokerName: q.brokerName, queueId: q.queueId };
   }
 

@@ -133,9 +133,10 @@ export class RemotingClient {
     code: number,
     extFields: Record<string, string>,
     body?: Buffer,
+    extJson?: string,
   ): Promise<void> {
     const conn = this.open.get(address) ?? (await this.connection(address));
-    conn.oneway(code, extFields, body);
+    conn.oneway(code, extFields, body, extJson);
   }
 
   close(): void {

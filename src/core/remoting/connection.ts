@@ -304,9 +304,9 @@ export class Connection extends EventEmitter {
   }
 
   /** Sends a request that the server never answers. */
-  oneway(code: number, extFields: Record<string, string>, body?: Buffer): void {
+  oneway(code: number, extFields: Record<string, string>, body?: Buffer, extJson?: string): void {
     if (this.closedWith) throw this.closedWith;
-    this.write(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY));
+    this.write(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY, extJson));
   }
 
   /** Closes the connection; everything in flight is rejected with ConnectionClosedError. */
