@@ -32,6 +32,9 @@ import { parseFastjson } from '../remoting/fastjson.js';
 import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey } from './offset-store.js';
 
+/** Pull replies that are not errors: FOUND, NOT_FOUND, RETRY_IMMEDIATELY, OFFSET_MOVED. */
+const PULL_ACCEPT: readonly number[] = [0, 19, 20, 21];
+
 export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
 
 export interface ConsumerOptions {
@@ -480,7 +483,7 @@ export class PushConsumer extends EventEmitter {
     };
   }
 
-  /** The per-queue loop: pull (prefetching the next batch while handling this one), handle, repeat. */
+  /** The per-queue loop: pull a batch, handle it, repeat (the next pull waits for the handler). */
   private async run(q: QueueState): Promise<void> {
     let backoff = 100;
     while (!q.dropped && !this.stopping) {
@@ -495,7 +498,7 @@ export class PushConsumer extends EventEmitter {
       try {
         res = await this.client.remoting.call(q.address, RequestCode.PULL_MESSAGE, this.pullExt(q), {
           timeoutMs: (suspended ? this.opts.pullSuspendMs : 0) + this.client.timeoutMs,
-          accept: [0, 19, 20, 21],
+          accept: PULL_ACCEPT,
         });
         backoff = 100;
       } catch (err) {
