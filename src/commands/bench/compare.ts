@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { type Comparison, compareResults } from '../../bench/compare.js';
 import { readResult } from '../../bench/merge.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { renderComparison } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
@@ -25,9 +26,17 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
   };
 
   async run(): Promise<Comparison> {
-    const threshold = Number(this.flags.threshold) / 100;
+    const pct = Number(this.flags.threshold);
+    if (!(pct >= 0) || !Number.isFinite(pct)) {
+      throw new InvalidArgumentError(
+        `--threshold must be a percentage of 0 or more, got "${this.flags.threshold}"`,
+        {
+          hint: 'e.g. --threshold 5',
+        },
+      );
+    }
     const cmp = compareResults(readResult(this.args.base), readResult(this.args.next), {
-      threshold: Number.isFinite(threshold) ? threshold : 0.02,
+      threshold: pct / 100,
       names: [this.args.base, this.args.next],
     });
     if (!this.jsonEnabled()) process.stdout.write(renderComparison(cmp, { color: stdoutColor().level > 0 }));
