@@ -139,7 +139,6 @@ export class Producer {
   private readonly compressThreshold: number;
   private readonly timeoutMs: number;
   private readonly ids = new UniqueIdGenerator();
-  private readonly versions = new Map<string, number>();
   private rr = Math.floor(Math.random() * 1024);
   private readonly queuesByRoute = new WeakMap<TopicRoute, PublishQueue[]>();
   private readonly autoCreateQueues = new WeakMap<TopicRoute, PublishQueue[]>();
@@ -212,15 +211,14 @@ export class Producer {
     return queues[this.rr++ % queues.length]!;
   }
 
-  /** Server version of a broker (any reply reveals it); asks once if not yet known. */
+  /**
+   * Server version of a broker: the connection keeps the version of its last reply; a connection
+   * that has had none asks once.
+   */
   async brokerVersion(address: string): Promise<number> {
-    let v = this.versions.get(address);
-    if (v === undefined) {
-      const res = await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {});
-      v = res.version;
-      this.versions.set(address, v);
-    }
-    return v;
+    const known = (await this.client.remoting.connection(address)).serverVersion;
+    if (known !== undefined) return known;
+    return (await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {})).version;
   }
 
   /**
@@ -341,7 +339,6 @@ export class Producer {
           accept: SEND_ACCEPT,
           extJson,
         });
-        if (this.versions.get(q.address) !== res.version) this.versions.set(q.address, res.version);
         this.lastFailedBroker = undefined;
         return this.toResult(res, q, uniq, attempt);
       } catch (err) {
