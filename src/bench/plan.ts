@@ -8,23 +8,7 @@
  * consumers); brokers with the rate per broker, which only means something when the broker,
  * not this client, was the limit of the run.
  */
-import type { BenchResult } from './result.js';
-
-export interface PlanStep {
-  what: string;
-  /** the arithmetic, e.g. "⌈50,000 / 20,000⌉ = 3" */
-  formula: string;
-  value: number;
-  note?: string;
-}
-
-export interface CapacityPlan {
-  targetTps: number;
-  /** mean send latency the plan assumes, µs */
-  latencyUs: number;
-  steps: PlanStep[];
-  caveats: string[];
-}
+import type { BenchResult, CapacityPlan, PlanStep } from './result.js';
 
 const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });

@@ -35,8 +35,6 @@
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
 
-import type { CapacityPlan } from './plan.js';
-
 export const SCHEMA_VERSION = 1;
 
 export const MESSAGE_TYPES = ['normal', 'fifo', 'delay', 'transaction'] as const;
@@ -180,6 +178,24 @@ export interface SloResult {
   threshold: number;
   actual: number | null;
   pass: boolean;
+}
+
+// The capacity plan (`plan`, --plan-tps) is part of this wire format, so its shape lives here:
+// plan.ts computes it and depends on this module, never the other way round.
+export interface PlanStep {
+  what: string;
+  /** the arithmetic, e.g. "⌈50,000 / 20,000⌉ = 3" */
+  formula: string;
+  value: number;
+  note?: string;
+}
+
+export interface CapacityPlan {
+  targetTps: number;
+  /** mean send latency the plan assumes, µs */
+  latencyUs: number;
+  steps: PlanStep[];
+  caveats: string[];
 }
 
 export interface BenchResult {

@@ -5,11 +5,11 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Comparison } from '../bench/compare.js';
-import type { CapacityPlan } from '../bench/plan.js';
 import type {
   BenchInterval,
   BenchParameters,
   BenchResult,
+  CapacityPlan,
   HistogramName,
   LatencySummary,
   RateStats,

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { readResult } from '../../bench/merge.js';
-import { type CapacityPlan, capacityPlan } from '../../bench/plan.js';
+import { capacityPlan } from '../../bench/plan.js';
+import type { CapacityPlan } from '../../bench/result.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { renderPlan } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
