@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { VERSION_5_0_0, validateGroupName, validateTopicName } from '../core/client/admin.js';
+import { validateGroupName, validateTopicName } from '../core/client/admin.js';
 import { MQClient } from '../core/client/mq-client.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
@@ -25,6 +25,7 @@ import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { BrokerResponseError, type ErrorKind, InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../core/protocol/message.js';
 import { RequestCode } from '../core/remoting/codes.js';
+import { VERSION_5_0_0 } from '../core/remoting/command.js';
 import { parseSize } from '../core/util/units.js';
 import {
   type BodySource,

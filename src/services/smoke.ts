@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { type Histogram, newHistogram, recordUs, summarize } from '../bench/histogram.js';
 import type { LatencySummary, SloResult } from '../bench/result.js';
 import { compareSlo, metricName, parseSlo, type Slo } from '../bench/slo.js';
-import { Admin, type MasterBroker, VERSION_5_0_0 } from '../core/client/admin.js';
+import { Admin, type MasterBroker } from '../core/client/admin.js';
 import { type Delivery, type HandlerResult, PushConsumer, retryTopic } from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
 import { MessageQuery } from '../core/client/query.js';
@@ -23,6 +23,7 @@ import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { TraceDispatcher } from '../core/client/trace.js';
 import { ConnectionError, InvalidArgumentError, NotFoundError, TimeoutError } from '../core/errors.js';
 import { TRACE_TOPIC_DEFAULT } from '../core/protocol/trace.js';
+import { VERSION_5_0_0 } from '../core/remoting/command.js';
 import { tracedTarget } from './send.js';
 import { queryTraceRecords } from './trace.js';
 

@@ -43,8 +43,6 @@ export interface MasterBroker {
   address: string;
 }
 
-export { VERSION_5_0_0 };
-
 const SYSTEM_TOPICS = new Set([
   'TBW102',
   'SCHEDULE_TOPIC_XXXX',
