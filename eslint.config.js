@@ -1,7 +1,12 @@
 // Lint: typescript-eslint's recommended rules, plus the layering rule the architecture depends on:
-// the client core imports nothing from the CLI layer (oclif, chalk, ora, cli-table3).
+// the client core imports nothing from the CLI layer (oclif, chalk, ora, cli-table3); and an
+// acyclic import graph: import-x/no-cycle for cycles of value imports, lint/no-type-import-cycle.js
+// for the cycles import-x skips because they pass through a type-only import.
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+import noTypeImportCycle from './lint/no-type-import-cycle.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'test/fixtures/'] },
@@ -45,6 +50,19 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    plugins: { 'import-x': importX, rmq: { rules: { 'no-type-import-cycle': noTypeImportCycle } } },
+    settings: {
+      // NodeNext: `./x.js` in an import is `./x.ts` in the tree; this resolver maps it, as tsc does.
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'rmq/no-type-import-cycle': 'error',
     },
   },
 );
