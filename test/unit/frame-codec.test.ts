@@ -59,7 +59,7 @@ function fixedBinary(remarkLen: number, remark: Buffer, extLen: number, ext: Buf
 }
 
 describe('JSON header (type 0)', () => {
-  it('encodes the PROTOCOL.md §1.3 example byte for byte', () => {
+  it('encodes the docs/protocol.md §1 JSON example byte for byte', () => {
     const frame = encodeFrame(cmd({ extFields: { topic: 'T' } }));
     const json =
       '{"code":105,"extFields":{"topic":"T"},"flag":0,"language":"JAVA","opaque":1,' +
@@ -161,7 +161,7 @@ describe('JSON header (type 0)', () => {
 });
 
 describe('ROCKETMQ binary header (type 1)', () => {
-  it('encodes the PROTOCOL.md §1.4 worked example byte for byte', () => {
+  it('encodes the docs/protocol.md §2.2 worked example byte for byte', () => {
     const expected = hex(
       '00 00 00 25 | 01 00 00 21 | 00 69 00 01 DF 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 0C 00 05 74 6F 70 69 63 00 00 00 01 54',
     );
@@ -169,7 +169,7 @@ describe('ROCKETMQ binary header (type 1)', () => {
     assert.equal(frame.toString('hex'), expected.toString('hex'));
   });
 
-  it('decodes the §1.4 worked example', () => {
+  it('decodes the docs/protocol.md §2.2 worked example', () => {
     const got = decodeWhole(
       hex('00000025 01000021 0069 00 01DF 00000001 00000000 00000000 0000000C 0005 746F706963 00000001 54'),
     );

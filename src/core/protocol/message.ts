@@ -348,7 +348,7 @@ export function encodeBatchBody(items: BatchItem[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** SEND_MESSAGE_V2 header fields (short keys a…n, PROTOCOL.md §2.2). */
+/** SEND_MESSAGE_V2 header fields (short keys a…n, docs/protocol.md §4.1). */
 export interface SendHeader {
   producerGroup: string;
   topic: string;

@@ -1,6 +1,6 @@
 /**
  * Message-trace records, in the text format the Java client writes to the trace topic
- * (RMQ_SYS_TRACE_TOPIC) and mqadmin / the dashboard read back (PROTOCOL.md §6).
+ * (RMQ_SYS_TRACE_TOPIC) and mqadmin / the dashboard read back (docs/protocol.md §10).
  *
  * A trace message body is UTF-8 text: records back to back, fields separated by 0x01, each
  * record ending with 0x02. The first field names the record type:

@@ -47,7 +47,7 @@ export const CLIENT_VERSION = 479;
 export const VERSION_5_0_0 = 413;
 /**
  * JAVA, not NODE_JS: servers before 5.3.2 decode an unknown language to null and NPE on some
- * admin paths (PROTOCOL.md §1.6).
+ * admin paths (docs/protocol.md §2.5).
  */
 export const CLIENT_LANGUAGE = LanguageCode.JAVA;
 
