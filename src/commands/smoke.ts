@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
-import { parseSmokeSlos, parseTypes, runSmoke, SMOKE_TYPES, type SmokeResult } from '../services/smoke.js';
+import { parseSmokeSlos, parseTypes, SMOKE_TYPES, type SmokeResult } from '../services/smoke/model.js';
+import { runSmoke } from '../services/smoke/run.js';
 import { stdoutColor } from '../ui/color.js';
 import { renderSmokeReport } from '../ui/smoke-report.js';
 

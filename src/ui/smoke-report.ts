@@ -4,7 +4,7 @@
  */
 import { Chalk } from 'chalk';
 import type { LatencySummary } from '../bench/result.js';
-import type { SmokeResult } from '../services/smoke.js';
+import type { SmokeResult } from '../services/smoke/model.js';
 import { formatDuration } from './trace-view.js';
 
 const us = (v: number | null): string => (v === null ? 'not measured' : formatDuration(v / 1000));

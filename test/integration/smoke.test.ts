@@ -8,7 +8,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { SmokeResult } from '../../src/services/smoke.js';
+import type { SmokeResult } from '../../src/services/smoke/model.js';
 import { rmq } from '../helpers/cli.js';
 import { poll } from '../helpers/read-topic.js';
 

@@ -1,7 +1,7 @@
 /** The pure renderers of `rmq trace` and `rmq smoke`. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SmokeResult } from '../../src/services/smoke.js';
+import type { SmokeResult } from '../../src/services/smoke/model.js';
 import type { TraceResult } from '../../src/services/trace.js';
 import { renderSmokeReport } from '../../src/ui/smoke-report.js';
 import { formatDuration, renderTrace } from '../../src/ui/trace-view.js';
