@@ -41,6 +41,7 @@ import {
   diskUsage,
   diskUsedPercent,
   ownedRole,
+  ownershipCheck,
   probePort,
   scanOwned,
   sleep,
@@ -688,7 +689,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     await Promise.all(
       spawned
         .filter((p) => p.exit === undefined && p.child.pid)
-        .map((p) => stopProcess(p.child.pid!, 10_000)),
+        .map(async (p) =>
+          stopProcess(p.child.pid!, 10_000, await ownershipCheck(p.child.pid!, ownerMarker(layout), p.role)),
+        ),
     );
     await rm(layout.stateFile, { force: true });
     throw err;
@@ -810,15 +813,19 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   // log fills with connection-refused traces) rather than after the broker's whole shutdown
   // (~12 s on 5.3; 5.x unregisters at once, 4.9 only near the end).
   let brokerStop: Promise<unknown> = Promise.resolve();
+  // Identities taken before any signal: each kill is then checked against the process found here.
+  const checks = await Promise.all(
+    targets.map(async (t) => ({ t, isOurs: await ownershipCheck(t.pid, ownerMarker(layout), t.role) })),
+  );
   const outcomes = await Promise.all(
-    targets.map(async (t) => {
+    checks.map(async ({ t, isOurs }) => {
       if (t.role === 'broker') {
-        const p = stopProcess(t.pid, opts.timeoutMs);
+        const p = stopProcess(t.pid, opts.timeoutMs, isOurs);
         brokerStop = p;
         return p;
       }
       if (live.has('broker')) await untilUnregistered(state, brokerStop);
-      return stopProcess(t.pid, opts.timeoutMs);
+      return stopProcess(t.pid, opts.timeoutMs, isOurs);
     }),
   );
   const stopped: StoppedProcess[] = [];
