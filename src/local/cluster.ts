@@ -276,6 +276,8 @@ export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
   /** How long to wait for the broker to show up in the name server's cluster info. */
   waitMs: number;
   cacheRoot: string;
+  /** How long one mvn run may take (default DEFAULT_DOWNLOAD_TIMEOUT_MS). */
+  downloadTimeoutMs?: number | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   onProgress?: ProgressFn;
   /** Aborting stops whatever was started and rejects with the signal's reason. */
@@ -566,6 +568,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     cacheRoot: opts.cacheRoot,
     env,
     onProgress: progress,
+    downloadTimeoutMs: opts.downloadTimeoutMs,
+    signal: opts.signal,
   });
   const acl = opts.acl ? await resolveAccounts(layout, opts.acl, runtime.version) : undefined;
   const settings: ClusterSettings = { ...pre, version: runtime.version, acl, tls: opts.tls };

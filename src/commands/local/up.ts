@@ -5,6 +5,7 @@ import { duration, localDirFlag } from '../../flags.js';
 import { DEFAULT_ACL_USER, type UpResult, up } from '../../local/cluster.js';
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
 import { rocketmqCacheRoot } from '../../local/paths.js';
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, formatDuration } from '../../local/resolve.js';
 import { LOCAL_PROFILE } from '../../local/profile.js';
 import { PROFILE_NAME } from '../../services/profiles.js';
 
@@ -12,7 +13,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static override summary = 'Start a single-node RocketMQ (name server + broker) on this machine.';
   static override description = `Downloads RocketMQ's jars from Maven Central with mvn once (into $RMQ_CACHE_DIR/rocketmq, default \${XDG_CACHE_HOME:-~/.cache}/rmq/rocketmq), then runs a name server and a broker as background java processes that listen on 127.0.0.1 only and keep config, store and logs in --dir. Returns when the broker shows up in the name server's cluster info, and prints the name server address.
 
-Needs java (17 recommended) and, for the first run of a version, mvn. The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.
+Needs java (17 recommended) and, for the first run of a version, mvn; a download that takes longer than --download-timeout is stopped (exit 4). The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.
 
 --acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir; it is printed in the result. --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
 
@@ -75,6 +76,12 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       default: true,
       allowNo: true,
     }),
+    'download-timeout': duration({
+      summary: 'How long the download of a version with mvn may take before it is stopped (e.g. 10m, 30m).',
+      env: 'RMQ_LOCAL_DOWNLOAD_TIMEOUT',
+      default: DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      defaultHelp: async () => formatDuration(DEFAULT_DOWNLOAD_TIMEOUT_MS),
+    }),
     wait: duration({
       summary: 'How long to wait for the broker to become ready (e.g. 90s, 3m).',
       env: 'RMQ_LOCAL_WAIT',
@@ -97,6 +104,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       if (given(flag) && !this.flags.acl) {
         throw new InvalidArgumentError(`${flag} needs --acl`, { hint: `add --acl to turn ACL on` });
       }
+    }
+    if (this.flags['download-timeout'] <= 0) {
+      throw new InvalidArgumentError('--download-timeout must be longer than 0', { hint: 'e.g. 10m, 30m' });
     }
     if (given('--acl-password')) {
       this.note('a password passed as a flag shows in `ps` and shell history: prefer RMQ_LOCAL_ACL_PASSWORD');
@@ -123,6 +133,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
         profile: this.flags['save-profile'] ? profileName : undefined,
         waitMs: this.flags.wait,
         cacheRoot: rocketmqCacheRoot(),
+        downloadTimeoutMs: this.flags['download-timeout'],
         onProgress: (msg, o) => {
           // Plain-line progress (no TTY) would print a line per tick of the download timer.
           if (!o?.transient || process.stderr.isTTY) progress.update(msg);
