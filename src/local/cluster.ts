@@ -23,6 +23,7 @@ import {
   type AclAccount,
   type AclAccounts,
   brokerAddress,
+  childEnv,
   type ClusterSettings,
   clusterPorts,
   confFiles,
@@ -300,8 +301,11 @@ export interface UpResult {
   /** Whether the jars were fetched with mvn during this `up`. */
   downloaded: boolean;
   logs: { namesrv: string; broker: string };
-  /** --acl: the account to connect with (and, on 4.x, a read-only one). */
-  acl?: (AclAccount & { readOnly?: AclAccount | undefined }) | undefined;
+  /**
+   * --acl: the account to connect with (and, on 4.x, a read-only one), and the file that keeps
+   * them. The secret keys read "********" unless --show-secret: this output ends up in CI logs.
+   */
+  acl?: (AclAccount & { readOnly?: AclAccount | undefined; accountsFile: string }) | undefined;
   tls: boolean;
   /** The profile written for this cluster. */
   profile?: LocalProfileResult | undefined;
@@ -457,7 +461,7 @@ function spawnJvm(
       cwd: layout.dir,
       detached: true,
       stdio: ['ignore', out, out],
-      env: { ...env, ...javaEnv(layout) },
+      env: { ...childEnv(env), ...javaEnv(layout) },
     });
   } finally {
     closeSync(out);
@@ -734,12 +738,29 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
     acl: acl && {
       ...acl.admin,
+      accountsFile: layout.aclFile,
       // Only 4.x gets the read-only account: 5.x users live in the broker's store.
       readOnly: isLegacy(runtime.version) ? acl.readOnly : undefined,
     },
     tls: opts.tls === true,
     profile,
     profileError,
+  };
+}
+
+export const MASKED_SECRET = '********';
+
+/** The result as it may be shown anywhere: secret keys replaced. */
+export function withSecretsMasked(r: UpResult): UpResult {
+  if (!r.acl) return r;
+  const { readOnly } = r.acl;
+  return {
+    ...r,
+    acl: {
+      ...r.acl,
+      secretKey: MASKED_SECRET,
+      readOnly: readOnly && { ...readOnly, secretKey: MASKED_SECRET },
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError, TimeoutError } from '../core/errors.js';
-import { mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
+import { childEnv, mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 /** `transient` marks updates that only refresh a counter: worth a spinner, not a log line. */
@@ -226,7 +226,7 @@ export function runMaven(
     }
     const child = spawn(mvn, args, {
       cwd,
-      env: { ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

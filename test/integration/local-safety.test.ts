@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { UpResult } from '../../src/local/cluster.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 
@@ -21,6 +22,12 @@ const errorOf = (r: CliResult): ErrorBody['error'] => {
   return e;
 };
 const show = (r: CliResult): string => `exit ${r.code}\n${r.stdout}${r.stderr}`;
+// A loaded 2-core box has taken 145 s for one `up`.
+const WAIT = ['--wait', '300s'];
+const LONG = { timeoutMs: 400_000 };
+
+/** A process's environment as /proc shows it. */
+const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 
 const alive = (pid: number): boolean => {
   try {
@@ -102,4 +109,63 @@ describe('rmq local safety', () => {
       assert.equal(alive(pid), false, `${f} ${pid} still runs`);
     }
   });
+  test(
+    'up --acl keeps the secret out of --json and stderr unless --show-secret, and out of the JVMs',
+    { timeout: 1_200_000 },
+    async () => {
+      const { namesrvPort, brokerPort } = await freeClusterPorts();
+      const dir = join(root, 'acl');
+      dirs.push(dir);
+      const tag = `${process.pid}x${Date.now().toString(36)}`;
+      const password = `AclPw${tag}`;
+      const clientSecret = `ClientSecret${tag}`;
+      const args = [
+        'local',
+        'up',
+        '--dir',
+        dir,
+        '--version',
+        '5.3.3',
+        '--namesrv-port',
+        String(namesrvPort),
+        '--broker-port',
+        String(brokerPort),
+        '--acl',
+        '--no-save-profile',
+        ...WAIT,
+      ];
+      // Both are what a CI job would export: the password `up` takes, a client secret of its own.
+      const env = { RMQ_LOCAL_ACL_PASSWORD: password, RMQ_SECRET_KEY: clientSecret };
+
+      const masked = await rmq([...args, '--json'], { ...LONG, env });
+      assert.equal(masked.code, 0, show(masked));
+      const res = masked.json as UpResult;
+      assert.equal(res.acl?.accessKey, 'rmq-admin');
+      assert.equal(res.acl?.secretKey, '********');
+      assert.ok(!masked.stdout.includes(password), `--json shows the secret: ${masked.stdout}`);
+      assert.ok(!masked.stderr.includes(password), `stderr shows the secret: ${masked.stderr}`);
+      assert.equal(JSON.parse(readFileSync(res.acl!.accountsFile, 'utf8')).admin.secretKey, password);
+      for (const pid of [res.pids.namesrv, res.pids.broker]) {
+        const vars = environ(pid);
+        assert.ok(
+          vars.some((kv) => kv === `ROCKETMQ_HOME=${dir}`),
+          `not the JVM's environment: ${vars.join(' ')}`,
+        );
+        const leaked = vars.filter(
+          (kv) => /^RMQ_/.test(kv) || kv.includes(password) || kv.includes(clientSecret),
+        );
+        assert.deepEqual(leaked, [], `pid ${pid} inherited secrets`);
+      }
+      const stop = await rmq(['local', 'down', '--dir', dir, '--json'], LONG);
+      assert.equal(stop.code, 0, show(stop));
+
+      // Human output: the secret on stderr only when asked for.
+      const shown = await rmq([...args, '--show-secret'], { ...LONG, env });
+      assert.equal(shown.code, 0, show(shown));
+      assert.match(shown.stderr, new RegExp(`secret key ${password}`));
+      assert.equal(shown.stdout.trim(), `127.0.0.1:${namesrvPort}`);
+      const stop2 = await rmq(['local', 'down', '--dir', dir, '--json'], LONG);
+      assert.equal(stop2.code, 0, show(stop2));
+    },
+  );
 });

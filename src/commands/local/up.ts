@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { duration, localDirFlag } from '../../flags.js';
-import { DEFAULT_ACL_USER, type UpResult, up } from '../../local/cluster.js';
+import { DEFAULT_ACL_USER, type UpResult, up, withSecretsMasked } from '../../local/cluster.js';
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
 import { rocketmqCacheRoot } from '../../local/paths.js';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, formatDuration } from '../../local/resolve.js';
@@ -15,7 +15,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
 
 Needs java (17 recommended) and, for the first run of a version, mvn; a download that takes longer than --download-timeout is stopped (exit 4). The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.
 
---acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir; it is printed in the result. --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
+--acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir and in the profile; the output shows it as ******** unless --show-secret (it would end up in CI logs). --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
 
 Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only if there is none.`;
   static override examples = [
@@ -62,6 +62,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
         'Secret key of the ACL admin account (with --acl; default: stored in --dir, generated at the first --acl up).',
       description: 'Prefer RMQ_LOCAL_ACL_PASSWORD: a flag shows in `ps` and shell history.',
       env: 'RMQ_LOCAL_ACL_PASSWORD',
+    }),
+    'show-secret': Flags.boolean({
+      summary: 'Print the ACL secret keys (human output and --json) instead of ********.',
     }),
     tls: Flags.boolean({
       summary: 'Accept TLS connections only (self-signed test-mode certificate).',
@@ -116,9 +119,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     const interrupt = new AbortController();
     const onSigint = (): void => interrupt.abort(new Error('interrupted'));
     process.once('SIGINT', onSigint);
-    let result: UpResult;
+    let started: UpResult;
     try {
-      result = await up({
+      started = await up({
         dir: this.flags.dir,
         version: this.flags.version,
         namesrvPort: this.flags['namesrv-port'],
@@ -150,6 +153,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     } finally {
       process.removeListener('SIGINT', onSigint);
     }
+    const result = this.flags['show-secret'] ? started : withSecretsMasked(started);
     progress.succeed(
       `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: name server ${result.namesrvAddr}, broker ${result.brokerName} ${result.brokerAddr}, cluster ${result.clusterName} (dir ${result.dir})`,
     );
@@ -163,6 +167,10 @@ Every successful up writes the connection profile "local" (--profile-name) with 
         info(
           `  read-only account: access key ${result.acl.readOnly.accessKey}, secret key ${result.acl.readOnly.secretKey}`,
         );
+      }
+      if (!this.flags['show-secret']) {
+        const profile = result.profile ? ` (the admin's also in profile ${result.profile.name})` : '';
+        info(`  secret keys kept in ${result.acl.accountsFile}${profile}; --show-secret prints them`);
       }
     }
     if (result.tls) info('TLS only: connect with --tls --tls-insecure (self-signed test-mode certificate)');
