@@ -4,11 +4,22 @@
  * Clusters run on free ports in temp dirs of their own, beside the suite's cluster.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { UpResult } from '../../src/local/cluster.js';
+import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 
@@ -42,6 +53,20 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+/** A dir with the names `up` uses, each holding a file of the user's. */
+function lookalike(dir: string): void {
+  for (const d of ['logs', 'store', 'conf', 'home', 'tmp']) {
+    mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, d, 'precious.txt'), 'keep me');
+  }
+}
+
+function assertUntouched(dir: string): void {
+  for (const d of ['logs', 'store', 'conf', 'home', 'tmp']) {
+    assert.equal(readFileSync(join(dir, d, 'precious.txt'), 'utf8'), 'keep me', `${dir}/${d} was touched`);
+  }
+}
 
 describe('rmq local safety', () => {
   let root: string;
@@ -168,4 +193,163 @@ describe('rmq local safety', () => {
       assert.equal(stop2.code, 0, show(stop2));
     },
   );
+  test('down --purge refuses a look-alike dir, $HOME and / with one line, touching nothing', async () => {
+    const stranger = join(root, 'not-a-cluster');
+    lookalike(stranger);
+    writeFileSync(join(stranger, 'state.json'), JSON.stringify({ schema: 1, dir: stranger, pids: {} }));
+    const human = await rmq(['local', 'down', '--dir', stranger, '--purge']);
+    assert.equal(human.code, 8, show(human));
+    // Progress lines aside (stderr is no TTY here), the error is one line, with no stack trace.
+    const lines = human.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^(stopping|looking at) /.test(l));
+    assert.equal(lines.length, 1, show(human));
+    assert.match(
+      lines[0]!,
+      /^Error: refusing to purge .*not-a-cluster: it has no \.rmq-local\.json of `rmq local up` — nothing was stopped or deleted/,
+    );
+    const json = await rmq(['local', 'down', '--dir', stranger, '--purge', '--json']);
+    assert.equal(json.code, 8, show(json));
+    assert.equal(errorOf(json).kind, 'environment');
+    assertUntouched(stranger);
+
+    // $HOME is refused even with an owner file and a state file that name it.
+    const home = join(root, 'fake-home');
+    lookalike(home);
+    writeFileSync(join(home, '.rmq-local.json'), JSON.stringify({ schema: 1, dir: home }));
+    writeFileSync(join(home, 'state.json'), JSON.stringify({ schema: 1, dir: home, pids: {} }));
+    const h = await rmq(['local', 'down', '--dir', home, '--purge', '--json'], { env: { HOME: home } });
+    assert.equal(h.code, 2, show(h));
+    assert.match(errorOf(h).message, /^refusing to purge .*fake-home: it is your home directory$/);
+    assertUntouched(home);
+
+    // `/` only as a dry run: were the refusal ever lost, a real run as root would empty /tmp.
+    const slash = await rmq(['local', 'down', '--dir', '/', '--purge', '--dry-run', '--json']);
+    assert.equal(slash.code, 2, show(slash));
+    assert.match(errorOf(slash).message, /^refusing to purge \/: it is the root directory$/);
+  });
+
+  test(
+    'a real cluster dir: created 0700, a copy of it refused, --dry-run shows what --purge then deletes',
+    { timeout: 1_200_000 },
+    async () => {
+      const { namesrvPort, brokerPort } = await freeClusterPorts();
+      const dir = join(root, 'real');
+      dirs.push(dir);
+      const upped = await rmq(
+        [
+          'local',
+          'up',
+          '--dir',
+          dir,
+          '--version',
+          '5.3.3',
+          '--namesrv-port',
+          String(namesrvPort),
+          '--broker-port',
+          String(brokerPort),
+          '--no-save-profile',
+          '--json',
+          ...WAIT,
+        ],
+        LONG,
+      );
+      assert.equal(upped.code, 0, show(upped));
+      assert.equal(statSync(dir).mode & 0o777, 0o700, 'the cluster dir is private');
+
+      // A copy carries the owner and state files, which name the original.
+      const copy = join(root, 'copy');
+      lookalike(copy);
+      for (const f of ['.rmq-local.json', 'state.json']) copyFileSync(join(dir, f), join(copy, f));
+      const copied = await rmq(['local', 'down', '--dir', copy, '--purge', '--json']);
+      assert.equal(copied.code, 8, show(copied));
+      assert.match(errorOf(copied).message, /names .*real, so it is a copy or a move/);
+      assertUntouched(copy);
+
+      const planned = await rmq(['local', 'down', '--dir', dir, '--purge', '--dry-run', '--json']);
+      assert.equal(planned.code, 0, show(planned));
+      const plan = planned.json as DownResult;
+      assert.equal(plan.dryRun, true);
+      assert.deepEqual(plan.running?.map((p) => p.role).sort(), ['broker', 'namesrv']);
+      for (const e of ['store', 'conf', 'logs', 'home', 'tmp', 'state.json', '.rmq-local.json']) {
+        assert.ok(plan.removed.includes(join(dir, e)), `${e} not in the plan: ${plan.removed.join(' ')}`);
+      }
+      assert.equal(plan.removed.at(-1), dir);
+      const human = await rmq(['local', 'down', '--dir', dir, '--purge', '--dry-run']);
+      assert.match(human.stdout, /^dry run: would stop broker \(pid \d+\) and name server \(pid \d+\)$/m);
+      assert.match(
+        human.stdout,
+        /^dry run: would delete in .*real: store, namesrv, conf, home, logs, tmp, state\.json, \.rmq-local\.json, then .*real itself$/m,
+      );
+      const st = await rmq(['local', 'status', '--dir', dir, '--json']);
+      assert.equal((st.json as StatusResult).state, 'running', 'a dry run stops nothing');
+
+      const purged = await rmq(['local', 'down', '--dir', dir, '--purge', '--json'], LONG);
+      assert.equal(purged.code, 0, show(purged));
+      const done = purged.json as DownResult;
+      assert.equal(done.purged, true);
+      assert.equal(done.stopped.length, 2);
+      assert.deepEqual(done.removed, plan.removed);
+      assert.equal(existsSync(dir), false);
+    },
+  );
+
+  test('up refuses a dir others may write to, one of another user, a non-empty one, and $HOME', async (t) => {
+    const { namesrvPort, brokerPort } = await freeClusterPorts();
+    const up = (dir: string, env: Record<string, string> = {}): Promise<CliResult> => {
+      dirs.push(dir);
+      return rmq(
+        [
+          'local',
+          'up',
+          '--dir',
+          dir,
+          '--namesrv-port',
+          String(namesrvPort),
+          '--broker-port',
+          String(brokerPort),
+          '--no-save-profile',
+          '--json',
+        ],
+        { ...LONG, env },
+      );
+    };
+
+    const shared = join(root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const s = await up(shared);
+    assert.equal(s.code, 8, show(s));
+    assert.match(errorOf(s).message, /^refusing to use .*shared: other users may write to it \(mode 0777\)$/);
+    assert.equal(existsSync(join(shared, '.rmq-local.json')), false);
+
+    const busy = join(root, 'project');
+    lookalike(busy);
+    const b = await up(busy);
+    assert.equal(b.code, 8, show(b));
+    assert.match(errorOf(b).message, /it is not empty and not a local cluster's dir/);
+    assertUntouched(busy);
+
+    const home = join(root, 'up-home');
+    mkdirSync(home);
+    const h = await up(home, { HOME: home });
+    assert.equal(h.code, 2, show(h));
+    assert.match(
+      errorOf(h).message,
+      /^refusing to keep a local cluster in .*up-home: it is your home directory$/,
+    );
+
+    if (process.getuid?.() !== 0) {
+      t.diagnostic('not root: cannot hand a dir to another user, that case is not run');
+      return;
+    }
+    const foreign = join(root, 'foreign');
+    mkdirSync(foreign, { mode: 0o755 });
+    chownSync(foreign, 65534, 65534);
+    const f = await up(foreign);
+    assert.equal(f.code, 8, show(f));
+    assert.match(errorOf(f).message, /^refusing to use .*foreign: it belongs to another user \(uid 65534\)$/);
+    assert.match(errorOf(f).hint ?? '', /directory of your own/);
+  });
 });
