@@ -238,7 +238,8 @@ export function runMaven(
     const stop = (): void => {
       if (child.pid === undefined || hardKill) return;
       killGroup(child.pid, 'SIGTERM');
-      // Maven's JVM exits on SIGTERM within a second or two; a hung one gets SIGKILL.
+      // Maven's JVM exits on SIGTERM within a second or two; a hung one gets SIGKILL. The pipes
+      // stay open (so `close` waits) while any of the group holds them, which keeps its id ours.
       hardKill = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 5000);
       hardKill.unref();
     };
@@ -252,8 +253,7 @@ export function runMaven(
       clearTimeout(timer);
       if (hardKill) clearTimeout(hardKill);
       opts.signal?.removeEventListener('abort', onAbort);
-      // A child of mvn that outlived it would be in the group still.
-      if (child.pid !== undefined && (timedOut || opts.signal?.aborted)) killGroup(child.pid, 'SIGKILL');
+      // No last SIGKILL to the group here: once its processes are gone, the id may name another.
     };
     child.on('error', (err) => {
       finish();
