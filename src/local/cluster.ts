@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { basename } from 'node:path';
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
 import {
@@ -23,6 +24,7 @@ import {
   type AclAccount,
   type AclAccounts,
   brokerAddress,
+  childEnv,
   type ClusterSettings,
   clusterPorts,
   confFiles,
@@ -36,11 +38,13 @@ import {
   validateAclAccount,
   validateSettings,
 } from './config.js';
-import { createdEntries, type LocalLayout, localLayout } from './paths.js';
+import { claimDir, purgePlan } from './owner.js';
+import { type LocalLayout, localLayout } from './paths.js';
 import {
   diskUsage,
   diskUsedPercent,
   ownedRole,
+  ownershipCheck,
   probePort,
   scanOwned,
   sleep,
@@ -275,6 +279,8 @@ export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
   /** How long to wait for the broker to show up in the name server's cluster info. */
   waitMs: number;
   cacheRoot: string;
+  /** How long one mvn run may take (default DEFAULT_DOWNLOAD_TIMEOUT_MS). */
+  downloadTimeoutMs?: number | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   onProgress?: ProgressFn;
   /** Aborting stops whatever was started and rejects with the signal's reason. */
@@ -297,8 +303,11 @@ export interface UpResult {
   /** Whether the jars were fetched with mvn during this `up`. */
   downloaded: boolean;
   logs: { namesrv: string; broker: string };
-  /** --acl: the account to connect with (and, on 4.x, a read-only one). */
-  acl?: (AclAccount & { readOnly?: AclAccount | undefined }) | undefined;
+  /**
+   * --acl: the account to connect with (and, on 4.x, a read-only one), and the file that keeps
+   * them. The secret keys read "********" unless --show-secret: this output ends up in CI logs.
+   */
+  acl?: (AclAccount & { readOnly?: AclAccount | undefined; accountsFile: string }) | undefined;
   tls: boolean;
   /** The profile written for this cluster. */
   profile?: LocalProfileResult | undefined;
@@ -454,7 +463,7 @@ function spawnJvm(
       cwd: layout.dir,
       detached: true,
       stdio: ['ignore', out, out],
-      env: { ...env, ...javaEnv(layout) },
+      env: { ...childEnv(env), ...javaEnv(layout) },
     });
   } finally {
     closeSync(out);
@@ -554,6 +563,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     });
   }
 
+  // Before anything slow (a download): a dir that is not ours should fail at once.
+  await claimDir(layout, previous?.dir);
+
   const java = await findJava(env);
   // Every candidate of a spec shares its major version, which is all the port check needs.
   await checkPorts({ ...pre, version: parseVersionSpec(opts.version).candidates[0]! });
@@ -565,29 +577,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     cacheRoot: opts.cacheRoot,
     env,
     onProgress: progress,
+    downloadTimeoutMs: opts.downloadTimeoutMs,
+    signal: opts.signal,
   });
   const acl = opts.acl ? await resolveAccounts(layout, opts.acl, runtime.version) : undefined;
   const settings: ClusterSettings = { ...pre, version: runtime.version, acl, tls: opts.tls };
   if (runtime.downloaded) await checkPorts(settings); // a download takes long enough for ports to change hands
-
-  for (const dir of [
-    layout.confDir,
-    layout.homeDir,
-    layout.logsDir,
-    layout.storeDir,
-    layout.namesrvDataDir,
-    layout.tmpDir,
-  ]) {
-    await mkdir(dir, { recursive: true });
-  }
-  for (const f of confFiles(settings, layout)) {
-    if (f.secret) await writeSecretFile(f.path, f.content);
-    else await writeFile(f.path, f.content);
-  }
-  if (acl) {
-    const stored: StoredAccounts = { schema: 1, ...acl };
-    await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
-  }
 
   const state: LocalState = {
     schema: 1,
@@ -644,6 +639,28 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   };
 
   try {
+    // The state file first: with the owner file it is what lets `down --purge` clean up after this
+    // `up`, however far it gets.
+    await writeState(layout, state);
+    for (const dir of [
+      layout.confDir,
+      layout.homeDir,
+      layout.logsDir,
+      layout.storeDir,
+      layout.namesrvDataDir,
+      layout.tmpDir,
+    ]) {
+      await mkdir(dir, { recursive: true });
+    }
+    for (const f of confFiles(settings, layout)) {
+      if (f.secret) await writeSecretFile(f.path, f.content);
+      else await writeFile(f.path, f.content);
+    }
+    if (acl) {
+      const stored: StoredAccounts = { schema: 1, ...acl };
+      await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
+    }
+
     checkAbort();
     progress(`starting name server on ${state.namesrvAddr} (RocketMQ ${runtime.version})`);
     await launch('namesrv');
@@ -688,9 +705,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     await Promise.all(
       spawned
         .filter((p) => p.exit === undefined && p.child.pid)
-        .map((p) => stopProcess(p.child.pid!, 10_000)),
+        .map(async (p) =>
+          stopProcess(p.child.pid!, 10_000, await ownershipCheck(p.child.pid!, ownerMarker(layout), p.role)),
+        ),
     );
-    await rm(layout.stateFile, { force: true });
+    // Kept, marked stopped: `status` says what was tried, `down --purge` may clean up.
+    await writeState(layout, { ...state, pids: {}, stoppedAt: new Date().toISOString() }).catch(() => {});
     throw err;
   } finally {
     client.close();
@@ -727,12 +747,29 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
     acl: acl && {
       ...acl.admin,
+      accountsFile: layout.aclFile,
       // Only 4.x gets the read-only account: 5.x users live in the broker's store.
       readOnly: isLegacy(runtime.version) ? acl.readOnly : undefined,
     },
     tls: opts.tls === true,
     profile,
     profileError,
+  };
+}
+
+export const MASKED_SECRET = '********';
+
+/** The result as it may be shown anywhere: secret keys replaced. */
+export function withSecretsMasked(r: UpResult): UpResult {
+  if (!r.acl) return r;
+  const { readOnly } = r.acl;
+  return {
+    ...r,
+    acl: {
+      ...r.acl,
+      secretKey: MASKED_SECRET,
+      readOnly: readOnly && { ...readOnly, secretKey: MASKED_SECRET },
+    },
   };
 }
 
@@ -749,6 +786,8 @@ export interface DownOptions {
   dir: string;
   timeoutMs: number;
   purge: boolean;
+  /** Stop and delete nothing; the result says what would be. */
+  dryRun?: boolean | undefined;
   onProgress?: ProgressFn;
 }
 
@@ -764,7 +803,17 @@ export interface DownResult {
   /** Whether anything of this dir was running. */
   wasRunning: boolean;
   stopped: StoppedProcess[];
+  /** Whether --purge ran (false with --dry-run). */
   purged: boolean;
+  /**
+   * --purge: the absolute paths deleted (with --dry-run: that would be), the dir itself last
+   * when nothing else was in it. Empty when the dir holds nothing `up` created.
+   */
+  removed: string[];
+  /** --dry-run: nothing was stopped or deleted. */
+  dryRun: boolean;
+  /** --dry-run: the processes `down` would stop. */
+  running?: { role: Role; pid: number }[] | undefined;
 }
 
 /** Resolves when the name server no longer lists the broker, the broker has exited, or after a while. */
@@ -797,11 +846,24 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   const progress = opts.onProgress ?? (() => {});
   const layout = localLayout(opts.dir);
   const state = await readState(layout);
+  // Settled before anything is stopped: a refused purge leaves the cluster as it was.
+  const plan = opts.purge ? await purgePlan(layout, state?.dir) : undefined;
   const live = await liveProcesses(layout, state);
   const targets = (['broker', 'namesrv'] as const).flatMap((role) => {
     const pid = live.get(role);
     return pid === undefined ? [] : [{ role, pid }];
   });
+  if (opts.dryRun) {
+    return {
+      dir: layout.dir,
+      wasRunning: live.size > 0,
+      stopped: [],
+      purged: false,
+      removed: plan ? [...plan.entries, ...(plan.dir ? [layout.dir] : [])] : [],
+      dryRun: true,
+      running: targets,
+    };
+  }
   if (targets.length > 0) {
     const names = targets.map((t) => `${t.role === 'broker' ? 'broker' : 'name server'} (pid ${t.pid})`);
     progress(`stopping ${names.join(' and ')}`);
@@ -810,15 +872,19 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   // log fills with connection-refused traces) rather than after the broker's whole shutdown
   // (~12 s on 5.3; 5.x unregisters at once, 4.9 only near the end).
   let brokerStop: Promise<unknown> = Promise.resolve();
+  // Identities taken before any signal: each kill is then checked against the process found here.
+  const checks = await Promise.all(
+    targets.map(async (t) => ({ t, isOurs: await ownershipCheck(t.pid, ownerMarker(layout), t.role) })),
+  );
   const outcomes = await Promise.all(
-    targets.map(async (t) => {
+    checks.map(async ({ t, isOurs }) => {
       if (t.role === 'broker') {
-        const p = stopProcess(t.pid, opts.timeoutMs);
+        const p = stopProcess(t.pid, opts.timeoutMs, isOurs);
         brokerStop = p;
         return p;
       }
       if (live.has('broker')) await untilUnregistered(state, brokerStop);
-      return stopProcess(t.pid, opts.timeoutMs);
+      return stopProcess(t.pid, opts.timeoutMs, isOurs);
     }),
   );
   const stopped: StoppedProcess[] = [];
@@ -829,15 +895,33 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   if (state && !state.stoppedAt) {
     await writeState(layout, { ...state, pids: {}, stoppedAt: new Date().toISOString() });
   }
-  let purged = false;
-  if (opts.purge) {
-    progress(`deleting store, logs and config in ${layout.dir}`);
-    for (const entry of createdEntries(layout)) await rm(entry, { recursive: true, force: true });
-    // Only if nothing else was put there: --dir may name a directory that holds other things.
-    await rmdir(layout.dir).catch(() => {});
-    purged = true;
+  const removed: string[] = [];
+  if (plan) {
+    if (plan.entries.length > 0) {
+      progress(`deleting ${plan.entries.map((p) => basename(p)).join(', ')} in ${layout.dir}`);
+    }
+    for (const entry of plan.entries) {
+      await rm(entry, { recursive: true, force: true });
+      removed.push(entry);
+    }
+    // Still only if nothing else is there: something may have been put there since the plan.
+    if (
+      plan.dir &&
+      (await rmdir(layout.dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      removed.push(layout.dir);
   }
-  return { dir: layout.dir, wasRunning: live.size > 0, stopped, purged };
+  return {
+    dir: layout.dir,
+    wasRunning: live.size > 0,
+    stopped,
+    purged: plan !== undefined,
+    removed,
+    dryRun: false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -451,3 +451,17 @@ export function javaArgs(
 export function javaEnv(layout: LocalLayout): Record<string, string> {
   return { ROCKETMQ_HOME: layout.dir };
 }
+
+/**
+ * The environment of a process rmq starts (the JVMs, mvn): rmq's own without any RMQ_* variable.
+ * Those configure rmq alone, and some hold secrets (RMQ_SECRET_KEY, RMQ_LOCAL_ACL_PASSWORD) that
+ * a long-lived JVM would otherwise keep readable in /proc/<pid>/environ and pass to whatever it
+ * runs.
+ */
+export function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !/^RMQ_/i.test(k)) out[k] = v;
+  }
+  return out;
+}

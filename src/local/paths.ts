@@ -26,6 +26,8 @@ export function defaultLocalDir(env: Env = process.env): string {
 export interface LocalLayout {
   dir: string;
   stateFile: string;
+  /** Written by `up` with the dir's absolute path: the proof `down --purge` needs (see owner.ts). */
+  ownerFile: string;
   confDir: string;
   namesrvConf: string;
   brokerConf: string;
@@ -55,6 +57,7 @@ export function localLayout(dir: string): LocalLayout {
   return {
     dir: d,
     stateFile: join(d, 'state.json'),
+    ownerFile: join(d, '.rmq-local.json'),
     confDir,
     namesrvConf: join(confDir, 'namesrv.conf'),
     brokerConf: join(confDir, 'broker.conf'),
@@ -71,7 +74,10 @@ export function localLayout(dir: string): LocalLayout {
   };
 }
 
-/** The entries `up` creates in a state dir; `down --purge` removes these and nothing else. */
+/**
+ * The entries `up` creates in a state dir; `down --purge` removes these and nothing else, in this
+ * order: the owner file last, so that a purge cut short can be run again.
+ */
 export function createdEntries(layout: LocalLayout): string[] {
   return [
     layout.storeDir,
@@ -81,5 +87,6 @@ export function createdEntries(layout: LocalLayout): string[] {
     layout.logsDir,
     layout.tmpDir,
     layout.stateFile,
+    layout.ownerFile,
   ];
 }

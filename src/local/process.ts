@@ -97,10 +97,50 @@ export async function scanOwned(marker: string): Promise<Map<number, Role>> {
   return found;
 }
 
+/**
+ * When a process started, in clock ticks since boot (/proc/<pid>/stat field 22); undefined where
+ * there is no /proc. A pid is recycled, a pid and its start time are not.
+ */
+export async function startTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses) start at field 3.
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .at(22 - 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A test that `pid` is still the process found as `role` of the cluster with `marker`: it carries
+ * the marker and has the start time it had now. Run it right before every signal.
+ */
+export async function ownershipCheck(
+  pid: number,
+  marker: string,
+  role: Role,
+): Promise<() => Promise<boolean>> {
+  const started = await startTime(pid);
+  return async () => (await ownedRole(pid, marker)) === role && (await startTime(pid)) === started;
+}
+
 export type StopOutcome = 'SIGTERM' | 'SIGKILL' | 'gone';
 
-/** SIGTERM (RocketMQ's shutdown hooks flush and remove the `abort` file), SIGKILL after timeoutMs. */
-export async function stopProcess(pid: number, timeoutMs: number): Promise<StopOutcome> {
+/**
+ * SIGTERM (RocketMQ's shutdown hooks flush and remove the `abort` file), SIGKILL after timeoutMs.
+ * `isOurs` is asked before each signal and while waiting: the JVM may exit and its pid go to
+ * another process at any moment, and a kill must never reach that one. (Only pidfd_send_signal
+ * closes the last microseconds between the check and the kill; Node has no binding for it.)
+ */
+export async function stopProcess(
+  pid: number,
+  timeoutMs: number,
+  isOurs: () => Promise<boolean>,
+): Promise<StopOutcome> {
+  if (!(await isOurs())) return 'gone';
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
@@ -108,9 +148,11 @@ export async function stopProcess(pid: number, timeoutMs: number): Promise<StopO
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!(await isAlive(pid))) return 'SIGTERM';
+    // Dead, or the pid belongs to someone else now: either way ours stopped after SIGTERM.
+    if (!(await isOurs())) return 'SIGTERM';
     await sleep(200);
   }
+  if (!(await isOurs())) return 'SIGTERM';
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

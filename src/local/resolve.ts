@@ -8,8 +8,8 @@ import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { EnvironmentError } from '../core/errors.js';
-import { mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
+import { EnvironmentError, TimeoutError } from '../core/errors.js';
+import { childEnv, mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 /** `transient` marks updates that only refresh a counter: worth a spinner, not a log line. */
@@ -89,12 +89,19 @@ export interface ResolvedRuntime {
   downloaded: boolean;
 }
 
+/** How long one mvn run may take by default: a first download is ~100 MB over a slow link. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+
 export interface ResolveOptions {
   /** Exact version ("5.3.3") or release line ("5.3"). */
   spec: string;
   cacheRoot: string;
   env?: Env;
   onProgress?: ProgressFn;
+  /** Each mvn run is stopped (its whole process group) after this long. */
+  downloadTimeoutMs?: number;
+  /** Aborting stops a running mvn and rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 const versionDir = (root: string, v: string): string => join(root, v);
@@ -177,19 +184,89 @@ export function isNotPublished(output: string): boolean {
   return /Could not find artifact|was not found in|Failure to find/.test(text);
 }
 
-function runMaven(
+/** "10m", "90s", "1500ms": a duration as a user would have typed it. */
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+interface MavenRun {
+  code: number;
+  output: string;
+  /** Stopped after the timeout. */
+  timedOut: boolean;
+}
+
+/** Signals every process of a group; mvn is a shell script that runs java, which may fork more. */
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
+ * Runs mvn in a process group of its own, so that a timeout or an abort stops the JVM it starts
+ * too (killing the `mvn` script alone would leave that downloading). The group also keeps a
+ * terminal's Ctrl-C from reaching mvn, hence the abort signal.
+ */
+export function runMaven(
   mvn: string,
   args: string[],
   cwd: string,
   env: Env,
-): Promise<{ code: number; output: string }> {
+  opts: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<MavenRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(mvn, args, { cwd, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (opts.signal?.aborted) {
+      reject(opts.signal.reason ?? new Error('aborted'));
+      return;
+    }
+    const child = spawn(mvn, args, {
+      cwd,
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+    let timedOut = false;
+    let hardKill: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      if (child.pid === undefined || hardKill) return;
+      killGroup(child.pid, 'SIGTERM');
+      // Maven's JVM exits on SIGTERM within a second or two; a hung one gets SIGKILL. The pipes
+      // stay open (so `close` waits) while any of the group holds them, which keeps its id ours.
+      hardKill = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 5000);
+      hardKill.unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, opts.timeoutMs);
+    const onAbort = (): void => stop();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (): void => {
+      clearTimeout(timer);
+      if (hardKill) clearTimeout(hardKill);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // No last SIGKILL to the group here: once its processes are gone, the id may name another.
+    };
+    child.on('error', (err) => {
+      finish();
+      reject(err);
+    });
+    child.on('close', (code) => {
+      finish();
+      if (opts.signal?.aborted) {
+        reject(opts.signal.reason ?? new Error('aborted'));
+        return;
+      }
+      resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8'), timedOut });
+    });
   });
 }
 
@@ -227,9 +304,17 @@ async function dirJars(dir: string): Promise<{ jars: number; bytes: number }> {
   return { jars, bytes };
 }
 
-type Attempt = { ok: true; runtime: ResolvedRuntime } | { ok: false; notPublished: boolean; keyLine: string };
+type Attempt =
+  | { ok: true; runtime: ResolvedRuntime }
+  | { ok: false; notPublished: boolean; keyLine: string; timedOut?: boolean };
 
-async function download(mvn: string, cacheRoot: string, version: string, env: Env): Promise<Attempt> {
+async function download(
+  mvn: string,
+  cacheRoot: string,
+  version: string,
+  env: Env,
+  run: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<Attempt> {
   const vdir = versionDir(cacheRoot, version);
   await mkdir(vdir, { recursive: true });
   await removeStalePartials(vdir);
@@ -237,9 +322,17 @@ async function download(mvn: string, cacheRoot: string, version: string, env: En
   await writeFile(pom, runtimePom(version));
   const partial = join(vdir, `lib.partial-${process.pid}`);
   await rm(partial, { recursive: true, force: true });
-  const { code, output } = await runMaven(mvn, mavenArgs(pom, partial), vdir, env);
-  if (code !== 0) {
+  let result: MavenRun;
+  try {
+    result = await runMaven(mvn, mavenArgs(pom, partial), vdir, env, run);
+  } catch (err) {
     await rm(partial, { recursive: true, force: true });
+    throw err;
+  }
+  const { code, output, timedOut } = result;
+  if (code !== 0 || timedOut) {
+    await rm(partial, { recursive: true, force: true });
+    if (timedOut) return { ok: false, notPublished: false, keyLine: mavenKeyLine(output), timedOut: true };
     return { ok: false, notPublished: isNotPublished(output), keyLine: mavenKeyLine(output) };
   }
   const { jars, bytes } = await dirJars(partial);
@@ -268,6 +361,7 @@ async function download(mvn: string, cacheRoot: string, version: string, env: En
 export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRuntime> {
   const env = opts.env ?? process.env;
   const progress = opts.onProgress ?? (() => {});
+  const timeoutMs = opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   const spec = parseVersionSpec(opts.spec);
   const aliases = (await readJson<Record<string, string>>(aliasFile(opts.cacheRoot))) ?? {};
 
@@ -306,9 +400,18 @@ export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRunt
       );
       let attempt: Attempt;
       try {
-        attempt = await download(mvn, opts.cacheRoot, v, env);
+        attempt = await download(mvn, opts.cacheRoot, v, env, { timeoutMs, signal: opts.signal });
       } finally {
         clearInterval(timer);
+      }
+      if (!attempt.ok && attempt.timedOut) {
+        throw new TimeoutError(
+          `mvn did not finish downloading RocketMQ ${v} within ${formatDuration(timeoutMs)} and was stopped`,
+          timeoutMs,
+          {
+            hint: 'a slow link needs a longer --download-timeout (RMQ_LOCAL_DOWNLOAD_TIMEOUT); check access to Maven Central and the proxy/mirror settings in ~/.m2/settings.xml',
+          },
+        );
       }
       if (!attempt.ok) {
         if (attempt.notPublished && !spec.exact) {

@@ -96,7 +96,7 @@ describe('ACL and TLS', () => {
       const profiles = join(root, 'profiles-acl5.json');
       const result = await up(
         'acl5',
-        ['--version', '5.3.3', '--acl', '--namesrv-port', '19906', '--broker-port', '21011'],
+        ['--version', '5.3.3', '--acl', '--show-secret', '--namesrv-port', '19906', '--broker-port', '21011'],
         profiles,
       );
       try {
@@ -225,7 +225,7 @@ describe('ACL and TLS', () => {
       const profiles = join(root, 'profiles-acl49.json');
       const result = await up(
         'acl49',
-        ['--version', '4.9.7', '--acl', '--namesrv-port', '19916', '--broker-port', '21021'],
+        ['--version', '4.9.7', '--acl', '--show-secret', '--namesrv-port', '19916', '--broker-port', '21021'],
         profiles,
       );
       try {

@@ -2,9 +2,10 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { duration, localDirFlag } from '../../flags.js';
-import { DEFAULT_ACL_USER, type UpResult, up } from '../../local/cluster.js';
+import { DEFAULT_ACL_USER, type UpResult, up, withSecretsMasked } from '../../local/cluster.js';
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
 import { rocketmqCacheRoot } from '../../local/paths.js';
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, formatDuration } from '../../local/resolve.js';
 import { LOCAL_PROFILE } from '../../local/profile.js';
 import { PROFILE_NAME } from '../../services/profiles.js';
 
@@ -12,9 +13,9 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static override summary = 'Start a single-node RocketMQ (name server + broker) on this machine.';
   static override description = `Downloads RocketMQ's jars from Maven Central with mvn once (into $RMQ_CACHE_DIR/rocketmq, default \${XDG_CACHE_HOME:-~/.cache}/rmq/rocketmq), then runs a name server and a broker as background java processes that listen on 127.0.0.1 only and keep config, store and logs in --dir. Returns when the broker shows up in the name server's cluster info, and prints the name server address.
 
-Needs java (17 recommended) and, for the first run of a version, mvn. The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first.
+Needs java (17 recommended) and, for the first run of a version, mvn; a download that takes longer than --download-timeout is stopped (exit 4). The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first. --dir is created mode 0700 and marked as the cluster's own (.rmq-local.json); a dir of another user, one that others may write to, or a non-empty one that is not a cluster's is refused (exit 8), and so are / and your home directory (exit 2).
 
---acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir; it is printed in the result. --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
+--acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir and in the profile; the output shows it as ******** unless --show-secret (it would end up in CI logs). --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
 
 Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only if there is none.`;
   static override examples = [
@@ -62,6 +63,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       description: 'Prefer RMQ_LOCAL_ACL_PASSWORD: a flag shows in `ps` and shell history.',
       env: 'RMQ_LOCAL_ACL_PASSWORD',
     }),
+    'show-secret': Flags.boolean({
+      summary: 'Print the ACL secret keys (human output and --json) instead of ********.',
+    }),
     tls: Flags.boolean({
       summary: 'Accept TLS connections only (self-signed test-mode certificate).',
       env: 'RMQ_LOCAL_TLS',
@@ -74,6 +78,12 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       summary: 'Write the connection profile (--no-save-profile leaves the profiles file alone).',
       default: true,
       allowNo: true,
+    }),
+    'download-timeout': duration({
+      summary: 'How long the download of a version with mvn may take before it is stopped (e.g. 10m, 30m).',
+      env: 'RMQ_LOCAL_DOWNLOAD_TIMEOUT',
+      default: DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      defaultHelp: async () => formatDuration(DEFAULT_DOWNLOAD_TIMEOUT_MS),
     }),
     wait: duration({
       summary: 'How long to wait for the broker to become ready (e.g. 90s, 3m).',
@@ -98,6 +108,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
         throw new InvalidArgumentError(`${flag} needs --acl`, { hint: `add --acl to turn ACL on` });
       }
     }
+    if (this.flags['download-timeout'] <= 0) {
+      throw new InvalidArgumentError('--download-timeout must be longer than 0', { hint: 'e.g. 10m, 30m' });
+    }
     if (given('--acl-password')) {
       this.note('a password passed as a flag shows in `ps` and shell history: prefer RMQ_LOCAL_ACL_PASSWORD');
     }
@@ -106,9 +119,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     const interrupt = new AbortController();
     const onSigint = (): void => interrupt.abort(new Error('interrupted'));
     process.once('SIGINT', onSigint);
-    let result: UpResult;
+    let started: UpResult;
     try {
-      result = await up({
+      started = await up({
         dir: this.flags.dir,
         version: this.flags.version,
         namesrvPort: this.flags['namesrv-port'],
@@ -123,6 +136,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
         profile: this.flags['save-profile'] ? profileName : undefined,
         waitMs: this.flags.wait,
         cacheRoot: rocketmqCacheRoot(),
+        downloadTimeoutMs: this.flags['download-timeout'],
         onProgress: (msg, o) => {
           // Plain-line progress (no TTY) would print a line per tick of the download timer.
           if (!o?.transient || process.stderr.isTTY) progress.update(msg);
@@ -139,6 +153,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     } finally {
       process.removeListener('SIGINT', onSigint);
     }
+    const result = this.flags['show-secret'] ? started : withSecretsMasked(started);
     progress.succeed(
       `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: name server ${result.namesrvAddr}, broker ${result.brokerName} ${result.brokerAddr}, cluster ${result.clusterName} (dir ${result.dir})`,
     );
@@ -152,6 +167,10 @@ Every successful up writes the connection profile "local" (--profile-name) with 
         info(
           `  read-only account: access key ${result.acl.readOnly.accessKey}, secret key ${result.acl.readOnly.secretKey}`,
         );
+      }
+      if (!this.flags['show-secret']) {
+        const profile = result.profile ? ` (the admin's also in profile ${result.profile.name})` : '';
+        info(`  secret keys kept in ${result.acl.accountsFile}${profile}; --show-secret prints them`);
       }
     }
     if (result.tls) info('TLS only: connect with --tls --tls-insecure (self-signed test-mode certificate)');
