@@ -59,7 +59,7 @@ export interface ProducerPort {
   open(): Promise<void>;
   /** Resolves (with anything) when the broker acknowledged. */
   send(msg: OutMessage): Promise<unknown>;
-  /** Resolves when the request was written (there is no reply). */
+  /** Resolves when the request was handed to the kernel (there is no reply): not when it was queued. */
   sendOneway(msg: OutMessage): Promise<unknown>;
   sendBatch(msgs: OutMessage[]): Promise<unknown>;
   sendTransaction(msg: OutMessage, action: TxAction): Promise<unknown>;

@@ -110,7 +110,7 @@ export interface BenchInterval {
   /** ms since the run's start */
   startMs: number;
   endMs: number;
-  /** acknowledged (or, oneway, written) in this interval */
+  /** acknowledged (or, oneway, handed to the kernel) in this interval */
   sent: number;
   sendErrors: number;
   received: number;
@@ -149,7 +149,7 @@ export interface VerificationGroup {
 }
 
 export interface VerificationSummary {
-  /** acknowledged by the broker (oneway: written), committed transactions only */
+  /** acknowledged by the broker (oneway: handed to the kernel), committed transactions only */
   acknowledged: number;
   /** acknowledged and never received, summed over the groups */
   lost: number;

@@ -274,10 +274,6 @@ export async function runWorkers(
     usPerMessage: handled > 0 ? Math.round(((cpu.user + cpu.system) / handled) * 100) / 100 : null,
   };
   const states = done.map((d) => d.verifier).filter((v): v is VerifierState => v !== undefined);
-  for (const s of states)
-    process.stderr.write(
-      `STATE send=${s.send.map((x) => x?.slice(0, 12).join('')).join('|')} recv=${s.received[0]?.map((x) => x?.slice(0, 12).join('')).join('|')}\n`,
-    );
   if (states.length > 0) {
     const reordered = p.groupNames.map((_, g) =>
       results.reduce((a, r) => a + (r.verification?.groups[g]?.reordered ?? 0), 0),

@@ -44,6 +44,7 @@ export class FakeBroker {
   private readonly awaitingClient = new Map<number, (cmd: RemotingCommand) => void>();
   private readonly watchers: (() => void)[] = [];
   private hanging = false;
+  private paused = false;
   private cutNext = false;
   private nextOpaque = 1;
 
@@ -85,6 +86,23 @@ export class FakeBroker {
   /** From now on, requests are recorded but never answered. */
   hang(): this {
     this.hanging = true;
+    return this;
+  }
+
+  /**
+   * Stops reading from every connection (and from new ones), as a broker too slow to keep up
+   * would: the client's bytes pile up in the kernel's socket buffers, then in its own.
+   */
+  pause(): this {
+    this.paused = true;
+    for (const s of this.sockets) s.pause();
+    return this;
+  }
+
+  /** Reads again what pause() left in the socket buffers. */
+  resume(): this {
+    this.paused = false;
+    for (const s of this.sockets) s.resume();
     return this;
   }
 
@@ -209,6 +227,8 @@ export class FakeBroker {
       this.notify();
     });
     socket.on('error', () => {});
+    // After the 'data' listener, which would otherwise set the socket flowing again.
+    if (this.paused) socket.pause();
     socket.on('close', () => {
       this.sockets.delete(socket);
       this.notify();

@@ -17,6 +17,7 @@ import {
   type RemotingCommand,
   SerializeType,
 } from '../../src/core/remoting/command.js';
+import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import { Connection, type ConnectionOptions, parseAddress } from '../../src/core/remoting/connection.js';
 import { FrameDecoder } from '../../src/core/remoting/frame-decoder.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
@@ -442,6 +443,111 @@ describe('Connection over the fake broker', () => {
     );
     const chunks = broker.chunks.length - before;
     assert.ok(chunks < n, `${n} requests arrived in ${chunks} chunks`);
+  });
+});
+
+describe('oneway sends against a broker that stops reading', () => {
+  it('resolve only for bytes the kernel took, and the client buffers no more than a high-water mark', async () => {
+    const broker = await FakeBroker.start();
+    broker.pause();
+    let socket: net.Socket | undefined;
+    const client = new RemotingClient({
+      timeoutMs: 3000,
+      transportFactory: (host, port) => (socket = net.connect({ host, port, noDelay: true })),
+    });
+    try {
+      const body = Buffer.alloc(64 * 1024, 0x61);
+      // 128 MiB: far more than loopback socket buffers hold, so the kernel fills up long before.
+      const cap = 2048;
+      // As many in flight as `rmq bench`'s default --inflight, kept busy like its closed loop.
+      const inflight = 32;
+      let issued = 0;
+      let sent = 0;
+      let failed: unknown;
+      let maxBuffered = 0;
+      let lastProgress = Date.now();
+      let stopped = false;
+      const outstanding: Promise<void>[] = [];
+      const pump = (): void => {
+        while (issued - sent < inflight && issued < cap && failed === undefined && !stopped) {
+          issued++;
+          outstanding.push(
+            client.oneway(broker.address, 310, { n: String(issued) }, body).then(
+              () => {
+                sent++;
+                lastProgress = Date.now();
+                pump();
+              },
+              (err: unknown) => {
+                failed = err;
+              },
+            ),
+          );
+          if (socket) maxBuffered = Math.max(maxBuffered, socket.writableLength);
+        }
+      };
+      pump();
+      // Stalled: over the high-water mark and nothing taken for a while (or, unbounded, all sent).
+      await new Promise<void>((resolve) => {
+        const watch = setInterval(() => {
+          const stalled = socket?.writableNeedDrain === true && Date.now() - lastProgress > 300;
+          if (stalled || sent === cap || failed !== undefined) {
+            stopped = true;
+            clearInterval(watch);
+            resolve();
+          }
+        }, 20);
+      });
+      assert.equal(failed, undefined);
+      const s = socket!;
+      // The frame is the body plus a header of a hundred-odd bytes.
+      const frameMax = body.length + 512;
+      assert.ok(sent < cap, `all ${cap} oneway sends resolved though the broker read nothing`);
+      assert.ok(
+        maxBuffered <= s.writableHighWaterMark + frameMax,
+        `the client buffered ${maxBuffered} bytes (high-water mark ${s.writableHighWaterMark})`,
+      );
+      // What the kernel took: bytes whose write completed (written minus those still buffered).
+      const taken = s.bytesWritten - s.writableLength;
+      assert.ok(
+        sent * body.length <= taken && taken <= sent * frameMax,
+        `${sent} sends resolved, the kernel took ${taken} bytes`,
+      );
+      // Once the broker reads again, everything that was issued arrives and resolves.
+      broker.resume();
+      await Promise.all(outstanding);
+      await broker.waitForRequests(issued, 20_000);
+      assert.equal(sent, issued);
+      assert.equal(broker.requests.length, issued);
+      assert.ok(broker.requests.every((r, i) => r.flag === FLAG_ONEWAY && r.extFields.n === String(i + 1)));
+    } finally {
+      client.close();
+      await broker.close();
+    }
+  });
+
+  it('rejects oneway sends waiting for the socket to drain when the connection closes', async () => {
+    const broker = await FakeBroker.start();
+    broker.pause();
+    const client = new RemotingClient({ timeoutMs: 3000 });
+    try {
+      const conn = await client.connection(broker.address);
+      const body = Buffer.alloc(256 * 1024, 0x61);
+      // Enough to fill the socket buffers: the later ones wait for a 'drain' that never comes.
+      const pending = Array.from({ length: 400 }, () => settle(conn.onewayFlushed(310, {}, body)));
+      await sleep(200);
+      conn.close();
+      const outcomes = await Promise.all(pending);
+      const rejected = outcomes.filter((o) => !o.ok);
+      assert.ok(rejected.length > 0, 'some sends were still waiting');
+      assert.ok(rejected.every((o) => !o.ok && o.error instanceof ConnectionClosedError));
+      // In order: what was flushed precedes what was not.
+      const firstRejected = outcomes.findIndex((o) => !o.ok);
+      assert.ok(outcomes.slice(firstRejected).every((o) => !o.ok));
+    } finally {
+      client.close();
+      await broker.close();
+    }
   });
 });
 

@@ -128,6 +128,7 @@ export class RemotingClient {
       });
   }
 
+  /** Sends a request with no reply; resolves once it was handed to the kernel (see onewayFlushed). */
   async oneway(
     address: string,
     code: number,
@@ -136,7 +137,7 @@ export class RemotingClient {
     extJson?: string,
   ): Promise<void> {
     const conn = this.open.get(address) ?? (await this.connection(address));
-    conn.oneway(code, extFields, body, extJson);
+    await conn.onewayFlushed(code, extFields, body, extJson);
   }
 
   close(): void {

@@ -123,6 +123,8 @@ export class Connection extends EventEmitter {
   private readonly pending = new Map<number, Pending>();
   private readonly handlers = new Map<number, ServerRequestHandler>();
   private readonly waiters: (() => void)[] = [];
+  /** Oneway writes waiting for the socket to drain below its high-water mark, in order. */
+  private readonly drainWaiters: { write: () => void; reject: (err: Error) => void }[] = [];
   private readonly maxInFlight: number;
   private readonly serializeType: SerializeType;
   private readonly requestHook: RequestHook | undefined;
@@ -146,6 +148,7 @@ export class Connection extends EventEmitter {
     this.requestHook = options.requestHook;
     this.callSiteStacks = options.callSiteStacks ?? true;
     transport.on('data', (chunk: Buffer) => this.onData(chunk));
+    transport.on('drain', () => this.onDrain());
     // A server in TLS `enforcing` mode accepts the TCP connection, reads the first byte of our
     // plain request and closes: all the client ever sees is a close before any reply.
     const closedEarly = (): boolean => !this.received && !options.tls && this.pending.size > 0;
@@ -309,6 +312,43 @@ export class Connection extends EventEmitter {
     this.write(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY, extJson));
   }
 
+  /**
+   * Sends a request that the server never answers, and resolves once its bytes were handed to the
+   * kernel. With no reply, that is the only sign a oneway send happened: resolving at write()
+   * would count what sits in our buffer as sent. While the socket is over its high-water mark
+   * (write() returned false) the frame is not even written, but waits for 'drain': so a server
+   * that stops reading holds our buffer to a high-water mark and a frame, not to whatever the
+   * caller queued.
+   */
+  onewayFlushed(
+    code: number,
+    extFields: Record<string, string>,
+    body?: Buffer,
+    extJson?: string,
+  ): Promise<void> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    return new Promise<void>((resolve, reject) => {
+      const write = () => {
+        let frame: Buffer;
+        try {
+          frame = encodeFrame(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY, extJson));
+        } catch (err) {
+          reject(err as Error);
+          return;
+        }
+        // The callback runs once the bytes left our buffer for the kernel, or with the error that
+        // kept them from it (a destroyed socket calls back every buffered write).
+        this.writeFrame(frame, (err) => (err ? reject(this.closedWith ?? err) : resolve()));
+      };
+      // Behind others already waiting, whatever the buffer says now: the order is the caller's.
+      if (this.transport.writableNeedDrain || this.drainWaiters.length > 0) {
+        this.drainWaiters.push({ write, reject });
+      } else {
+        write();
+      }
+    });
+  }
+
   /** Closes the connection; everything in flight is rejected with ConnectionClosedError. */
   close(): void {
     this.shutdown(new ConnectionClosedError(this.address, `connection to ${this.address} was closed`));
@@ -371,7 +411,10 @@ export class Connection extends EventEmitter {
 
   /** Small writes within one tick leave in one syscall. */
   private write(cmd: RemotingCommand): void {
-    const frame = encodeFrame(cmd);
+    this.writeFrame(encodeFrame(cmd));
+  }
+
+  private writeFrame(frame: Buffer, flushed?: (err?: Error | null) => void): void {
     if (!this.corked) {
       this.corked = true;
       this.transport.cork();
@@ -380,7 +423,14 @@ export class Connection extends EventEmitter {
         this.transport.uncork();
       });
     }
-    this.transport.write(frame);
+    this.transport.write(frame, flushed);
+  }
+
+  /** The socket drained: oneway writes go out, one by one, until it is full again. */
+  private onDrain(): void {
+    while (this.drainWaiters.length > 0 && !this.transport.writableNeedDrain && !this.closedWith) {
+      this.drainWaiters.shift()!.write();
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -448,6 +498,7 @@ export class Connection extends EventEmitter {
     }
     this.inFlight = 0;
     for (const w of this.waiters.splice(0)) w();
+    for (const w of this.drainWaiters.splice(0)) w.reject(reason);
     if (!this.transport.destroyed) this.transport.destroy();
     this.emit('close', reason);
   }
