@@ -754,11 +754,31 @@ export class PushConsumer extends EventEmitter {
     return this.commit([...this.queues.values()]);
   }
 
-  /** Per-queue committed offsets, for reporting. */
-  offsets(): { mq: MessageQueue; committed: number; committable: number }[] {
+  /**
+   * Per-queue offsets, for reporting. committableOnceOut: where committable gets to when every
+   * handled message still waiting on its `durable` resolves true (a caller that writes them out
+   * at the end reports it before the final commit).
+   */
+  offsets(): { mq: MessageQueue; committed: number; committable: number; committableOnceOut: number }[] {
     return [...this.queues.values()]
-      .map((q) => ({ mq: q.mq, committed: q.committed, committable: q.committable }))
+      .map((q) => ({
+        mq: q.mq,
+        committed: q.committed,
+        committable: q.committable,
+        committableOnceOut: this.committableOnceOut(q),
+      }))
       .sort((a, b) => compareMessageQueue(a.mq, b.mq));
+  }
+
+  /** settle() as if every unsettled message were out. */
+  private committableOnceOut(q: QueueState): number {
+    let offset = q.committable;
+    if (q.poisoned) return offset;
+    for (const p of q.pending) {
+      if (p.state === 'handling' || p.state === 'lost') break;
+      offset = Math.max(offset, p.next);
+    }
+    return offset;
   }
 
   /** Stops delivering and waits for handlers in progress; nothing is committed yet. */
