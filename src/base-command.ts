@@ -66,6 +66,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private adminClient: Admin | undefined;
   private fromDefault = new Set<string>();
   private resolved: ConnectionSettings | undefined;
+  /** Set once the command wrote its --json document itself: stdout holds one document, no more. */
+  private documentWritten = false;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -153,6 +155,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return startProgress(text, { quiet: this.jsonEnabled() });
   }
 
+  /**
+   * Writes the --json document now rather than after run() returns (run() then returns
+   * undefined), for a command with work left that must wait until the document is out, like
+   * committing offsets. Resolves true once stdout took it, false if stdout failed. An error after
+   * it is reported on stderr, as without --json.
+   */
+  protected writeDocument(result: unknown): Promise<boolean> {
+    this.documentWritten = true;
+    this.logJson(this.toSuccessJson(result));
+    return new Promise((resolve) => process.stdout.write('', (err) => resolve(!err)));
+  }
+
   /** A warning on stderr (never stdout), kept out of --json output. */
   protected note(text: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${stderrColor().yellow('!')} ${text}\n`);
@@ -196,7 +210,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       .replace(/\s+/g, ' ')
       .trim();
     process.exitCode = exitCode;
-    if (this.jsonEnabled()) {
+    if (this.jsonEnabled() && !this.documentWritten) {
       const json: ErrorJson = { error: { kind, name: err.name, message, hint, exitCode } };
       if (responseCode !== undefined) json.error.code = responseCode;
       this.logJson(json);

@@ -21,7 +21,9 @@ export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Consume messages of a topic as a member of a consumer group.';
   static override description = `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
 
-Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).`;
+Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).
+
+--json returns the messages in one document written when consuming stops, so it needs --count, --until-end or --idle-timeout (stream with --output ndjson instead); their offsets are committed only after the document is written.`;
   static override examples = [
     '<%= config.bin %> consume orders -g billing --from first --until-end',
     '<%= config.bin %> consume orders -g billing --output ndjson --count 100 > orders.ndjson',
@@ -94,7 +96,7 @@ Output formats: text (one line per message), ndjson (one JSON record per message
     }),
   };
 
-  async run(): Promise<ConsumeResult> {
+  async run(): Promise<ConsumeResult | undefined> {
     const f = this.flags;
     if (!this.args.topic && !f.dlq) {
       throw new InvalidArgumentError('missing topic', { hint: 'rmq consume <topic> -g <group>, or --dlq' });
@@ -139,7 +141,8 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         maxReconsume: f['max-reconsume'],
         retryDelayLevel: f['retry-delay-level'],
         offsetsDir: f['offsets-dir'],
-        collect: quiet,
+        // --json: the document is written here, before the offsets of its messages are committed.
+        document: quiet ? (r) => this.writeDocument(r) : undefined,
         out: process.stdout,
         outKind: sinkKindOf(1),
         outFd: 1,
@@ -151,11 +154,10 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         },
         onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
       });
-      if (!quiet) {
-        process.stderr.write(
-          `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
-        );
-      }
+      if (quiet) return undefined; // the document is out already
+      process.stderr.write(
+        `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
+      );
       return result;
     } finally {
       process.off('SIGINT', onSignal);

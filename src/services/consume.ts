@@ -139,8 +139,13 @@ export interface ConsumeInput {
   retryDelayLevel: number;
   /** Directory for broadcasting offsets. */
   offsetsDir: string;
-  /** Collect records for --json instead of writing them. */
-  collect: boolean;
+  /**
+   * --json: the messages are collected into the result instead of written, and this writes the
+   * result as one document once consuming stops, resolving true when it is out. Their offsets
+   * are committed only after that (never by the periodic commit), so a process killed before the
+   * document is written leaves the group where it was.
+   */
+  document?: ((result: ConsumeResult) => Promise<boolean>) | undefined;
   out: NodeJS.WritableStream;
   outKind: SinkKind;
   /** The fd behind `out`, to notice a pipe reader that left while nothing is written. */
@@ -184,6 +189,12 @@ export function renderText(m: MessageExt, topic: string): string {
 
 export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   if (input.tag && input.sql) throw new InvalidArgumentError('use either --tag or --sql, not both');
+  if (input.document && input.count === undefined && !input.untilEnd && input.idleTimeoutMs === undefined) {
+    // Every message is held in memory and uncommitted until the document is written at the end.
+    throw new InvalidArgumentError('--json needs a stop condition: --count, --until-end or --idle-timeout', {
+      hint: 'to stream without one, use --output ndjson',
+    });
+  }
   const render = input.output === 'template' ? compileTemplate(input.template ?? '') : undefined;
   const topic = input.dlq ? dlqTopic(input.group) : input.topic;
   // Reading a DLQ under the owning group would rewrite that group's subscription on the broker.
@@ -206,6 +217,11 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   });
   const sink = new OutputSink(input.out, input.outKind, input.pipeWindow);
   const messages: MessageRecord[] = [];
+  // With --json every collected message waits on this: its offset may be committed once it is true.
+  let documentOut!: (ok: boolean) => void;
+  const heldForDocument = new Promise<boolean>((resolve) => {
+    documentOut = resolve;
+  });
   let nacked = 0;
   let received = 0;
   let deliveries = 0;
@@ -247,7 +263,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   consumer.on('warning', (err) => input.onWarning?.(err));
   consumer.on('rebalance', (e: { assigned: unknown[] }) => input.onRebalance?.(e.assigned.length));
   sink.onClosed(() => stop('output-closed'));
-  if (!input.collect && input.outFd !== undefined) sink.watchReader(input.outFd);
+  if (!input.document && input.outFd !== undefined) sink.watchReader(input.outFd);
   const onAbort = () => stop('signal');
   input.signal.addEventListener('abort', onAbort);
   if (input.untilEnd) consumer.disableLongPolling();
@@ -269,6 +285,35 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
       })
     : undefined;
 
+  let stopped = false;
+  let result: ConsumeResult | undefined;
+  /**
+   * The result. With --json it is built before the final commit, for the document written before
+   * it: each queue's committedOffset is then the offset that commit stores once the document is out.
+   */
+  const resultOf = (beforeCommit: boolean): ConsumeResult => {
+    const elapsedMs = Date.now() - started;
+    const r: ConsumeResult = {
+      topic,
+      group,
+      model,
+      received,
+      nacked,
+      elapsedMs,
+      rate: elapsedMs > 0 ? Math.round((received * 1000) / elapsedMs) : 0,
+      stopReason: stopReason ?? 'signal',
+      queues: consumer.offsets().map((o) => ({
+        topic: o.mq.topic,
+        brokerName: o.mq.brokerName,
+        queueId: o.mq.queueId,
+        committedOffset: beforeCommit ? o.committableOnceOut : o.committed,
+      })),
+    };
+    if (input.document) r.messages = messages;
+    if (tracer) r.trace = tracer.stats();
+    return r;
+  };
+
   try {
     const handle: Handler = async ({ message: m, topic: t, brokerName }): Promise<HandlerResult> => {
       deliveries++;
@@ -278,9 +323,9 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
         return { status: 'nack' };
       }
       received++;
-      if (input.collect) {
+      if (input.document) {
         messages.push(toRecord(m, brokerName));
-        return { status: 'ack' };
+        return { status: 'ack', durable: heldForDocument };
       }
       let text: string | Buffer;
       switch (input.output) {
@@ -318,14 +363,30 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     if (input.untilEnd && consumer.isCaughtUp()) stop('end');
     if (input.signal.aborted) stop('signal');
     await finished;
+    stopped = true;
   } finally {
     input.signal.removeEventListener('abort', onAbort);
     if (idleTimer) clearTimeout(idleTimer);
-    await consumer.halt();
-    // Normal end: what was written will be read. After EPIPE the sink reports it lost instead.
-    await sink.flush();
-    sink.stopWatching();
     try {
+      // No commit runs from here until stop(): halt ends the periodic one.
+      await consumer.halt();
+      // Normal end: what was written will be read. After EPIPE the sink reports it lost instead.
+      await sink.flush();
+      sink.stopWatching();
+      if (input.document) {
+        let out = false;
+        try {
+          if (stopped && !fatal) {
+            // The document carries the trace counts: every record is sent first.
+            await tracer?.shutdown();
+            result = resultOf(true);
+            out = await input.document(result);
+          }
+        } finally {
+          // Not out (an error, or stdout gone): the held messages stay uncommitted, to be read again.
+          documentOut(out);
+        }
+      }
       await consumer.stop();
     } finally {
       await tracer?.shutdown();
@@ -333,24 +394,5 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     }
   }
   if (fatal) throw fatal instanceof RocketMQError ? fatal : new RocketMQError('broker', String(fatal));
-  const elapsedMs = Date.now() - started;
-  const result: ConsumeResult = {
-    topic,
-    group,
-    model,
-    received,
-    nacked,
-    elapsedMs,
-    rate: elapsedMs > 0 ? Math.round((received * 1000) / elapsedMs) : 0,
-    stopReason: stopReason ?? 'signal',
-    queues: consumer.offsets().map((o) => ({
-      topic: o.mq.topic,
-      brokerName: o.mq.brokerName,
-      queueId: o.mq.queueId,
-      committedOffset: o.committed,
-    })),
-  };
-  if (input.collect) result.messages = messages;
-  if (tracer) result.trace = tracer.stats();
-  return result;
+  return result ?? resultOf(false);
 }

@@ -20,6 +20,8 @@ export interface TestCluster {
   namesrv: string;
   broker: string;
   brokerName: string;
+  /** The RocketMQ version that came up, e.g. 4.9.7. */
+  version: string;
   pids: { namesrv: number; broker: number };
   /** `-n <namesrv>`, to append to a command line. */
   n: string[];
@@ -27,10 +29,18 @@ export interface TestCluster {
   down(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /** `rmq local up --version`, e.g. '4.9' (default: its own default, the 5.x line). */
+  version?: string;
+  /** `rmq local up --wait` in seconds (default: its own, 90 s): a loaded machine may need more. */
+  waitSeconds?: number;
+}
+
 export async function startCluster(
   name: string,
   namesrvPort: number,
   brokerPort: number,
+  options: ClusterOptions = {},
 ): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), `rmq-${name}-`));
   const dir = join(root, 'cluster');
@@ -44,9 +54,12 @@ export async function startCluster(
       String(namesrvPort),
       '--broker-port',
       String(brokerPort),
+      ...(options.version ? ['--version', options.version] : []),
+      ...(options.waitSeconds ? ['--wait', `${options.waitSeconds}s`] : []),
       '--json',
     ],
-    { timeoutMs: 170_000 },
+    // Beyond the wait: a first start of a version downloads its jars before it.
+    { timeoutMs: Math.max(170_000, (options.waitSeconds ?? 0) * 1000 + 120_000) },
   );
   const res = up.json as UpResult | undefined;
   if (up.code !== 0 || !res) {
@@ -60,6 +73,7 @@ export async function startCluster(
     namesrv: res.namesrvAddr,
     broker: res.brokerAddr,
     brokerName: res.brokerName,
+    version: res.version,
     pids: res.pids,
     n: ['-n', res.namesrvAddr],
     async down() {

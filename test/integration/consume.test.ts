@@ -359,6 +359,98 @@ describe('consume', { concurrency: true }, () => {
   });
 });
 
+describe('consume --json', { concurrency: true }, () => {
+  interface Described {
+    consumers: unknown[];
+    queues: { topic: string; queueId: number; consumerOffset: number; brokerOffset: number }[];
+  }
+  const committed = async (g: string, t: string): Promise<Record<number, number>> => {
+    const d = await rmq(['group', 'describe', g, '--json']);
+    assert.equal(d.code, 0, d.stderr);
+    const out: Record<number, number> = {};
+    for (const q of (d.json as Described).queues) if (q.topic === t) out[q.queueId] = q.consumerOffset;
+    return out;
+  };
+
+  test('without --count, --until-end or --idle-timeout: a usage error that points to ndjson', async () => {
+    const r = await rmq(['consume', uniqueName('t'), '-g', uniqueName('g'), '--json']);
+    assert.equal(r.code, 2, r.stdout);
+    const err = (r.json as { error: { kind: string; message: string; hint?: string } }).error;
+    assert.equal(err.kind, 'invalid-argument');
+    assert.match(err.message, /--json needs a stop condition: --count, --until-end or --idle-timeout/);
+    assert.match(err.hint ?? '', /--output ndjson/);
+    assert.equal(err.message.includes('\n'), false, 'one line');
+  });
+
+  test(
+    'SIGKILLed before the document is written: offsets stay; a clean run commits after writing',
+    { timeout: 180_000 },
+    async () => {
+      const t = await topic('it_json', 2);
+      const g = uniqueName('g');
+      await produce(
+        Array.from({ length: 10 }, (_, i) => ({ topic: t, body: Buffer.from(`m${i + 1}`) })),
+        { sequential: true },
+      );
+      const first = await rmq(['consume', t, '-g', g, '--from', 'first', '--count', '4', '--output', 'body']);
+      assert.equal(first.code, 0, first.stderr);
+      const before = await committed(g, t);
+      const sum = (o: Record<number, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+      assert.equal(sum(before), 4, JSON.stringify(before));
+
+      // More than there is: it holds the other 6 and waits for more, with nothing written yet.
+      const dir = mkdtempSync(join(tmpdir(), 'rmq-it-json-'));
+      const out = join(dir, 'doc.json');
+      const held = rmqBackground(['consume', t, '-g', g, '--count', '100', '--json'], { stdoutFile: out });
+      try {
+        const online = Date.now() + 60_000;
+        for (;;) {
+          const d = await rmq(['group', 'describe', g, '--json']);
+          if ((d.json as Described | undefined)?.consumers?.length === 1) break;
+          assert.ok(Date.now() < online, `the consumer did not come online: ${held.stderr()}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        // Several periodic commits (1 s apart) pass; none may record the 6 held messages.
+        const until = Date.now() + 5000;
+        while (Date.now() < until) {
+          assert.deepEqual(await committed(g, t), before, 'nothing committed before the document');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        assert.equal(held.stdout(), '', 'no document yet');
+      } finally {
+        held.kill('SIGKILL');
+        await held.done;
+        rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual(
+        await committed(g, t),
+        before,
+        'a SIGKILL before the document leaves the group where it was',
+      );
+
+      const clean = await rmq(['consume', t, '-g', g, '--count', '6', '--json']);
+      assert.equal(clean.code, 0, clean.stderr);
+      const doc = clean.json as {
+        received: number;
+        messages: { body: string }[];
+        queues: { topic: string; queueId: number; committedOffset: number }[];
+      };
+      assert.equal(doc.received, 6);
+      const firstBodies = first.stdout.trim().split('\n');
+      assert.deepEqual(
+        [...firstBodies, ...doc.messages.map((m) => m.body)].sort(),
+        Array.from({ length: 10 }, (_, i) => `m${i + 1}`).sort(),
+        'the held messages came again, none skipped',
+      );
+      const after = await committed(g, t);
+      assert.equal(sum(after), 10, JSON.stringify(after));
+      const reported: Record<number, number> = {};
+      for (const q of doc.queues) if (q.topic === t) reported[q.queueId] = q.committedOffset;
+      assert.deepEqual(reported, after, 'the document reports the offsets committed after it');
+    },
+  );
+});
+
 describe('consumer groups', () => {
   test(
     'clustering consumers share the queues; a third joining loses nothing; broadcast gets all',

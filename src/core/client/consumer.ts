@@ -704,7 +704,8 @@ export class PushConsumer extends EventEmitter {
   /**
    * One commit at a time. The broker applies UPDATE_CONSUMER_OFFSET on a thread pool, so two in
    * flight for one queue may land in either order: the start position pinned by the timer could
-   * overwrite the final offset sent at stop (seen on 4.9: a queue read to 10 left committed at 0).
+   * overwrite the final offset sent at stop. (A queue read to 10 and left at 0 on 4.9 was the
+   * broker's offset-map race instead: see commitNow.)
    */
   private commit(qs: QueueState[]): Promise<void> {
     const run = this.commitChain.then(() => this.commitNow(qs));
@@ -720,16 +721,30 @@ export class PushConsumer extends EventEmitter {
       for (const q of changed) q.committed = q.committable;
       return;
     }
+    const send = async (q: QueueState): Promise<void> => {
+      const offset = q.committable;
+      await this.client.remoting.call(q.address, RequestCode.UPDATE_CONSUMER_OFFSET, {
+        consumerGroup: this.group,
+        topic: q.mq.topic,
+        queueId: String(q.mq.queueId),
+        commitOffset: String(offset),
+      });
+      q.committed = Math.max(q.committed, offset);
+    };
+    // The broker keeps a group's offsets of a topic in one map, which the first commit creates
+    // with a get-then-put that is not atomic (ConsumerOffsetManager.commitOffset, 4.9.7 and 5.3.3):
+    // two commits arriving together for a topic@group without a map each create one and the
+    // later put drops the other's queue, answering SUCCESS to both. So per broker and topic one
+    // commit goes first, alone; once it is answered the map exists and the rest may go at once.
+    const byKey = new Map<string, QueueState[]>();
+    for (const q of changed) {
+      const key = `${q.address}\u0000${q.mq.topic}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), q]);
+    }
     await Promise.all(
-      changed.map(async (q) => {
-        const offset = q.committable;
-        await this.client.remoting.call(q.address, RequestCode.UPDATE_CONSUMER_OFFSET, {
-          consumerGroup: this.group,
-          topic: q.mq.topic,
-          queueId: String(q.mq.queueId),
-          commitOffset: String(offset),
-        });
-        q.committed = Math.max(q.committed, offset);
+      [...byKey.values()].map(async ([first, ...rest]) => {
+        await send(first!);
+        await Promise.all(rest.map(send));
       }),
     );
   }
@@ -739,11 +754,31 @@ export class PushConsumer extends EventEmitter {
     return this.commit([...this.queues.values()]);
   }
 
-  /** Per-queue committed offsets, for reporting. */
-  offsets(): { mq: MessageQueue; committed: number; committable: number }[] {
+  /**
+   * Per-queue offsets, for reporting. committableOnceOut: where committable gets to when every
+   * handled message still waiting on its `durable` resolves true (a caller that writes them out
+   * at the end reports it before the final commit).
+   */
+  offsets(): { mq: MessageQueue; committed: number; committable: number; committableOnceOut: number }[] {
     return [...this.queues.values()]
-      .map((q) => ({ mq: q.mq, committed: q.committed, committable: q.committable }))
+      .map((q) => ({
+        mq: q.mq,
+        committed: q.committed,
+        committable: q.committable,
+        committableOnceOut: this.committableOnceOut(q),
+      }))
       .sort((a, b) => compareMessageQueue(a.mq, b.mq));
+  }
+
+  /** settle() as if every unsettled message were out. */
+  private committableOnceOut(q: QueueState): number {
+    let offset = q.committable;
+    if (q.poisoned) return offset;
+    for (const p of q.pending) {
+      if (p.state === 'handling' || p.state === 'lost') break;
+      offset = Math.max(offset, p.next);
+    }
+    return offset;
   }
 
   /** Stops delivering and waits for handlers in progress; nothing is committed yet. */
