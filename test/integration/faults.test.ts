@@ -22,6 +22,7 @@ import {
   type TestCluster,
   waitUntil,
 } from '../helpers/cluster.js';
+import { freeClusterPorts } from '../helpers/ports.js';
 
 const sec = (ms: number): string => (ms / 1000).toFixed(1);
 
@@ -32,12 +33,12 @@ function assertOneLine(stderr: string, what: string): void {
   assert.doesNotMatch(stderr, /^\s+at /m, `${what}: no stack trace`);
 }
 
+/** A cluster of the test's own on free ports, stopped (with whatever ran against it) at the end. */
 async function withCluster(
   name: string,
-  namesrvPort: number,
-  brokerPort: number,
   body: (c: TestCluster, background: Background[]) => Promise<void>,
 ): Promise<void> {
+  const { namesrvPort, brokerPort } = await freeClusterPorts();
   const c = await startCluster(name, namesrvPort, brokerPort);
   const background: Background[] = [];
   try {
@@ -55,7 +56,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
     { timeout: 300_000 },
     async (t) => {
       const RATE = 500;
-      await withCluster('faults-broker', 19896, 20951, async (c, background) => {
+      await withCluster('faults-broker', async (c, background) => {
         const topic = 'faults_broker_kill';
         const created = await rmq(['topic', 'create', topic, '--queues', '8', ...c.n]);
         assert.equal(created.code, 0, created.stderr);
@@ -196,7 +197,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
     async (t) => {
       const RATE = 1000;
       const TIMEOUT_MS = 2000;
-      await withCluster('faults-namesrv', 19897, 20961, async (c, background) => {
+      await withCluster('faults-namesrv', async (c, background) => {
         const topic = 'faults_namesrv_kill';
         const created = await rmq(['topic', 'create', topic, '--queues', '4', ...c.n]);
         assert.equal(created.code, 0, created.stderr);
@@ -291,7 +292,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
       const PER_BATCH = 500;
       const KILL_AFTER = 2000;
       const COMMIT_INTERVAL_MS = 1000;
-      await withCluster('faults-consumer', 19898, 20971, async (c, background) => {
+      await withCluster('faults-consumer', async (c, background) => {
         const topic = 'faults_consumer_kill';
         const group = 'faults_consumer_group';
         const created = await rmq(['topic', 'create', topic, '--queues', '4', ...c.n]);

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import { type CliOptions, type CliResult, rmq, uniqueName } from '../helpers/cli.js';
+import { freeClusterPorts } from '../helpers/ports.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string; code?: number };
@@ -73,10 +74,13 @@ describe('ACL and TLS', () => {
       rmq(args, { ...o, env: { ...base, ...env } });
   }
 
+  /** A cluster of the test's own, on free ports. */
   async function up(name: string, args: string[], profiles: string): Promise<UpResult> {
     const dir = join(root, name);
     dirs.push(dir);
-    const r = await rmq(['local', 'up', '--dir', dir, ...args, '--json'], {
+    const { namesrvPort, brokerPort } = await freeClusterPorts();
+    const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
+    const r = await rmq(['local', 'up', '--dir', dir, ...args, ...ports, '--json'], {
       ...LONG,
       env: { RMQ_PROFILES_FILE: profiles },
     });
@@ -94,11 +98,7 @@ describe('ACL and TLS', () => {
     { timeout: 300_000 },
     async () => {
       const profiles = join(root, 'profiles-acl5.json');
-      const result = await up(
-        'acl5',
-        ['--version', '5.3.3', '--acl', '--namesrv-port', '19906', '--broker-port', '21011'],
-        profiles,
-      );
+      const result = await up('acl5', ['--version', '5.3.3', '--acl'], profiles);
       try {
         assert.equal(result.tls, false);
         assert.equal(result.acl?.accessKey, 'rmq-admin');
@@ -223,11 +223,7 @@ describe('ACL and TLS', () => {
     { timeout: 300_000 },
     async () => {
       const profiles = join(root, 'profiles-acl49.json');
-      const result = await up(
-        'acl49',
-        ['--version', '4.9.7', '--acl', '--namesrv-port', '19916', '--broker-port', '21021'],
-        profiles,
-      );
+      const result = await up('acl49', ['--version', '4.9.7', '--acl'], profiles);
       try {
         const secret = result.acl!.secretKey;
         const readOnly = result.acl!.readOnly!;
@@ -299,11 +295,7 @@ describe('ACL and TLS', () => {
     { timeout: 300_000 },
     async () => {
       const profiles = join(root, 'profiles-tls5.json');
-      const result = await up(
-        'tls5',
-        ['--version', '5.3.3', '--tls', '--namesrv-port', '19926', '--broker-port', '21031'],
-        profiles,
-      );
+      const result = await up('tls5', ['--version', '5.3.3', '--tls'], profiles);
       try {
         assert.equal(result.tls, true);
         assert.equal(result.acl, undefined);
