@@ -71,6 +71,9 @@ if (!unitOnly) {
       startedDir,
       '--namesrv-port',
       port,
+      // A loaded machine can take longer than the 90 s default to start a broker (93 s seen).
+      '--wait',
+      '4m',
       '--no-save-profile',
       '--json',
     ]);

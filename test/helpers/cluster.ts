@@ -13,6 +13,16 @@ import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import { rmq } from './cli.js';
 
+/**
+ * How long the suite lets `rmq local up` wait for a broker (its --wait). On a loaded 2-core box
+ * (the suite beside other clusters, builds and benches; load average 25) a 5.3.3 broker took 93 s
+ * to become ready, past the 90 s default. How fast a JVM starts is not what any test checks.
+ */
+export const UP_WAIT_S = 240;
+export const UP_WAIT = ['--wait', `${UP_WAIT_S}s`];
+/** The CLI's own limit for one `local up`: its wait, plus the start-up around it. */
+export const UP_TIMEOUT_MS = (UP_WAIT_S + 60) * 1000;
+
 export interface TestCluster {
   /** A temp dir of the test's own; the cluster lives in `dir` inside it. */
   root: string;
@@ -44,9 +54,10 @@ export async function startCluster(
       String(namesrvPort),
       '--broker-port',
       String(brokerPort),
+      ...UP_WAIT,
       '--json',
     ],
-    { timeoutMs: 170_000 },
+    { timeoutMs: UP_TIMEOUT_MS },
   );
   const res = up.json as UpResult | undefined;
   if (up.code !== 0 || !res) {

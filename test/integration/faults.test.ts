@@ -20,11 +20,14 @@ import {
   sleep,
   startCluster,
   type TestCluster,
+  UP_TIMEOUT_MS,
   waitUntil,
 } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 
 const sec = (ms: number): string => (ms / 1000).toFixed(1);
+/** Starting the cluster may take its whole wait; then up to 5 min of fault and recovery. */
+const TEST_TIMEOUT = UP_TIMEOUT_MS + 300_000;
 
 /** One line, no stack trace: what a script or a person reads on stderr. */
 function assertOneLine(stderr: string, what: string): void {
@@ -53,7 +56,7 @@ async function withCluster(
 describe('faults against the real broker', { concurrency: true }, () => {
   test(
     'broker SIGKILLed 10 s into a 60 s verified bench and restarted 5 s later: rmq reconnects, nothing acknowledged is lost',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async (t) => {
       const RATE = 500;
       await withCluster('faults-broker', async (c, background) => {
@@ -193,7 +196,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
 
   test(
     'name server SIGKILLed under a running producer: sends go on from cached routes; a new command fails with one line, exit 3',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async (t) => {
       const RATE = 1000;
       const TIMEOUT_MS = 2000;
@@ -286,7 +289,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
 
   test(
     'consumer SIGKILLed mid-stream and restarted in its group: nothing lost, redeliveries counted and bounded',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async (t) => {
       const BATCHES = 10;
       const PER_BATCH = 500;

@@ -12,13 +12,16 @@ import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
+import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts, freePortBlock } from '../helpers/ports.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string };
 }
 
-const LONG = { timeoutMs: 170_000 };
+const LONG = { timeoutMs: UP_TIMEOUT_MS };
+/** A `local up` that may take its whole wait, and the rest of the test. */
+const TEST_TIMEOUT = UP_TIMEOUT_MS + 120_000;
 const errorOf = (r: CliResult): ErrorBody['error'] => (r.json as ErrorBody).error;
 
 describe('rmq local', () => {
@@ -40,12 +43,12 @@ describe('rmq local', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  test('up, status, refusals, down, purge', { timeout: 180_000 }, async () => {
+  test('up, status, refusals, down, purge', { timeout: TEST_TIMEOUT }, async () => {
     const a = dir('a');
     const { namesrvPort, brokerPort } = await freeClusterPorts();
     const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
 
-    const upped = await rmq(['local', 'up', '--dir', a, ...ports, '--json'], LONG);
+    const upped = await rmq(['local', 'up', '--dir', a, ...ports, ...UP_WAIT, '--json'], LONG);
     assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}`);
     const up = upped.json as UpResult;
     assert.equal(up.namesrvAddr, `127.0.0.1:${namesrvPort}`);
@@ -130,7 +133,7 @@ describe('rmq local', () => {
   test(
     'the 4.9 line comes up and serves admin, send, consume and delay levels',
     {
-      timeout: 180_000,
+      timeout: TEST_TIMEOUT,
     },
     async () => {
       const c = dir('c');
@@ -148,6 +151,7 @@ describe('rmq local', () => {
           String(namesrvPort),
           '--broker-port',
           String(brokerPort),
+          ...UP_WAIT,
           '--json',
         ],
         LONG,
@@ -246,7 +250,7 @@ describe('rmq local', () => {
   test(
     '--version 4.9.8 comes up, or names the artifact Maven Central lacks',
     {
-      timeout: 180_000,
+      timeout: TEST_TIMEOUT,
     },
     async (t) => {
       const d = dir('d');
@@ -263,6 +267,7 @@ describe('rmq local', () => {
           String(namesrvPort),
           '--broker-port',
           String(brokerPort),
+          ...UP_WAIT,
           '--json',
         ],
         LONG,

@@ -14,13 +14,16 @@ import { after, before, describe, test } from 'node:test';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import { type CliOptions, type CliResult, rmq, uniqueName } from '../helpers/cli.js';
+import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string; code?: number };
 }
 
-const LONG = { timeoutMs: 170_000 };
+const LONG = { timeoutMs: UP_TIMEOUT_MS };
+/** A `local up` that may take its whole wait, and the rest of the test. */
+const TEST_TIMEOUT = UP_TIMEOUT_MS + 180_000;
 const errorOf = (r: CliResult): ErrorBody['error'] => {
   const e = (r.json as ErrorBody | undefined)?.error;
   assert.ok(e, `expected a JSON error, got exit ${r.code}: ${r.stdout}${r.stderr}`);
@@ -80,7 +83,7 @@ describe('ACL and TLS', () => {
     dirs.push(dir);
     const { namesrvPort, brokerPort } = await freeClusterPorts();
     const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
-    const r = await rmq(['local', 'up', '--dir', dir, ...args, ...ports, '--json'], {
+    const r = await rmq(['local', 'up', '--dir', dir, ...args, ...ports, ...UP_WAIT, '--json'], {
       ...LONG,
       env: { RMQ_PROFILES_FILE: profiles },
     });
@@ -95,7 +98,7 @@ describe('ACL and TLS', () => {
 
   test(
     '5.3.3 --acl: credentials work, missing/wrong ones and a user without rights are refused; the local profile',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-acl5.json');
       const result = await up('acl5', ['--version', '5.3.3', '--acl'], profiles);
@@ -220,7 +223,7 @@ describe('ACL and TLS', () => {
 
   test(
     '4.9.7 --acl: admin works, a wrong secret and the read-only account are refused',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-acl49.json');
       const result = await up('acl49', ['--version', '4.9.7', '--acl'], profiles);
@@ -292,7 +295,7 @@ describe('ACL and TLS', () => {
 
   test(
     '5.3.3 --tls: plain is refused with a hint, --tls --tls-insecure works, an unverified certificate fails',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-tls5.json');
       const result = await up('tls5', ['--version', '5.3.3', '--tls'], profiles);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { SmokeResult } from '../../src/services/smoke.js';
 import { rmq } from '../helpers/cli.js';
+import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 import { poll } from '../helpers/read-topic.js';
 
@@ -115,7 +116,7 @@ describe('rmq smoke', () => {
 
   test(
     'exits 3 when the only broker of a cluster has stopped (a second cluster of its own)',
-    { timeout: 240_000 },
+    { timeout: UP_TIMEOUT_MS + 120_000 },
     async (t) => {
       if (process.env.RMQ_TEST_SKIP_SECOND_CLUSTER) return t.skip('RMQ_TEST_SKIP_SECOND_CLUSTER is set');
       const dir = mkdtempSync(join(tmpdir(), 'rmq-smoke-it-'));
@@ -132,9 +133,10 @@ describe('rmq smoke', () => {
             String(namesrvPort),
             '--broker-port',
             String(brokerPort),
+            ...UP_WAIT,
             '--json',
           ],
-          { timeoutMs: 200_000 },
+          { timeoutMs: UP_TIMEOUT_MS },
         );
         assert.equal(up.code, 0, `${up.stdout}${up.stderr}`);
         const ns = ['-n', `127.0.0.1:${namesrvPort}`];
