@@ -40,6 +40,12 @@ export interface CallOptions {
 
 const ACCEPT_SUCCESS: readonly number[] = [0];
 
+/** Where a oneway request went: an answer to it (a drop) comes on that connection, with that opaque. */
+export interface OnewaySent {
+  connection: Connection;
+  opaque: number;
+}
+
 export class RemotingClient {
   private readonly conns = new Map<string, Promise<Connection>>();
   /** The open ones, so a request on an established connection does not wait a tick for it. */
@@ -128,15 +134,16 @@ export class RemotingClient {
       });
   }
 
+  /** Sends a request with no reply; returns the connection that carried it and its opaque. */
   async oneway(
     address: string,
     code: number,
     extFields: Record<string, string>,
     body?: Buffer,
     extJson?: string,
-  ): Promise<void> {
-    const conn = this.open.get(address) ?? (await this.connection(address));
-    conn.oneway(code, extFields, body, extJson);
+  ): Promise<OnewaySent> {
+    const connection = this.open.get(address) ?? (await this.connection(address));
+    return { connection, opaque: connection.oneway(code, extFields, body, extJson) };
   }
 
   close(): void {

@@ -303,10 +303,15 @@ export class Connection extends EventEmitter {
     });
   }
 
-  /** Sends a request that the server never answers. */
-  oneway(code: number, extFields: Record<string, string>, body?: Buffer, extJson?: string): void {
+  /**
+   * Sends a request that the server does not answer when it takes it, and returns its opaque: a
+   * broker that drops it answers after all (see the 'stray' event).
+   */
+  oneway(code: number, extFields: Record<string, string>, body?: Buffer, extJson?: string): number {
     if (this.closedWith) throw this.closedWith;
-    this.write(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY, extJson));
+    const opaque = this.takeOpaque();
+    this.write(this.build(code, extFields, body, opaque, FLAG_ONEWAY, extJson));
+    return opaque;
   }
 
   /** Closes the connection; everything in flight is rejected with ConnectionClosedError. */
@@ -403,7 +408,12 @@ export class Connection extends EventEmitter {
   private onResponse(frame: RemotingCommand): void {
     this.serverVersion = frame.version;
     const p = this.pending.get(frame.opaque);
-    if (!p) return; // late reply to a request that already timed out
+    if (!p) {
+      // A late reply to a request that already timed out, or a broker's answer to a oneway
+      // request it dropped (it answers those when it throws them out of a full queue).
+      this.emit('stray', frame);
+      return;
+    }
     this.pending.delete(frame.opaque);
     clearTimeout(p.timer);
     this.release();
