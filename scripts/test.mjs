@@ -2,7 +2,8 @@
 // The one test command (`npm test`): build, lint, unit tests, then integration tests against a
 // real RocketMQ. If no name server answers at RMQ_TEST_NAMESRV (default 127.0.0.1:9876), a local
 // cluster is started with `rmq local up` in a throw-away dir and stopped again at the end.
-// Ends with the runner's own summary and a plain "N passed, N failed" line.
+// Ends with the runner's own summary and a plain "N passed, N failed, N skipped" line, in which a
+// cancelled test (one that timed out, or whose file crashed) counts as failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,6 +71,9 @@ if (!unitOnly) {
       startedDir,
       '--namesrv-port',
       port,
+      // A loaded machine can take longer than the 90 s default to start a broker (93 s seen).
+      '--wait',
+      '4m',
       '--no-save-profile',
       '--json',
     ]);
@@ -84,8 +88,9 @@ if (!unitOnly) {
   testDirs.push('dist/test/integration');
 }
 
-let pass = 0;
-let fail = 0;
+// The spec reporter closes with "ℹ pass N", "ℹ fail N", "ℹ cancelled N", "ℹ skipped N" and
+// "ℹ todo N" lines (a diagnostic of a test is indented, so it cannot pass for one).
+const counts = new Map();
 const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...testDirs], {
     cwd: root,
@@ -98,10 +103,8 @@ const code = await new Promise((resolve) => {
     out += d.toString();
   });
   child.on('close', (c) => {
-    // The spec reporter closes with "ℹ pass N" / "ℹ fail N" lines.
-    for (const m of out.matchAll(/^ℹ (pass|fail) (\d+)$/gm)) {
-      if (m[1] === 'pass') pass = Number(m[2]);
-      else fail = Number(m[2]);
+    for (const m of out.matchAll(/^ℹ (pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
+      counts.set(m[1], Number(m[2]));
     }
     resolve(c ?? 1);
   });
@@ -113,5 +116,14 @@ if (startedDir) {
   rmSync(startedDir, { recursive: true, force: true });
 }
 rmSync(scratch, { recursive: true, force: true });
-process.stdout.write(`${pass} passed, ${fail} failed\n`);
-process.exit(code === 0 && fail === 0 ? 0 : code || 1);
+const n = (what) => counts.get(what) ?? 0;
+// A test that timed out or never finished is cancelled: it did not pass, so it is a failure here.
+const failed = n('fail') + n('cancelled');
+const todo = n('todo') > 0 ? `, ${n('todo')} todo` : '';
+process.stdout.write(`${n('pass')} passed, ${failed} failed, ${n('skipped')} skipped${todo}\n`);
+if (!counts.has('pass')) {
+  // No summary: the runner itself died. Never let that read as a clean run.
+  process.stderr.write(`the test runner printed no summary (exit ${code})\n`);
+  process.exit(code || 1);
+}
+process.exit(code === 0 && failed === 0 ? 0 : code || 1);

@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { validateGroupName, validateTopicName } from '../core/client/admin.js';
 import { MQClient } from '../core/client/mq-client.js';
+import { OnewayFence } from '../core/client/oneway-fence.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
 import {
@@ -24,7 +25,6 @@ import {
 import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { BrokerResponseError, type ErrorKind, InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../core/protocol/message.js';
-import { RequestCode } from '../core/remoting/codes.js';
 import { VERSION_5_0_0 } from '../core/remoting/command.js';
 import { parseSize } from '../core/util/units.js';
 import {
@@ -48,10 +48,10 @@ export type CheckResult = (typeof CHECK_RESULTS)[number];
 /** Results kept for --json; beyond this only the counts grow (a 1M-message run stays small). */
 export const MAX_JSON_RESULTS = 10_000;
 /**
- * Oneway writes get no reply, so every this many a cheap request proves the broker keeps up.
- * Small enough that the broker's send queue never holds more than a few ms of work: a request
- * that waits there over 200 ms (waitTimeMillsInSendQueue) is dropped, and a dropped oneway
- * message is lost without a word.
+ * Oneway messages get no reply: every this many (and at the end) a fence through each broker's
+ * send queue says which of them the broker took (OnewayFence). Their results wait for it. Small,
+ * so that our own messages never hold more than a few ms of the broker's work in its queue,
+ * where a request that waits over 200 ms (waitTimeMillsInSendQueue) is dropped.
  */
 export const ONEWAY_FENCE_EVERY = 256;
 /** Room left in a batch body for the batch's own framing; the broker limit is 4 MiB. */
@@ -302,8 +302,11 @@ export interface LoopContext {
   beforeTransaction?: (msgId: string, action: TransactionAction) => void;
   /** Called when it failed: the broker will never check it. */
   transactionFailed?: (msgId: string) => void;
-  /** Oneway only: awaited every ONEWAY_FENCE_EVERY messages. */
-  fence?: () => Promise<void>;
+  /**
+   * Oneway only: what became of the oneway messages (an OnewayFence). Without it a oneway result
+   * is final when the request is written.
+   */
+  oneway?: Pick<OnewayFence<SendRecord>, 'track' | 'settle'>;
 }
 
 function errorInfo(err: unknown): NonNullable<SendRecord['error']> {
@@ -442,7 +445,7 @@ export async function runLoop(
         complete(first.index, rec);
       } else if (options.mode === 'oneway') {
         const r = await target.sendOneway(first.msg);
-        complete(first.index, {
+        const rec: SendRecord = {
           index: first.index,
           status: 'ONEWAY',
           msgId: r.msgId,
@@ -453,7 +456,10 @@ export async function runLoop(
           queueOffset: null,
           latencyMs: round3(performance.now() - t0),
           attempts: 1,
-        });
+        };
+        // Reported once the next fence says whether the broker took it.
+        if (ctx.oneway) ctx.oneway.track(r.sent, rec);
+        else complete(first.index, rec);
       } else {
         const r = await target.send(first.msg);
         complete(first.index, okRecord(first.index, r, performance.now() - t0));
@@ -490,6 +496,20 @@ export async function runLoop(
       return;
     }
     launch(items);
+  };
+
+  /** Reports the oneway messages tracked so far, as the fence found them. */
+  const settleOneway = async (): Promise<void> => {
+    if (!ctx.oneway) return;
+    for (const { tag: rec, error } of await ctx.oneway.settle()) {
+      if (!error) {
+        complete(rec.index, rec);
+        continue;
+      }
+      out.firstError ??= error;
+      if (options.failFast) stop = true;
+      complete(rec.index, { ...rec, status: 'FAILED', error: errorInfo(error) });
+    }
   };
 
   const it = input[Symbol.asyncIterator]();
@@ -534,9 +554,9 @@ export async function runLoop(
       } else {
         await dispatch([item]);
       }
-      if (options.mode === 'oneway' && ctx.fence && ++sinceFence >= ONEWAY_FENCE_EVERY) {
+      if (options.mode === 'oneway' && ++sinceFence >= ONEWAY_FENCE_EVERY) {
         sinceFence = 0;
-        await ctx.fence().catch(() => {});
+        await settleOneway();
       }
     }
     // What was read before a bad line is still sent: the error says how many went out.
@@ -547,7 +567,8 @@ export async function runLoop(
     if (stop || signal?.aborted || out.inputError) await it.return?.().catch(() => {});
   }
   if (bug !== undefined) throw bug;
-  if (ctx.fence && options.mode === 'oneway' && out.sent > 0) await ctx.fence().catch(() => {});
+  // Also after an interrupt or a failure: what was written is reported as the broker took it.
+  if (options.mode === 'oneway') await settleOneway();
   out.elapsedMs = performance.now() - started;
   out.interrupted = signal?.aborted ?? false;
   return out;
@@ -656,6 +677,7 @@ export async function runSend(
 ): Promise<SendOutcome> {
   const client = new MQClient({ namesrv: plan.namesrv, timeoutMs: plan.timeoutMs, ...plan.security });
   const book = new TransactionBook(plan.checkResult);
+  let oneway: OnewayFence<SendRecord> | undefined;
   let traceWarned = false;
   const tracer = plan.trace
     ? new TraceDispatcher({
@@ -702,18 +724,7 @@ export async function runSend(
       }
     }
     client.start();
-    const fence = async (): Promise<void> => {
-      await Promise.all(
-        addresses.map((a) =>
-          client.remoting
-            .call(a, RequestCode.GET_MAX_OFFSET, { topic: plan.topic, queueId: '0' })
-            .catch((err: unknown) => {
-              // Any answer proves the frames before it were read.
-              if (!(err instanceof BrokerResponseError)) throw err;
-            }),
-        ),
-      );
-    };
+    if (plan.loop.mode === 'oneway') oneway = new OnewayFence<SendRecord>(plan.group, plan.timeoutMs);
     const outcome = await runLoop(
       tracer ? tracedTarget(producer, tracer) : producer,
       messageSource(plan.topic, plan.source, plan.template),
@@ -722,7 +733,7 @@ export async function runSend(
       {
         beforeTransaction: (id, action) => book.sending(id, action),
         transactionFailed: (id) => book.failed(id),
-        fence,
+        oneway,
       },
     );
     if (outcome.inputError) {
@@ -785,6 +796,7 @@ export async function runSend(
     }
     return { summary, firstError: outcome.firstError };
   } finally {
+    oneway?.close();
     await tracer?.shutdown();
     await client.shutdown();
   }

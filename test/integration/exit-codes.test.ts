@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ExitCode } from '../../src/exit-codes.js';
 import { rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
+import { freeClusterPorts } from '../helpers/ports.js';
 
 /** A local TCP server that does `onConnect` with each socket; closed after the test. */
 async function server(onConnect: (s: net.Socket) => void): Promise<{ address: string; close: () => void }> {
@@ -96,12 +97,15 @@ describe('exit codes', { concurrency: true }, () => {
   });
 
   test('8 ENVIRONMENT: rmq local up on a port that is taken', async () => {
+    // The taken port is this test's own server; the broker's ports are free, so the refusal can
+    // only be about the one the test took.
     const busy = await server(() => {});
+    const { brokerPort } = await freeClusterPorts();
     const dir = mkdtempSync(join(tmpdir(), 'rmq-exit8-'));
     try {
       const port = busy.address.split(':')[1]!;
       const r = await rmq(
-        ['local', 'up', '--dir', dir, '--namesrv-port', port, '--broker-port', '20999', '--json'],
+        ['local', 'up', '--dir', dir, '--namesrv-port', port, '--broker-port', String(brokerPort), '--json'],
         {
           timeoutMs: 120_000,
         },

@@ -20,10 +20,14 @@ import {
   sleep,
   startCluster,
   type TestCluster,
+  UP_TIMEOUT_MS,
   waitUntil,
 } from '../helpers/cluster.js';
+import { freeClusterPorts } from '../helpers/ports.js';
 
 const sec = (ms: number): string => (ms / 1000).toFixed(1);
+/** Starting the cluster may take its whole wait; then up to 5 min of fault and recovery. */
+const TEST_TIMEOUT = UP_TIMEOUT_MS + 300_000;
 
 /** One line, no stack trace: what a script or a person reads on stderr. */
 function assertOneLine(stderr: string, what: string): void {
@@ -32,12 +36,12 @@ function assertOneLine(stderr: string, what: string): void {
   assert.doesNotMatch(stderr, /^\s+at /m, `${what}: no stack trace`);
 }
 
+/** A cluster of the test's own on free ports, stopped (with whatever ran against it) at the end. */
 async function withCluster(
   name: string,
-  namesrvPort: number,
-  brokerPort: number,
   body: (c: TestCluster, background: Background[]) => Promise<void>,
 ): Promise<void> {
+  const { namesrvPort, brokerPort } = await freeClusterPorts();
   const c = await startCluster(name, namesrvPort, brokerPort);
   const background: Background[] = [];
   try {
@@ -52,10 +56,10 @@ async function withCluster(
 describe('faults against the real broker', { concurrency: true }, () => {
   test(
     'broker SIGKILLed 10 s into a 60 s verified bench and restarted 5 s later: rmq reconnects, nothing acknowledged is lost',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async (t) => {
       const RATE = 500;
-      await withCluster('faults-broker', 19896, 20951, async (c, background) => {
+      await withCluster('faults-broker', async (c, background) => {
         const topic = 'faults_broker_kill';
         const created = await rmq(['topic', 'create', topic, '--queues', '8', ...c.n]);
         assert.equal(created.code, 0, created.stderr);
@@ -192,11 +196,11 @@ describe('faults against the real broker', { concurrency: true }, () => {
 
   test(
     'name server SIGKILLed under a running producer: sends go on from cached routes; a new command fails with one line, exit 3',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async (t) => {
       const RATE = 1000;
       const TIMEOUT_MS = 2000;
-      await withCluster('faults-namesrv', 19897, 20961, async (c, background) => {
+      await withCluster('faults-namesrv', async (c, background) => {
         const topic = 'faults_namesrv_kill';
         const created = await rmq(['topic', 'create', topic, '--queues', '4', ...c.n]);
         assert.equal(created.code, 0, created.stderr);
@@ -285,13 +289,13 @@ describe('faults against the real broker', { concurrency: true }, () => {
 
   test(
     'consumer SIGKILLed mid-stream and restarted in its group: nothing lost, redeliveries counted and bounded',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async (t) => {
       const BATCHES = 10;
       const PER_BATCH = 500;
       const KILL_AFTER = 2000;
       const COMMIT_INTERVAL_MS = 1000;
-      await withCluster('faults-consumer', 19898, 20971, async (c, background) => {
+      await withCluster('faults-consumer', async (c, background) => {
         const topic = 'faults_consumer_kill';
         const group = 'faults_consumer_group';
         const created = await rmq(['topic', 'create', topic, '--queues', '4', ...c.n]);

@@ -12,12 +12,16 @@ import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
+import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
+import { freeClusterPorts, freePortBlock } from '../helpers/ports.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string };
 }
 
-const LONG = { timeoutMs: 170_000 };
+const LONG = { timeoutMs: UP_TIMEOUT_MS };
+/** A `local up` that may take its whole wait, and the rest of the test. */
+const TEST_TIMEOUT = UP_TIMEOUT_MS + 120_000;
 const errorOf = (r: CliResult): ErrorBody['error'] => (r.json as ErrorBody).error;
 
 describe('rmq local', () => {
@@ -39,18 +43,24 @@ describe('rmq local', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  test('up, status, refusals, down, purge', { timeout: 180_000 }, async () => {
+  test('up, status, refusals, down, purge', { timeout: TEST_TIMEOUT }, async () => {
     const a = dir('a');
-    const ports = ['--namesrv-port', '19876', '--broker-port', '20911'];
+    const { namesrvPort, brokerPort } = await freeClusterPorts();
+    const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
 
-    const upped = await rmq(['local', 'up', '--dir', a, ...ports, '--json'], LONG);
+    const upped = await rmq(['local', 'up', '--dir', a, ...ports, ...UP_WAIT, '--json'], LONG);
     assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}`);
     const up = upped.json as UpResult;
-    assert.equal(up.namesrvAddr, '127.0.0.1:19876');
-    assert.equal(up.brokerAddr, '127.0.0.1:20911');
+    assert.equal(up.namesrvAddr, `127.0.0.1:${namesrvPort}`);
+    assert.equal(up.brokerAddr, `127.0.0.1:${brokerPort}`);
     assert.match(up.version, /^5\.3\.\d+$/);
     assert.ok(up.pids.namesrv > 1 && up.pids.broker > 1);
-    assert.deepEqual(up.ports, { namesrv: 19876, broker: 20911, brokerFast: 20909, brokerHa: 20912 });
+    assert.deepEqual(up.ports, {
+      namesrv: namesrvPort,
+      broker: brokerPort,
+      brokerFast: brokerPort - 2,
+      brokerHa: brokerPort + 1,
+    });
 
     const st = await rmq(['local', 'status', '--dir', a, '--json']);
     assert.equal(st.code, 0, st.stderr);
@@ -70,9 +80,11 @@ describe('rmq local', () => {
     const again = await rmq(['local', 'up', '--dir', a, ...ports, '--json']);
     assert.equal(again.code, 8, again.stdout);
     assert.equal(errorOf(again).kind, 'environment');
-    assert.match(errorOf(again).message, /already running .*127\.0\.0\.1:19876/);
+    assert.match(errorOf(again).message, new RegExp(`already running .*127\\.0\\.0\\.1:${namesrvPort}`));
     assert.match(errorOf(again).hint ?? '', /rmq local down/);
 
+    // The clash is of this test's own making: a second cluster on a free name server port and the
+    // broker port of the first, which is running.
     const b = dir('b');
     const clash = await rmq([
       'local',
@@ -80,13 +92,13 @@ describe('rmq local', () => {
       '--dir',
       b,
       '--namesrv-port',
-      '19887',
+      String(await freePortBlock(1)),
       '--broker-port',
-      '20911',
+      String(brokerPort),
       '--json',
     ]);
     assert.equal(clash.code, 8, clash.stdout);
-    assert.match(errorOf(clash).message, /port 20911 .*in use/);
+    assert.match(errorOf(clash).message, new RegExp(`port ${brokerPort} .*in use`));
     assert.match(errorOf(clash).hint ?? '', /--broker-port/);
     assert.equal(existsSync(join(b, 'state.json')), false);
 
@@ -121,10 +133,11 @@ describe('rmq local', () => {
   test(
     'the 4.9 line comes up and serves admin, send, consume and delay levels',
     {
-      timeout: 180_000,
+      timeout: TEST_TIMEOUT,
     },
     async () => {
       const c = dir('c');
+      const { namesrvPort, brokerPort } = await freeClusterPorts();
       // 4.9.8 is tried first; Maven Central lacks its namesrv and broker jars, so 4.9.7 is expected.
       const upped = await rmq(
         [
@@ -135,9 +148,10 @@ describe('rmq local', () => {
           '--dir',
           c,
           '--namesrv-port',
-          '19877',
+          String(namesrvPort),
           '--broker-port',
-          '20921',
+          String(brokerPort),
+          ...UP_WAIT,
           '--json',
         ],
         LONG,
@@ -150,7 +164,7 @@ describe('rmq local', () => {
       try {
         const info = await new NameServerClient(client, [up.namesrvAddr]).getClusterInfo();
         const broker = info.brokers.find((x) => x.brokerName === 'broker-a');
-        assert.equal(broker?.addrs.get(0), '127.0.0.1:20921');
+        assert.equal(broker?.addrs.get(0), `127.0.0.1:${brokerPort}`);
         assert.deepEqual(info.clusters.get('DefaultCluster'), ['broker-a']);
       } finally {
         client.close();
@@ -236,10 +250,11 @@ describe('rmq local', () => {
   test(
     '--version 4.9.8 comes up, or names the artifact Maven Central lacks',
     {
-      timeout: 180_000,
+      timeout: TEST_TIMEOUT,
     },
     async (t) => {
       const d = dir('d');
+      const { namesrvPort, brokerPort } = await freeClusterPorts();
       const r = await rmq(
         [
           'local',
@@ -249,9 +264,10 @@ describe('rmq local', () => {
           '--dir',
           d,
           '--namesrv-port',
-          '19878',
+          String(namesrvPort),
           '--broker-port',
-          '20931',
+          String(brokerPort),
+          ...UP_WAIT,
           '--json',
         ],
         LONG,

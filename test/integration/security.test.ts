@@ -14,12 +14,16 @@ import { after, before, describe, test } from 'node:test';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import { type CliOptions, type CliResult, rmq, uniqueName } from '../helpers/cli.js';
+import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
+import { freeClusterPorts } from '../helpers/ports.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string; code?: number };
 }
 
-const LONG = { timeoutMs: 170_000 };
+const LONG = { timeoutMs: UP_TIMEOUT_MS };
+/** A `local up` that may take its whole wait, and the rest of the test. */
+const TEST_TIMEOUT = UP_TIMEOUT_MS + 180_000;
 const errorOf = (r: CliResult): ErrorBody['error'] => {
   const e = (r.json as ErrorBody | undefined)?.error;
   assert.ok(e, `expected a JSON error, got exit ${r.code}: ${r.stdout}${r.stderr}`);
@@ -73,10 +77,13 @@ describe('ACL and TLS', () => {
       rmq(args, { ...o, env: { ...base, ...env } });
   }
 
+  /** A cluster of the test's own, on free ports. */
   async function up(name: string, args: string[], profiles: string): Promise<UpResult> {
     const dir = join(root, name);
     dirs.push(dir);
-    const r = await rmq(['local', 'up', '--dir', dir, ...args, '--json'], {
+    const { namesrvPort, brokerPort } = await freeClusterPorts();
+    const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
+    const r = await rmq(['local', 'up', '--dir', dir, ...args, ...ports, ...UP_WAIT, '--json'], {
       ...LONG,
       env: { RMQ_PROFILES_FILE: profiles },
     });
@@ -91,14 +98,10 @@ describe('ACL and TLS', () => {
 
   test(
     '5.3.3 --acl: credentials work, missing/wrong ones and a user without rights are refused; the local profile',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-acl5.json');
-      const result = await up(
-        'acl5',
-        ['--version', '5.3.3', '--acl', '--show-secret', '--namesrv-port', '19906', '--broker-port', '21011'],
-        profiles,
-      );
+      const result = await up('acl5', ['--version', '5.3.3', '--acl', '--show-secret'], profiles);
       try {
         assert.equal(result.tls, false);
         assert.equal(result.acl?.accessKey, 'rmq-admin');
@@ -220,14 +223,10 @@ describe('ACL and TLS', () => {
 
   test(
     '4.9.7 --acl: admin works, a wrong secret and the read-only account are refused',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-acl49.json');
-      const result = await up(
-        'acl49',
-        ['--version', '4.9.7', '--acl', '--show-secret', '--namesrv-port', '19916', '--broker-port', '21021'],
-        profiles,
-      );
+      const result = await up('acl49', ['--version', '4.9.7', '--acl', '--show-secret'], profiles);
       try {
         const secret = result.acl!.secretKey;
         const readOnly = result.acl!.readOnly!;
@@ -296,14 +295,10 @@ describe('ACL and TLS', () => {
 
   test(
     '5.3.3 --tls: plain is refused with a hint, --tls --tls-insecure works, an unverified certificate fails',
-    { timeout: 300_000 },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-tls5.json');
-      const result = await up(
-        'tls5',
-        ['--version', '5.3.3', '--tls', '--namesrv-port', '19926', '--broker-port', '21031'],
-        profiles,
-      );
+      const result = await up('tls5', ['--version', '5.3.3', '--tls'], profiles);
       try {
         assert.equal(result.tls, true);
         assert.equal(result.acl, undefined);

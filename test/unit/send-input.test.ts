@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { OutgoingMessage, SendResult, TransactionAction } from '../../src/core/client/producer.js';
+import type { OnewaySettled } from '../../src/core/client/oneway-fence.js';
+import type {
+  OnewayReceipt,
+  OutgoingMessage,
+  SendResult,
+  TransactionAction,
+} from '../../src/core/client/producer.js';
+import type { OnewaySent } from '../../src/core/client/remoting-client.js';
 import { BrokerResponseError, InvalidArgumentError, TimeoutError } from '../../src/core/errors.js';
 import {
   applyTemplate,
@@ -17,8 +24,10 @@ import {
 } from '../../src/services/input.js';
 import {
   type LoopOptions,
+  ONEWAY_FENCE_EVERY,
   planSend,
   runLoop,
+  type SendRecord,
   type SendRequest,
   type SendTarget,
   TransactionBook,
@@ -325,6 +334,9 @@ describe('planSend', () => {
   });
 });
 
+/** Where a fake oneway send went: nowhere; only a fake fence looks at it. */
+const NO_WIRE = { connection: undefined, opaque: 0 } as unknown as OnewaySent;
+
 /** A producer stand-in that records concurrency per lane and answers after a tick or two. */
 class FakeProducer implements SendTarget {
   active = 0;
@@ -371,9 +383,9 @@ class FakeProducer implements SendTarget {
     await this.work(m);
     return this.result(m);
   }
-  async sendOneway(m: OutgoingMessage): Promise<{ msgId: string; brokerName: string; queueId: number }> {
+  async sendOneway(m: OutgoingMessage): Promise<OnewayReceipt> {
     this.order.push(m.body.toString());
-    return { msgId: m.properties!.UNIQ_KEY!, brokerName: 'b', queueId: 0 };
+    return { msgId: m.properties!.UNIQ_KEY!, brokerName: 'b', queueId: 0, sent: NO_WIRE };
   }
   async sendBatch(ms: OutgoingMessage[]): Promise<SendResult[]> {
     this.batches.push(ms.length);
@@ -518,7 +530,7 @@ describe('runLoop', () => {
       send: async () => {
         throw new TimeoutError('request 310 timed out', 10);
       },
-      sendOneway: async () => ({ msgId: '', brokerName: '', queueId: 0 }),
+      sendOneway: async () => ({ msgId: '', brokerName: '', queueId: 0, sent: NO_WIRE }),
       sendBatch: async () => [],
       sendTransaction: async () => {
         throw new Error('unused');
@@ -529,6 +541,73 @@ describe('runLoop', () => {
       out.results.map((r) => r.error?.kind),
       ['timeout', 'timeout'],
     );
+  });
+});
+
+describe('runLoop --mode oneway with a fence', () => {
+  /** A fence that settles what was tracked, failing the messages whose body is in `drop`. */
+  class FakeFence {
+    tracked: SendRecord[] = [];
+    /** How many messages each settle() found. */
+    readonly rounds: number[] = [];
+    constructor(private readonly drop: Set<string>) {}
+    track(_sent: OnewaySent, rec: SendRecord): void {
+      this.tracked.push(rec);
+    }
+    async settle(): Promise<OnewaySettled<SendRecord>[]> {
+      const batch = this.tracked;
+      this.tracked = [];
+      this.rounds.push(batch.length);
+      await new Promise((r) => setTimeout(r, 1));
+      return batch.map((rec) => ({
+        tag: rec,
+        error: this.drop.has(`m${rec.index}`)
+          ? new BrokerResponseError(2, '[TIMEOUT_CLEAN_QUEUE]broker busy', '127.0.0.1:1')
+          : undefined,
+      }));
+    }
+  }
+
+  it('reports each message only when a fence settled it: taken ONEWAY, dropped FAILED, in input order', async () => {
+    const fence = new FakeFence(new Set(['m3', 'm300']));
+    const seen: [number, string][] = [];
+    const out = await runLoop(
+      new FakeProducer(),
+      numbered(600),
+      loop({ mode: 'oneway', concurrency: 1 }),
+      { onResult: (r) => seen.push([r.index, r.status]) },
+      { oneway: fence },
+    );
+    // A fence after every ONEWAY_FENCE_EVERY messages, and one for the rest at the end.
+    assert.deepEqual(fence.rounds, [ONEWAY_FENCE_EVERY, ONEWAY_FENCE_EVERY, 600 - 2 * ONEWAY_FENCE_EVERY]);
+    assert.deepEqual(
+      seen.map(([i]) => i),
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      seen.filter(([, st]) => st === 'FAILED').map(([i]) => i),
+      [3, 300],
+    );
+    assert.equal(out.sent, 598);
+    assert.equal(out.failed, 2);
+    const failed = out.results.find((r) => r.index === 3)!;
+    assert.equal(failed.error?.code, 2);
+    assert.equal(failed.error?.kind, 'broker');
+    assert.equal(failed.brokerName, 'b', 'a dropped message still says where it went');
+    assert.equal(out.firstError?.message.includes('TIMEOUT_CLEAN_QUEUE'), true);
+  });
+
+  it('--fail-fast stops at the first fence that found a drop', async () => {
+    const fence = new FakeFence(new Set(['m3']));
+    const out = await runLoop(
+      new FakeProducer(),
+      numbered(2000),
+      loop({ mode: 'oneway', concurrency: 1, failFast: true }),
+      {},
+      { oneway: fence },
+    );
+    assert.equal(out.failed, 1);
+    assert.equal(out.sent, ONEWAY_FENCE_EVERY - 1);
   });
 });
 

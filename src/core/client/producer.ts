@@ -27,6 +27,7 @@ import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
 import type { MQClient } from './mq-client.js';
+import type { OnewaySent } from './remoting-client.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -45,6 +46,14 @@ export interface OutgoingMessage {
   /** FIFO: all messages of a group go to one queue, in order */
   messageGroup?: string | undefined;
   flag?: number | undefined;
+}
+
+/** A oneway send: the message's id and queue, and the request on the wire. */
+export interface OnewayReceipt {
+  msgId: string;
+  brokerName: string;
+  queueId: number;
+  sent: OnewaySent;
 }
 
 export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
@@ -389,8 +398,11 @@ export class Producer {
     return { ext, extJson };
   }
 
-  /** Fire and forget: no response, no retry. Returns the UNIQ_KEY and the queue it went to. */
-  async sendOneway(msg: OutgoingMessage): Promise<{ msgId: string; brokerName: string; queueId: number }> {
+  /**
+   * Fire and forget: no response, no retry. Returns the UNIQ_KEY, the queue it went to, and where
+   * it went on the wire (for OnewayFence, which learns whether the broker dropped it).
+   */
+  async sendOneway(msg: OutgoingMessage): Promise<OnewayReceipt> {
     const { body, sysFlag, properties, uniq } = this.prepare(msg);
     const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
     const q = this.pickQueue(queues, msg, undefined);
@@ -398,8 +410,14 @@ export class Producer {
       await this.checkTimerSupport(msg, q.address, q.brokerName);
     }
     const { ext, extJson } = this.sendHeader(q, msg, sysFlag, Date.now(), properties);
-    await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body, extJson);
-    return { msgId: uniq, brokerName: q.brokerName, queueId: q.queueId };
+    const sent = await this.client.remoting.oneway(
+      q.address,
+      RequestCode.SEND_MESSAGE_V2,
+      ext,
+      body,
+      extJson,
+    );
+    return { msgId: uniq, brokerName: q.brokerName, queueId: q.queueId, sent };
   }
 
   /**

@@ -40,6 +40,12 @@ export interface CallOptions {
 
 const ACCEPT_SUCCESS: readonly number[] = [0];
 
+/** Where a oneway request went: an answer to it (a drop) comes on that connection, with that opaque. */
+export interface OnewaySent {
+  connection: Connection;
+  opaque: number;
+}
+
 export class RemotingClient {
   private readonly conns = new Map<string, Promise<Connection>>();
   /** The open ones, so a request on an established connection does not wait a tick for it. */
@@ -128,16 +134,19 @@ export class RemotingClient {
       });
   }
 
-  /** Sends a request with no reply; resolves once it was handed to the kernel (see onewayFlushed). */
+  /** Sends a request with no reply; resolves, once it reached the kernel, with the connection that carried it and its opaque. */
   async oneway(
     address: string,
     code: number,
     extFields: Record<string, string>,
     body?: Buffer,
     extJson?: string,
-  ): Promise<void> {
-    const conn = this.open.get(address) ?? (await this.connection(address));
-    await conn.onewayFlushed(code, extFields, body, extJson);
+  ): Promise<OnewaySent> {
+    const connection = this.open.get(address) ?? (await this.connection(address));
+    // Resolved once the frame reached the kernel (onewayFlushed); a broker's answer to a dropped
+    // oneway request needs a round trip through its send queue, so it cannot beat the caller's
+    // OnewayFence.track() of this opaque.
+    return { connection, opaque: await connection.onewayFlushed(code, extFields, body, extJson) };
   }
 
   close(): void {

@@ -306,15 +306,20 @@ export class Connection extends EventEmitter {
     });
   }
 
-  /** Sends a request that the server never answers. */
-  oneway(code: number, extFields: Record<string, string>, body?: Buffer, extJson?: string): void {
+  /**
+   * Sends a request that the server does not answer when it takes it, and returns its opaque: a
+   * broker that drops it answers after all (see the 'stray' event).
+   */
+  oneway(code: number, extFields: Record<string, string>, body?: Buffer, extJson?: string): number {
     if (this.closedWith) throw this.closedWith;
-    this.write(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY, extJson));
+    const opaque = this.takeOpaque();
+    this.write(this.build(code, extFields, body, opaque, FLAG_ONEWAY, extJson));
+    return opaque;
   }
 
   /**
-   * Sends a request that the server never answers, and resolves once its bytes were handed to the
-   * kernel. With no reply, that is the only sign a oneway send happened: resolving at write()
+   * Sends a request that the server never answers, and resolves with its opaque once its bytes
+   * were handed to the kernel. With no reply, that is the only sign a oneway send happened: resolving at write()
    * would count what sits in our buffer as sent. While the socket is over its high-water mark
    * (write() returned false) the frame is not even written, but waits for 'drain': so a server
    * that stops reading holds our buffer to a high-water mark and a frame, not to whatever the
@@ -325,20 +330,21 @@ export class Connection extends EventEmitter {
     extFields: Record<string, string>,
     body?: Buffer,
     extJson?: string,
-  ): Promise<void> {
+  ): Promise<number> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const write = () => {
         let frame: Buffer;
+        const opaque = this.takeOpaque();
         try {
-          frame = encodeFrame(this.build(code, extFields, body, this.takeOpaque(), FLAG_ONEWAY, extJson));
+          frame = encodeFrame(this.build(code, extFields, body, opaque, FLAG_ONEWAY, extJson));
         } catch (err) {
           reject(err as Error);
           return;
         }
         // The callback runs once the bytes left our buffer for the kernel, or with the error that
         // kept them from it (a destroyed socket calls back every buffered write).
-        this.writeFrame(frame, (err) => (err ? reject(this.closedWith ?? err) : resolve()));
+        this.writeFrame(frame, (err) => (err ? reject(this.closedWith ?? err) : resolve(opaque)));
       };
       // Behind others already waiting, whatever the buffer says now: the order is the caller's.
       if (this.transport.writableNeedDrain || this.drainWaiters.length > 0) {
@@ -453,7 +459,12 @@ export class Connection extends EventEmitter {
   private onResponse(frame: RemotingCommand): void {
     this.serverVersion = frame.version;
     const p = this.pending.get(frame.opaque);
-    if (!p) return; // late reply to a request that already timed out
+    if (!p) {
+      // A late reply to a request that already timed out, or a broker's answer to a oneway
+      // request it dropped (it answers those when it throws them out of a full queue).
+      this.emit('stray', frame);
+      return;
+    }
     this.pending.delete(frame.opaque);
     clearTimeout(p.timer);
     this.release();
