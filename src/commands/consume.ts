@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { connectionFlags, duration, size } from '../flags.js';
+import { connectionFlags, duration, maxBodyFlag, size } from '../flags.js';
 import {
   type ConsumeResult,
   consume,
@@ -21,7 +21,9 @@ export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Consume messages of a topic as a member of a consumer group.';
   static override description = `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
 
-Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).`;
+Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).
+
+A compressed body that would inflate past --max-body (or is not valid zlib) is not shown: a warning names the message, the ndjson/--json record carries bodyError instead of a body, and the message counts as consumed.`;
   static override examples = [
     '<%= config.bin %> consume orders -g billing --from first --until-end',
     '<%= config.bin %> consume orders -g billing --output ndjson --count 100 > orders.ndjson',
@@ -77,6 +79,7 @@ Output formats: text (one line per message), ndjson (one JSON record per message
       defaultHelp: async () => '128KiB',
     }),
     dlq: Flags.boolean({ summary: "Read the group's dead-letter queue %DLQ%<group>." }),
+    'max-body': maxBodyFlag(),
     'offsets-dir': Flags.string({
       summary: 'Where --broadcast keeps offsets.',
       env: 'RMQ_OFFSETS_DIR',
@@ -145,6 +148,8 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         outFd: 1,
         pipeWindow: f['pipe-window'],
         trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
+        maxBodyBytes: f['max-body'],
+        onBodyError: (note) => this.note(note),
         signal: controller.signal,
         onWarning: (err) => {
           if (f.debug) this.note(`${(err as Error).message}`);
