@@ -167,6 +167,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return new Promise((resolve) => process.stdout.write('', (err) => resolve(!err)));
   }
 
+  /**
+   * --json output, as oclif writes it minus the colorizer (no theme is set, so it only costs):
+   * that tokenizes with a regex that overflows the stack on a long string full of escapes, so a
+   * 2 MiB body of control characters made `--json` exit 1.
+   */
+  protected override logJson(json: unknown): void {
+    console.log(JSON.stringify(json, null, 2));
+  }
+
   /** A warning on stderr (never stdout), kept out of --json output. */
   protected note(text: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${stderrColor().yellow('!')} ${text}\n`);

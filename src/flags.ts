@@ -1,5 +1,7 @@
 /** Shared flag builders. Every flag that configures a connection also reads an environment variable. */
 import { Flags } from '@oclif/core';
+import { InvalidArgumentError } from './core/errors.js';
+import { DEFAULT_MAX_BODY_BYTES } from './core/protocol/message.js';
 import { parseDuration, parseSize } from './core/util/units.js';
 import { defaultLocalDir } from './local/paths.js';
 
@@ -12,6 +14,25 @@ export const duration = Flags.custom<number>({
 export const size = Flags.custom<number>({
   parse: async (input) => parseSize(input),
 });
+
+/**
+ * --max-body of the commands that read stored messages: compressed bodies are inflated up to this
+ * size; a larger one (a zip bomb, or a body from a producer that ignores the 4 MiB limit) is
+ * reported with its message and not shown, and the command goes on.
+ */
+export function maxBodyFlag() {
+  return Flags.custom<number>({
+    summary: 'Largest size a compressed body is inflated to; larger ones are reported, not shown.',
+    env: 'RMQ_MAX_BODY',
+    default: DEFAULT_MAX_BODY_BYTES,
+    defaultHelp: async () => '64MiB',
+    parse: async (input) => {
+      const n = parseSize(input, '--max-body');
+      if (n < 1) throw new InvalidArgumentError(`--max-body must be at least 1 byte, got "${input}"`);
+      return n;
+    },
+  })();
+}
 
 /** --dir of the `local` commands: where a local cluster keeps its state. */
 export function localDirFlag(summary = 'State dir of the cluster.') {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { connectionFlags, duration, size } from '../flags.js';
+import { connectionFlags, duration, maxBodyFlag, size } from '../flags.js';
 import {
   type ConsumeResult,
   consume,
@@ -23,7 +23,9 @@ export default class Consume extends BaseCommand<typeof Consume> {
 
 Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).
 
---json returns the messages in one document written when consuming stops, so it needs --count, --until-end or --idle-timeout (stream with --output ndjson instead); their offsets are committed only after the document is written.`;
+--json returns the messages in one document written when consuming stops, so it needs --count, --until-end or --idle-timeout (stream with --output ndjson instead); their offsets are committed only after the document is written.
+
+A compressed body that would inflate past --max-body (or is not valid zlib) is not shown: a warning names the message, the ndjson/--json record carries bodyError instead of a body, and the message counts as consumed.`;
   static override examples = [
     '<%= config.bin %> consume orders -g billing --from first --until-end',
     '<%= config.bin %> consume orders -g billing --output ndjson --count 100 > orders.ndjson',
@@ -79,6 +81,7 @@ Output formats: text (one line per message), ndjson (one JSON record per message
       defaultHelp: async () => '128KiB',
     }),
     dlq: Flags.boolean({ summary: "Read the group's dead-letter queue %DLQ%<group>." }),
+    'max-body': maxBodyFlag(),
     'offsets-dir': Flags.string({
       summary: 'Where --broadcast keeps offsets.',
       env: 'RMQ_OFFSETS_DIR',
@@ -148,6 +151,8 @@ Output formats: text (one line per message), ndjson (one JSON record per message
         outFd: 1,
         pipeWindow: f['pipe-window'],
         trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
+        maxBodyBytes: f['max-body'],
+        onBodyError: (note) => this.note(note),
         signal: controller.signal,
         onWarning: (err) => {
           if (f.debug) this.note(`${(err as Error).message}`);

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { connectionFlags } from '../flags.js';
+import { connectionFlags, maxBodyFlag } from '../flags.js';
 import { parseTimestamp } from '../services/consume.js';
 import { type TraceResult, traceMessage } from '../services/trace.js';
 import { stdoutColor } from '../ui/color.js';
@@ -42,6 +42,7 @@ Without --topic the topic is taken from the trace records, else every topic's in
       summary: 'Trace topic to read.',
       defaultHelp: async () => 'RMQ_SYS_TRACE_TOPIC',
     }),
+    'max-body': maxBodyFlag(),
     'wait-consumed': Flags.boolean({
       summary: 'Wait until --group consumed the message; --timeout bounds the wait.',
       dependsOn: ['group'],
@@ -65,6 +66,7 @@ Without --topic the topic is taken from the trace records, else every topic's in
         traceTopic: f['trace-topic'],
         groups: f.group,
         waitConsumed: f['wait-consumed'] ? { group: f.group![0]!, timeoutMs: c.timeoutMs } : undefined,
+        maxBodyBytes: f['max-body'],
         onProgress: (t) => progress.update(t),
       });
     } finally {

@@ -15,8 +15,8 @@ import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
-import type { MessageExt } from '../core/protocol/message.js';
-import { bodyText, type MessageRecord, toRecord } from './message-record.js';
+import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
+import { bodyErrorNote, bodyText, type MessageRecord, toRecord } from './message-record.js';
 import { OutputSink, type SinkKind } from './output-sink.js';
 
 export const OUTPUT_FORMATS = ['text', 'ndjson', 'body', 'template'] as const;
@@ -105,10 +105,11 @@ export function compileTemplate(template: string): (m: MessageExt, topic: string
           return m.bornHost;
         case 'storeHost':
           return m.storeHost;
+        // A body that was not inflated is compressed bytes: render nothing rather than those.
         case 'body':
-          return m.body.toString('utf8');
+          return m.bodyError ? '' : m.body.toString('utf8');
         case 'bodyBase64':
-          return m.body.toString('base64');
+          return m.bodyError ? '' : m.body.toString('base64');
         default:
           return m.properties[name.slice(5)] ?? '';
       }
@@ -157,6 +158,10 @@ export interface ConsumeInput {
   onWarning?: (err: unknown) => void;
   /** --trace / --trace-topic: write SubBefore/SubAfter records for every delivery. */
   trace?: { topic?: string | undefined } | undefined;
+  /** --max-body: largest inflated body; a larger one is reported (bodyError) and the run goes on. */
+  maxBodyBytes?: number | undefined;
+  /** A message whose body was not inflated: one line naming it, where it is and why. */
+  onBodyError?: (note: string) => void;
   /** The first trace send that failed (tracing goes on). */
   onTraceError?: (err: unknown) => void;
 }
@@ -178,8 +183,12 @@ export interface ConsumeResult {
 
 /** The `--output text` line of a message. */
 export function renderText(m: MessageExt, topic: string): string {
-  const text = bodyText(m.body);
-  const body = text === undefined ? `<${m.body.length} bytes, binary>` : text.replace(/\n/g, '\\n');
+  const text = m.bodyError ? undefined : bodyText(m.body);
+  const body = m.bodyError
+    ? `<body not inflated: ${describeBodyError(m.bodyError)}>`
+    : text === undefined
+      ? `<${m.body.length} bytes, binary>`
+      : text.replace(/\n/g, '\\n');
   const parts = [new Date(m.storeTimestamp).toISOString(), topic, `q${m.queueId}@${m.queueOffset}`, m.msgId];
   if (m.properties.TAGS) parts.push(`tags=${m.properties.TAGS}`);
   if (m.properties.KEYS) parts.push(`keys=${m.properties.KEYS}`);
@@ -214,6 +223,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     retryDelayLevel: input.retryDelayLevel,
     maxMessages: input.count,
     localOffsets: input.broadcast ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`)) : undefined,
+    maxBodyBytes: input.maxBodyBytes,
   });
   const sink = new OutputSink(input.out, input.outKind, input.pipeWindow);
   const messages: MessageRecord[] = [];
@@ -323,6 +333,9 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
         return { status: 'nack' };
       }
       received++;
+      // Reported, the message counts as written out: its offset is committed like any other.
+      const note = bodyErrorNote(m, brokerName);
+      if (note) input.onBodyError?.(note);
       if (input.document) {
         messages.push(toRecord(m, brokerName));
         return { status: 'ack', durable: heldForDocument };
@@ -333,6 +346,8 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
           text = `${JSON.stringify(toRecord(m, brokerName))}\n`;
           break;
         case 'body':
+          // Compressed bytes would corrupt a stream of bodies: the warning stands in for it.
+          if (m.bodyError) return { status: 'ack' };
           text = Buffer.concat([m.body, Buffer.from(input.delimiter)]);
           break;
         case 'template':

@@ -13,7 +13,13 @@
 
 import type { OutgoingMessage } from '../core/client/producer.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { type MessageExt, Prop, SYSTEM_PROPERTIES } from '../core/protocol/message.js';
+import {
+  type BodyError,
+  describeBodyError,
+  type MessageExt,
+  Prop,
+  SYSTEM_PROPERTIES,
+} from '../core/protocol/message.js';
 import { parseDuration } from '../core/util/units.js';
 
 export interface MessageRecord {
@@ -35,6 +41,32 @@ export interface MessageRecord {
   systemProperties: Record<string, string>;
   body?: string;
   bodyBase64?: string;
+  /** Set, instead of body/bodyBase64, when the stored body could not be inflated. */
+  bodyError?: RecordBodyError;
+}
+
+export interface RecordBodyError {
+  /** too-large: it inflates past the --max-body limit; corrupt: it is not valid zlib. */
+  reason: BodyError['reason'];
+  /** One line: why, and what to do. */
+  message: string;
+  /** Size of the body as stored (compressed). */
+  storedBytes: number;
+  /** The limit in force (too-large), else null. */
+  limitBytes: number | null;
+}
+
+/** Why the body is not shown and what to do, for records, output lines and warnings. */
+export function bodyErrorText(e: BodyError): string {
+  const text = `${describeBodyError(e)}: not shown`;
+  return e.reason === 'too-large' ? `${text}; raise --max-body (or RMQ_MAX_BODY) to read it` : text;
+}
+
+/** The stderr warning for a message whose body was not inflated: which message, where, why. */
+export function bodyErrorNote(m: MessageExt, brokerName?: string | null): string | undefined {
+  if (!m.bodyError) return undefined;
+  const where = `${originalTopic(m)}${brokerName ? ` ${brokerName}` : ''} queue ${m.queueId} offset ${m.queueOffset}`;
+  return `message ${m.msgId} (${where}): ${bodyErrorText(m.bodyError)}`;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -78,6 +110,16 @@ export function toRecord(m: MessageExt, brokerName: string | null = null): Messa
     properties,
     systemProperties,
   };
+  if (m.bodyError) {
+    // The stored bytes are compressed: as body they would read as garbage, or be sent on as such.
+    rec.bodyError = {
+      reason: m.bodyError.reason,
+      message: bodyErrorText(m.bodyError),
+      storedBytes: m.bodyError.storedBytes,
+      limitBytes: m.bodyError.reason === 'too-large' ? m.bodyError.limitBytes : null,
+    };
+    return rec;
+  }
   const text = bodyText(m.body);
   if (text !== undefined) rec.body = text;
   else rec.bodyBase64 = m.body.toString('base64');
@@ -106,6 +148,12 @@ export function fromRecord(value: unknown, topic: string, where: string): Outgoi
   }
   const r = value as Record<string, unknown>;
   let body: Buffer;
+  if (r.bodyError && typeof r.bodyError === 'object') {
+    const why = (r.bodyError as { message?: unknown }).message;
+    throw new InvalidArgumentError(
+      `${where}: the record has no body (it was not read${typeof why === 'string' ? `: ${why}` : ''})`,
+    );
+  }
   if (typeof r.bodyBase64 === 'string') body = Buffer.from(r.bodyBase64, 'base64');
   else if (typeof r.body === 'string') body = Buffer.from(r.body, 'utf8');
   else if (r.body !== undefined && r.body !== null) body = Buffer.from(JSON.stringify(r.body), 'utf8');

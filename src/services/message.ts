@@ -7,7 +7,7 @@
 import type { Admin } from '../core/client/admin.js';
 import { type FoundMessage, MessageQuery, routeBrokers } from '../core/client/query.js';
 import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
-import type { MessageExt } from '../core/protocol/message.js';
+import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
 import { TRACE_TOPIC_DEFAULT } from '../core/protocol/trace.js';
 import { compileTemplate, OUTPUT_FORMATS, renderText } from './consume.js';
 import { bodyText, type MessageRecord, originalTopic, toRecord } from './message-record.js';
@@ -16,7 +16,12 @@ import { locate } from './trace.js';
 export const MESSAGE_OUTPUT_FORMATS = ['detail', ...OUTPUT_FORMATS] as const;
 export type MessageOutputFormat = (typeof MESSAGE_OUTPUT_FORMATS)[number];
 
-export interface MessageGetInput {
+/** --max-body: largest inflated body; larger ones come back with bodyError. */
+export interface BodyLimit {
+  maxBodyBytes?: number | undefined;
+}
+
+export interface MessageGetInput extends BodyLimit {
   id: string;
   topic?: string | undefined;
   beginMs?: number | undefined;
@@ -30,7 +35,7 @@ export interface MessageGetResult extends MessageRecord {
   copies: number;
 }
 
-export interface MessageQueryInput {
+export interface MessageQueryInput extends BodyLimit {
   topic: string;
   key: string;
   beginMs?: number | undefined;
@@ -47,7 +52,7 @@ export interface MessageQueryResult {
   failedBrokers: { brokerName: string; error: string }[];
 }
 
-export interface MessagePrintInput {
+export interface MessagePrintInput extends BodyLimit {
   topic: string;
   queueId: number;
   offset: number;
@@ -84,7 +89,7 @@ export async function getMessage(admin: Admin, input: MessageGetInput): Promise<
       hint: 'pass the message id (UNIQ_KEY) or the offset message id, as `rmq send` prints them',
     });
   }
-  const q = new MessageQuery(admin.client, admin.namesrv);
+  const q = new MessageQuery(admin.client, admin.namesrv, { maxBodyBytes: input.maxBodyBytes });
   const info = await admin.getClusterInfo();
   const loc = await locate(q, info, { ...input, id }, TRACE_TOPIC_DEFAULT);
   const first = loc.found[0];
@@ -117,7 +122,7 @@ export async function queryMessages(
   if (!Number.isInteger(input.limit) || input.limit < 1) {
     throw new InvalidArgumentError(`--limit must be a whole number of at least 1, got ${input.limit}`);
   }
-  const q = new MessageQuery(admin.client, admin.namesrv);
+  const q = new MessageQuery(admin.client, admin.namesrv, { maxBodyBytes: input.maxBodyBytes });
   const { found, failedBrokers } = await q.byKey(input.topic, input.key, {
     unique: false,
     maxNum: Math.min(input.limit, 64),
@@ -177,7 +182,7 @@ export async function printMessages(
       `topic ${input.topic} has ${queues} read queue(s) on ${broker.brokerName}: --queue ${input.queueId} does not exist`,
     );
   }
-  const q = new MessageQuery(admin.client, admin.namesrv);
+  const q = new MessageQuery(admin.client, admin.namesrv, { maxBodyBytes: input.maxBodyBytes });
   const r = await q.pull(broker.address, input.topic, input.queueId, input.offset, input.count);
   if (r.messages.length === 0) {
     const why =
@@ -229,9 +234,10 @@ export function renderDetail(m: MessageExt, brokerName: string): string {
       .join('  '),
   ]);
   const width = Math.max(...lines.map(([k]) => k.length)) + 1;
-  const text = bodyText(m.body);
-  const body =
-    text === undefined
+  const text = m.bodyError ? undefined : bodyText(m.body);
+  const body = m.bodyError
+    ? `Body: not inflated: ${describeBodyError(m.bodyError)}`
+    : text === undefined
       ? `Body (${m.body.length} bytes, binary, base64):\n${m.body.toString('base64')}`
       : `Body (${m.body.length} bytes):\n${text}`;
   return `${lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n')}\n${body}\n`;
@@ -252,7 +258,8 @@ export function messageFormatter(
       return (m, b) => `${JSON.stringify(toRecord(m, b || null))}\n`;
     case 'body': {
       const d = Buffer.from(options.delimiter ?? '\n');
-      return (m) => Buffer.concat([m.body, d]);
+      // Not the compressed bytes of a body that was not inflated: the warning stands in for it.
+      return (m) => (m.bodyError ? '' : Buffer.concat([m.body, d]));
     }
     case 'template': {
       if (!options.template) {

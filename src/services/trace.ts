@@ -26,6 +26,7 @@ import {
   TRACE_TOPIC_DEFAULT,
   type TraceRecord,
 } from '../core/protocol/trace.js';
+import { bodyErrorText } from './message-record.js';
 
 export interface TraceInput {
   /** A unique key (UNIQ_KEY, "the message id") or an offset message id. */
@@ -38,6 +39,8 @@ export interface TraceInput {
   groups?: string[] | undefined;
   /** Trace messages asked of each broker (the broker caps it at 64). */
   maxTraceMessages?: number | undefined;
+  /** --max-body: largest inflated body (message and trace messages); see inflateBody. */
+  maxBodyBytes?: number | undefined;
   /** Wait until this group consumed the message; TimeoutError after timeoutMs. */
   waitConsumed?: { group: string; timeoutMs: number; pollMs?: number } | undefined;
   onProgress?: ((text: string) => void) | undefined;
@@ -58,7 +61,10 @@ export interface TracedMessage {
   storeTimestamp: string;
   /** Store time minus born time (the clocks of producer and broker may differ). */
   storeDelayMs: number;
-  bodyLength: number;
+  /** Bytes of the (inflated) body; null when it was not inflated (see bodyError). */
+  bodyLength: number | null;
+  /** Why the compressed body was not inflated, else null. */
+  bodyError: string | null;
   reconsumeTimes: number;
   transaction: boolean;
   /** How the message was delayed, e.g. "level 3" or "timer", if it was. */
@@ -192,6 +198,11 @@ export async function queryTraceRecords(
     // Java's producer may store a trace message twice on a retry: keep one of each.
     if (seen.has(f.message.msgId)) continue;
     seen.add(f.message.msgId);
+    // A trace message that would not inflate (a bomb in the trace topic) holds no readable record.
+    if (f.message.bodyError) {
+      malformed++;
+      continue;
+    }
     const decoded = decodeTraceData(f.message.body.toString('utf8'));
     malformed += decoded.malformed;
     for (const record of decoded.records) {
@@ -221,7 +232,8 @@ function describeMessage(f: FoundMessage): TracedMessage {
     bornTimestamp: iso(m.bornTimestamp),
     storeTimestamp: iso(m.storeTimestamp),
     storeDelayMs: m.storeTimestamp - m.bornTimestamp,
-    bodyLength: m.body.length,
+    bodyLength: m.bodyError ? null : m.body.length,
+    bodyError: m.bodyError ? bodyErrorText(m.bodyError) : null,
     reconsumeTimes: m.reconsumeTimes,
     transaction: p[Prop.TRAN_MSG] === 'true',
     delay,
@@ -553,7 +565,7 @@ export async function traceMessage(admin: Admin, input: TraceInput): Promise<Tra
   }
   const progress = input.onProgress ?? (() => {});
   const traceTopic = input.traceTopic || TRACE_TOPIC_DEFAULT;
-  const q = new MessageQuery(admin.client, admin.namesrv);
+  const q = new MessageQuery(admin.client, admin.namesrv, { maxBodyBytes: input.maxBodyBytes });
   const info = await admin.getClusterInfo();
   const wait = input.waitConsumed;
   const started = Date.now();

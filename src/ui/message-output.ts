@@ -1,6 +1,8 @@
 /** The output flags and stdout writer shared by `message get | query | print` (formats as `consume`). */
 import { Flags } from '@oclif/core';
 import type { MessageExt } from '../core/protocol/message.js';
+import { maxBodyFlag } from '../flags.js';
+import { bodyErrorNote } from '../services/message-record.js';
 import { MESSAGE_OUTPUT_FORMATS, type MessageOutputFormat, messageFormatter } from '../services/message.js';
 
 export function outputFlags(defaultFormat: MessageOutputFormat) {
@@ -15,7 +17,13 @@ export function outputFlags(defaultFormat: MessageOutputFormat) {
       summary: 'For --output template: tokens as in `consume` ({msgId} {body} {prop.NAME} …).',
     }),
     delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+    'max-body': maxBodyFlag(),
   };
+}
+
+/** One warning per message whose body was not inflated (naming it, where it is, and why). */
+export function bodyErrorNotes(found: { message: MessageExt; brokerName: string }[]): string[] {
+  return found.flatMap(({ message, brokerName }) => bodyErrorNote(message, brokerName) ?? []);
 }
 
 /** Writes the messages to stdout in the chosen format, waiting for stdout to drain. */

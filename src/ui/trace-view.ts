@@ -111,7 +111,7 @@ export function renderTrace(result: TraceResult, options: TraceViewOptions): str
     const attrs = [`topic ${m.topic}`];
     if (m.tags) attrs.push(`tags ${m.tags}`);
     if (m.keys.length > 0) attrs.push(`keys ${m.keys.join(' ')}`);
-    attrs.push(`body ${m.bodyLength} B`);
+    attrs.push(m.bodyError === null ? `body ${m.bodyLength} B` : `body not inflated: ${m.bodyError}`);
     if (m.transaction) attrs.push('transaction');
     if (m.delay) attrs.push(`delayed (${m.delay})`);
     out.push(`  ${attrs.join('  ')}`);

@@ -26,6 +26,7 @@ const result: TraceResult = {
     storeTimestamp: '2026-11-22T10:00:00.004Z',
     storeDelayMs: 4,
     bodyLength: 12,
+    bodyError: null,
     reconsumeTimes: 0,
     transaction: true,
     delay: null,

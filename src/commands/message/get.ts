@@ -3,7 +3,7 @@ import { BaseCommand } from '../../base-command.js';
 import { connectionFlags } from '../../flags.js';
 import { parseTimestamp } from '../../services/consume.js';
 import { getMessage, type MessageGetResult } from '../../services/message.js';
-import { outputFlags, writeMessages } from '../../ui/message-output.js';
+import { bodyErrorNotes, outputFlags, writeMessages } from '../../ui/message-output.js';
 
 export default class MessageGet extends BaseCommand<typeof MessageGet> {
   static override summary = 'Show one message by its id: body, properties and ids.';
@@ -35,8 +35,10 @@ export default class MessageGet extends BaseCommand<typeof MessageGet> {
       topic: f.topic,
       beginMs: f.begin === undefined ? undefined : parseTimestamp(f.begin, '--begin'),
       endMs: f.end === undefined ? undefined : parseTimestamp(f.end, '--end'),
+      maxBodyBytes: f['max-body'],
     });
     if (!this.jsonEnabled()) await writeMessages(found, f);
+    for (const note of bodyErrorNotes(found)) this.note(note);
     if (result.copies > 1) {
       this.note(
         `the message is stored ${result.copies} times (the producer sent it again); showing the first`,

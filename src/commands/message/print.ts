@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { connectionFlags } from '../../flags.js';
 import { type MessagePrintResult, printMessages } from '../../services/message.js';
-import { outputFlags, writeMessages } from '../../ui/message-output.js';
+import { bodyErrorNotes, outputFlags, writeMessages } from '../../ui/message-output.js';
 
 export default class MessagePrint extends BaseCommand<typeof MessagePrint> {
   static override summary = 'Print messages of one queue from an offset, without consuming them.';
@@ -29,8 +29,10 @@ export default class MessagePrint extends BaseCommand<typeof MessagePrint> {
       offset: f.offset,
       count: f.count,
       broker: f.broker,
+      maxBodyBytes: f['max-body'],
     });
     if (!this.jsonEnabled()) await writeMessages(found, f);
+    for (const note of bodyErrorNotes(found)) this.note(note);
     if (result.messages.length < f.count) {
       this.note(
         `${result.messages.length} of ${f.count} message(s): the queue ends at offset ${result.maxOffset}`,

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../base-command.js';
 import { connectionFlags } from '../../flags.js';
 import { parseTimestamp } from '../../services/consume.js';
 import { type MessageQueryResult, queryMessages } from '../../services/message.js';
-import { outputFlags, writeMessages } from '../../ui/message-output.js';
+import { bodyErrorNotes, outputFlags, writeMessages } from '../../ui/message-output.js';
 
 export default class MessageQuery extends BaseCommand<typeof MessageQuery> {
   static override summary = 'Find messages of a topic by key (the KEYS the producer set).';
@@ -34,8 +34,10 @@ export default class MessageQuery extends BaseCommand<typeof MessageQuery> {
       beginMs: f.begin === undefined ? undefined : parseTimestamp(f.begin, '--begin'),
       endMs: f.end === undefined ? undefined : parseTimestamp(f.end, '--end'),
       limit: f.limit,
+      maxBodyBytes: f['max-body'],
     });
     if (!this.jsonEnabled()) await writeMessages(found, f);
+    for (const note of bodyErrorNotes(found)) this.note(note);
     for (const b of result.failedBrokers) this.note(`broker ${b.brokerName} could not be asked: ${b.error}`);
     if (result.count === 0) this.note(`no message of ${f.topic} has key ${f.key}`);
     return result;

@@ -25,7 +25,7 @@ import {
   type SubscriptionData,
   tagMatches,
 } from '../protocol/heartbeat.js';
-import { decodeMessages, type MessageExt, Prop } from '../protocol/message.js';
+import { decodeMessages, inflateBody, type MessageExt, Prop } from '../protocol/message.js';
 import { masterAddress } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
@@ -61,6 +61,8 @@ export interface ConsumerOptions {
   maxMessages?: number;
   /** Required for broadcasting. */
   localOffsets?: LocalOffsetStore;
+  /** Largest inflated body; a larger one is delivered as stored, with bodyError (see inflateBody). */
+  maxBodyBytes?: number | undefined;
 }
 
 export interface Delivery {
@@ -519,7 +521,8 @@ export class PushConsumer extends EventEmitter {
       const next = Number(res.extFields.nextBeginOffset ?? q.nextPullOffset);
       const max = Number(res.extFields.maxOffset ?? 0);
       if (res.code === ResponseCode.SUCCESS) {
-        const msgs = decodeMessages(res.body);
+        // Inflated one by one at delivery (handleBatch), so a batch of 32 holds one inflated body.
+        const msgs = decodeMessages(res.body, { inflate: false });
         q.nextPullOffset = next;
         q.handling = this.handleBatch(q, msgs, next);
         await q.handling;
@@ -573,7 +576,7 @@ export class PushConsumer extends EventEmitter {
       this.delivered++;
       const entry: Pending = { next: m.queueOffset + 1, state: 'handling' };
       q.pending.push(entry);
-      await this.deliver(q, m, entry);
+      await this.deliver(q, inflateBody(m, this.opts.maxBodyBytes), entry);
       if (this.opts.maxMessages !== undefined && this.delivered >= this.opts.maxMessages) {
         // The last wanted message is out: stop now rather than at the next arrival.
         this.stopping = true;

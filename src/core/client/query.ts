@@ -11,7 +11,14 @@
  * query is capped by maxMsgsNumBatch (64).
  */
 import { ConnectionError, NotFoundError, ProtocolError } from '../errors.js';
-import { decodeMessages, decodeOffsetMsgId, type MessageExt, Prop } from '../protocol/message.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  decodeMessages,
+  decodeOffsetMsgId,
+  inflateBody,
+  type MessageExt,
+  Prop,
+} from '../protocol/message.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
@@ -82,11 +89,25 @@ export function offsetIdAddress(id: string, brokerAddresses?: ReadonlySet<string
   return address;
 }
 
+export interface MessageQueryOptions {
+  /** Largest inflated body (see inflateBody); larger ones come back as stored with bodyError. */
+  maxBodyBytes?: number | undefined;
+}
+
+/**
+ * Bodies are inflated only for the messages a method returns, one at a time, after filtering:
+ * an index answer of 64 records that hash-collided with the key costs no inflating.
+ */
 export class MessageQuery {
+  readonly maxBodyBytes: number;
+
   constructor(
     readonly client: RemotingClient,
     readonly namesrv: NameServerClient,
-  ) {}
+    options: MessageQueryOptions = {},
+  ) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  }
 
   /**
    * QUERY_MESSAGE on every broker of the topic; messages whose KEYS hold `key` (or, with
@@ -120,11 +141,14 @@ export class MessageQuery {
             accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND],
           });
           if (res.code !== ResponseCode.SUCCESS) return;
-          for (const m of decodeMessages(res.body)) {
+          for (const m of decodeMessages(res.body, { inflate: false })) {
             const hit = unique
               ? m.msgId === key
               : m.topic === topic && (m.properties[Prop.KEYS] ?? '').split(' ').includes(key);
-            if (hit) result.found.push({ message: m, brokerName: b.brokerName, address: b.address });
+            if (hit) {
+              inflateBody(m, this.maxBodyBytes);
+              result.found.push({ message: m, brokerName: b.brokerName, address: b.address });
+            }
           }
         } catch (err) {
           errors.push(err);
@@ -178,7 +202,7 @@ export class MessageQuery {
     }
     let messages: MessageExt[];
     try {
-      messages = decodeMessages(res.body);
+      messages = decodeMessages(res.body, { maxBodyBytes: this.maxBodyBytes });
     } catch (err) {
       // An offset that is not the start of a record reads garbage.
       if (err instanceof ProtocolError) {
@@ -238,8 +262,9 @@ export class MessageQuery {
       maxOffset = Number(res.extFields.maxOffset ?? maxOffset);
       const nextBegin = Number(res.extFields.nextBeginOffset ?? next);
       if (res.code === ResponseCode.SUCCESS) {
-        for (const m of decodeMessages(res.body, { inflate: options.inflate ?? true })) {
-          if (m.queueOffset >= next && out.length < count) out.push(m);
+        for (const m of decodeMessages(res.body, { inflate: false })) {
+          if (m.queueOffset < next || out.length >= count) continue;
+          out.push(options.inflate === false ? m : inflateBody(m, this.maxBodyBytes));
         }
       } else if (res.code === ResponseCode.PULL_NOT_FOUND) {
         break;

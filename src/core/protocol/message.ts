@@ -21,6 +21,7 @@
  * int32 + counter int16), uppercase; what users call "the message id".
  */
 import { randomBytes } from 'node:crypto';
+import { constants as bufferConstants } from 'node:buffer';
 import { inflateSync } from 'node:zlib';
 import { ProtocolError } from '../errors.js';
 import { localIp } from '../util/net.js';
@@ -199,6 +200,8 @@ export interface MessageExt {
   body: Buffer;
   /** Body as stored: compressed when sysFlag has bit 0. */
   bodyCompressed: boolean;
+  /** Why a compressed body was not inflated (body then holds the stored bytes). */
+  bodyError?: BodyError;
   properties: Record<string, string>;
   /** Offset message id (storeHost + commit-log offset). */
   offsetMsgId: string;
@@ -223,10 +226,71 @@ function readHost(buf: Buffer, pos: number, v6: boolean): [string, number, Buffe
 }
 
 /**
- * Decodes the stored-message records of a body. Bodies compressed with ZLIB (and type 0,
- * which Java reads as ZLIB) are inflated; LZ4/ZSTD bodies are kept as stored and flagged.
+ * Largest inflated body by default. Clients refuse bodies over maxMessageSize (4 MiB) before
+ * compressing them, so a compressed body from a well-behaved producer inflates to at most that;
+ * a crafted one inflates a thousandfold (1 MiB of zlib holds 1 GiB of zeros), and the broker,
+ * which checks only the stored size, keeps it. Far above the first, far below the second.
  */
-export function decodeMessages(body: Buffer | undefined, options: { inflate?: boolean } = {}): MessageExt[] {
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** A compressed body that was kept as stored: it would inflate past the limit, or does not inflate. */
+export type BodyError =
+  | { reason: 'too-large'; storedBytes: number; limitBytes: number }
+  | { reason: 'corrupt'; storedBytes: number; detail: string };
+
+export interface DecodeOptions {
+  /** Inflate compressed bodies (default true); false keeps them as stored, for inflateBody later. */
+  inflate?: boolean;
+  /** Largest inflated body, bytes (default DEFAULT_MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
+}
+
+/** "64 MiB", "512 KiB" or "1000 bytes": a limit as a user would have written it. */
+export function formatLimit(bytes: number): string {
+  if (bytes >= 1 << 30 && bytes % (1 << 30) === 0) return `${bytes / (1 << 30)} GiB`;
+  if (bytes >= 1 << 20 && bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1 << 10 && bytes % (1 << 10) === 0) return `${bytes / (1 << 10)} KiB`;
+  return `${bytes} bytes`;
+}
+
+/** One line saying why a body was not inflated (no advice: that belongs to the caller). */
+export function describeBodyError(e: BodyError): string {
+  return e.reason === 'too-large'
+    ? `its compressed body (${e.storedBytes} bytes stored) inflates to more than ${formatLimit(e.limitBytes)}`
+    : `its compressed body (${e.storedBytes} bytes stored) does not inflate: ${e.detail}`;
+}
+
+/**
+ * Inflates a message's body in place when it is ZLIB-compressed (type 0, which Java reads as
+ * ZLIB, or 3), to at most `maxBodyBytes`. zlib stops at the limit (maxOutputLength), so a bomb
+ * costs the limit in memory and time, not what it would inflate to. A body over the limit, or
+ * one that is not valid zlib, stays as stored with `bodyError` saying why: one hostile message
+ * must not take down the read of the others. LZ4/ZSTD bodies stay as stored and flagged.
+ */
+export function inflateBody(m: MessageExt, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): MessageExt {
+  if (!m.bodyCompressed || m.bodyError) return m;
+  const type = (m.sysFlag >> 8) & 7;
+  if (type !== 0 && type !== 3) return m;
+  // zlib refuses a maxOutputLength beyond the largest Buffer: that is the real limit then.
+  const limit = Math.max(1, Math.min(Math.floor(maxBodyBytes), bufferConstants.MAX_LENGTH));
+  try {
+    m.body = inflateSync(m.body, { maxOutputLength: limit });
+    m.bodyCompressed = false;
+  } catch (err) {
+    const storedBytes = m.body.length;
+    m.bodyError =
+      (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+        ? { reason: 'too-large', storedBytes, limitBytes: limit }
+        : { reason: 'corrupt', storedBytes, detail: (err as Error).message };
+  }
+  return m;
+}
+
+/**
+ * Decodes the stored-message records of a body; compressed bodies are inflated as inflateBody
+ * does (so a message may come back with `bodyError`), unless `inflate` is false.
+ */
+export function decodeMessages(body: Buffer | undefined, options: DecodeOptions = {}): MessageExt[] {
   const out: MessageExt[] = [];
   if (!body) return out;
   let pos = 0;
@@ -236,13 +300,14 @@ export function decodeMessages(body: Buffer | undefined, options: { inflate?: bo
     if (storeSize < 4 || pos + storeSize > body.length) {
       throw new ProtocolError(`stored message size ${storeSize} out of bounds`);
     }
-    out.push(decodeOne(body.subarray(pos, pos + storeSize), options.inflate ?? true));
+    const m = decodeOne(body.subarray(pos, pos + storeSize));
+    out.push(options.inflate === false ? m : inflateBody(m, options.maxBodyBytes));
     pos += storeSize;
   }
   return out;
 }
 
-function decodeOne(rec: Buffer, inflate: boolean): MessageExt {
+function decodeOne(rec: Buffer): MessageExt {
   try {
     const magic = rec.readInt32BE(4);
     if (magic !== MAGIC_V1 && magic !== MAGIC_V2) {
@@ -269,16 +334,8 @@ function decodeOne(rec: Buffer, inflate: boolean): MessageExt {
     pos += 4;
     if (bodyLen < 0 || pos + bodyLen > rec.length)
       throw new ProtocolError(`message body length ${bodyLen} out of bounds`);
-    let msgBody: Buffer = rec.subarray(pos, pos + bodyLen);
+    const msgBody: Buffer = rec.subarray(pos, pos + bodyLen);
     pos += bodyLen;
-    let compressed = (sysFlag & SysFlag.COMPRESSED) !== 0;
-    if (compressed && inflate) {
-      const type = (sysFlag >> 8) & 7;
-      if (type === 0 || type === 3) {
-        msgBody = inflateSync(msgBody);
-        compressed = false;
-      }
-    }
     let topicLen: number;
     if (magic === MAGIC_V2) {
       topicLen = rec.readInt16BE(pos);
@@ -313,7 +370,7 @@ function decodeOne(rec: Buffer, inflate: boolean): MessageExt {
       reconsumeTimes,
       preparedTransactionOffset,
       body: msgBody,
-      bodyCompressed: compressed,
+      bodyCompressed: (sysFlag & SysFlag.COMPRESSED) !== 0,
       properties,
       offsetMsgId,
       msgId: properties[Prop.UNIQ_KEY] ?? offsetMsgId,

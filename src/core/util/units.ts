@@ -31,9 +31,12 @@ const SIZE_UNITS: Record<string, number> = {
   m: 1 << 20,
   mb: 1 << 20,
   mib: 1 << 20,
+  g: 1 << 30,
+  gb: 1 << 30,
+  gib: 1 << 30,
 };
 
-/** Parses "512", "4k", "1KiB", "2MB" (binary multiples). */
+/** Parses "512", "4k", "1KiB", "2MB", "1GiB" (binary multiples). */
 export function parseSize(input: string, what = 'size'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(input.trim());
   const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];

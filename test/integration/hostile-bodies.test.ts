@@ -1,0 +1,230 @@
+/**
+ * Bodies built to hurt the reader: a large body of control characters, a stored zlib bomb (1 MiB
+ * that inflates to 1 GiB) and a corrupt compressed body, against the real broker; JSON nested
+ * 200,000 deep or 14 MB long from a fake name server and broker. Each must end as one clear
+ * report, with memory and time bounded.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { MessageRecord } from '../../src/services/message-record.js';
+import type { MessageGetResult } from '../../src/services/message.js';
+import { type CliOptions, type CliResult, ndjson, rmq, uniqueName } from '../helpers/cli.js';
+import { sendCompressed, zlibBomb } from '../helpers/hostile.js';
+import { produce } from '../helpers/produce.js';
+
+const MiB = 1024 * 1024;
+const PEAK_HOOK = fileURLToPath(new URL('../helpers/peak-rss-hook.js', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'rmq-hostile-'));
+let runs = 0;
+
+/** Runs the CLI and reads its peak RSS (VmHWM at exit, through the preloaded hook). */
+async function rmqPeak(args: string[], options: CliOptions = {}): Promise<CliResult & { peakMiB: number }> {
+  const file = join(scratch, `peak-${runs++}`);
+  const r = await rmq(args, {
+    ...options,
+    env: { ...options.env, NODE_OPTIONS: `--import=${PEAK_HOOK}`, RMQ_TEST_PEAK_RSS_FILE: file },
+  });
+  const kib = Number(readFileSync(file, 'utf8'));
+  assert.ok(kib > 0, `no peak RSS recorded (exit ${r.code}): ${r.stderr}`);
+  return { ...r, peakMiB: Math.round(kib / 1024) };
+}
+
+/** Well above the CLI's own ~150 MiB plus one capped 64 MiB body; far below the 3+ GiB of 1 GiB inflated. */
+const RSS_BOUND_MIB = 600;
+
+type Rec = MessageRecord;
+
+describe('large bodies in --json output', () => {
+  test(
+    '--json prints a 2 MiB body of control characters (12 MB of JSON escapes)',
+    { timeout: 120_000 },
+    async () => {
+      const t = uniqueName('it_escapes');
+      const c = await rmq(['topic', 'create', t, '--queues', '1', '--json']);
+      assert.equal(c.code, 0, c.stderr);
+      try {
+        // NUL bytes are valid UTF-8: the record carries them as text, each escaped as \u0000.
+        await produce([{ topic: t, body: Buffer.alloc(2 * MiB) }]);
+        const r = await rmq(['message', 'print', '-t', t, '-q', '0', '--offset', '0', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        const m = (r.json as { messages: Rec[] }).messages[0]!;
+        assert.equal(m.body?.length, 2 * MiB);
+      } finally {
+        await rmq(['topic', 'delete', t, '--yes']);
+      }
+    },
+  );
+});
+
+describe('stored bodies that inflate without bound', { concurrency: true }, () => {
+  const topic = uniqueName('it_bomb');
+  let bombId = '';
+  let bombOffsetId = '';
+  let plainId = '';
+
+  before(async () => {
+    const c = await rmq(['topic', 'create', topic, '--queues', '1', '--json']);
+    assert.equal(c.code, 0, c.stderr);
+    const bomb = zlibBomb(1024);
+    // RocketMQ stores at most 4 MiB of body: the bomb fits, as an attacker's would.
+    assert.ok(bomb.length < 4 * MiB, `bomb is ${bomb.length} bytes`);
+    const b = await sendCompressed({ topic, body: bomb, keys: ['bomb'] });
+    bombId = b.msgId;
+    bombOffsetId = b.offsetMsgId;
+    const p = await produce([{ topic, body: Buffer.from('after the bomb'), keys: ['plain'] }]);
+    plainId = p[0]!.msgId;
+  });
+
+  after(async () => {
+    await rmq(['topic', 'delete', topic, '--yes']);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test(
+    'consume reports the bomb per message, goes on, and commits past it',
+    { timeout: 180_000 },
+    async () => {
+      const g = uniqueName('g');
+      const r = await rmqPeak(
+        ['consume', topic, '-g', g, '--from', 'first', '--count', '2', '--output', 'ndjson'],
+        { timeoutMs: 150_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.peakMiB < RSS_BOUND_MIB, `peak RSS ${r.peakMiB} MiB`);
+      const [first, second] = ndjson<Rec>(r.stdout);
+      assert.equal(first?.msgId, bombId);
+      assert.equal(first.body, undefined);
+      assert.equal(first.bodyBase64, undefined);
+      assert.equal(first.bodyError?.reason, 'too-large');
+      assert.equal(first.bodyError?.limitBytes, 64 * MiB);
+      assert.equal(second?.msgId, plainId);
+      assert.equal(second.body, 'after the bomb');
+      // One warning naming the message, where it is, and the cap.
+      const warning = r.stderr.split('\n').find((l) => l.includes(bombId));
+      assert.ok(warning, r.stderr);
+      assert.match(warning, /queue 0 offset 0/);
+      assert.match(warning, /64 MiB/);
+      assert.match(warning, /--max-body/);
+      // Reported counts as written out: the group's next run starts after both.
+      const again = await rmq(['consume', topic, '-g', g, '--until-end', '--output', 'ndjson']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, '');
+    },
+  );
+
+  test(
+    'message get by id and by offset id: metadata, a body error, bounded memory',
+    { timeout: 180_000 },
+    async () => {
+      for (const id of [bombId, bombOffsetId]) {
+        const r = await rmqPeak(['message', 'get', id, '--topic', topic, '--json'], { timeoutMs: 150_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.peakMiB < RSS_BOUND_MIB, `peak RSS ${r.peakMiB} MiB`);
+        const m = r.json as MessageGetResult;
+        assert.equal(m.msgId, bombId);
+        assert.deepEqual(m.keys, ['bomb']);
+        assert.equal(m.body, undefined);
+        assert.equal(m.bodyError?.reason, 'too-large');
+        assert.equal(m.bodyError?.storedBytes, zlibBomb(1024).length);
+      }
+      const text = await rmq(['message', 'get', bombId, '--topic', topic]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^Body: not inflated: /m);
+      assert.match(text.stderr, new RegExp(`${bombId}.*64 MiB`));
+    },
+  );
+
+  test(
+    'message query and print report the bomb and still print the plain message',
+    { timeout: 180_000 },
+    async () => {
+      const q = await rmqPeak(['message', 'query', '-t', topic, '-k', 'bomb', '--output', 'ndjson'], {
+        timeoutMs: 150_000,
+      });
+      assert.equal(q.code, 0, q.stderr);
+      assert.ok(q.peakMiB < RSS_BOUND_MIB, `peak RSS ${q.peakMiB} MiB`);
+      assert.equal(ndjson<Rec>(q.stdout)[0]?.bodyError?.reason, 'too-large');
+      const p = await rmqPeak(
+        ['message', 'print', '-t', topic, '-q', '0', '--offset', '0', '--count', '2', '--json'],
+        {
+          timeoutMs: 150_000,
+        },
+      );
+      assert.equal(p.code, 0, p.stderr);
+      assert.ok(p.peakMiB < RSS_BOUND_MIB, `peak RSS ${p.peakMiB} MiB`);
+      const msgs = (p.json as { messages: Rec[] }).messages;
+      assert.deepEqual(
+        msgs.map((m) => [m.bodyError?.reason ?? null, m.body ?? null]),
+        [
+          ['too-large', null],
+          [null, 'after the bomb'],
+        ],
+      );
+    },
+  );
+
+  test('trace of the bomb: found, body length unknown, bounded memory', { timeout: 180_000 }, async () => {
+    const r = await rmqPeak(['trace', bombId, '--topic', topic, '--json'], { timeoutMs: 150_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.peakMiB < RSS_BOUND_MIB, `peak RSS ${r.peakMiB} MiB`);
+    const m = (r.json as { message: { msgId: string; bodyError: string | null } }).message;
+    assert.equal(m.msgId, bombId);
+    assert.match(m.bodyError ?? '', /more than 64 MiB/);
+  });
+
+  test('--max-body and RMQ_MAX_BODY move the cap', { timeout: 120_000 }, async () => {
+    const t = uniqueName('it_maxbody');
+    const c = await rmq(['topic', 'create', t, '--queues', '1', '--json']);
+    assert.equal(c.code, 0, c.stderr);
+    try {
+      await sendCompressed({ topic: t, body: zlibBomb(2) });
+      const args = ['message', 'print', '-t', t, '-q', '0', '--offset', '0', '--json'];
+      const capped = await rmq([...args, '--max-body', '1MiB']);
+      assert.equal(capped.code, 0, capped.stderr);
+      const m = (capped.json as { messages: Rec[] }).messages[0]!;
+      assert.equal(m.bodyError?.reason, 'too-large');
+      assert.equal(m.bodyError?.limitBytes, MiB);
+      const fromEnv = await rmq(args, { env: { RMQ_MAX_BODY: '3MiB' } });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      const n = (fromEnv.json as { messages: Rec[] }).messages[0]!;
+      assert.equal(n.bodyError, undefined);
+      assert.equal(Buffer.from(n.body ?? '', 'utf8').length, 2 * MiB);
+      const bad = await rmq([...args, '--max-body', '0']);
+      assert.equal(bad.code, 2);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    } finally {
+      await rmq(['topic', 'delete', t, '--yes']);
+    }
+  });
+
+  test(
+    'a compressed body that is not zlib is reported per message; consume goes on',
+    { timeout: 120_000 },
+    async () => {
+      const t = uniqueName('it_corrupt');
+      const c = await rmq(['topic', 'create', t, '--queues', '1', '--json']);
+      assert.equal(c.code, 0, c.stderr);
+      try {
+        const bad = await sendCompressed({ topic: t, body: Buffer.from('not zlib at all') });
+        await produce([{ topic: t, body: Buffer.from('fine') }]);
+        const r = await rmq(
+          ['consume', t, '-g', uniqueName('g'), '--from', 'first', '--count', '2', '--json'],
+          {
+            timeoutMs: 90_000,
+          },
+        );
+        assert.equal(r.code, 0, r.stderr);
+        const msgs = (r.json as { messages: Rec[] }).messages;
+        assert.equal(msgs[0]?.msgId, bad.msgId);
+        assert.equal(msgs[0].bodyError?.reason, 'corrupt');
+        assert.equal(msgs[1]?.body, 'fine');
+      } finally {
+        await rmq(['topic', 'delete', t, '--yes']);
+      }
+    },
+  );
+});
