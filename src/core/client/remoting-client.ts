@@ -95,6 +95,11 @@ export class RemotingClient {
     return p;
   }
 
+  /** The connection to `address` if it is open now (a hot path's way around a promise). */
+  openConnection(address: string): Connection | undefined {
+    return this.open.get(address);
+  }
+
   /** Sends a request; throws BrokerResponseError unless the response code is accepted. */
   call(
     address: string,
