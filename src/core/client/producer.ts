@@ -20,6 +20,7 @@ import {
   Prop,
   SysFlag,
   SendHeaderJson,
+  type SendHeaderText,
   sendHeaderV2,
   UniqueIdGenerator,
 } from '../protocol/message.js';
@@ -447,7 +448,7 @@ export class Producer {
     sysFlag: number,
     now: number,
     properties: string,
-  ): { ext: Record<string, string>; extJson: string | undefined } {
+  ): { ext: Record<string, string>; extJson: SendHeaderText | undefined } {
     const ext = sendHeaderV2({
       producerGroup: this.group,
       topic: msg.topic,
@@ -460,7 +461,7 @@ export class Producer {
     });
     const extJson = msg.flag
       ? undefined
-      : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).render(
+      : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).text(
           msg.topic,
           sysFlag,
           now,
@@ -478,7 +479,7 @@ export class Producer {
       await this.checkTimerSupport(msg, q.address, q.brokerName);
     }
     const { ext, extJson } = this.sendHeader(q, msg, sysFlag, Date.now(), properties);
-    await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body, extJson);
+    await this.client.remoting.oneway(q.address, RequestCode.SEND_MESSAGE_V2, ext, body, extJson?.toString());
     return { msgId: uniq, brokerName: q.brokerName, queueId: q.queueId };
   }
 

@@ -3,7 +3,7 @@
  * code into a typed BrokerResponseError.
  */
 import { BrokerResponseError, ConnectionError } from '../errors.js';
-import type { RemotingCommand, SerializeType } from '../remoting/command.js';
+import type { JsonWriter, RemotingCommand, SerializeType } from '../remoting/command.js';
 import { aclHook, type Credentials } from '../remoting/acl.js';
 import {
   Connection,
@@ -35,7 +35,7 @@ export interface CallOptions {
   /** Response codes that are not errors for this call (default: only 0). */
   accept?: readonly number[];
   /** extFields as JSON text (see RemotingCommand.extJson). */
-  extJson?: string | undefined;
+  extJson?: string | JsonWriter | undefined;
 }
 
 const ACCEPT_SUCCESS: readonly number[] = [0];

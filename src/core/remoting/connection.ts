@@ -21,6 +21,7 @@ import {
   FLAG_RESPONSE,
   isOneway,
   isResponse,
+  type JsonWriter,
   type RemotingCommand,
   SerializeType,
 } from './command.js';
@@ -65,7 +66,7 @@ export interface RequestOptions {
   timeoutMs: number;
   body?: Buffer | undefined;
   /** extFields as JSON text (see RemotingCommand.extJson). */
-  extJson?: string | undefined;
+  extJson?: string | JsonWriter | undefined;
 }
 
 /** A request's outcome: the error when it failed, else the response (whatever its code). */
@@ -401,7 +402,7 @@ export class Connection extends EventEmitter {
     body: Buffer | undefined,
     opaque: number,
     flag: number,
-    extJson?: string,
+    extJson?: string | JsonWriter,
   ): RemotingCommand {
     const cmd: RemotingCommand = {
       code,
