@@ -19,37 +19,158 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
   /** Lets pending I/O and timers run before continuing (a macrotask boundary). */
   yield(): Promise<void>;
+  /**
+   * A timer for a schedule that is re-armed at every due time (the open-loop pacer). `precise`:
+   * to within a few µs of the due time (see setPreciseTimeout), else Node's 1 ms timers.
+   */
+  pacer(fn: () => void, precise: boolean): Pacer;
 }
 
-const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+/** Re-arming costs no allocation: at 20,000 msg/s it happens for nearly every message. */
+export interface Pacer {
+  /** Calls the function at `atUs` (engine clock), at once if that has passed; replaces an earlier arming. */
+  arm(atUs: number): void;
+  cancel(): void;
+}
 
-interface PreciseTimer {
-  readonly __timer: true;
-  timeout: NodeJS.Timeout | undefined;
-  cancelled: boolean;
+// performance.timeOrigin is a getter that computes its value: read it once.
+const originUs = performance.timeOrigin * 1000;
+const nowUs = (): number => originUs + performance.now() * 1000;
+
+/** Beyond this wait, a precise pacer sleeps on a timer (waking EARLY_US before the due time). */
+const COARSE_US = 2500;
+const EARLY_US = 1500;
+/**
+ * The longest a precise pacer busy-waits before letting I/O in. Below COARSE_US it must not
+ * sleep (Node's timers are 1 ms), and every setImmediate turn allocates ~300 bytes (measured:
+ * Immediate, async ids), so a turn per µs of waiting, as a setImmediate spin does, made most of
+ * the garbage at 20k msg/s. A reply waits at most this long for the busy-wait to end.
+ */
+const SLICE_US = 25;
+
+/**
+ * Iterations of spin()'s loop per µs: the highest rate seen so far (being descheduled only ever
+ * makes the loop look slower), so a wait calibrated on a busy machine does not keep reading the
+ * clock.
+ */
+let spinPerUs = 1;
+let spinSink = 0;
+
+/** Register-only work: no clock read, so nothing allocated. */
+function spin(n: number): void {
+  let x = spinSink;
+  for (let i = 0; i < n; i++) x = (x * 31 + i) | 0;
+  spinSink = x;
 }
 
 /**
- * A coarse timer to within 1.5 ms of the due time, then setImmediate turns (which let I/O run in
- * between) until it is due; so a gap under 1.5 ms costs a busy event loop, not a late message.
+ * Busy-waits until `atUs`. Every clock read allocates a heap number (performance.now() is not a
+ * fast call in Node 20), so it spins for about half the time left between reads: a handful of
+ * reads per wait, not millions per second.
+ */
+function waitUntil(atUs: number): void {
+  let now = nowUs();
+  while (atUs - now > 0.5) {
+    const n = Math.ceil(((atUs - now) / 2) * spinPerUs);
+    spin(n);
+    const t = nowUs();
+    const dt = t - now;
+    // n iterations in under a µs: the rate is at least n per µs.
+    const rate = dt >= 1 ? n / dt : n;
+    if (rate > spinPerUs) spinPerUs = rate;
+    now = t;
+  }
+}
+
+class SystemPacer implements Pacer {
+  private at = 0;
+  private armed = false;
+  /** A setImmediate or a timer will run turn(). */
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerWakeUs = 0;
+  private readonly turn = (): void => {
+    this.scheduled = false;
+    this.timer = undefined;
+    this.run();
+  };
+
+  constructor(
+    private readonly fn: () => void,
+    private readonly precise: boolean,
+  ) {}
+
+  arm(atUs: number): void {
+    this.at = atUs;
+    this.armed = true;
+    if (this.scheduled) {
+      // A sleeping timer that would wake too late for the new time is replaced.
+      if (this.timer === undefined || this.timerWakeUs <= atUs - (this.precise ? EARLY_US : 0)) return;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.scheduled = false;
+    }
+    this.schedule();
+  }
+
+  cancel(): void {
+    this.armed = false;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.scheduled = false;
+    }
+    // A pending setImmediate turn finds nothing armed and ends.
+  }
+
+  private schedule(): void {
+    const wait = this.at - nowUs();
+    this.scheduled = true;
+    if (!this.precise) {
+      this.timerWakeUs = this.at;
+      this.timer = setTimeout(this.turn, Math.max(0, wait / 1000));
+    } else if (wait >= COARSE_US) {
+      this.timerWakeUs = this.at - EARLY_US;
+      this.timer = setTimeout(this.turn, (wait - EARLY_US) / 1000);
+    } else {
+      setImmediate(this.turn);
+    }
+  }
+
+  private run(): void {
+    if (!this.armed) return;
+    if (this.precise) {
+      const wait = this.at - nowUs();
+      if (wait >= COARSE_US) {
+        this.schedule();
+        return;
+      }
+      if (wait > SLICE_US) {
+        // Part of the wait here, then a turn of the event loop for the replies that came in.
+        waitUntil(this.at - wait + SLICE_US);
+        this.schedule();
+        return;
+      }
+      waitUntil(this.at);
+    }
+    this.armed = false;
+    this.fn();
+  }
+}
+
+interface PreciseTimer {
+  readonly __timer: true;
+  pacer: SystemPacer;
+}
+
+/**
+ * A coarse timer to within 1.5 ms of the due time, then a busy-wait with turns of the event loop
+ * every SLICE_US (so I/O runs in between) until it is due.
  */
 function preciseTimeout(fn: () => void, ms: number): PreciseTimer {
-  const due = nowUs() + ms * 1000;
-  const t: PreciseTimer = { __timer: true, timeout: undefined, cancelled: false };
-  const spin = () => {
-    if (t.cancelled) return;
-    if (nowUs() >= due) fn();
-    else setImmediate(spin);
-  };
-  if (ms >= 2.5) {
-    t.timeout = setTimeout(() => {
-      t.timeout = undefined;
-      spin();
-    }, ms - 1.5);
-  } else {
-    setImmediate(spin);
-  }
-  return t;
+  const pacer = new SystemPacer(fn, true);
+  pacer.arm(nowUs() + ms * 1000);
+  return { __timer: true, pacer };
 }
 
 export const systemClock: Clock = {
@@ -57,15 +178,14 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   setPreciseTimeout: preciseTimeout,
   clearTimeout: (h) => {
-    if ('cancelled' in h) {
-      const t = h as PreciseTimer;
-      t.cancelled = true;
-      if (t.timeout) clearTimeout(t.timeout);
+    if ('pacer' in h) {
+      (h as PreciseTimer).pacer.cancel();
     } else {
       clearTimeout(h as NodeJS.Timeout);
     }
   },
   yield: () => new Promise((resolve) => setImmediate(resolve)),
+  pacer: (fn, precise) => new SystemPacer(fn, precise),
 };
 
 interface FakeTimer {
@@ -115,6 +235,20 @@ export class FakeClock implements Clock {
 
   yield(): Promise<void> {
     return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  pacer(fn: () => void): Pacer {
+    let timer: TimerHandle | undefined;
+    return {
+      arm: (atUs) => {
+        if (timer) this.clearTimeout(timer);
+        timer = this.setTimeout(fn, (atUs - this.t) / 1000);
+      },
+      cancel: () => {
+        if (timer) this.clearTimeout(timer);
+        timer = undefined;
+      },
+    };
   }
 
   /** Number of timers still armed. */

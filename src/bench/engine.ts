@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { BrokerResponseError, RocketMQError } from '../core/errors.js';
-import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { type Clock, type Pacer, systemClock, type TimerHandle } from './clock.js';
 import { decodeHeader, encodeHeader, newRunId, rollsBack } from './header.js';
 import {
   encodeHistogram,
@@ -59,6 +59,12 @@ export interface ProducerPort {
   open(): Promise<void>;
   /** Resolves (with anything) when the broker acknowledged. */
   send(msg: OutMessage): Promise<unknown>;
+  /**
+   * Optional: send()'s callback form, used instead of send() when present (a promise per message
+   * is garbage, and garbage is GC pauses in the latencies). `done` is called once, with
+   * undefined when the broker acknowledged, else the error, and never before sendCb returns.
+   */
+  sendCb?(msg: OutMessage, done: (err: unknown) => void): void;
   /** Resolves when the request was handed to the kernel (there is no reply): not when it was queued. */
   sendOneway(msg: OutMessage): Promise<unknown>;
   sendBatch(msgs: OutMessage[]): Promise<unknown>;
@@ -159,6 +165,32 @@ interface Lane {
   yielding: boolean;
 }
 
+/**
+ * One request in flight. Reused once it completed, and its callbacks are made once per object:
+ * fresh closures and arrays per message were most of the engine's garbage.
+ */
+class Flight {
+  lane!: Lane;
+  firstSeq = 0;
+  /** messages in the request */
+  n = 0;
+  /** open loop: the schedule index of the first message (the others follow every P), else -1 */
+  dueIndex = -1;
+  sendUs = 0;
+  /** messages whose intended send time is in the measure window */
+  measured = 0;
+  action: TxAction = 'commit';
+  readonly done: (err: unknown) => void;
+  readonly resolved: () => void;
+  readonly rejected: (err: unknown) => void;
+
+  constructor(engine: BenchEngine) {
+    this.done = (err) => engine.settle(this, err ?? undefined, err !== undefined && err !== null);
+    this.resolved = () => engine.settle(this, undefined, false);
+    this.rejected = (err) => engine.settle(this, err ?? 'error', true);
+  }
+}
+
 interface Counts {
   sent: number;
   sentBytes: number;
@@ -177,6 +209,13 @@ const ELD_RESOLUTION_MS = 10;
 const loopDelayMs = (ns: number): number => round(Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS), 2);
 /** Closed-loop sends issued before yielding to I/O, so timers still fire on a fast port. */
 const BURST = 256;
+/**
+ * --precise: requests issued in one turn of the event loop. After a pause (a GC, a descheduled
+ * process) many messages are due at once; sent in one go, each one's reply waited behind the
+ * encoding of all the others, which put catch-ups in send_raw's p99. Their wait for a turn is in
+ * `send`, which runs from the intended time.
+ */
+const PRECISE_BURST = 4;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -222,10 +261,17 @@ export class BenchEngine extends EventEmitter {
   private finished = false;
   private interrupted = false;
   private nextDue = 0;
-  private dispatchTimer: TimerHandle | undefined;
+  /** Open loop: wakes dispatch() when the next message is due. */
+  private pacer: Pacer | undefined;
   private tickTimer: TimerHandle | undefined;
   private phaseTimer: TimerHandle | undefined;
   private burst = 0;
+  /** Open loop: requests the current turn may still issue (see PRECISE_BURST). */
+  private turnBudget = Infinity;
+  /** Open loop: the producer whose queue dispatch() flushes first this time. */
+  private firstLane = 0;
+  /** Flights not in use. */
+  private readonly flights: Flight[] = [];
 
   private inflight = 0;
   private inflightZero: ReturnType<typeof deferred> | undefined;
@@ -441,7 +487,7 @@ export class BenchEngine extends EventEmitter {
     const now = this.clock.nowUs();
     this.measureEndUs = Math.max(now, this.measureStartUs);
     if (this.phaseTimer) this.clock.clearTimeout(this.phaseTimer);
-    if (this.dispatchTimer) this.clock.clearTimeout(this.dispatchTimer);
+    this.pacer?.cancel();
     for (const lane of this.lanes) this.unsent += lane.qLen;
     this.closeInterval(now);
     this.eldMeasure?.disable();
@@ -472,40 +518,48 @@ export class BenchEngine extends EventEmitter {
     return this.t0 + (n * 1e6) / this.p.rate!;
   }
 
-  /** Open loop: moves every message due by now into its producer's queue, then sends what fits. */
+  /**
+   * Open loop: moves every message due by now into its producer's queue, then sends what fits;
+   * called by the pacer at each due time.
+   */
   private dispatch = (): void => {
-    this.dispatchTimer = undefined;
     this.burst = 0;
-    if (!this.sending || this.scheduleDone) return;
-    const now = this.clock.nowUs();
+    if (!this.sending) return;
+    this.turnBudget = this.p.precise ? PRECISE_BURST : Infinity;
     const P = this.lanes.length;
-    let moved = 0;
-    while (this.dueUs(this.nextDue) <= now && moved < 100_000) {
-      const due = this.dueUs(this.nextDue);
-      if (this.p.messages !== undefined && due >= this.measureStartUs) {
-        if (this.measuredDue >= this.p.messages) {
-          this.scheduleDone = true;
-          break;
+    if (!this.scheduleDone) {
+      const now = this.clock.nowUs();
+      let moved = 0;
+      while (this.dueUs(this.nextDue) <= now && moved < 100_000) {
+        const due = this.dueUs(this.nextDue);
+        if (this.p.messages !== undefined && due >= this.measureStartUs) {
+          if (this.measuredDue >= this.p.messages) {
+            this.scheduleDone = true;
+            break;
+          }
+          this.measuredDue++;
         }
-        this.measuredDue++;
+        const lane = this.lanes[this.nextDue % P]!;
+        if (lane.qLen === 0) lane.qHead = this.nextDue;
+        lane.qLen++;
+        this.nextDue++;
+        moved++;
       }
-      const lane = this.lanes[this.nextDue % P]!;
-      if (lane.qLen === 0) lane.qHead = this.nextDue;
-      lane.qLen++;
-      this.nextDue++;
-      moved++;
+      if (this.p.messages !== undefined && this.measuredDue >= this.p.messages) this.scheduleDone = true;
     }
-    if (this.p.messages !== undefined && this.measuredDue >= this.p.messages) this.scheduleDone = true;
-    for (const lane of this.lanes) this.flushQueue(lane);
-    if (!this.scheduleDone && this.sending) {
-      const ms = (this.dueUs(this.nextDue) - this.clock.nowUs()) / 1000;
-      this.dispatchTimer = this.p.precise
-        ? this.clock.setPreciseTimeout(this.dispatch, ms)
-        : this.clock.setTimeout(this.dispatch, ms);
+    // Producers take turns at going first, so a budget that runs out does not always run out
+    // on the same ones.
+    const start = this.firstLane;
+    this.firstLane = (start + 1) % P;
+    for (let i = 0; i < P; i++) this.flushQueue(this.lanes[(start + i) % P]!);
+    if (this.sending && !(this.scheduleDone && this.turnBudget > 0)) {
+      this.pacer ??= this.clock.pacer(this.dispatch, this.p.precise);
+      // A budget spent with messages still waiting: straight back after a turn of the loop.
+      this.pacer.arm(this.turnBudget > 0 ? this.dueUs(this.nextDue) : this.clock.nowUs());
     }
   };
 
-  /** Open loop: sends queued due messages while the producer has room. */
+  /** Open loop: sends queued due messages while the producer has room (and the turn has budget). */
   private flushQueue(lane: Lane): void {
     const P = this.lanes.length;
     const batch = this.p.batch;
@@ -513,11 +567,16 @@ export class BenchEngine extends EventEmitter {
       const k = Math.min(batch, lane.qLen);
       if (k < batch && !this.scheduleDone) break;
       if (lane.fifoBusy?.[lane.seq % this.p.fifoGroups]) break;
-      const intended = new Array<number>(k);
-      for (let i = 0; i < k; i++) intended[i] = this.dueUs(lane.qHead + i * P);
+      if (this.turnBudget <= 0) {
+        // Spent by sends made as replies came in: the pacer comes back for the rest.
+        this.pacer?.arm(this.clock.nowUs());
+        break;
+      }
+      this.turnBudget--;
+      const first = lane.qHead;
       lane.qHead += k * P;
       lane.qLen -= k;
-      this.issue(lane, intended);
+      this.issue(lane, k, first);
     }
   }
 
@@ -533,7 +592,7 @@ export class BenchEngine extends EventEmitter {
         k = Math.min(k, left);
       }
       if (lane.fifoBusy?.[lane.seq % this.p.fifoGroups]) return;
-      this.issue(lane, new Array<number>(k).fill(now));
+      this.issue(lane, k, -1);
       if (++this.burst >= BURST) {
         lane.yielding = true;
         void this.clock.yield().then(() => {
@@ -552,16 +611,21 @@ export class BenchEngine extends EventEmitter {
     return rollsBack(h.producer, h.seq, this.p.txRollbackRatio) ? 'rollback' : 'commit';
   }
 
-  private issue(lane: Lane, intended: number[]): void {
+  /**
+   * Sends `n` messages as one request. Open loop: their intended send times are the schedule's
+   * slots dueIndex, dueIndex + P, …; closed loop (dueIndex -1): the moment they leave.
+   */
+  private issue(lane: Lane, n: number, dueIndex: number): void {
     const p = this.p;
     const sendUs = this.clock.nowUs();
-    const n = intended.length;
     const firstSeq = lane.seq;
-    const msgs: OutMessage[] = new Array(n);
+    const P = this.lanes.length;
     let measured = 0;
+    let single: OutMessage | undefined;
+    const msgs: OutMessage[] | undefined = n > 1 || p.batch > 1 ? new Array<OutMessage>(n) : undefined;
     for (let i = 0; i < n; i++) {
       const seq = lane.seq++;
-      if (intended[i]! >= this.measureStartUs) measured++;
+      if ((dueIndex < 0 ? sendUs : this.dueUs(dueIndex + i * P)) >= this.measureStartUs) measured++;
       const m: OutMessage = { body: this.payload, header: encodeHeader(this.runId, lane.id, seq, sendUs) };
       if (p.keys) m.keys = [`${this.runId}-${lane.id}-${seq}`];
       if (p.tags.length > 0) m.tags = p.tags[seq % p.tags.length];
@@ -571,7 +635,8 @@ export class BenchEngine extends EventEmitter {
         m.messageGroup = `${this.runId}-${lane.id}-${j}`;
       }
       if (p.type === 'delay') m.deliverAtMs = Math.round(sendUs / 1000) + (p.delayMs ?? 0);
-      msgs[i] = m;
+      if (msgs) msgs[i] = m;
+      else single = m;
     }
     this.measuredIssued += measured;
     lane.inflight++;
@@ -581,39 +646,53 @@ export class BenchEngine extends EventEmitter {
       action = 'rollback';
       this.verifier?.rollback(lane.id, firstSeq);
     }
+    const f = this.flights.pop() ?? new Flight(this);
+    f.lane = lane;
+    f.firstSeq = firstSeq;
+    f.n = n;
+    f.dueIndex = dueIndex;
+    f.sendUs = sendUs;
+    f.measured = measured;
+    f.action = action;
+    const port = lane.port;
+    if (!msgs && p.mode !== 'oneway' && p.type !== 'transaction' && port.sendCb) {
+      try {
+        port.sendCb(single!, f.done);
+      } catch (err) {
+        process.nextTick(f.done, err ?? 'error');
+      }
+      return;
+    }
     let promise: Promise<unknown>;
     try {
-      if (p.mode === 'oneway') promise = lane.port.sendOneway(msgs[0]!);
-      else if (n > 1 || p.batch > 1) promise = lane.port.sendBatch(msgs);
-      else if (p.type === 'transaction') promise = lane.port.sendTransaction(msgs[0]!, action);
-      else promise = lane.port.send(msgs[0]!);
+      if (p.mode === 'oneway') promise = port.sendOneway(msgs ? msgs[0]! : single!);
+      else if (msgs) promise = port.sendBatch(msgs);
+      else if (p.type === 'transaction') promise = port.sendTransaction(single!, action);
+      else promise = port.send(single!);
     } catch (err) {
       promise = Promise.reject(err);
     }
-    promise.then(
-      () => this.complete(lane, firstSeq, intended, sendUs, measured, action, undefined),
-      (err: unknown) => this.complete(lane, firstSeq, intended, sendUs, measured, action, err ?? 'error'),
-    );
+    promise.then(f.resolved, f.rejected);
   }
 
-  private complete(
-    lane: Lane,
-    firstSeq: number,
-    intended: number[],
-    sendUs: number,
-    measured: number,
-    action: TxAction,
-    err: unknown,
-  ): void {
+  /** A flight's outcome (called through its callbacks; `failed` with `err` the error). */
+  settle(f: Flight, err: unknown, failed: boolean): void {
+    const lane = f.lane;
+    const firstSeq = f.firstSeq;
+    const n = f.n;
+    const dueIndex = f.dueIndex;
+    const sendUs = f.sendUs;
+    const measured = f.measured;
+    const action = f.action;
+    this.flights.push(f);
     const now = this.clock.nowUs();
-    const n = intended.length;
     lane.inflight--;
     this.inflight--;
     if (lane.fifoBusy) {
       for (let i = 0; i < n; i++) lane.fifoBusy[(firstSeq + i) % this.p.fifoGroups] = 0;
     }
     const pc = this.phaseCounts[this.phase];
-    if (err !== undefined) {
+    if (failed) {
       const key = errorKey(err);
       this.ivErrors.set(key, (this.ivErrors.get(key) ?? 0) + n);
       if (this.phase !== 'warmup') this.errors.set(key, (this.errors.get(key) ?? 0) + n);
@@ -629,8 +708,9 @@ export class BenchEngine extends EventEmitter {
       if (action !== 'rollback') this.ackedExpected += n;
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.acknowledged(lane.id, firstSeq + i);
       if (this.p.mode !== 'oneway' && measured > 0) {
+        const P = this.lanes.length;
         for (let i = 0; i < n; i++) {
-          const t = intended[i]!;
+          const t = dueIndex < 0 ? sendUs : this.dueUs(dueIndex + i * P);
           if (t < this.measureStartUs) continue;
           if (!recordUs(this.ih.send, now - t)) this.saturated++;
           if (!recordUs(this.ih.send_raw, now - sendUs)) this.saturated++;

@@ -102,6 +102,10 @@ class RocketMQProducerPort implements ProducerPort {
     return this.producer.send(this.out(m));
   }
 
+  sendCb(m: OutMessage, done: (err: unknown) => void): void {
+    this.producer.sendAck(this.out(m), done);
+  }
+
   sendOneway(m: OutMessage): Promise<unknown> {
     return this.producer.sendOneway(this.out(m));
   }

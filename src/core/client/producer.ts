@@ -20,6 +20,7 @@ import {
   Prop,
   SysFlag,
   SendHeaderJson,
+  type SendHeaderText,
   sendHeaderV2,
   UniqueIdGenerator,
 } from '../protocol/message.js';
@@ -117,6 +118,14 @@ export interface CheckRequest {
   msgId: string;
   transactionId: string;
   brokerAddress: string;
+}
+
+/** A message made ready to send: its body, sysFlag, properties string and UNIQ_KEY. */
+interface Prepared {
+  body: Buffer;
+  sysFlag: number;
+  properties: string;
+  uniq: string;
 }
 
 /** Send replies that are not errors: OK, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
@@ -236,10 +245,7 @@ export class Producer {
    * replaces both. The string is written directly, without a merged properties object: this
    * runs for every message sent.
    */
-  private prepare(
-    msg: OutgoingMessage,
-    extra?: Record<string, string>,
-  ): { body: Buffer; sysFlag: number; properties: string; uniq: string } {
+  private prepare(msg: OutgoingMessage, extra?: Record<string, string>): Prepared {
     if (msg.body.length > MAX_BODY_BYTES) {
       throw new InvalidArgumentError(
         `message body is ${msg.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
@@ -326,12 +332,82 @@ export class Producer {
     msg: OutgoingMessage,
     options: { extraProps?: Record<string, string>; sysFlag?: number } = {},
   ): Promise<SendResult> {
-    const { body, sysFlag, properties, uniq } = this.prepare(msg, options.extraProps);
+    const prepared = this.prepare(msg, options.extraProps);
     const deadline = Date.now() + this.timeoutMs;
+    return this.attempts(msg, prepared, options.sysFlag ?? 0, deadline, 1, this.lastFailedBroker, undefined);
+  }
+
+  /**
+   * send()'s callback form for a caller that needs only the outcome (rmq bench, where a promise
+   * and a SendResult per message are garbage that shows up as GC pauses): `done` is called once,
+   * with the error if the send failed, never before sendAck returns. The same queue choice,
+   * retries and timeout as send(); the first attempt on an open connection runs without a
+   * promise, anything else (no cached route, a timer message, a retry) goes through send()'s path.
+   */
+  sendAck(msg: OutgoingMessage, done: (err: unknown) => void): void {
+    let prepared: Prepared;
+    try {
+      prepared = this.prepare(msg);
+    } catch (err) {
+      process.nextTick(done, err);
+      return;
+    }
+    const now = Date.now();
+    const deadline = now + this.timeoutMs;
+    const queues = this.cachedQueues(msg.topic);
+    const timed = msg.delayMs !== undefined || msg.deliverAtMs !== undefined;
+    // (A queue picked here for a connection that is not open yet is one round-robin step skipped.)
+    const q =
+      queues && !timed && this.timeoutMs > 0 ? this.pickQueue(queues, msg, this.lastFailedBroker) : undefined;
+    const conn = q && this.client.remoting.openConnection(q.address);
+    if (!conn) {
+      this.attempts(msg, prepared, 0, deadline, 1, this.lastFailedBroker, undefined).then(
+        () => done(undefined),
+        done,
+      );
+      return;
+    }
+    const { ext, extJson } = this.sendHeader(q, msg, prepared.sysFlag, now, prepared.properties);
+    conn.requestCb(
+      RequestCode.SEND_MESSAGE_V2,
+      ext,
+      { body: prepared.body, timeoutMs: this.timeoutMs, extJson },
+      (err, res) => {
+        let failure: unknown = err;
+        if (!failure) {
+          // SEND_ACCEPT, as call() checks it for send().
+          if (SEND_ACCEPT.includes(res!.code)) {
+            this.lastFailedBroker = undefined;
+            done(undefined);
+            return;
+          }
+          failure = new BrokerResponseError(res!.code, res!.remark, q.address);
+        }
+        if (!sendRetriable(failure)) {
+          done(failure);
+          return;
+        }
+        this.lastFailedBroker = q.brokerName;
+        this.afterFailure(failure, msg.topic)
+          .then(() => this.attempts(msg, prepared, 0, deadline, 2, q.brokerName, failure))
+          .then(() => done(undefined), done);
+      },
+    );
+  }
+
+  /** Attempts `first` … 1 + retries of a send (send() starts at 1, sendAck's retries at 2). */
+  private async attempts(
+    msg: OutgoingMessage,
+    prepared: Prepared,
+    extraSysFlag: number,
+    deadline: number,
+    first: number,
+    avoid: string | undefined,
+    lastErr: unknown,
+  ): Promise<SendResult> {
+    const { body, sysFlag, properties, uniq } = prepared;
     const maxAttempts = 1 + this.retries;
-    let avoid: string | undefined = this.lastFailedBroker;
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    for (let attempt = first; attempt <= maxAttempts; attempt++) {
       const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
       const q = this.pickQueue(queues, msg, avoid);
       if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
@@ -340,7 +416,7 @@ export class Producer {
       const now = Date.now();
       const remaining = deadline - now;
       if (remaining <= 0) break;
-      const { ext, extJson } = this.sendHeader(q, msg, sysFlag | (options.sysFlag ?? 0), now, properties);
+      const { ext, extJson } = this.sendHeader(q, msg, sysFlag | extraSysFlag, now, properties);
       try {
         const res = await this.client.remoting.call(q.address, RequestCode.SEND_MESSAGE_V2, ext, {
           body,
@@ -355,15 +431,20 @@ export class Producer {
         if (!sendRetriable(err)) throw err;
         avoid = q.brokerName;
         this.lastFailedBroker = q.brokerName;
-        if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
-          await this.client.route(msg.topic, true).catch(() => {});
-        }
+        await this.afterFailure(err, msg.topic);
       }
     }
     throw (
       lastErr ??
       new RocketMQError('timeout', `send to ${msg.topic} did not complete within ${this.timeoutMs} ms`)
     );
+  }
+
+  /** After a retriable failure: a topic the broker does not know has its route read again. */
+  private async afterFailure(err: unknown, topic: string): Promise<void> {
+    if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+      await this.client.route(topic, true).catch(() => {});
+    }
   }
 
   /**
@@ -376,7 +457,7 @@ export class Producer {
     sysFlag: number,
     now: number,
     properties: string,
-  ): { ext: Record<string, string>; extJson: string | undefined } {
+  ): { ext: Record<string, string>; extJson: SendHeaderText | undefined } {
     const ext = sendHeaderV2({
       producerGroup: this.group,
       topic: msg.topic,
@@ -389,7 +470,7 @@ export class Producer {
     });
     const extJson = msg.flag
       ? undefined
-      : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).render(
+      : (q.headerJson ??= new SendHeaderJson(this.group, q.queueId, q.brokerName)).text(
           msg.topic,
           sysFlag,
           now,
@@ -415,7 +496,7 @@ export class Producer {
       RequestCode.SEND_MESSAGE_V2,
       ext,
       body,
-      extJson,
+      extJson?.toString(),
     );
     return { msgId: uniq, brokerName: q.brokerName, queueId: q.queueId, sent };
   }

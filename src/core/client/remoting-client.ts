@@ -3,7 +3,7 @@
  * code into a typed BrokerResponseError.
  */
 import { BrokerResponseError, ConnectionError } from '../errors.js';
-import type { RemotingCommand, SerializeType } from '../remoting/command.js';
+import type { JsonWriter, RemotingCommand, SerializeType } from '../remoting/command.js';
 import { aclHook, type Credentials } from '../remoting/acl.js';
 import {
   Connection,
@@ -35,7 +35,7 @@ export interface CallOptions {
   /** Response codes that are not errors for this call (default: only 0). */
   accept?: readonly number[];
   /** extFields as JSON text (see RemotingCommand.extJson). */
-  extJson?: string | undefined;
+  extJson?: string | JsonWriter | undefined;
 }
 
 const ACCEPT_SUCCESS: readonly number[] = [0];
@@ -99,6 +99,11 @@ export class RemotingClient {
       this.conns.set(address, p);
     }
     return p;
+  }
+
+  /** The connection to `address` if it is open now (a hot path's way around a promise). */
+  openConnection(address: string): Connection | undefined {
+    return this.open.get(address);
   }
 
   /** Sends a request; throws BrokerResponseError unless the response code is accepted. */

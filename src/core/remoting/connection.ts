@@ -21,6 +21,7 @@ import {
   FLAG_RESPONSE,
   isOneway,
   isResponse,
+  type JsonWriter,
   type RemotingCommand,
   SerializeType,
 } from './command.js';
@@ -65,13 +66,19 @@ export interface RequestOptions {
   timeoutMs: number;
   body?: Buffer | undefined;
   /** extFields as JSON text (see RemotingCommand.extJson). */
-  extJson?: string | undefined;
+  extJson?: string | JsonWriter | undefined;
 }
 
+/** A request's outcome: the error when it failed, else the response (whatever its code). */
+export type ResponseCallback = (err: Error | undefined, res: RemotingCommand | undefined) => void;
+
 interface Pending {
-  resolve: (cmd: RemotingCommand) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  cb: ResponseCallback;
+  /** Date.now() after which the request has timed out */
+  deadline: number;
+  code: number;
+  timeoutMs: number;
+  atCallSite: TimeoutError | undefined;
 }
 
 export function parseAddress(address: string): { host: string; port: number } {
@@ -131,6 +138,13 @@ export class Connection extends EventEmitter {
   private readonly callSiteStacks: boolean;
   private nextOpaque = 1;
   private inFlight = 0;
+  /**
+   * One timer for the timeouts of all requests, armed for the earliest deadline (sweepTimeouts);
+   * a timer per request cost an allocation and a timer-list insert and removal per message.
+   * Unref'ed while nothing is pending, so an idle connection keeps no process alive.
+   */
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private timeoutAt = Infinity;
   private corked = false;
   private closedWith: Error | undefined;
   /** Whether any byte came back: a server that drops us before answering anything hints at TLS. */
@@ -254,56 +268,118 @@ export class Connection extends EventEmitter {
     extFields: Record<string, string>,
     options: RequestOptions,
   ): Promise<RemotingCommand> {
-    // Not an async function: on the send path every promise and microtask counts.
-    const deadline = Date.now() + options.timeoutMs;
     // Created at the call site so the stack names the caller, not a timer callback.
     const atCallSite = this.callSiteStacks ? this.timeoutError(code, options.timeoutMs) : undefined;
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    // release() hands a freed slot straight to the next waiter, so no request issued in between
-    // (e.g. from a server-request handler) can take it and push us past maxInFlight.
-    if (this.inFlight < this.maxInFlight) {
-      this.inFlight++;
-      return this.issue(code, extFields, options, deadline, atCallSite);
-    }
-    return this.waitForSlot(deadline, () => atCallSite ?? this.timeoutError(code, options.timeoutMs)).then(
-      () => this.issue(code, extFields, options, deadline, atCallSite),
-    );
+    return new Promise((resolve, reject) => {
+      this.begin(code, extFields, options, atCallSite, (err, res) => (err ? reject(err) : resolve(res!)));
+    });
+  }
+
+  /**
+   * request()'s callback form, for a hot path where a promise per request counts: `cb` is called
+   * once, never before requestCb returns (a failure found at once is reported on the next tick),
+   * and must not throw.
+   */
+  requestCb(
+    code: number,
+    extFields: Record<string, string>,
+    options: RequestOptions,
+    cb: ResponseCallback,
+  ): void {
+    const atCallSite = this.callSiteStacks ? this.timeoutError(code, options.timeoutMs) : undefined;
+    this.begin(code, extFields, options, atCallSite, cb);
   }
 
   private timeoutError(code: number, timeoutMs: number): TimeoutError {
     return new TimeoutError(`request ${code} to ${this.address} timed out after ${timeoutMs} ms`, timeoutMs);
   }
 
-  /** Writes a request that holds an in-flight slot and waits for its reply. */
+  private begin(
+    code: number,
+    extFields: Record<string, string>,
+    options: RequestOptions,
+    atCallSite: TimeoutError | undefined,
+    cb: ResponseCallback,
+  ): void {
+    const deadline = Date.now() + options.timeoutMs;
+    if (this.closedWith) {
+      process.nextTick(cb, this.closedWith, undefined);
+      return;
+    }
+    // release() hands a freed slot straight to the next waiter, so no request issued in between
+    // (e.g. from a server-request handler) can take it and push us past maxInFlight.
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      this.issue(code, extFields, options, deadline, atCallSite, cb);
+      return;
+    }
+    this.waitForSlot(deadline, () => atCallSite ?? this.timeoutError(code, options.timeoutMs)).then(
+      () => this.issue(code, extFields, options, deadline, atCallSite, cb),
+      (err: Error) => cb(err, undefined),
+    );
+  }
+
+  /** Writes a request that holds an in-flight slot; its reply, failure or timeout calls cb. */
   private issue(
     code: number,
     extFields: Record<string, string>,
     options: RequestOptions,
     deadline: number,
     atCallSite: TimeoutError | undefined,
-  ): Promise<RemotingCommand> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
+    cb: ResponseCallback,
+  ): void {
+    if (this.closedWith) {
+      process.nextTick(cb, this.closedWith, undefined);
+      return;
+    }
     const opaque = this.takeOpaque();
     let cmd: RemotingCommand;
     try {
       cmd = this.build(code, extFields, options.body, opaque, 0, options.extJson);
     } catch (err) {
       this.release();
-      return Promise.reject(err as Error);
+      process.nextTick(cb, err as Error, undefined);
+      return;
     }
-    return new Promise<RemotingCommand>((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          if (this.pending.delete(opaque)) {
-            this.release();
-            reject(atCallSite ?? this.timeoutError(code, options.timeoutMs));
-          }
-        },
-        Math.max(1, deadline - Date.now()),
-      );
-      this.pending.set(opaque, { resolve, reject, timer });
-      this.write(cmd);
-    });
+    this.pending.set(opaque, { cb, deadline, code, timeoutMs: options.timeoutMs, atCallSite });
+    if (deadline < this.timeoutAt) this.armTimeouts(deadline);
+    else if (this.pending.size === 1) this.timeoutTimer?.ref();
+    this.write(cmd);
+  }
+
+  private armTimeouts(at: number): void {
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
+    this.timeoutAt = at;
+    this.timeoutTimer = setTimeout(this.sweepTimeouts, Math.max(1, at - Date.now()));
+  }
+
+  /** Fails every request past its deadline, and arms the timer for the earliest one left. */
+  private readonly sweepTimeouts = (): void => {
+    this.timeoutTimer = undefined;
+    this.timeoutAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [opaque, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(opaque);
+        this.release();
+        this.settle(p, p.atCallSite ?? this.timeoutError(p.code, p.timeoutMs), undefined);
+      } else if (p.deadline < next) {
+        next = p.deadline;
+      }
+    }
+    if (next < this.timeoutAt && !this.closedWith) this.armTimeouts(next);
+  };
+
+  /** Calls a request's callback; one that throws must not keep the other replies of a chunk waiting. */
+  private settle(p: Pending, err: Error | undefined, res: RemotingCommand | undefined): void {
+    try {
+      p.cb(err, res);
+    } catch (thrown) {
+      queueMicrotask(() => {
+        throw thrown;
+      });
+    }
   }
 
   /**
@@ -372,7 +448,7 @@ export class Connection extends EventEmitter {
     body: Buffer | undefined,
     opaque: number,
     flag: number,
-    extJson?: string,
+    extJson?: string | JsonWriter,
   ): RemotingCommand {
     const cmd: RemotingCommand = {
       code,
@@ -466,9 +542,9 @@ export class Connection extends EventEmitter {
       return;
     }
     this.pending.delete(frame.opaque);
-    clearTimeout(p.timer);
+    if (this.pending.size === 0) this.timeoutTimer?.unref();
     this.release();
-    p.resolve(frame);
+    this.settle(p, undefined, frame);
   }
 
   private async onServerRequest(req: RemotingCommand): Promise<void> {
@@ -502,10 +578,11 @@ export class Connection extends EventEmitter {
   private shutdown(reason: Error): void {
     if (this.closedWith) return;
     this.closedWith = reason;
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
     for (const [opaque, p] of this.pending) {
-      clearTimeout(p.timer);
       this.pending.delete(opaque);
-      p.reject(reason);
+      this.settle(p, reason, undefined);
     }
     this.inFlight = 0;
     for (const w of this.waiters.splice(0)) w();
