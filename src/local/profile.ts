@@ -2,7 +2,7 @@
  * The connection profile `rmq local up` leaves behind, so `rmq --profile local …` reaches the
  * cluster with whatever --acl and --tls it was started with.
  */
-import { loadProfiles, type Profile, profilesPath, saveProfiles } from '../services/profiles.js';
+import { findProfile, loadProfiles, type Profile, profilesPath, saveProfiles } from '../services/profiles.js';
 import type { AclAccount } from './config.js';
 
 export const LOCAL_PROFILE = 'local';
@@ -41,10 +41,10 @@ export async function saveLocalProfile(
     // The servers run TLS test mode: a self-signed certificate, new at every start.
     profile.tlsInsecure = true;
   }
-  const timeout = file.profiles[name]?.timeout;
+  const timeout = findProfile(file, name)?.timeout;
   if (timeout !== undefined) profile.timeout = timeout;
   file.profiles[name] = profile;
-  if (!file.current || !file.profiles[file.current]) file.current = name;
+  if (!file.current || !findProfile(file, file.current)) file.current = name;
   await saveProfiles(file, path);
   return { name, file: path, current: file.current === name };
 }

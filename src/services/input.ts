@@ -165,7 +165,7 @@ export function checkDelayLevel(level: number, what = '--delay-level'): void {
  * @example parseProperties(['a=1', 'b=x=y']) → { a: '1', b: 'x=y' }
  */
 export function parseProperties(items: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const item of items) {
     const i = item.indexOf('=');
     const key = i > 0 ? item.slice(0, i).trim() : '';
@@ -179,9 +179,10 @@ export function parseProperties(items: readonly string[]): Record<string, string
     if (/[\u0001\u0002]/.test(item)) {
       throw new InvalidArgumentError(`invalid --property "${item}": contains \\u0001 or \\u0002`);
     }
-    out[key] = value;
+    entries.push([key, value]);
   }
-  return out;
+  // fromEntries, not out[key] = value: a property named "__proto__" must stay a property.
+  return Object.fromEntries(entries);
 }
 
 /**

@@ -22,8 +22,15 @@ export interface Profile {
 
 export interface ProfileFile {
   current?: string | undefined;
+  /**
+   * By name, in an object without a prototype: a profile may be called "constructor" or
+   * "__proto__" (PROFILE_NAME allows both), and neither may find or replace a built-in.
+   */
   profiles: Record<string, Profile>;
 }
+
+/** An empty profiles map without a prototype (see ProfileFile). */
+const noProfiles = (): Record<string, Profile> => Object.create(null) as Record<string, Profile>;
 
 export const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -37,14 +44,23 @@ export async function loadProfiles(path = profilesPath()): Promise<ProfileFile> 
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return { profiles: {} };
+    return { profiles: noProfiles() };
   }
+  let parsed: Partial<ProfileFile> | null;
   try {
-    const parsed = JSON.parse(text) as ProfileFile;
-    return { current: parsed.current, profiles: parsed.profiles ?? {} };
+    parsed = JSON.parse(text) as Partial<ProfileFile> | null;
   } catch {
     throw new InvalidArgumentError(`${path} is not valid JSON`, { hint: 'fix or delete the file' });
   }
+  const profiles = parsed?.profiles ?? {};
+  if (typeof profiles !== 'object' || Array.isArray(profiles)) {
+    throw new InvalidArgumentError(`${path}: "profiles" is not an object`, {
+      hint: 'fix or delete the file',
+    });
+  }
+  // JSON.parse made every name an own property (even "__proto__"); assign keeps them so on a
+  // target that has no __proto__ setter to trip over.
+  return { current: parsed?.current, profiles: Object.assign(noProfiles(), profiles) };
 }
 
 export async function saveProfiles(file: ProfileFile, path = profilesPath()): Promise<void> {
@@ -63,9 +79,14 @@ export function validateProfileName(name: string): void {
   }
 }
 
+/** The named profile of `file`, if there is one: own entries only, never a built-in. */
+export function findProfile(file: ProfileFile, name: string): Profile | undefined {
+  return Object.hasOwn(file.profiles, name) ? file.profiles[name] : undefined;
+}
+
 /** The named profile of `file`; NotFoundError when there is none. */
 export function requireProfile(file: ProfileFile, name: string): Profile {
-  const profile = file.profiles[name];
+  const profile = findProfile(file, name);
   if (!profile)
     throw new NotFoundError(`profile "${name}" does not exist`, { hint: 'see `rmq profile list`' });
   return profile;
@@ -80,7 +101,7 @@ export async function activeProfile(
   const name = explicit ?? file.current;
   if (!name) return undefined;
   if (explicit) return { name, profile: requireProfile(file, name) };
-  const profile = file.profiles[name];
+  const profile = findProfile(file, name);
   return profile ? { name, profile } : undefined;
 }
 

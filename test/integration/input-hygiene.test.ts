@@ -4,10 +4,48 @@
  * characters on a terminal, and profile settings that belong to one cluster only.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { type CliResult, rmq } from '../helpers/cli.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { MessagePrintResult } from '../../src/services/message.js';
+import type { SendSummary } from '../../src/services/send.js';
+import { type CliResult, rmq, uniqueName } from '../helpers/cli.js';
 
 const USAGE = 2;
+const NOT_FOUND = 6;
+
+/** This file's own profiles file and topic (one queue, so a print by offset finds a send). */
+let dir = '';
+let profiles = '';
+let topic = '';
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rmq-it-hygiene-'));
+  profiles = join(dir, 'profiles.json');
+  topic = uniqueName('it_hygiene');
+  const c = await rmq(['topic', 'create', topic, '--queues', '1', '--json']);
+  assert.equal(c.code, 0, c.stderr);
+});
+
+after(async () => {
+  await rmq(['topic', 'delete', topic, '--yes']);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Sends one message to this file's topic; returns its result. */
+async function sendOne(args: string[]): Promise<SendSummary['results'][number]> {
+  const r = await rmq(['send', topic, ...args, '--json']);
+  assert.equal(r.code, 0, show(r));
+  const sent = r.json as SendSummary;
+  assert.equal(sent.sent, 1, show(r));
+  return sent.results[0]!;
+}
+
+/** `message print` of the one message at `offset` of queue 0, with extra args. */
+function printAt(offset: number, args: string[], env: Record<string, string | undefined> = {}) {
+  return rmq(['message', 'print', '-t', topic, '-q', '0', '--offset', String(offset), ...args], { env });
+}
 
 const show = (r: CliResult): string => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
@@ -32,5 +70,51 @@ describe('input hygiene', { concurrency: 4 }, () => {
     }
     const ok = await rmq(['topic', 'list', '--timeout', '24d', '--names-only']);
     assert.equal(ok.code, 0, show(ok));
+  });
+
+  test('--profile constructor does not exist; a profile named __proto__ is saved and used', async () => {
+    const env = { RMQ_PROFILES_FILE: profiles };
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const r = await rmq(['topic', 'list', '--names-only', '--profile', name], { env });
+      assert.equal(r.code, NOT_FOUND, show(r));
+      assert.match(errorLine(r), new RegExp(`profile "${name}" does not exist`));
+    }
+    const created = await rmq(['profile', 'create', '__proto__', '--namesrv', '127.0.0.9:9876'], { env });
+    assert.equal(created.code, 0, show(created));
+    const shown = await rmq(['profile', 'show', '__proto__', '--json'], { env });
+    assert.equal(shown.code, 0, show(shown));
+    assert.equal((shown.json as { profile: { namesrv?: string } }).profile.namesrv, '127.0.0.9:9876');
+    const listed = await rmq(['profile', 'list', '--json'], { env });
+    assert.deepEqual(
+      (listed.json as { profiles: { name: string }[] }).profiles.map((p) => p.name),
+      ['__proto__'],
+    );
+  });
+
+  test('--property __proto__=x is sent; {prop.constructor} prints a property, never a function', async () => {
+    const s = await sendOne([
+      '--body',
+      'builtins',
+      '--property',
+      '__proto__=x',
+      '--property',
+      'constructor=y',
+    ]);
+    const printed = await printAt(s.queueOffset!, ['--json']);
+    assert.equal(printed.code, 0, show(printed));
+    const m = (printed.json as MessagePrintResult).messages[0]!;
+    assert.equal(m.body, 'builtins');
+    assert.deepEqual(Object.entries(m.properties).sort(), [
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+    ]);
+    const tpl = await printAt(s.queueOffset!, [
+      '--output',
+      'template',
+      '--template',
+      '{prop.__proto__}|{prop.constructor}|{prop.toString}|{prop.hasOwnProperty}',
+    ]);
+    assert.equal(tpl.code, 0, show(tpl));
+    assert.equal(tpl.stdout, 'x|y||\n');
   });
 });

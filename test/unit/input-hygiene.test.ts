@@ -4,9 +4,88 @@
  * on a terminal, and profile settings that belong to one cluster only.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../src/core/errors.js';
-import { parseDuration } from '../../src/core/util/units.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MQClient } from '../../src/core/client/mq-client.js';
+import { Producer } from '../../src/core/client/producer.js';
+import { InvalidArgumentError, NotFoundError } from '../../src/core/errors.js';
+import { decodeKvTable } from '../../src/core/protocol/admin.js';
+import { decodeProperties, type MessageExt } from '../../src/core/protocol/message.js';
+import { RequestCode } from '../../src/core/remoting/codes.js';
+import { parseDuration, parseSize } from '../../src/core/util/units.js';
+import { combineIntervals } from '../../src/bench/merge.js';
+import type { BenchInterval } from '../../src/bench/result.js';
+import { compileTemplate } from '../../src/services/consume.js';
+import { parseProperties } from '../../src/services/input.js';
+import { fromRecord, toRecord } from '../../src/services/message-record.js';
+import { activeProfile, loadProfiles, requireProfile, saveProfiles } from '../../src/services/profiles.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+
+/** A stored message with these properties, as the decoder would hand it over. */
+function stored(properties: Record<string, string>, body = 'b'): MessageExt {
+  return {
+    topic: 't',
+    queueId: 0,
+    queueOffset: 1,
+    commitLogOffset: 2,
+    flag: 0,
+    sysFlag: 0,
+    bornTimestamp: 0,
+    bornHost: '10.0.0.1:1',
+    storeTimestamp: 0,
+    storeHost: '10.0.0.2:10911',
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0,
+    body: Buffer.from(body),
+    bodyCompressed: false,
+    properties,
+    offsetMsgId: 'OFF',
+    msgId: 'ID',
+  };
+}
+
+/** A producer against a scripted broker; `sent` returns the properties string of the last send. */
+function fakeProducer() {
+  let server: FakeBroker;
+  let client: MQClient;
+  let producer: Producer;
+  before(async () => {
+    server = await FakeBroker.start();
+    const route = {
+      brokerDatas: [{ brokerAddrs: { 0: server.address }, brokerName: 'b', cluster: 'c' }],
+      queueDatas: [{ brokerName: 'b', perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }],
+    };
+    server.respondWith(RequestCode.GET_ROUTEINFO_BY_TOPIC, () => ({
+      code: 0,
+      body: Buffer.from(JSON.stringify(route)),
+    }));
+    server.respondWith(RequestCode.SEND_MESSAGE_V2, () => ({
+      code: 0,
+      // An offset message id: store host 10.0.0.1:10911, commit-log offset 7.
+      extFields: { msgId: '0A00000100002A9F0000000000000007', queueId: '0', queueOffset: '7' },
+    }));
+    server.respondWith(RequestCode.SEND_BATCH_MESSAGE, () => ({
+      code: 0,
+      extFields: { msgId: '0A,0B', queueId: '0', queueOffset: '7' },
+    }));
+    client = new MQClient({ namesrv: [server.address], timeoutMs: 2000 });
+    producer = new Producer(client, { group: 'pg' });
+  });
+  after(async () => {
+    client.remoting.close();
+    await server.close();
+  });
+  return {
+    get producer() {
+      return producer;
+    },
+    get requests() {
+      return server.requests;
+    },
+  };
+}
 
 describe('durations', () => {
   it('accept up to 2^31 − 1 ms, what setTimeout can hold', () => {
@@ -24,5 +103,115 @@ describe('durations', () => {
         input,
       );
     }
+  });
+});
+
+describe('words that name Object built-ins are ordinary keys', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rmq-unit-builtins-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('profiles: "constructor" does not exist, "__proto__" is saved and found', async () => {
+    const path = join(dir, 'profiles.json');
+    await assert.rejects(activeProfile('constructor', path), NotFoundError);
+    await assert.rejects(activeProfile('toString', path), NotFoundError);
+    const file = await loadProfiles(path);
+    // Variables, not literals: TypeScript types `profiles.constructor` as Object's own member.
+    const proto: string = '__proto__';
+    const ctor: string = 'constructor';
+    file.profiles[proto] = { namesrv: '10.9.9.9:9876' };
+    file.profiles[ctor] = { namesrv: '10.8.8.8:9876' };
+    await saveProfiles(file, path);
+    const again = await loadProfiles(path);
+    assert.deepEqual(Object.keys(again.profiles).sort(), ['__proto__', 'constructor']);
+    assert.equal(requireProfile(again, '__proto__').namesrv, '10.9.9.9:9876');
+    assert.equal((await activeProfile('constructor', path))?.profile.namesrv, '10.8.8.8:9876');
+    assert.throws(() => requireProfile(again, 'hasOwnProperty'), NotFoundError);
+    // The current profile is looked up the same way: a stale "current" naming a built-in is none.
+    await saveProfiles({ current: 'valueOf', profiles: {} }, path);
+    assert.equal(await activeProfile(undefined, path), undefined);
+  });
+
+  it('--property __proto__=x and constructor=y are properties', () => {
+    const props = parseProperties(['__proto__=x', 'constructor=y']);
+    assert.ok(Object.hasOwn(props, '__proto__'));
+    assert.equal(props.__proto__, 'x');
+    assert.equal(props.constructor, 'y');
+    assert.equal(Object.getPrototypeOf(props), Object.prototype, 'the prototype is untouched');
+  });
+
+  it('{prop.NAME} prints own properties only', () => {
+    const render = compileTemplate('[{prop.constructor}|{prop.toString}|{prop.__proto__}|{prop.a}]');
+    assert.equal(render(stored({ a: '1' }), 't', 'b'), '[|||1]');
+    const wire = decodeProperties('__proto__\u0001p\u0002constructor\u0001c\u0002');
+    assert.equal(render(stored(wire), 't', 'b'), '[c||p|]');
+  });
+
+  it('NDJSON records and message records keep "__proto__" properties', () => {
+    const rec = JSON.parse('{"body":"b","properties":{"__proto__":"x","constructor":"y"}}') as unknown;
+    const msg = fromRecord(rec, 't', 'line 1');
+    assert.ok(Object.hasOwn(msg.properties!, '__proto__'));
+    assert.equal(msg.properties!.__proto__, 'x');
+    assert.equal(msg.properties!.constructor, 'y');
+    const out = toRecord(stored(decodeProperties('__proto__\u0001x\u0002UNIQ_KEY\u0001U\u0002')));
+    assert.ok(Object.hasOwn(out.properties, '__proto__'));
+    assert.equal(JSON.stringify(out.properties), '{"__proto__":"x"}');
+    assert.deepEqual(JSON.parse(JSON.stringify(out.systemProperties)), { UNIQ_KEY: 'U' });
+  });
+
+  it('wire key/value tables keep "__proto__"', () => {
+    const table = decodeKvTable(Buffer.from('{"table":{"__proto__":"1","a":"2"}}'));
+    assert.ok(Object.hasOwn(table, '__proto__'));
+    assert.equal(table.__proto__, '1');
+  });
+
+  it('a size unit must be a unit, not a built-in', () => {
+    for (const s of ['1constructor', '2toString', '3__proto__']) {
+      assert.throws(() => parseSize(s, '--size'), InvalidArgumentError, s);
+    }
+  });
+
+  it('bench merge adds up an error counted under "constructor"', () => {
+    const iv = (errors: Record<string, number>): BenchInterval => ({
+      index: 0,
+      phase: 'measure',
+      startMs: 0,
+      endMs: 1000,
+      sent: 1,
+      sendErrors: 0,
+      received: 1,
+      sendTps: 1,
+      receiveTps: 1,
+      sendMBps: 0,
+      receiveMBps: 0,
+      backlog: 0,
+      inflight: 0,
+      queued: 0,
+      errors,
+      send: null,
+      e2e: null,
+      eventLoopP99Ms: 0,
+      eventLoopMaxMs: 0,
+      cpuPct: 0,
+    });
+    const out = combineIntervals([iv({ constructor: 1 }), iv({ constructor: 2 })], 0);
+    assert.equal(out.errors.constructor, 3);
+  });
+
+  describe('the producer', () => {
+    const fake = fakeProducer();
+    it('sends a user property "__proto__", and "constructor" beside internal ones', async () => {
+      const before = fake.requests.length;
+      await fake.producer.sendTransaction(
+        { topic: 't', body: Buffer.from('x'), properties: parseProperties(['__proto__=x', 'constructor=y']) },
+        'commit',
+      );
+      const req = fake.requests.slice(before).find((r) => r.code === RequestCode.SEND_MESSAGE_V2);
+      const props = decodeProperties(req!.extFields.i!);
+      assert.equal(props.__proto__, 'x');
+      assert.equal(props.constructor, 'y');
+    });
   });
 });

@@ -237,7 +237,9 @@ export class Producer {
       );
     }
     const user = msg.properties;
-    const inExtra = (k: string): boolean => extra !== undefined && extra[k] != null;
+    // Own keys only: a user property named "constructor" is not in `extra`.
+    const inExtra = (k: string): boolean =>
+      extra !== undefined && Object.hasOwn(extra, k) && extra[k] != null;
     let out = '';
     if (user) {
       for (const k in user) {

@@ -60,7 +60,9 @@ const SIZE_UNITS: Record<string, number> = {
 /** Parses "512", "4k", "1KiB", "2MB" (binary multiples). */
 export function parseSize(input: string, what = 'size'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(input.trim());
-  const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];
+  const name = (m?.[2] || 'b').toLowerCase();
+  // Own keys only: "1constructor" must not multiply by Object's constructor (NaN).
+  const unit = Object.hasOwn(SIZE_UNITS, name) ? SIZE_UNITS[name] : undefined;
   if (!m || unit === undefined) {
     throw new InvalidArgumentError(`invalid ${what} "${input}"`, { hint: 'use e.g. 512, 4k, 1MiB' });
   }
