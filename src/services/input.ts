@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/producer.js';
+import { checkPropertyText, MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/producer.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { fromRecord } from './message-record.js';
 
@@ -175,10 +175,9 @@ export function parseProperties(items: readonly string[]): Record<string, string
         hint: 'use --property name=value with a non-empty name and value (RocketMQ drops empty values)',
       });
     }
-    // These two bytes separate entries of the properties string on the wire.
-    if (/[\u0001\u0002]/.test(item)) {
-      throw new InvalidArgumentError(`invalid --property "${item}": contains \\u0001 or \\u0002`);
-    }
+    // The producer checks every message again; this names the flag before anything connects.
+    checkPropertyText('--property name', key);
+    checkPropertyText(`--property ${key}`, value);
     entries.push([key, value]);
   }
   // fromEntries, not out[key] = value: a property named "__proto__" must stay a property.

@@ -117,4 +117,40 @@ describe('input hygiene', { concurrency: 4 }, () => {
     assert.equal(tpl.code, 0, show(tpl));
     assert.equal(tpl.stdout, 'x|y||\n');
   });
+
+  test('U+0001/U+0002 in a key, tag, message group or NDJSON field is bad input (exit 2), nothing is stored', async () => {
+    const inject = 'x\u0002DELAY\u00013';
+    const runs: { r: CliResult; field: RegExp }[] = [
+      { r: await rmq(['send', topic, '--body', 'sep-key', '--key', inject]), field: /message key "x\\u0002/ },
+      { r: await rmq(['send', topic, '--body', 'sep-tag', '--tag', inject]), field: /tag "x\\u0002/ },
+      {
+        r: await rmq(['send', topic, '--body', 'sep-group', '--message-group', inject]),
+        field: /message group "x\\u0002/,
+      },
+      {
+        r: await rmq(['send', topic, '--body', 'sep-prop', '--property', `p=${inject}`]),
+        field: /--property p "x\\u0002/,
+      },
+    ];
+    for (const { r, field } of runs) {
+      assert.equal(r.code, USAGE, show(r));
+      assert.match(errorLine(r), field);
+      assert.match(errorLine(r), /contains \\u0001 or \\u0002/);
+    }
+    const nd = await rmq(['send', topic, '--input', 'ndjson'], {
+      input: `${JSON.stringify({ body: 'sep-ndjson', tags: inject })}\n${JSON.stringify({ body: 'sep-ndjson-key', keys: [inject] })}\n`,
+    });
+    assert.equal(nd.code, USAGE, show(nd));
+    assert.match(nd.stdout, /FAILED .*invalid-argument: tag "x\\u0002DELAY\\u00013" contains/);
+    assert.match(nd.stdout, /FAILED .*invalid-argument: message key "x\\u0002DELAY\\u00013" contains/);
+    assert.match(nd.stderr, /sent 0, failed 2/);
+    const stored = await printAt(0, ['--count', '64', '--json']);
+    if (stored.code === 0) {
+      const bodies = (stored.json as MessagePrintResult).messages.map((m) => m.body ?? '');
+      assert.deepEqual(
+        bodies.filter((b) => b.startsWith('sep-')),
+        [],
+      );
+    } else assert.equal(stored.code, NOT_FOUND, show(stored));
+  });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MQClient } from '../../src/core/client/mq-client.js';
-import { Producer } from '../../src/core/client/producer.js';
+import { checkPropertyStrings, type OutgoingMessage, Producer } from '../../src/core/client/producer.js';
 import { InvalidArgumentError, NotFoundError } from '../../src/core/errors.js';
 import { decodeKvTable } from '../../src/core/protocol/admin.js';
 import { decodeProperties, type MessageExt } from '../../src/core/protocol/message.js';
@@ -213,5 +213,49 @@ describe('words that name Object built-ins are ordinary keys', () => {
       assert.equal(props.__proto__, 'x');
       assert.equal(props.constructor, 'y');
     });
+  });
+});
+
+describe('property separators (U+0001, U+0002) in message fields', () => {
+  const fake = fakeProducer();
+  // Each would add a DELAY property of its own if it reached the properties string.
+  const inject = 'x\u0002DELAY\u00013';
+  const cases: { field: RegExp; msg: Partial<OutgoingMessage> }[] = [
+    { field: /^message key /, msg: { keys: ['ok', inject] } },
+    { field: /^tag /, msg: { tags: inject } },
+    { field: /^message group /, msg: { messageGroup: inject } },
+    { field: /^property "p" /, msg: { properties: { p: inject } } },
+    { field: /^property name /, msg: { properties: { [inject]: 'v' } } },
+  ];
+
+  for (const c of cases) {
+    it(`are refused in ${c.field.source.slice(1, -1).trim()}, with nothing sent`, async () => {
+      const before = fake.requests.length;
+      const msg: OutgoingMessage = { topic: 't', body: Buffer.from('x'), ...c.msg };
+      const refused = (err: unknown): boolean => {
+        assert.ok(err instanceof InvalidArgumentError, String(err));
+        assert.match(err.message, c.field);
+        assert.match(err.message, /contains \\u0001 or \\u0002/);
+        return true;
+      };
+      await assert.rejects(fake.producer.send(msg), refused);
+      await assert.rejects(fake.producer.sendOneway(msg), refused);
+      if (!c.msg.messageGroup) await assert.rejects(fake.producer.sendBatch([msg]), refused);
+      const sends = fake.requests
+        .slice(before)
+        .filter((r) => r.code === RequestCode.SEND_MESSAGE_V2 || r.code === RequestCode.SEND_BATCH_MESSAGE);
+      assert.deepEqual(sends, []);
+    });
+  }
+
+  it('are refused in --property, and the same check runs for the flags before anything connects', () => {
+    assert.throws(() => parseProperties([`a=${inject}`]), /--property a .*contains/);
+    assert.throws(() => checkPropertyStrings({ keys: [inject] }), /message key/);
+    assert.doesNotThrow(() => checkPropertyStrings({ keys: ['a b'], tags: 't', properties: { a: '=\t' } }));
+  });
+
+  it('in an NDJSON record fail that message as bad input, naming the field', async () => {
+    const msg = fromRecord({ body: 'b', tags: inject }, 't', 'line 1');
+    await assert.rejects(fake.producer.send(msg), /^InvalidArgumentError: tag "x\\u0002DELAY\\u00013"/);
   });
 });
