@@ -4,13 +4,16 @@
  * characters on a terminal, and profile settings that belong to one cluster only.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import tls from 'node:tls';
 import type { MessagePrintResult } from '../../src/services/message.js';
 import type { SendSummary } from '../../src/services/send.js';
 import { type CliResult, rmq, uniqueName } from '../helpers/cli.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
 
 const USAGE = 2;
 const NOT_FOUND = 6;
@@ -152,5 +155,137 @@ describe('input hygiene', { concurrency: 4 }, () => {
         [],
       );
     } else assert.equal(stored.code, NOT_FOUND, show(stored));
+  });
+});
+
+describe("a profile's credentials and TLS settings stay with its own name servers", () => {
+  /** A profiles file holding `profiles`, `current` the current one; returns its path. */
+  function profilesFile(name: string, file: { current?: string; profiles: Record<string, object> }): string {
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(file), { mode: 0o600 });
+    return path;
+  }
+
+  test('credentials of the current or a named profile are not sent to a name server given by NAMESRV_ADDR or -n', async () => {
+    const server = await FakeBroker.start();
+    try {
+      const local = { namesrv: '127.0.0.1:19876', accessKey: 'local-ak', secretKey: 'local-sk' };
+      const path = profilesFile('creds', {
+        current: 'local',
+        profiles: { local, here: { ...local, namesrv: server.address } },
+      });
+      const env = { RMQ_PROFILES_FILE: path, NAMESRV_ADDR: server.address };
+      const signed = () => server.requests.filter((r) => r.extFields.AccessKey !== undefined).length;
+      const asked = () => server.requests.length;
+
+      let before = asked();
+      const viaEnv = await rmq(['topic', 'list', '--timeout', '3s'], { env });
+      assert.ok(asked() > before, `the fake name server was asked: ${show(viaEnv)}`);
+      assert.equal(signed(), 0, 'the current profile signed a request to another name server');
+      assert.doesNotMatch(viaEnv.stderr, /profile/, 'no warning for a profile nobody named');
+
+      before = asked();
+      const viaFlag = await rmq(['topic', 'list', '--timeout', '3s', '-n', server.address], {
+        env: { RMQ_PROFILES_FILE: path, NAMESRV_ADDR: undefined },
+      });
+      assert.ok(asked() > before, show(viaFlag));
+      assert.equal(signed(), 0, 'the current profile signed a request to the -n name server');
+
+      const named = await rmq(['topic', 'list', '--timeout', '3s', '--profile', 'local'], { env });
+      assert.equal(signed(), 0, 'the named profile signed a request to another name server');
+      assert.match(
+        named.stderr,
+        new RegExp(
+          `! profile local is for 127\\.0\\.0\\.1:19876, but NAMESRV_ADDR says ${server.address.replace(/\./g, '\\.')}: its credentials and TLS settings are not used`,
+        ),
+      );
+      // The profile made for this name server does sign.
+      const own = await rmq(['topic', 'list', '--timeout', '3s', '--profile', 'here'], { env });
+      assert.ok(signed() > 0, `the profile of this name server signs: ${show(own)}`);
+      assert.doesNotMatch(own.stderr, /are not used/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("--tls-ca always verifies: neither a current profile's nor a named one's tlsInsecure skips it", async (t) => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    } catch {
+      t.skip('openssl is not installed');
+      return;
+    }
+    const cert = (name: string) => {
+      execFileSync(
+        'openssl',
+        [
+          ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`],
+          ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, `${name}.key`)],
+          ...['-out', join(dir, `${name}.pem`)],
+        ],
+        { stdio: 'ignore' },
+      );
+      return join(dir, `${name}.pem`);
+    };
+    const serverCert = cert('rmq-test-server');
+    const otherCa = cert('rmq-test-other');
+    // A TLS server that counts completed handshakes: one only completes when the client accepted
+    // the certificate (or did not check it).
+    let handshakes = 0;
+    const server = tls.createServer(
+      { key: readFileSync(join(dir, 'rmq-test-server.key')), cert: readFileSync(serverCert) },
+      (socket) => {
+        handshakes++;
+        socket.destroy();
+      },
+    );
+    server.on('tlsClientError', () => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const insecure = { tls: true, tlsInsecure: true };
+      const path = profilesFile('tls', {
+        current: 'local',
+        profiles: {
+          local: { namesrv: '127.0.0.1:19876', ...insecure },
+          mine: { namesrv: address, ...insecure },
+        },
+      });
+      const env = { RMQ_PROFILES_FILE: path, NAMESRV_ADDR: address };
+      const refused = async (args: string[]) => {
+        const before = handshakes;
+        const r = await rmq([...args, '--timeout', '3s', '--json'], { env });
+        assert.equal(r.code, 3, show(r));
+        assert.match(
+          (r.json as { error: { message: string } }).error.message,
+          /TLS handshake .* failed: self-signed certificate/,
+        );
+        assert.equal(handshakes, before, `a handshake completed without verification: ${args.join(' ')}`);
+      };
+      // The current profile (local up --tls's) is for another name server: no tlsInsecure here.
+      await refused(['topic', 'list', '--tls']);
+      await refused(['topic', 'list', '--tls', '--tls-ca', otherCa]);
+      // Even the profile of this very server: its tlsInsecure yields to an explicit CA.
+      await refused(['topic', 'list', '--profile', 'mine', '--tls-ca', otherCa]);
+      // The right CA verifies (the server then hangs up, which is a connection error).
+      const before = handshakes;
+      const trusted = await rmq(
+        ['topic', 'list', '--tls', '--tls-ca', serverCert, '--timeout', '3s', '--json'],
+        { env },
+      );
+      assert.equal(handshakes, before + 1, show(trusted));
+      // Both at once contradict each other.
+      const both = await rmq(['topic', 'list', '--tls-ca', serverCert, '--tls-insecure'], { env });
+      assert.equal(both.code, USAGE, show(both));
+      assert.match(errorLine(both), /--tls-ca and --tls-insecure contradict each other/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  test('local up --use is refused with --no-save-profile', async () => {
+    const r = await rmq(['local', 'up', '--use', '--no-save-profile', '--dir', join(dir, 'never')]);
+    assert.equal(r.code, USAGE, show(r));
+    assert.match(errorLine(r), /--use needs the profile that --no-save-profile skips/);
   });
 });

@@ -96,7 +96,8 @@ describe('ACL and TLS', () => {
       const profiles = join(root, 'profiles-acl5.json');
       const result = await up(
         'acl5',
-        ['--version', '5.3.3', '--acl', '--namesrv-port', '19906', '--broker-port', '21011'],
+        // --use: the profile becomes current only when asked.
+        ['--version', '5.3.3', '--acl', '--namesrv-port', '19906', '--broker-port', '21011', '--use'],
         profiles,
       );
       try {
@@ -307,6 +308,9 @@ describe('ACL and TLS', () => {
       try {
         assert.equal(result.tls, true);
         assert.equal(result.acl, undefined);
+        // Without --use the profile is not made current, even with no current profile: its
+        // tlsInsecure would otherwise follow every later command.
+        assert.deepEqual(result.profile, { name: 'local', file: profiles, current: false });
         const run = runner(result.namesrvAddr, join(root, 'no-profiles.json'));
 
         const plain = await run(['cluster', 'list', '--json']);

@@ -20,7 +20,14 @@ import type { BenchInterval } from '../../src/bench/result.js';
 import { compileTemplate } from '../../src/services/consume.js';
 import { parseProperties } from '../../src/services/input.js';
 import { fromRecord, toRecord } from '../../src/services/message-record.js';
-import { activeProfile, loadProfiles, requireProfile, saveProfiles } from '../../src/services/profiles.js';
+import {
+  activeProfile,
+  loadProfiles,
+  type Profile,
+  requireProfile,
+  resolveConnection,
+  saveProfiles,
+} from '../../src/services/profiles.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 /** A stored message with these properties, as the decoder would hand it over. */
@@ -257,5 +264,119 @@ describe('property separators (U+0001, U+0002) in message fields', () => {
   it('in an NDJSON record fail that message as bad input, naming the field', async () => {
     const msg = fromRecord({ body: 'b', tags: inject }, 't', 'line 1');
     await assert.rejects(fake.producer.send(msg), /^InvalidArgumentError: tag "x\\u0002DELAY\\u00013"/);
+  });
+});
+
+describe('a profile’s security settings stay with its name servers', () => {
+  const local: Profile = {
+    namesrv: '127.0.0.1:19876;127.0.0.1:19877',
+    accessKey: 'ak',
+    secretKey: 'sk',
+    securityToken: 'tok',
+    tls: true,
+    tlsInsecure: true,
+    timeout: 9000,
+  };
+  const base = { defaultNamesrv: '127.0.0.1:9876' };
+  const current = { name: 'local', profile: local, explicit: false };
+
+  it('apply when its name servers are used (not overridden, or overridden with some of its own)', () => {
+    for (const namesrv of [undefined, '127.0.0.1:19877;127.0.0.1:19876', ' 127.0.0.1:19876 ']) {
+      const r = resolveConnection({ ...base, namesrv, profile: current });
+      assert.equal(r.accessKey, 'ak', String(namesrv));
+      assert.equal(r.secretKey, 'sk');
+      assert.equal(r.securityToken, 'tok');
+      assert.equal(r.tls, true);
+      assert.equal(r.tlsInsecure, true);
+      assert.equal(r.profile, 'local');
+      assert.equal(r.warning, undefined);
+    }
+    assert.equal(resolveConnection({ ...base, profile: current }).namesrv, local.namesrv);
+  });
+
+  it('do not apply when -n / RMQ_NAMESRV / NAMESRV_ADDR name another cluster', () => {
+    const r = resolveConnection({
+      ...base,
+      namesrv: 'prod:9876',
+      namesrvSource: 'NAMESRV_ADDR',
+      profile: current,
+    });
+    assert.equal(r.namesrv, 'prod:9876');
+    assert.equal(r.accessKey, undefined);
+    assert.equal(r.secretKey, undefined);
+    assert.equal(r.securityToken, undefined);
+    assert.equal(r.tls, false);
+    assert.equal(r.tlsInsecure, false);
+    assert.equal(r.profile, undefined);
+    assert.equal(r.timeoutMs, 9000, 'a timeout is no secret');
+    assert.equal(r.warning, undefined, 'no warning for a profile nobody named');
+    // One address of another cluster among the profile's is another cluster too.
+    assert.equal(
+      resolveConnection({ ...base, namesrv: '127.0.0.1:19876;prod:9876', profile: current }).accessKey,
+      undefined,
+    );
+    // With --tls --tls-ca the user's settings hold, and verify.
+    const tls = resolveConnection({
+      ...base,
+      namesrv: 'prod:9876',
+      tls: true,
+      tlsCa: 'ca.pem',
+      profile: current,
+    });
+    assert.deepEqual([tls.tls, tls.tlsCa, tls.tlsInsecure], [true, 'ca.pem', false]);
+  });
+
+  it('a profile named explicitly but overridden says so', () => {
+    const r = resolveConnection({
+      ...base,
+      namesrv: 'prod:9876',
+      namesrvSource: 'NAMESRV_ADDR',
+      profile: { ...current, explicit: true },
+    });
+    assert.equal(
+      r.warning,
+      'profile local is for 127.0.0.1:19876;127.0.0.1:19877, but NAMESRV_ADDR says prod:9876: its credentials and TLS settings are not used',
+    );
+  });
+
+  it('a profile without name servers is for the default one', () => {
+    const creds: Profile = { accessKey: 'ak', secretKey: 'sk' };
+    const p = { name: 'creds', profile: creds, explicit: false };
+    assert.equal(resolveConnection({ ...base, profile: p }).accessKey, 'ak');
+    assert.equal(resolveConnection({ ...base, namesrv: '127.0.0.1:9876', profile: p }).accessKey, 'ak');
+    assert.equal(resolveConnection({ ...base, namesrv: '10.0.0.1:9876', profile: p }).accessKey, undefined);
+  });
+
+  it('an explicit --tls-ca always verifies', () => {
+    const r = resolveConnection({ ...base, tls: true, tlsCa: 'ca.pem', profile: current });
+    assert.equal(r.tlsInsecure, false, "the profile's tlsInsecure yields to an explicit CA");
+    assert.equal(r.tlsCa, 'ca.pem');
+    assert.throws(
+      () => resolveConnection({ ...base, tlsCa: 'ca.pem', tlsInsecure: true }),
+      (err: unknown) =>
+        err instanceof InvalidArgumentError && /--tls-ca and --tls-insecure contradict/.test(err.message),
+    );
+    // A profile with both verifies too.
+    const both = { name: 'b', profile: { tls: true, tlsCa: 'p.pem', tlsInsecure: true }, explicit: false };
+    assert.deepEqual([resolveConnection({ ...base, profile: both }).tlsInsecure], [false]);
+  });
+
+  it('flags beat the profile; a token goes with the profile’s own access key only', () => {
+    const r = resolveConnection({
+      ...base,
+      accessKey: 'mine',
+      secretKey: 'mine-s',
+      timeoutMs: 100,
+      profile: current,
+    });
+    assert.deepEqual(
+      [r.accessKey, r.secretKey, r.securityToken, r.timeoutMs],
+      ['mine', 'mine-s', undefined, 100],
+    );
+  });
+
+  it('a timeout no timer can hold, written into the file by hand, is bad input', () => {
+    const p = { name: 'x', profile: { timeout: 2 ** 31 }, explicit: false };
+    assert.throws(() => resolveConnection({ ...base, profile: p }), /profile x has an invalid timeout/);
   });
 });
