@@ -10,7 +10,7 @@ import { InvalidArgumentError, RocketMQError } from './core/errors.js';
 import type { Credentials } from './core/remoting/acl.js';
 import type { TlsOptions } from './core/remoting/connection.js';
 import { DEFAULT_NAMESRV } from './flags.js';
-import { activeProfile } from './services/profiles.js';
+import { activeProfile, resolveConnection } from './services/profiles.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
 import { stderrColor } from './ui/color.js';
 import { type Progress, startProgress } from './ui/progress.js';
@@ -25,7 +25,7 @@ export interface ConnectionSettings {
   timeoutMs: number;
   credentials?: Credentials | undefined;
   tls?: TlsOptions | undefined;
-  /** The profile that filled any setting, if one was in force. */
+  /** The profile whose settings are used, if one was in force and is for these name servers. */
   profile?: string | undefined;
 }
 
@@ -89,50 +89,66 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * Connection settings with their precedence applied: flag > environment > profile > default.
-   * oclif has applied flag, environment and default already; a profile value fills what was
-   * left at its default (NAMESRV_ADDR counts as environment).
+   * Connection settings with their precedence applied: flag > environment > profile > default
+   * (resolveConnection, which also keeps a profile's secrets and TLS settings to its own name
+   * servers). oclif has applied flag, environment and default already; what was left at its
+   * default counts as not given (NAMESRV_ADDR, which the default reads, counts as given).
    */
   protected async connection(): Promise<ConnectionSettings> {
     if (this.resolved) return this.resolved;
     const f = this.flags as ConnectionFlagValues;
     const active = await activeProfile(f.profile);
-    const p = active?.profile ?? {};
-    const unset = (name: string) =>
-      f[name as keyof ConnectionFlagValues] === undefined || this.fromDefault.has(name);
-    let namesrv = f.namesrv ?? DEFAULT_NAMESRV;
-    if (this.fromDefault.has('namesrv') && !process.env.NAMESRV_ADDR && p.namesrv) namesrv = p.namesrv;
-    const timeoutMs = unset('timeout') && p.timeout ? p.timeout : (f.timeout ?? 5000);
-    const accessKey = f['access-key'] ?? p.accessKey;
-    const secretKey = f['secret-key'] ?? p.secretKey;
+    const given = (name: keyof ConnectionFlagValues) => f[name] !== undefined && !this.fromDefault.has(name);
+    let namesrv: string | undefined;
+    let namesrvSource: string | undefined;
+    if (given('namesrv')) {
+      namesrv = f.namesrv;
+      const onArgv = this.argv.some((a) => a === '-n' || a.startsWith('--namesrv') || /^-n./.test(a));
+      namesrvSource = onArgv ? '--namesrv' : 'RMQ_NAMESRV';
+    } else if (process.env.NAMESRV_ADDR) {
+      namesrv = process.env.NAMESRV_ADDR;
+      namesrvSource = 'NAMESRV_ADDR';
+    }
+    const r = resolveConnection({
+      namesrv,
+      namesrvSource,
+      defaultNamesrv: DEFAULT_NAMESRV,
+      timeoutMs: given('timeout') ? f.timeout : undefined,
+      accessKey: f['access-key'],
+      secretKey: f['secret-key'],
+      tls: f.tls,
+      tlsCa: f['tls-ca'],
+      tlsInsecure: f['tls-insecure'],
+      profile: active && { ...active, explicit: f.profile !== undefined },
+    });
+    if (r.warning) this.note(r.warning);
     let credentials: Credentials | undefined;
-    if (accessKey || secretKey) {
-      if (!accessKey || !secretKey) {
+    if (r.accessKey || r.secretKey) {
+      if (!r.accessKey || !r.secretKey) {
         throw new InvalidArgumentError('ACL needs both an access key and a secret key', {
           hint: 'set RMQ_ACCESS_KEY and RMQ_SECRET_KEY, or use a profile',
         });
       }
-      credentials = { accessKey, secretKey, securityToken: p.securityToken };
+      credentials = { accessKey: r.accessKey, secretKey: r.secretKey, securityToken: r.securityToken };
     }
     let tls: TlsOptions | undefined;
-    const caFile = f['tls-ca'] ?? p.tlsCa;
-    if (f.tls || p.tls || caFile || f['tls-insecure']) {
+    if (r.tls) {
       let ca: Buffer | undefined;
-      if (caFile) {
+      if (r.tlsCa) {
         try {
-          ca = readFileSync(caFile);
+          ca = readFileSync(r.tlsCa);
         } catch (err) {
-          throw new InvalidArgumentError(`cannot read --tls-ca ${caFile}: ${(err as Error).message}`);
+          throw new InvalidArgumentError(`cannot read --tls-ca ${r.tlsCa}: ${(err as Error).message}`);
         }
       }
-      tls = { ca, insecure: f['tls-insecure'] || p.tlsInsecure };
+      tls = { ca, insecure: r.tlsInsecure };
     }
     this.resolved = {
-      namesrv: parseNamesrvList(namesrv),
-      timeoutMs,
+      namesrv: parseNamesrvList(r.namesrv),
+      timeoutMs: r.timeoutMs ?? f.timeout ?? 5000,
       credentials,
       tls,
-      profile: active?.name,
+      profile: r.profile,
     };
     return this.resolved;
   }

@@ -70,8 +70,10 @@ function worst(xs: (IntervalLatency | null)[]): IntervalLatency | null {
 
 /** Intervals of several engines for the same period, as one (latencies: the worst). */
 export function combineIntervals(xs: BenchInterval[], index: number): BenchInterval {
-  const errors: Record<string, number> = {};
-  for (const x of xs) for (const [k, v] of Object.entries(x.errors)) errors[k] = (errors[k] ?? 0) + v;
+  // A Map: the keys come from result files, and "constructor" must not add to a function.
+  const sums = new Map<string, number>();
+  for (const x of xs) for (const [k, v] of Object.entries(x.errors)) sums.set(k, (sums.get(k) ?? 0) + v);
+  const errors = Object.fromEntries(sums);
   const phases = new Set(xs.map((x) => x.phase));
   return {
     index,

@@ -2,7 +2,14 @@
  * The connection profile `rmq local up` leaves behind, so `rmq --profile local …` reaches the
  * cluster with whatever --acl and --tls it was started with.
  */
-import { loadProfiles, type Profile, profilesPath, saveProfiles } from '../services/profiles.js';
+import {
+  findProfile,
+  loadProfiles,
+  type Profile,
+  profilesPath,
+  requireProfile,
+  saveProfiles,
+} from '../services/profiles.js';
 import type { AclAccount } from './config.js';
 
 export const LOCAL_PROFILE = 'local';
@@ -16,7 +23,7 @@ export interface LocalProfileInput {
 export interface LocalProfileResult {
   name: string;
   file: string;
-  /** Whether it is the current profile (made so only when there was none). */
+  /** Whether it is the current profile (`up` makes it so only when asked: --use). */
   current: boolean;
 }
 
@@ -41,10 +48,23 @@ export async function saveLocalProfile(
     // The servers run TLS test mode: a self-signed certificate, new at every start.
     profile.tlsInsecure = true;
   }
-  const timeout = file.profiles[name]?.timeout;
+  const timeout = findProfile(file, name)?.timeout;
   if (timeout !== undefined) profile.timeout = timeout;
   file.profiles[name] = profile;
-  if (!file.current || !file.profiles[file.current]) file.current = name;
+  // Never made current unasked: a current profile applies to every later command, and this one
+  // may hold credentials and tlsInsecure meant for the local cluster only (makeCurrent does it).
   await saveProfiles(file, path);
   return { name, file: path, current: file.current === name };
+}
+
+/** Makes profile `name` the current one (`local up --use`). */
+export async function makeCurrent(
+  name: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  const path = profilesPath(env as NodeJS.ProcessEnv);
+  const file = await loadProfiles(path);
+  requireProfile(file, name);
+  file.current = name;
+  await saveProfiles(file, path);
 }

@@ -110,8 +110,11 @@ export function compileTemplate(template: string): (m: MessageExt, topic: string
           return m.bodyError ? '' : m.body.toString('utf8');
         case 'bodyBase64':
           return m.bodyError ? '' : m.body.toString('base64');
-        default:
-          return m.properties[name.slice(5)] ?? '';
+        default: {
+          // Own properties only: {prop.constructor} must not print Object's constructor.
+          const prop = name.slice(5);
+          return Object.hasOwn(m.properties, prop) ? (m.properties[prop] ?? '') : '';
+        }
       }
     });
 }

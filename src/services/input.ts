@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/producer.js';
+import { checkPropertyText, MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/producer.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { fromRecord } from './message-record.js';
 
@@ -165,7 +165,7 @@ export function checkDelayLevel(level: number, what = '--delay-level'): void {
  * @example parseProperties(['a=1', 'b=x=y']) → { a: '1', b: 'x=y' }
  */
 export function parseProperties(items: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const item of items) {
     const i = item.indexOf('=');
     const key = i > 0 ? item.slice(0, i).trim() : '';
@@ -175,13 +175,13 @@ export function parseProperties(items: readonly string[]): Record<string, string
         hint: 'use --property name=value with a non-empty name and value (RocketMQ drops empty values)',
       });
     }
-    // These two bytes separate entries of the properties string on the wire.
-    if (/[\u0001\u0002]/.test(item)) {
-      throw new InvalidArgumentError(`invalid --property "${item}": contains \\u0001 or \\u0002`);
-    }
-    out[key] = value;
+    // The producer checks every message again; this names the flag before anything connects.
+    checkPropertyText('--property name', key);
+    checkPropertyText(`--property ${key}`, value);
+    entries.push([key, value]);
   }
-  return out;
+  // fromEntries, not out[key] = value: a property named "__proto__" must stay a property.
+  return Object.fromEntries(entries);
 }
 
 /**

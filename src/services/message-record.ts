@@ -86,12 +86,13 @@ export function originalTopic(m: MessageExt): string {
 }
 
 export function toRecord(m: MessageExt, brokerName: string | null = null): MessageRecord {
-  const properties: Record<string, string> = {};
-  const systemProperties: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.properties)) {
-    if (SYSTEM_PROPERTIES.has(k)) systemProperties[k] = v;
-    else properties[k] = v;
-  }
+  // Entries, then fromEntries: a property named "__proto__" (any name goes on the wire) would
+  // replace the prototype if assigned, and vanish from the record.
+  const user: [string, string][] = [];
+  const system: [string, string][] = [];
+  for (const e of Object.entries(m.properties)) (SYSTEM_PROPERTIES.has(e[0]) ? system : user).push(e);
+  const properties = Object.fromEntries(user);
+  const systemProperties = Object.fromEntries(system);
   const rec: MessageRecord = {
     topic: originalTopic(m),
     msgId: m.msgId,
@@ -164,10 +165,13 @@ export function fromRecord(value: unknown, topic: string, where: string): Outgoi
       : Array.isArray(r.keys)
         ? r.keys.map(String)
         : undefined;
-  const properties: Record<string, string> = {};
-  if (r.properties && typeof r.properties === 'object') {
-    for (const [k, v] of Object.entries(r.properties as Record<string, unknown>)) properties[k] = String(v);
-  }
+  // fromEntries keeps a "__proto__" property (JSON.parse made it an own one) as a property.
+  const properties: Record<string, string> =
+    r.properties && typeof r.properties === 'object'
+      ? Object.fromEntries(
+          Object.entries(r.properties as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+        )
+      : {};
   const msg: OutgoingMessage = {
     topic,
     body,

@@ -15,6 +15,7 @@ import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
 import {
   type CheckRequest,
+  checkPropertyStrings,
   MAX_BODY_BYTES,
   type OutgoingMessage,
   Producer,
@@ -219,6 +220,18 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
   }
   const properties = parseProperties(req.properties ?? []);
   const keys = (req.keys ?? []).flatMap((k) => k.split(' ')).filter((k) => k.length > 0);
+  const template: MessageTemplate = {
+    tags: req.tag || undefined,
+    keys: keys.length > 0 ? keys : undefined,
+    properties: Object.keys(properties).length > 0 ? properties : undefined,
+    delayLevel: req.delayLevel,
+    delayMs: req.delayMs,
+    deliverAtMs,
+    messageGroup: req.messageGroup,
+  };
+  // The producer's own check, once for the flags: a bad --key fails before anything connects,
+  // not once per message.
+  checkPropertyStrings(template);
   return {
     topic: req.topic,
     namesrv: parseNamesrvList(req.namesrv),
@@ -228,15 +241,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     retries: req.retries,
     compressThreshold: req.compress ? 4096 : Number.POSITIVE_INFINITY,
     source,
-    template: {
-      tags: req.tag || undefined,
-      keys: keys.length > 0 ? keys : undefined,
-      properties: Object.keys(properties).length > 0 ? properties : undefined,
-      delayLevel: req.delayLevel,
-      delayMs: req.delayMs,
-      deliverAtMs,
-      messageGroup: req.messageGroup,
-    },
+    template,
     loop: {
       mode: req.mode,
       concurrency: req.mode === 'sync' ? 1 : req.concurrency,

@@ -101,7 +101,8 @@ describe('ACL and TLS', () => {
     { timeout: TEST_TIMEOUT },
     async () => {
       const profiles = join(root, 'profiles-acl5.json');
-      const result = await up('acl5', ['--version', '5.3.3', '--acl', '--show-secret'], profiles);
+      // --use: the profile becomes current only when asked.
+      const result = await up('acl5', ['--version', '5.3.3', '--acl', '--show-secret', '--use'], profiles);
       try {
         assert.equal(result.tls, false);
         assert.equal(result.acl?.accessKey, 'rmq-admin');
@@ -302,6 +303,9 @@ describe('ACL and TLS', () => {
       try {
         assert.equal(result.tls, true);
         assert.equal(result.acl, undefined);
+        // Without --use the profile is not made current, even with no current profile: its
+        // tlsInsecure would otherwise follow every later command.
+        assert.deepEqual(result.profile, { name: 'local', file: profiles, current: false });
         const run = runner(result.namesrvAddr, join(root, 'no-profiles.json'));
 
         const plain = await run(['cluster', 'list', '--json']);

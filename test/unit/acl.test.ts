@@ -20,7 +20,7 @@ import {
   validateAclAccount,
 } from '../../src/local/config.js';
 import { localLayout } from '../../src/local/paths.js';
-import { saveLocalProfile } from '../../src/local/profile.js';
+import { makeCurrent, saveLocalProfile } from '../../src/local/profile.js';
 
 function request(extFields: Record<string, string>, body?: Buffer): RemotingCommand {
   return {
@@ -267,7 +267,7 @@ describe('local up --acl / --tls config', () => {
 });
 
 describe('the local profile', () => {
-  it('is written with credentials and TLS, and made current only when none is', async () => {
+  it('is written with credentials and TLS, and made current only when asked (up --use)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rmq-unit-profile-'));
     try {
       const path = join(dir, 'profiles.json');
@@ -277,11 +277,16 @@ describe('the local profile', () => {
         { namesrvAddr: '127.0.0.1:19876', acl: accounts.admin, tls: true },
         env,
       );
-      assert.deepEqual(first, { name: 'local', file: path, current: true });
+      // Not current even with no current profile: its tlsInsecure and key would follow every command.
+      assert.deepEqual(first, { name: 'local', file: path, current: false });
       let file = JSON.parse(readFileSync(path, 'utf8')) as {
-        current: string;
+        current?: string;
         profiles: Record<string, Record<string, unknown>>;
       };
+      assert.equal(file.current, undefined);
+      await makeCurrent('local', env);
+      file = JSON.parse(readFileSync(path, 'utf8')) as typeof file;
+      assert.equal(file.current, 'local');
       assert.deepEqual(file.profiles.local, {
         namesrv: '127.0.0.1:19876',
         accessKey: 'rmq-admin',

@@ -6,7 +6,7 @@ import { DEFAULT_ACL_USER, type UpResult, up, withSecretsMasked } from '../../lo
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
 import { rocketmqCacheRoot } from '../../local/paths.js';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, formatDuration } from '../../local/resolve.js';
-import { LOCAL_PROFILE } from '../../local/profile.js';
+import { LOCAL_PROFILE, makeCurrent } from '../../local/profile.js';
 import { PROFILE_NAME } from '../../services/profiles.js';
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
@@ -17,7 +17,7 @@ Needs java (17 recommended) and, for the first run of a version, mvn; a download
 
 --acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir and in the profile; the output shows it as ******** unless --show-secret (it would end up in CI logs). --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
 
-Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only if there is none.`;
+Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only with --use. Its credentials and --tls-insecure are used only with this cluster's name server, never with another one given by --namesrv or NAMESRV_ADDR.`;
   static override examples = [
     '<%= config.bin %> local up',
     'export NAMESRV_ADDR=$(<%= config.bin %> local up)',
@@ -85,6 +85,9 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       default: DEFAULT_DOWNLOAD_TIMEOUT_MS,
       defaultHelp: async () => formatDuration(DEFAULT_DOWNLOAD_TIMEOUT_MS),
     }),
+    use: Flags.boolean({
+      summary: 'Make the written profile the current one (default: leave the current profile as it is).',
+    }),
     wait: duration({
       summary: 'How long to wait for the broker to become ready (e.g. 90s, 3m).',
       env: 'RMQ_LOCAL_WAIT',
@@ -98,6 +101,11 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     if (!PROFILE_NAME.test(profileName)) {
       throw new InvalidArgumentError(`invalid --profile-name "${profileName}"`, {
         hint: 'use letters, digits, _ . - (at most 64)',
+      });
+    }
+    if (this.flags.use && !this.flags['save-profile']) {
+      throw new InvalidArgumentError('--use needs the profile that --no-save-profile skips', {
+        hint: 'drop one of --use and --no-save-profile',
       });
     }
     const given = (flag: string): boolean => this.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
@@ -157,6 +165,15 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     progress.succeed(
       `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: name server ${result.namesrvAddr}, broker ${result.brokerName} ${result.brokerAddr}, cluster ${result.clusterName} (dir ${result.dir})`,
     );
+    // After up, not inside it: the profile is written by the cluster code, made current only here.
+    if (result.profile && this.flags.use) {
+      try {
+        await makeCurrent(result.profile.name);
+        result.profile.current = true;
+      } catch (err) {
+        result.profileError = (err as Error).message;
+      }
+    }
     // stderr, like the line above: stdout stays the bare address for `export NAMESRV_ADDR=$(…)`.
     const info = (text: string): void => {
       if (!this.jsonEnabled()) process.stderr.write(`  ${text}\n`);

@@ -22,7 +22,7 @@ export interface ProfileCreateResult {
 export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
   static override summary = 'Create or replace a connection profile.';
   static override description =
-    'Profiles hold name servers, credentials, TLS settings and a timeout, in ~/.config/rmq/profiles.json (mode 0600). Precedence: flag > environment > profile > default. The secret key comes from RMQ_SECRET_KEY, --secret-key, or a prompt on a terminal.';
+    'Profiles hold name servers, credentials, TLS settings and a timeout, in ~/.config/rmq/profiles.json (mode 0600). Precedence: flag > environment > profile > default. The credentials and TLS settings are used only with the name servers of the profile (without --namesrv: 127.0.0.1:9876): when --namesrv, RMQ_NAMESRV or NAMESRV_ADDR name others, they are left out. The secret key comes from RMQ_SECRET_KEY, --secret-key, or a prompt on a terminal.';
   static override examples = [
     '<%= config.bin %> profile create prod --namesrv "10.0.0.5:9876;10.0.0.6:9876" --access-key ops --use',
     'RMQ_SECRET_KEY=… <%= config.bin %> profile create staging --namesrv 10.1.0.5:9876 --access-key ops --tls',
@@ -46,6 +46,11 @@ export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
     const { name } = this.args;
     const f = this.flags;
     validateProfileName(name);
+    if (f['tls-ca'] !== undefined && f['tls-insecure']) {
+      throw new InvalidArgumentError('--tls-ca and --tls-insecure contradict each other', {
+        hint: 'a CA is there to verify the certificate: drop --tls-insecure',
+      });
+    }
     let secretKey = f['secret-key'];
     if (f['access-key'] && !secretKey) {
       if (!process.stdin.isTTY) {

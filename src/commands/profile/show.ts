@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { NotFoundError } from '../../core/errors.js';
-import { loadProfiles, type Profile, redact } from '../../services/profiles.js';
+import { findProfile, loadProfiles, type Profile, redact } from '../../services/profiles.js';
 
 /** What `rmq profile show --json` prints (secrets masked). */
 export interface ProfileShowResult {
@@ -19,7 +19,7 @@ export default class ProfileShow extends BaseCommand<typeof ProfileShow> {
   async run(): Promise<ProfileShowResult> {
     const file = await loadProfiles();
     const name = this.args.name ?? file.current;
-    const p = name ? file.profiles[name] : undefined;
+    const p = name ? findProfile(file, name) : undefined;
     if (!name || !p) {
       throw new NotFoundError(name ? `profile "${name}" does not exist` : 'no current profile', {
         hint: 'see `rmq profile list`, or create one with `rmq profile create`',

@@ -131,6 +131,46 @@ interface Prepared {
 /** Send replies that are not errors: OK, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
 const SEND_ACCEPT: readonly number[] = [0, 10, 11, 12];
 
+/** U+0001 ends a property's name and U+0002 its value in the properties string of the wire. */
+const PROPERTY_SEPARATORS = /[\u0001\u0002]/;
+
+/**
+ * Throws InvalidArgumentError (exit 2) when `value`, bound for the properties string as `field`,
+ * holds a separator: a tag like "a\u0002DELAY\u00013" would otherwise add a property of its own.
+ * @example checkPropertyText('message key', 'order-1') // fine
+ */
+export function checkPropertyText(field: string, value: string): void {
+  if (PROPERTY_SEPARATORS.test(value)) {
+    throw new InvalidArgumentError(
+      `${field} ${JSON.stringify(value)} contains \\u0001 or \\u0002, which separate message properties`,
+      { hint: 'remove those characters: RocketMQ cannot carry them in keys, tags, groups or properties' },
+    );
+  }
+}
+
+function checkProperties(props: Record<string, string>): void {
+  for (const k in props) {
+    checkPropertyText('property name', k);
+    const v = props[k];
+    if (v != null) checkPropertyText(`property ${JSON.stringify(k)}`, v);
+  }
+}
+
+/**
+ * Checks every string of a message that goes into its properties string (user properties,
+ * keys, tags, message group, and `extra`). The producer calls it for each message it sends.
+ */
+export function checkPropertyStrings(
+  msg: Pick<OutgoingMessage, 'tags' | 'keys' | 'properties' | 'messageGroup'>,
+  extra?: Record<string, string>,
+): void {
+  if (msg.properties) checkProperties(msg.properties);
+  if (extra) checkProperties(extra);
+  if (msg.keys) for (const key of msg.keys) checkPropertyText('message key', key);
+  if (msg.tags) checkPropertyText('tag', msg.tags);
+  if (msg.messageGroup !== undefined) checkPropertyText('message group', msg.messageGroup);
+}
+
 /** Whether one of the message's own fields sets property `k` (and so replaces a user's). */
 function setByMessage(msg: OutgoingMessage, k: string): boolean {
   switch (k) {
@@ -243,7 +283,7 @@ export class Producer {
    * Properties string, UNIQ_KEY (made when absent) and sysFlag of one message. The message's own
    * fields (keys, tags, delays, group) replace user properties of the same name, and `extra`
    * replaces both. The string is written directly, without a merged properties object: this
-   * runs for every message sent.
+   * runs for every message sent. Every string that goes into it is checked for separators first.
    */
   private prepare(msg: OutgoingMessage, extra?: Record<string, string>): Prepared {
     if (msg.body.length > MAX_BODY_BYTES) {
@@ -251,8 +291,11 @@ export class Producer {
         `message body is ${msg.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
       );
     }
+    checkPropertyStrings(msg, extra);
     const user = msg.properties;
-    const inExtra = (k: string): boolean => extra !== undefined && extra[k] != null;
+    // Own keys only: a user property named "constructor" is not in `extra`.
+    const inExtra = (k: string): boolean =>
+      extra !== undefined && Object.hasOwn(extra, k) && extra[k] != null;
     let out = '';
     if (user) {
       for (const k in user) {

@@ -128,8 +128,8 @@ export function decodeConsumeStats(body: Buffer | undefined): ConsumeStats {
 
 export function decodeTopicConfig(v: unknown): TopicConfig {
   const o = asObj(v, 'topic config');
-  const attributes: Record<string, string> = {};
-  for (const [k, a] of mapEntries(o.attributes)) attributes[str(k)] = str(a);
+  // fromEntries: a key "__proto__" from the wire stays data instead of replacing the prototype.
+  const attributes = Object.fromEntries(mapEntries(o.attributes).map(([k, a]) => [str(k), str(a)]));
   return {
     topicName: str(o.topicName),
     readQueueNums: num(o.readQueueNums),
@@ -217,9 +217,8 @@ export function decodeConsumerConnection(body: Buffer | undefined): ConsumerConn
 
 export function decodeKvTable(body: Buffer | undefined): Record<string, string> {
   const root = asObj(parseFastjson(body ?? '{}'), 'kv table');
-  const out: Record<string, string> = {};
-  for (const [k, v] of mapEntries(root.table)) out[str(k)] = str(v);
-  return out;
+  // fromEntries: a key "__proto__" from the wire stays data instead of replacing the prototype.
+  return Object.fromEntries(mapEntries(root.table).map(([k, v]) => [str(k), str(v)]));
 }
 
 /** PermName bits. */
