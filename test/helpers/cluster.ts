@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
+import { RequestCode } from '../../src/core/remoting/codes.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import { rmq } from './cli.js';
 
@@ -168,6 +169,19 @@ export async function waitUntil(
     await sleep(everyMs);
   }
   return Date.now() - started;
+}
+
+/** Whether the broker serves requests: it answers an admin request (GET_BROKER_RUNTIME_INFO). */
+export async function brokerAnswers(brokerAddr: string): Promise<boolean> {
+  const client = new RemotingClient({ timeoutMs: 2000 });
+  try {
+    await client.call(brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
 }
 
 /** Whether the name server lists `brokerAddr` as a master right now. */

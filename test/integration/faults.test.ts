@@ -1,16 +1,23 @@
 /**
  * Faults against the real broker (issue 6): a broker SIGKILLed under a verified fixed-rate bench
  * and started again, a name server SIGKILLed under a running producer, a consumer SIGKILLed
- * mid-stream and restarted in its group. Each test runs a cluster of its own on ports of its own,
- * so the suite's shared broker is never touched, and reports its figures with t.diagnostic.
+ * mid-stream and restarted in its group, a broker dropping oneway sends from its send queue.
+ * Each test runs a cluster of its own on free ports, so the suite's shared broker is never
+ * touched, and reports its figures with t.diagnostic. A drill waits for what it depends on (a
+ * restarted broker's readiness, a producer at its rate), not a fixed schedule, and what it
+ * asserts is counted from there.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { CSV_COLUMNS } from '../../src/bench/output.js';
 import type { BenchInterval, BenchResult } from '../../src/bench/result.js';
+import { RemotingClient } from '../../src/core/client/remoting-client.js';
+import type { SendRecord, SendSummary } from '../../src/services/send.js';
 import { type Background, ndjson, rmq, rmqBackground } from '../helpers/cli.js';
 import {
+  brokerAnswers,
   brokerRegistered,
   killHard,
   lineCount,
@@ -24,10 +31,44 @@ import {
   waitUntil,
 } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
+import { TopicReader } from '../helpers/read-topic.js';
 
 const sec = (ms: number): string => (ms / 1000).toFixed(1);
 /** Starting the cluster may take its whole wait; then up to 5 min of fault and recovery. */
 const TEST_TIMEOUT = UP_TIMEOUT_MS + 300_000;
+
+interface CsvInterval {
+  index: number;
+  endMs: number;
+  sent: number;
+  queued: number;
+}
+
+/** The rows a running bench has written to its --csv file so far. */
+function csvIntervals(file: string): CsvInterval[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
+  // Complete lines only (the last one may be half written); the header first.
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .slice(1)
+    .filter((l) => l !== '')
+    .map((l) => {
+      const cells = l.split(',');
+      return {
+        index: Number(cells[col('index')]),
+        endMs: Number(cells[col('end_ms')]),
+        sent: Number(cells[col('sent')]),
+        queued: Number(cells[col('queued')]),
+      };
+    });
+}
 
 /** One line, no stack trace: what a script or a person reads on stderr. */
 function assertOneLine(stderr: string, what: string): void {
@@ -53,12 +94,20 @@ async function withCluster(
   }
 }
 
-describe('faults against the real broker', { concurrency: true }, () => {
+// One test at a time: each starts a cluster of its own, and four broker JVMs starting together
+// on a loaded 2-core box (load average 50) starved every one of them — no send answered at all.
+describe('faults against the real broker', () => {
   test(
-    'broker SIGKILLed 10 s into a 60 s verified bench and restarted 5 s later: rmq reconnects, nothing acknowledged is lost',
+    'broker SIGKILLed 10 s into a verified bench and restarted ≥ 5 s later: once it is ready again rmq sends and receives, nothing acknowledged is lost',
     { timeout: TEST_TIMEOUT },
     async (t) => {
       const RATE = 500;
+      // Recovery is judged from the moment the restarted broker is ready (answers an admin request
+      // and is registered again), over this window: sends back within 5 s, receipts 10 s after,
+      // caught up, then no stall. How long the JVM takes to get there is the machine's business
+      // (48 s to listen on one loaded 2-core box), so the bench runs long enough for a slow one.
+      const WINDOW_MS = 30_000;
+      const DURATION_S = 180;
       await withCluster('faults-broker', async (c, background) => {
         const topic = 'faults_broker_kill';
         const created = await rmq(['topic', 'create', topic, '--queues', '8', ...c.n]);
@@ -75,7 +124,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
             '--rate',
             String(RATE),
             '--duration',
-            '60s',
+            `${DURATION_S}s`,
             '--drain',
             '30s',
             '--verify',
@@ -83,7 +132,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
             '--csv',
             csv,
           ],
-          { timeoutMs: 180_000 },
+          { timeoutMs: (DURATION_S + 120) * 1000 },
         );
         background.push(bench);
         // A CSV row per 1 s interval, after a header: the 10th row closes the run's 10th second.
@@ -96,19 +145,21 @@ describe('faults against the real broker', { concurrency: true }, () => {
         const halfErr = (half.json as { error: { message: string; hint?: string } }).error;
         assert.match(halfErr.message, /half running: its broker is not \(name server pid \d+ is\)/);
         assert.match(halfErr.hint ?? '', /rmq local down --dir/);
-        await sleep(killAt + 5000 - Date.now());
+        // Down for 5 s, or as long as that check took on a loaded machine.
+        await sleep(Math.max(0, killAt + 5000 - Date.now()));
         const restartAt = Date.now();
         respawn(image, join(c.root, 'broker-restart.log'));
         const port = Number(c.broker.slice(c.broker.lastIndexOf(':') + 1));
-        await waitUntil('restarted broker listening', () => listening(port), 120_000, 100);
+        await waitUntil('restarted broker listening', () => listening(port), DURATION_S * 1000, 100);
         const listeningAt = Date.now();
+        // Ready: it serves requests (an admin request answered) and clients can find it again.
         await waitUntil(
-          'restarted broker registered',
-          () => brokerRegistered(c.namesrv, c.broker),
-          120_000,
+          'restarted broker ready',
+          async () => (await brokerAnswers(c.broker)) && (await brokerRegistered(c.namesrv, c.broker)),
+          DURATION_S * 1000,
           200,
         );
-        const registeredAt = Date.now();
+        const readyAt = Date.now();
 
         const r = await bench.done;
         const res = r.json as BenchResult | undefined;
@@ -116,6 +167,7 @@ describe('faults against the real broker', { concurrency: true }, () => {
         const v = res.verification!;
         const t0 = Date.parse(res.startedAt);
         const rel = (at: number) => at - t0;
+        const measureEnd = res.phases.warmupMs + res.phases.measureMs;
         const after = res.intervals.filter((i) => i.startMs >= rel(killAt));
         const sendResumed = after.find((i) => i.sent > 0);
         const receiveResumed = after.find((i) => i.received > 0);
@@ -127,14 +179,15 @@ describe('faults against the real broker', { concurrency: true }, () => {
           after.find(
             (i) => i.index >= Math.max(sendResumed.index, receiveResumed.index) && i.backlog <= RATE,
           );
-        const since = (i: BenchInterval | undefined) => (i ? `${sec(i.endMs - rel(restartAt))} s` : 'never');
+        const since = (i: BenchInterval | undefined) => (i ? `${sec(i.endMs - rel(readyAt))} s` : 'never');
         const consumerStderr = r.stderr.split('\n').filter((l) => l.trim() !== '').length;
         t.diagnostic(
           `broker killed at ${sec(rel(killAt))} s of the run, restarted at ${sec(rel(restartAt))} s; ` +
-            `it listened ${sec(listeningAt - restartAt)} s and was registered ${sec(registeredAt - restartAt)} s after the restart`,
+            `it listened ${sec(listeningAt - restartAt)} s and was ready ${sec(readyAt - restartAt)} s after the restart, ` +
+            `${sec(measureEnd - rel(readyAt))} s before the bench's end`,
         );
         t.diagnostic(
-          `recovery after the restart (1 s intervals, end of the first good one): sends ${since(sendResumed)}, ` +
+          `recovery after the broker was ready (1 s intervals, end of the first good one): sends ${since(sendResumed)}, ` +
             `receipts ${since(receiveResumed)}, backlog ≤ ${RATE} ${since(caughtUp)}`,
         );
         t.diagnostic(
@@ -147,13 +200,22 @@ describe('faults against the real broker', { concurrency: true }, () => {
             `exit ${r.code}; ${consumerStderr} stderr lines`,
         );
 
+        // The drill's precondition: the broker came back with a window of the bench left to judge.
+        assert.ok(
+          measureEnd - rel(readyAt) >= WINDOW_MS,
+          `the restarted broker was ready ${sec(readyAt - restartAt)} s after the restart, ${sec(measureEnd - rel(readyAt))} s ` +
+            `before the bench's end: too late for a ${WINDOW_MS / 1000} s window`,
+        );
         assert.equal(
           r.code,
           0,
           `exit ${r.code} (0 when nothing acknowledged was lost and no --slo): ${r.stderr.slice(-2000)}`,
         );
         assert.equal(res.interrupted, false);
-        assert.ok(res.phases.measureMs >= 59_000, `ran the whole 60 s (${res.phases.measureMs} ms)`);
+        assert.ok(
+          res.phases.measureMs >= DURATION_S * 1000 - 1000,
+          `ran the whole ${DURATION_S} s (${res.phases.measureMs} ms)`,
+        );
         // Jepsen's measure: every message the broker acknowledged was received.
         assert.equal(v.lost, 0, `lost: ${v.lostSample.join(', ')}`);
         assert.equal(v.complete, true);
@@ -173,14 +235,17 @@ describe('faults against the real broker', { concurrency: true }, () => {
         );
         // Every message the schedule made due was acknowledged, failed or left unsent.
         const due = res.totals.sent + res.totals.sendErrors + res.totals.unsent;
-        assert.ok(Math.abs(due - RATE * 60) <= 5, `${due} messages due at ${RATE} msg/s for 60 s`);
-        // Recovery: sends resume once the broker is back (within 5 s of its registration, at the
-        // latest), receipts follow (a pull to an unreachable broker is retried every second), and the consumer does not stall
-        // again (a dropped queue assignment would stop receipts for a rebalance period, 20 s).
+        assert.ok(
+          Math.abs(due - RATE * DURATION_S) <= 5,
+          `${due} messages due at ${RATE} msg/s for ${DURATION_S} s`,
+        );
+        // Recovery, from the broker's readiness: sends resume within 5 s of it, receipts follow
+        // (a pull to an unreachable broker is retried every second), and the consumer does not
+        // stall again (a dropped queue assignment would stop receipts for a rebalance period, 20 s).
         assert.ok(sendResumed, 'sends resumed after the restart');
         assert.ok(
-          sendResumed.endMs <= rel(registeredAt) + 5000,
-          `sends resumed at ${sec(sendResumed.endMs)} s, the broker registered at ${sec(rel(registeredAt))} s`,
+          sendResumed.endMs <= rel(readyAt) + 5000,
+          `sends resumed at ${sec(sendResumed.endMs)} s, the broker was ready at ${sec(rel(readyAt))} s`,
         );
         assert.ok(receiveResumed, 'receipts resumed after the restart');
         assert.ok(receiveResumed.endMs <= sendResumed.endMs + 10_000, 'receipts within 10 s of sends');
@@ -195,17 +260,34 @@ describe('faults against the real broker', { concurrency: true }, () => {
   );
 
   test(
-    'name server SIGKILLed under a running producer: sends go on from cached routes; a new command fails with one line, exit 3',
+    'name server SIGKILLed under a producer at its rate: sends go on from cached routes at the rate; a new command fails with one line, exit 3',
     { timeout: TEST_TIMEOUT },
     async (t) => {
       const RATE = 1000;
       const TIMEOUT_MS = 2000;
+      // In flight: at the default 32, answers of 100 ms cap 1,000 msg/s at 320. 256 holds the
+      // rate with answers up to 256 ms, and a broker serving ≥ 1,280 msg/s never lets one of them
+      // wait the 200 ms after which it drops a request from its send queue.
+      const INFLIGHT = 256;
+      // The drill depends on a producer that keeps the rate: the kill waits for 5 seconds in a
+      // row on schedule. A fresh broker JVM on a loaded 2-core box answers in hundreds of ms until
+      // it is warm (seen: 50–300 acknowledged a second for ~25 s, the bench 6,300 behind before
+      // the kill, its own event loop and CPU idle): that is the machine, not the name server.
+      const STEADY_S = 5;
+      // Kill by then at the latest, leaving ≥ 45 s after it; the cached route is refreshed from
+      // the name server every 30 s of the run, so at least one refresh falls after the kill.
+      const KILL_BY_S = 55;
+      const DURATION_S = 100;
+      // The achieved rate after the kill, over that window, is within this of the target. The
+      // open-loop pacer keeps its schedule (what falls behind is sent once there is room), so
+      // what is due in a window and not acknowledged is what is still in flight at its end (≤ 256,
+      // under 1 % of ≥ 45,000) or a stall not yet caught up: 5 % allows ~2 s of that.
+      const RATE_TOLERANCE = 0.05;
       await withCluster('faults-namesrv', async (c, background) => {
         const topic = 'faults_namesrv_kill';
         const created = await rmq(['topic', 'create', topic, '--queues', '4', ...c.n]);
         assert.equal(created.code, 0, created.stderr);
         const csv = join(c.root, 'bench.csv');
-        // 40 s: past the 30 s after which a cached route is refreshed from the name server.
         const bench = rmqBackground(
           [
             'bench',
@@ -216,16 +298,41 @@ describe('faults against the real broker', { concurrency: true }, () => {
             '0',
             '--rate',
             String(RATE),
+            '--inflight',
+            String(INFLIGHT),
             '--duration',
-            '40s',
+            `${DURATION_S}s`,
             '--json',
             '--csv',
             csv,
           ],
-          { timeoutMs: 150_000 },
+          { timeoutMs: (DURATION_S + 120) * 1000 },
         );
         background.push(bench);
-        await waitUntil('5 s of bench', () => lineCount(csv) >= 6, 90_000);
+        // On schedule: a second with ≥ 95 % of the rate acknowledged, ending less than a tenth of
+        // a second's messages behind.
+        const onSchedule = (i: CsvInterval) => i.sent >= 0.95 * RATE && i.queued <= RATE / 10;
+        let steady: CsvInterval | undefined;
+        await waitUntil(
+          `${STEADY_S} s in a row at ${RATE} msg/s`,
+          () => {
+            const rows = csvIntervals(csv);
+            const tail = rows.slice(-STEADY_S);
+            if (tail.length === STEADY_S && tail.every(onSchedule)) steady = tail.at(-1);
+            // Too late to judge the kill: stop waiting, the assertion below says why.
+            return steady !== undefined || (rows.at(-1)?.endMs ?? 0) >= KILL_BY_S * 1000;
+          },
+          (KILL_BY_S + 60) * 1000,
+          200,
+        );
+        const seen = csvIntervals(csv)
+          .map((i) => `${i.sent}/${i.queued}`)
+          .join(' ');
+        assert.ok(
+          steady,
+          `the producer never kept ${RATE} msg/s for ${STEADY_S} s in the first ${KILL_BY_S} s (acknowledged/behind ` +
+            `per second: ${seen}): the broker cannot carry the drill on this machine now`,
+        );
         const killAt = Date.now();
         await killHard(c.pids.namesrv);
 
@@ -244,15 +351,29 @@ describe('faults against the real broker', { concurrency: true }, () => {
         const t0 = Date.parse(res.startedAt);
         const measured = res.intervals.filter((i) => i.phase === 'measure');
         const afterKill = measured.filter((i) => i.startMs >= killAt - t0);
-        const afterExpiry = measured.filter((i) => i.startMs >= 31_000);
+        // The first route refresh due after the kill: the route was read as the run started.
+        const refreshDue = Math.ceil((killAt - t0) / 30_000) * 30_000;
+        const afterExpiry = measured.filter((i) => i.startMs >= refreshDue + 1000);
         const sum = (is: BenchInterval[]) => is.reduce((a, i) => a + i.sent, 0);
         const span = (is: BenchInterval[]) =>
           is.length === 0 ? 0 : (is[is.length - 1]!.endMs - is[0]!.startMs) / 1000;
+        // Each second ("|" at the kill): acknowledged / behind schedule (queued) / awaiting a
+        // reply / the tool's event-loop max ms / its CPU %. Says who fell behind when one did:
+        // the tool (event loop, CPU) or the broker (in flight at the cap).
+        const killIndex = afterKill[0]?.index ?? -1;
         t.diagnostic(
-          `name server killed at ${sec(killAt - t0)} s of a ${RATE} msg/s run: acknowledged after the kill ` +
-            `${sum(afterKill)} in ${span(afterKill).toFixed(1)} s, after the route's 30 s refresh was due ` +
-            `${sum(afterExpiry)} in ${span(afterExpiry).toFixed(1)} s; send errors ${res.totals.sendErrors} ` +
-            `(${res.errors.map((e) => `${e.key} ${e.count}`).join(', ') || 'none'}); exit ${r.code}`,
+          `per second: ${res.intervals
+            .map(
+              (i) =>
+                `${i.index === killIndex ? '| ' : ''}${i.sent}/${i.queued}/${i.inflight}/${i.eventLoopMaxMs.toFixed(0)}/${i.cpuPct.toFixed(0)}`,
+            )
+            .join(' ')}`,
+        );
+        t.diagnostic(
+          `name server killed at ${sec(killAt - t0)} s of a ${RATE} msg/s run, on schedule since ${sec(steady.endMs - STEADY_S * 1000)} s: ` +
+            `acknowledged after the kill ${sum(afterKill)} in ${span(afterKill).toFixed(1)} s, after the route's refresh ` +
+            `at ${sec(refreshDue)} s ${sum(afterExpiry)} in ${span(afterExpiry).toFixed(1)} s; send errors ${res.totals.sendErrors} ` +
+            `(${res.errors.map((e) => `${e.key} ${e.count}`).join(', ') || 'none'}); unsent ${res.totals.unsent}; exit ${r.code}`,
         );
 
         for (const [what, x] of [
@@ -271,8 +392,16 @@ describe('faults against the real broker', { concurrency: true }, () => {
         }
 
         assert.equal(r.code, 0, r.stderr);
-        assert.equal(res.totals.sendErrors, 0, JSON.stringify(res.errors));
-        assert.ok(afterKill.length >= 30, `${afterKill.length} intervals after the kill`);
+        // No send failed after the kill.
+        assert.equal(
+          afterKill.reduce((a, i) => a + i.sendErrors, 0),
+          0,
+          `errors in the run: ${JSON.stringify(res.errors)}`,
+        );
+        assert.ok(
+          afterKill.length >= DURATION_S - KILL_BY_S - 1,
+          `${afterKill.length} intervals after the kill`,
+        );
         assert.ok(
           afterKill.every((i) => i.sent > 0),
           `a second without acknowledged sends after the kill: ${afterKill.map((i) => i.sent).join(' ')}`,
@@ -280,8 +409,13 @@ describe('faults against the real broker', { concurrency: true }, () => {
         assert.ok(afterExpiry.length >= 5 && afterExpiry.every((i) => i.sent > 0));
         // Still at the rate (open loop: a producer stuck on the name server would fall behind).
         assert.ok(
-          sum(afterKill) >= 0.8 * RATE * span(afterKill),
-          `${sum(afterKill)} acknowledged in ${span(afterKill)} s at ${RATE} msg/s`,
+          sum(afterKill) >= (1 - RATE_TOLERANCE) * RATE * span(afterKill),
+          `${sum(afterKill)} acknowledged in ${span(afterKill).toFixed(1)} s after the kill: ` +
+            `${(sum(afterKill) / span(afterKill)).toFixed(0)} msg/s, target ${RATE} − ${RATE_TOLERANCE * 100} %`,
+        );
+        assert.ok(
+          sum(afterExpiry) >= (1 - RATE_TOLERANCE) * RATE * span(afterExpiry),
+          `${sum(afterExpiry)} acknowledged in ${span(afterExpiry).toFixed(1)} s after the route's refresh was due`,
         );
       });
     },
@@ -402,6 +536,78 @@ describe('faults against the real broker', { concurrency: true }, () => {
         assert.equal(new Set(recs2.map((x) => x.msgId)).size, recs2.length, 'no duplicate within one run');
         assert.equal(duplicates, uncommitted, 'redelivered exactly what was not committed');
         assert.ok(duplicates <= bound, `${duplicates} redeliveries > ${bound}`);
+      });
+    },
+  );
+  test(
+    'a broker dropping oneway sends from its send queue: each drop is reported FAILED and is not stored, each ONEWAY is stored',
+    { timeout: TEST_TIMEOUT },
+    async (t) => {
+      const COUNT = 3000;
+      await withCluster('faults-oneway-drop', async (c) => {
+        const topic = 'faults_oneway_drop';
+        const created = await rmq(['topic', 'create', topic, '--queues', '4', ...c.n]);
+        assert.equal(created.code, 0, created.stderr);
+        // The broker's fast failure drops whatever waited in its send queue this long (default
+        // 200 ms) at its sweep, every 10 ms. At 0 every sweep that finds a request there drops it:
+        // a busy broker, made certain. UPDATE_BROKER_CONFIG (25) applies it at once.
+        const admin = new RemotingClient({ timeoutMs: 5000 });
+        try {
+          await admin.call(c.broker, 25, {}, { body: Buffer.from('waitTimeMillsInSendQueue=0\n') });
+        } finally {
+          admin.close();
+        }
+        const r = await rmq(
+          ['send', topic, '--mode', 'oneway', '--size', '200', '--count', String(COUNT), '--json', ...c.n],
+          { timeoutMs: 300_000 },
+        );
+        const s = r.json as SendSummary | undefined;
+        assert.ok(s, `exit ${r.code}: ${r.stdout.slice(0, 500)}${r.stderr}`);
+        const taken = s.results.filter((x: SendRecord) => x.status === 'ONEWAY');
+        const dropped = s.results.filter(
+          (x: SendRecord) =>
+            x.status === 'FAILED' && x.error?.code === 2 && /CLEAN_QUEUE\]/.test(x.error.message),
+        );
+        const unproven = s.results.filter((x: SendRecord) => x.status === 'FAILED' && !dropped.includes(x));
+        const reader = new TopicReader('faults_oneway_reader', c.namesrv);
+        let stored: Set<string>;
+        try {
+          // Taken messages are stored within ms; 10 s covers a slow broker.
+          const ids = new Set(taken.map((x) => x.msgId));
+          const ms = await reader.readUntil(
+            topic,
+            (got) => got.filter((m) => ids.has(m.msgId)).length === ids.size,
+            10_000,
+          );
+          stored = new Set(ms.map((m) => m.msgId));
+          assert.equal(stored.size, ms.length, 'each stored once');
+        } finally {
+          await reader.close();
+        }
+        t.diagnostic(
+          `${COUNT} oneway at a broker dropping its send queue: ${taken.length} ONEWAY, ${dropped.length} FAILED ` +
+            `as dropped, ${unproven.length} FAILED unproven (${[...new Set(unproven.map((x) => x.error?.message.replace(/\d+/g, 'N')))].join('; ')}); ` +
+            `${stored.size} stored; exit ${r.code}`,
+        );
+
+        assert.equal(s.sent + s.failed, COUNT);
+        assert.equal(s.results.length, COUNT);
+        // The drop path was taken for real, and reported: exit 5 (broker).
+        assert.ok(dropped.length > 0, 'the broker dropped some of them');
+        assert.equal(r.code, 5, r.stderr);
+        assert.deepEqual(
+          taken.filter((x) => !stored.has(x.msgId)).map((x) => x.index),
+          [],
+          'every ONEWAY message is stored',
+        );
+        assert.deepEqual(
+          dropped.filter((x) => stored.has(x.msgId)).map((x) => x.index),
+          [],
+          'no message the broker said it dropped is stored',
+        );
+        // What is stored is what was taken, plus whatever of the unproven ones made it.
+        const unprovenStored = unproven.filter((x) => stored.has(x.msgId)).length;
+        assert.equal(stored.size, taken.length + unprovenStored);
       });
     },
   );

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
+import type { SendSummary } from '../../src/services/send.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
 import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts, freePortBlock } from '../helpers/ports.js';
@@ -131,11 +132,11 @@ describe('rmq local', () => {
   });
 
   test(
-    'the 4.9 line comes up and serves admin, send, consume and delay levels',
+    'the 4.9 line comes up and serves admin, send (oneway too), consume and delay levels',
     {
       timeout: TEST_TIMEOUT,
     },
-    async () => {
+    async (t) => {
       const c = dir('c');
       const { namesrvPort, brokerPort } = await freeClusterPorts();
       // 4.9.8 is tried first; Maven Central lacks its namesrv and broker jars, so 4.9.7 is expected.
@@ -217,6 +218,40 @@ describe('rmq local', () => {
       assert.ok(recs.every((r) => r.tags === 't' && r.keys[0] === 'k'));
       const gd = await rmq(['group', 'describe', 'compat49g', '--json', ...n]);
       assert.equal((gd.json as { totalLag: number }).totalLag, 0, JSON.stringify(gd.json));
+
+      // Oneway's fence (a send to a topic name the broker refuses) works on 4.9 too, which refuses
+      // it with SYSTEM_ERROR where 5.x says INVALID_PARAMETER: every message is settled, what is
+      // reported ONEWAY is stored, a drop the broker answered is not (README, send).
+      const ow = await rmq([
+        'send',
+        'compat49o',
+        '--mode',
+        'oneway',
+        '--size',
+        '100',
+        '--count',
+        '600',
+        '--json',
+        ...n,
+      ]);
+      const owSummary = ow.json as SendSummary;
+      assert.ok(owSummary, `${ow.stdout.slice(0, 500)}${ow.stderr}`);
+      assert.equal(owSummary.sent + owSummary.failed, 600);
+      const owFailed = owSummary.results.filter((x) => x.status === 'FAILED');
+      const owDropped = owFailed.filter((x) => x.error?.code === 2 && /CLEAN_QUEUE\]/.test(x.error.message));
+      assert.ok(owSummary.sent + owDropped.length > 0, 'fences settled messages');
+      const owTopic = await rmq(['topic', 'describe', 'compat49o', '--json', ...n]);
+      const owStored = (owTopic.json as { queues: { maxOffset: number }[] }).queues.reduce(
+        (a, q) => a + q.maxOffset,
+        0,
+      );
+      t.diagnostic(
+        `4.9 oneway: ${owSummary.sent} ONEWAY, ${owFailed.length} FAILED (${owDropped.length} dropped); ${owStored} stored`,
+      );
+      assert.ok(
+        owStored >= owSummary.sent && owStored <= 600 - owDropped.length,
+        `${owStored} stored of ${owSummary.sent} ONEWAY and ${owDropped.length} dropped`,
+      );
 
       const timer = await rmq(['send', 'compat49', '--body', 'x', '--delay', '2s', ...n]);
       assert.equal(timer.code, 2, '4.9 has no timer: a clear error, not an immediate delivery');
