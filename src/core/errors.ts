@@ -54,9 +54,32 @@ export class TimeoutError extends RocketMQError {
   }
 }
 
+/**
+ * What was wrong with what the peer sent, where callers may branch on it: `json-too-deep` and
+ * `json-too-large` are bodies past the reader's budgets (`limit` says which), `malformed-json`
+ * a body that is not JSON fastjson could have written. Unset for the other protocol errors.
+ */
+export type ProtocolErrorReason = 'json-too-deep' | 'json-too-large' | 'malformed-json';
+
+export interface ProtocolErrorOptions extends ErrorOptions {
+  reason?: ProtocolErrorReason;
+  /** The budget that was exceeded: levels of nesting, or characters. */
+  limit?: number;
+  /** Where in the body (characters from its start). */
+  offset?: number;
+}
+
 export class ProtocolError extends RocketMQError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('protocol', message, options);
+  readonly reason: ProtocolErrorReason | undefined;
+  readonly limit: number | undefined;
+  readonly offset: number | undefined;
+
+  constructor(message: string, options: ProtocolErrorOptions = {}) {
+    const { reason, limit, offset, ...rest } = options;
+    super('protocol', message, rest);
+    this.reason = reason;
+    this.limit = limit;
+    this.offset = offset;
   }
 }
 

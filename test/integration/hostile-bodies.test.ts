@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { MessageRecord } from '../../src/services/message-record.js';
 import type { MessageGetResult } from '../../src/services/message.js';
 import { type CliOptions, type CliResult, ndjson, rmq, uniqueName } from '../helpers/cli.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
 import { sendCompressed, zlibBomb } from '../helpers/hostile.js';
 import { produce } from '../helpers/produce.js';
 
@@ -227,4 +228,56 @@ describe('stored bodies that inflate without bound', { concurrency: true }, () =
       }
     },
   );
+});
+
+describe('name server and broker JSON built to stall or overflow the reader', { concurrency: true }, () => {
+  /** A fake cluster in one server: name server and the broker it names, answering topic list. */
+  async function fakeCluster(topicConfigBody: () => Buffer): Promise<FakeBroker> {
+    const fake = await FakeBroker.start();
+    const info = `{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"${fake.address}"},"brokerName":"broker-a","cluster":"C"}},"clusterAddrTable":{"C":["broker-a"]}}`;
+    fake.respondWith(106, () => ({ code: 0, body: Buffer.from(info) }));
+    fake.respondWith(21, () => ({ code: 0, body: topicConfigBody() }));
+    return fake;
+  }
+
+  test('a body nested 200,000 deep: exit 7, one line, no stack', async () => {
+    const depth = 200_000;
+    const deep = Buffer.from(`{"topicConfigTable":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    const fake = await fakeCluster(() => deep);
+    try {
+      const r = await rmq(['topic', 'list', '-n', fake.address], { timeoutMs: 60_000 });
+      assert.equal(r.code, 7, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, /nested deeper than 512/);
+      assert.doesNotMatch(r.stderr, /bug|RangeError|Maximum call stack/);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('a 14 MB topic config table is listed within 30 s', { timeout: 90_000 }, async () => {
+    const entries: string[] = [];
+    let bytes = 0;
+    for (let i = 0; bytes < 14_000_000; i++) {
+      const name = `topic_${i.toString(36)}_with_a_longer_name`;
+      const e = `"${name}":{"attributes":{},"order":false,"perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"${name}","topicSysFlag":0,"writeQueueNums":8}`;
+      entries.push(e);
+      bytes += e.length + 1;
+    }
+    const body = Buffer.from(
+      `{"dataVersion":{"counter":1,"stateVersion":0,"timestamp":1},"topicConfigTable":{${entries.join(',')}}}`,
+    );
+    const fake = await fakeCluster(() => body);
+    try {
+      const r = await rmq(['topic', 'list', '-n', fake.address, '--names-only', '--timeout', '30s'], {
+        timeoutMs: 60_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').length, entries.length);
+      assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
+    } finally {
+      await fake.close();
+    }
+  });
 });

@@ -11,7 +11,12 @@ import {
   decodeTopicStats,
 } from '../../src/core/protocol/admin.js';
 import { decodeClusterInfo, decodeTopicList, decodeTopicRoute } from '../../src/core/protocol/route.js';
-import { mapEntries, PairList, parseFastjson } from '../../src/core/remoting/fastjson.js';
+import {
+  DEFAULT_MAX_JSON_DEPTH,
+  mapEntries,
+  PairList,
+  parseFastjson,
+} from '../../src/core/remoting/fastjson.js';
 
 describe('parseFastjson', () => {
   it('reads bare numeric keys, negative ones included, as string keys', () => {
@@ -127,6 +132,71 @@ describe('parseFastjson', () => {
       assert.throws(() => parseFastjson(g), ProtocolError);
     });
   }
+});
+
+describe('parseFastjson budgets', () => {
+  const isError = (reason: string, limit?: number) => (err: unknown) => {
+    assert.ok(err instanceof ProtocolError, String(err));
+    assert.equal(err.kind, 'protocol');
+    assert.equal(err.reason, reason);
+    if (limit !== undefined) assert.equal(err.limit, limit);
+    return true;
+  };
+  const nested = (open: string, close: string, depth: number, inner = '1') =>
+    `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
+
+  it('reads 512 levels of nesting, as fastjson itself does', () => {
+    assert.equal(DEFAULT_MAX_JSON_DEPTH, 512);
+    let v = parseFastjson(nested('[', ']', 512));
+    for (let i = 0; i < 512; i++) v = (v as unknown[])[0];
+    assert.equal(v, 1);
+    assert.doesNotThrow(() => parseFastjson(nested('{"a":', '}', 511, '[]')));
+  });
+
+  it('refuses a 513th level with ProtocolError json-too-deep, for arrays, objects and object keys', () => {
+    assert.throws(() => parseFastjson(nested('[', ']', 513)), isError('json-too-deep', 512));
+    assert.throws(() => parseFastjson(nested('{"a":', '}', 513)), isError('json-too-deep', 512));
+    assert.throws(() => parseFastjson(`{${nested('{"k":', '}', 513)}:1}`), isError('json-too-deep', 512));
+    assert.throws(() => parseFastjson('[[[1]]]', { maxDepth: 2 }), isError('json-too-deep', 2));
+  });
+
+  it('refuses 200,000 levels with ProtocolError, not a stack overflow, even unterminated', () => {
+    assert.throws(() => parseFastjson(nested('[', ']', 200_000)), isError('json-too-deep', 512));
+    assert.throws(() => parseFastjson('['.repeat(200_000)), isError('json-too-deep', 512));
+    assert.throws(() => parseFastjson(Buffer.from('{"a":'.repeat(200_000))), isError('json-too-deep'));
+  });
+
+  it('refuses a body past the length budget before decoding it', () => {
+    assert.throws(() => parseFastjson('[1,2,3]', { maxLength: 6 }), isError('json-too-large', 6));
+    assert.throws(
+      () => parseFastjson(Buffer.alloc(16 * 1024 * 1024 + 1, 0x20)),
+      isError('json-too-large', 16 * 1024 * 1024),
+    );
+    assert.deepEqual(parseFastjson('[1,2,3]', { maxLength: 7 }), [1, 2, 3]);
+  });
+
+  it('says where malformed JSON goes wrong', () => {
+    assert.throws(
+      () => parseFastjson('{"a":}'),
+      (err: unknown) => isError('malformed-json')(err) && (err as ProtocolError).offset === 5,
+    );
+  });
+
+  it('parses 80,000 strings, escaped ones among them, as JSON.parse does', () => {
+    const topicList = Array.from({ length: 80_000 }, (_, i) =>
+      i % 1000 === 999 ? `t${i} "quoted" é\n` : `topic_${i}`,
+    );
+    // The only other backslash at the very end: what made every string search the rest of the text.
+    const text = JSON.stringify({ topicList, tail: '\\' });
+    assert.deepEqual(parseFastjson(text), JSON.parse(text));
+  });
+
+  it('keeps the text around escapes whole', () => {
+    for (const v of ['\\', 'a\\', '\\b', 'a\nb\\c', 'x"y"z', '\t\t', 'end\\']) {
+      assert.equal(parseFastjson(JSON.stringify(v)), v);
+    }
+    assert.equal(parseFastjson('"x\\u0041y\\u00e9"'), 'xAyé');
+  });
 });
 
 describe('mapEntries', () => {

@@ -7,16 +7,45 @@
  * `PairList` so no key is lost. Numbers beyond 2^53 lose precision; offsets and timestamps in
  * practice stay below it.
  */
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, type ProtocolErrorReason } from '../errors.js';
 
 export class PairList extends Array<[unknown, unknown]> {}
 
 export type FastjsonValue =
   null | boolean | number | string | FastjsonValue[] | { [k: string]: FastjsonValue } | PairList;
 
-export function parseFastjson(input: string | Buffer): unknown {
+/**
+ * Deepest nesting of objects and arrays read. fastjson 1.x itself refuses more than 512 levels
+ * ("array level > 512"), and RocketMQ bodies nest five or six deep; the limit also bounds the
+ * parser's recursion, so a hostile body ends as a ProtocolError, not a stack overflow.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 512;
+
+/**
+ * Longest body read, in bytes (characters for a string): the largest frame a connection accepts
+ * (DEFAULT_MAX_FRAME_LENGTH), so no body off the wire is refused and nothing bigger is parsed.
+ * The reader is linear: 16 MiB costs a second or two.
+ */
+export const DEFAULT_MAX_JSON_LENGTH = 16 * 1024 * 1024;
+
+export interface FastjsonLimits {
+  /** Deepest nesting of objects and arrays (default DEFAULT_MAX_JSON_DEPTH). */
+  maxDepth?: number;
+  /** Longest input, bytes of a Buffer or characters of a string (default DEFAULT_MAX_JSON_LENGTH). */
+  maxLength?: number;
+}
+
+/** Parses a body; ProtocolError (with a reason) for what is not JSON or past a limit. */
+export function parseFastjson(input: string | Buffer, limits: FastjsonLimits = {}): unknown {
+  const maxLength = limits.maxLength ?? DEFAULT_MAX_JSON_LENGTH;
+  if (input.length > maxLength) {
+    throw new ProtocolError(`JSON body of ${input.length} bytes exceeds the limit of ${maxLength}`, {
+      reason: 'json-too-large',
+      limit: maxLength,
+    });
+  }
   const text = typeof input === 'string' ? input : input.toString('utf8');
-  const p = new Parser(text);
+  const p = new Parser(text, limits.maxDepth ?? DEFAULT_MAX_JSON_DEPTH);
   p.ws();
   const v = p.value();
   p.ws();
@@ -24,12 +53,33 @@ export function parseFastjson(input: string | Buffer): unknown {
   return v;
 }
 
+// Sticky: matched at lastIndex without slicing the text.
+const NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+const IDENTIFIER = /[A-Za-z_$][\w$]*/y;
+
+/**
+ * Recursive descent, linear in the text: every scan moves forward, and the index of the next
+ * backslash is remembered, not searched for again from every string (which read the rest of the
+ * text once per string: minutes for a 14 MB topic table).
+ */
 class Parser {
   pos = 0;
-  constructor(private readonly s: string) {}
+  private depth = 0;
+  /** Index of the first backslash at or after the last search; s.length when there is none. */
+  private backslash = -1;
 
-  fail(msg: string): never {
-    throw new ProtocolError(`malformed JSON body at offset ${this.pos}: ${msg}`);
+  constructor(
+    private readonly s: string,
+    private readonly maxDepth: number,
+  ) {}
+
+  fail(msg: string, reason: ProtocolErrorReason = 'malformed-json', limit?: number): never {
+    const what = reason === 'malformed-json' ? 'malformed JSON body' : 'JSON body';
+    throw new ProtocolError(`${what} at offset ${this.pos}: ${msg}`, {
+      reason,
+      offset: this.pos,
+      ...(limit === undefined ? {} : { limit }),
+    });
   }
 
   ws(): void {
@@ -45,9 +95,14 @@ class Parser {
     const c = this.s[this.pos];
     switch (c) {
       case '{':
-        return this.object();
-      case '[':
-        return this.array();
+      case '[': {
+        if (++this.depth > this.maxDepth) {
+          this.fail(`nested deeper than ${this.maxDepth} levels`, 'json-too-deep', this.maxDepth);
+        }
+        const v = c === '{' ? this.object() : this.array();
+        this.depth--;
+        return v;
+      }
       case '"':
         return this.string();
       case 't':
@@ -69,7 +124,8 @@ class Parser {
   }
 
   number(): number {
-    const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.pos, this.pos + 64));
+    NUMBER.lastIndex = this.pos;
+    const m = NUMBER.exec(this.s);
     if (!m) this.fail('bad number');
     this.pos += m[0].length;
     return Number(m[0]);
@@ -78,61 +134,70 @@ class Parser {
   string(): string {
     const s = this.s;
     const start = ++this.pos;
-    // Fast path: no escapes.
+    // Fast path: no escapes before the closing quote.
     const end = s.indexOf('"', start);
     if (end < 0) this.fail('unterminated string');
-    const bs = s.indexOf('\\', start);
-    if (bs < 0 || bs > end) {
+    if (this.backslash < start) {
+      const b = s.indexOf('\\', start);
+      this.backslash = b < 0 ? s.length : b;
+    }
+    if (this.backslash > end) {
       this.pos = end + 1;
       return s.slice(start, end);
     }
+    // Escapes: copy the runs between them whole.
     let out = '';
+    let run = start;
     let i = start;
     for (;;) {
-      if (i >= s.length) this.fail('unterminated string');
-      const ch = s[i]!;
-      if (ch === '"') break;
-      if (ch === '\\') {
-        const e = s[i + 1];
-        i += 2;
-        switch (e) {
-          case '"':
-          case '\\':
-          case '/':
-            out += e;
-            break;
-          case 'b':
-            out += '\b';
-            break;
-          case 'f':
-            out += '\f';
-            break;
-          case 'n':
-            out += '\n';
-            break;
-          case 'r':
-            out += '\r';
-            break;
-          case 't':
-            out += '\t';
-            break;
-          case 'u': {
-            const hex = s.slice(i, i + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
-            out += String.fromCharCode(Number.parseInt(hex, 16));
-            i += 4;
-            break;
-          }
-          default:
-            this.fail('bad escape');
-        }
-      } else {
-        out += ch;
-        i++;
+      if (i >= s.length) {
+        this.pos = i;
+        this.fail('unterminated string');
       }
+      const ch = s.charCodeAt(i);
+      if (ch === 34) break; // "
+      if (ch !== 92) {
+        i++;
+        continue;
+      }
+      out += s.slice(run, i);
+      const e = s[i + 1];
+      i += 2;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          const hex = s.slice(i, i + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
+          out += String.fromCharCode(Number.parseInt(hex, 16));
+          i += 4;
+          break;
+        }
+        default:
+          this.fail('bad escape');
+      }
+      run = i;
     }
     this.pos = i + 1;
-    return out;
+    return out + s.slice(run, i);
   }
 
   array(): unknown[] {
@@ -173,7 +238,8 @@ class Parser {
       } else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) key = String(this.number());
       else if (c !== undefined && /[A-Za-z_$]/.test(c)) {
         // fastjson also accepts unquoted identifiers as keys.
-        const m = /^[A-Za-z_$][\w$]*/.exec(this.s.slice(this.pos, this.pos + 256))!;
+        IDENTIFIER.lastIndex = this.pos;
+        const m = IDENTIFIER.exec(this.s)!;
         key = m[0];
         this.pos += m[0].length;
       } else this.fail('expected object key');
