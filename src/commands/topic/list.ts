@@ -24,8 +24,10 @@ export default class TopicList extends BaseCommand<typeof TopicList> {
       cluster: this.flags.cluster,
       system: this.flags.system,
     });
+    if (this.jsonEnabled()) return result;
     if (this.flags['names-only']) {
-      for (const t of result.topics) this.log(t.name);
+      // One write: a log call per name cost seconds for 70,000 topics.
+      if (result.topics.length > 0) this.log(result.topics.map((t) => t.name).join('\n'));
     } else {
       const rows = result.topics.map((t) => [
         t.name,
