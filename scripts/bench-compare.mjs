@@ -547,6 +547,7 @@ try {
       `drain: ${backlog.toLocaleString('en-US')} messages, ${drainRuns} rounds (ABBA), timed by receipt sampled every ${POLL_MS} ms\n`,
     );
     const drainRatios = [];
+    const drainCpuRatios = [];
     const drained = { java: [], rmq: [] };
     for (let r = 0; r < drainRuns; r++) {
       process.stdout.write(` round ${r + 1}: ${order(r).join(', ')}\n`);
@@ -559,25 +560,38 @@ try {
       }
       if (got.java) {
         const ratio = got.rmq.rate / got.java.rate;
-        if (Number.isFinite(ratio)) drainRatios.push(ratio);
-        else process.stdout.write('  (no ratio: a side did not finish)\n');
+        if (Number.isFinite(ratio)) {
+          drainRatios.push(ratio);
+          drainCpuRatios.push(got.rmq.cpuPerMsg / got.java.cpuPerMsg);
+        } else {
+          process.stdout.write('  (no ratio: a side did not finish)\n');
+        }
       }
     }
-    if (drainRatios.length > 0)
+    if (drainRatios.length > 0) {
+      const rates = (side) =>
+        range(
+          drained[side].map((x) => x.rate),
+          1000,
+          1,
+          'k',
+        );
+      const cpus = (side) =>
+        range(
+          drained[side].map((x) => x.cpuPerMsg),
+          1e-6,
+          1,
+          ' µs',
+        );
       process.stdout.write(
         `  drain rate rmq/java: ${spread(drainRatios)}, goal ≥ 1.2\n` +
-          `    rmq ${range(
-            drained.rmq.map((x) => x.rate),
-            1000,
-            1,
-            'k',
-          )} vs java ${range(
-            drained.java.map((x) => x.rate),
-            1000,
-            1,
-            'k',
-          )} msg/s\n`,
+          `    rmq ${rates('rmq')} vs java ${rates('java')} msg/s\n` +
+          // On a machine busier than its cores, a rate is also the CPU share the scheduler gave
+          // the side (a JVM's many threads get more than one Node thread): CPU per message is not.
+          `  drain CPU/msg rmq/java: ${spread(drainCpuRatios)}\n` +
+          `    rmq ${cpus('rmq')} vs java ${cpus('java')}\n`,
       );
+    }
   }
 } finally {
   for (const g of groups) await admin.deleteGroup(g).catch(() => {});
