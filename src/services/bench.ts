@@ -523,7 +523,11 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
   }
 }
 
-/** Deletes the topic and groups this run made up; a failure is a note, not an error. */
+/**
+ * Deletes the topic and groups this run made up, and the groups' retry topics (the broker makes
+ * %RETRY%<group> when a consumer of the group first sends it a heartbeat); a failure is a note,
+ * not an error.
+ */
 async function cleanup(
   admin: Admin,
   plan: BenchPlan,
@@ -544,6 +548,11 @@ async function cleanup(
         const gone =
           err instanceof NotFoundError || (err instanceof BrokerResponseError && err.responseCode === 26);
         if (!gone) note(`could not delete group ${g}: ${(err as Error).message}`);
+      });
+      const retry = `%RETRY%${g}`;
+      await admin.deleteTopic(retry).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError))
+          note(`could not delete topic ${retry}: ${(err as Error).message}`);
       });
     }
   }

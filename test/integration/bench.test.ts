@@ -111,9 +111,11 @@ describe('bench at a --rate', () => {
       assert.match(log, /^#\[Histogram log format version 1\.3\]/);
       assert.match(log, /\nTag=send,/);
       assert.match(log, /\nTag=e2e,/);
-      // The throw-away topic and group were removed.
-      const topicsNow = await rmq(['topic', 'list', '--json']);
-      assert.ok(!topicsNow.stdout.includes(res.parameters.topic), 'ephemeral topic deleted');
+      // The throw-away topic and group were removed, and the retry topic the broker made for it.
+      const topicsNow = await rmq(['topic', 'list', '--system', '--names-only']);
+      const names = topicsNow.stdout.split('\n');
+      assert.ok(!names.includes(res.parameters.topic), 'ephemeral topic deleted');
+      assert.ok(!names.includes(`%RETRY%${res.parameters.groupNames[0]}`), 'its retry topic deleted');
     },
   );
 
