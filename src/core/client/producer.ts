@@ -122,6 +122,13 @@ interface Prepared {
 /** Send replies that are not errors: OK, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
 const SEND_ACCEPT: readonly number[] = [0, 10, 11, 12];
 
+/** `out` with property k=v appended, unless `extra` sets k (then extra's value is appended later). */
+function prop(out: string, extra: Record<string, string> | undefined, k: string, v: string): string {
+  return extra !== undefined && extra[k] != null ? out : out + k + '\u0001' + v + '\u0002';
+}
+
+const WAIT_TRUE = `${Prop.WAIT}\u0001true\u0002`;
+
 /** Whether one of the message's own fields sets property `k` (and so replaces a user's). */
 function setByMessage(msg: OutgoingMessage, k: string): boolean {
   switch (k) {
@@ -242,35 +249,36 @@ export class Producer {
         `message body is ${msg.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
       );
     }
+    // Written without helper closures and with constant pieces where a value is fixed: this
+    // runs for every message sent, and every closure and intermediate string is garbage.
     const user = msg.properties;
-    const inExtra = (k: string): boolean => extra !== undefined && extra[k] != null;
     let out = '';
     if (user) {
       for (const k in user) {
         const v = user[k];
-        if (v == null || inExtra(k) || setByMessage(msg, k)) continue;
-        out += `${k}\u0001${v}\u0002`;
+        if (v == null || (extra !== undefined && extra[k] != null) || setByMessage(msg, k)) continue;
+        out += k + '\u0001' + v + '\u0002';
       }
     }
-    const put = (k: string, v: string): void => {
-      if (!inExtra(k)) out += `${k}\u0001${v}\u0002`;
-    };
-    if (msg.keys && msg.keys.length > 0) put(Prop.KEYS, msg.keys.join(' '));
-    if (msg.tags) put(Prop.TAGS, msg.tags);
-    if (msg.delayLevel !== undefined && msg.delayLevel > 0) put(Prop.DELAY, String(msg.delayLevel));
-    if (msg.delayMs !== undefined) put(Prop.TIMER_DELAY_MS, String(Math.round(msg.delayMs)));
-    if (msg.deliverAtMs !== undefined) put(Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
-    if (msg.messageGroup !== undefined) put(Prop.SHARDING_KEY, msg.messageGroup);
+    if (msg.keys && msg.keys.length > 0) out = prop(out, extra, Prop.KEYS, msg.keys.join(' '));
+    if (msg.tags) out = prop(out, extra, Prop.TAGS, msg.tags);
+    if (msg.delayLevel !== undefined && msg.delayLevel > 0)
+      out = prop(out, extra, Prop.DELAY, String(msg.delayLevel));
+    if (msg.delayMs !== undefined)
+      out = prop(out, extra, Prop.TIMER_DELAY_MS, String(Math.round(msg.delayMs)));
+    if (msg.deliverAtMs !== undefined)
+      out = prop(out, extra, Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
+    if (msg.messageGroup !== undefined) out = prop(out, extra, Prop.SHARDING_KEY, msg.messageGroup);
     let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
     if (uniq == null) {
       uniq = this.ids.next();
-      put(Prop.UNIQ_KEY, uniq);
+      out = prop(out, extra, Prop.UNIQ_KEY, uniq);
     }
-    if (user?.[Prop.WAIT] == null) put(Prop.WAIT, 'true');
+    if (user?.[Prop.WAIT] == null && (extra === undefined || extra[Prop.WAIT] == null)) out += WAIT_TRUE;
     if (extra) {
       for (const k in extra) {
         const v = extra[k];
-        if (v != null) out += `${k}\u0001${v}\u0002`;
+        if (v != null) out += k + '\u0001' + v + '\u0002';
       }
     }
     let body = msg.body;
