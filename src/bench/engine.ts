@@ -212,10 +212,11 @@ const BURST = 256;
 /**
  * --precise: requests issued in one turn of the event loop. After a pause (a GC, a descheduled
  * process) many messages are due at once; sent in one go, each one's reply waited behind the
- * encoding of all the others, which put catch-ups in send_raw's p99. Their wait for a turn is in
- * `send`, which runs from the intended time.
+ * encoding of all the others. Their wait for a turn is in `send`, which runs from the intended
+ * time. Not fewer: every turn's sends cost a writev, the dearest call of a send on a VM (a third
+ * of the CPU in bursts of 4, which then could not catch up with 20k msg/s on a busy machine).
  */
-const PRECISE_BURST = 4;
+const PRECISE_BURST = 16;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -171,6 +171,18 @@ export function checkPropertyStrings(
   if (msg.messageGroup !== undefined) checkPropertyText('message group', msg.messageGroup);
 }
 
+/** Whether `extra` sets k itself (own keys only: "constructor" is not in a plain object). */
+function inExtra(extra: Record<string, string> | undefined, k: string): boolean {
+  return extra !== undefined && Object.hasOwn(extra, k) && extra[k] != null;
+}
+
+/** `out` with property k=v appended, unless `extra` sets k (then extra's value is appended later). */
+function prop(out: string, extra: Record<string, string> | undefined, k: string, v: string): string {
+  return inExtra(extra, k) ? out : out + k + '\u0001' + v + '\u0002';
+}
+
+const WAIT_TRUE = `${Prop.WAIT}\u0001true\u0002`;
+
 /** Whether one of the message's own fields sets property `k` (and so replaces a user's). */
 function setByMessage(msg: OutgoingMessage, k: string): boolean {
   switch (k) {
@@ -292,37 +304,36 @@ export class Producer {
       );
     }
     checkPropertyStrings(msg, extra);
+    // Written without helper closures and with constant pieces where a value is fixed: this
+    // runs for every message sent, and every closure and intermediate string is garbage.
     const user = msg.properties;
-    // Own keys only: a user property named "constructor" is not in `extra`.
-    const inExtra = (k: string): boolean =>
-      extra !== undefined && Object.hasOwn(extra, k) && extra[k] != null;
     let out = '';
     if (user) {
       for (const k in user) {
         const v = user[k];
-        if (v == null || inExtra(k) || setByMessage(msg, k)) continue;
-        out += `${k}\u0001${v}\u0002`;
+        if (v == null || inExtra(extra, k) || setByMessage(msg, k)) continue;
+        out += k + '\u0001' + v + '\u0002';
       }
     }
-    const put = (k: string, v: string): void => {
-      if (!inExtra(k)) out += `${k}\u0001${v}\u0002`;
-    };
-    if (msg.keys && msg.keys.length > 0) put(Prop.KEYS, msg.keys.join(' '));
-    if (msg.tags) put(Prop.TAGS, msg.tags);
-    if (msg.delayLevel !== undefined && msg.delayLevel > 0) put(Prop.DELAY, String(msg.delayLevel));
-    if (msg.delayMs !== undefined) put(Prop.TIMER_DELAY_MS, String(Math.round(msg.delayMs)));
-    if (msg.deliverAtMs !== undefined) put(Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
-    if (msg.messageGroup !== undefined) put(Prop.SHARDING_KEY, msg.messageGroup);
+    if (msg.keys && msg.keys.length > 0) out = prop(out, extra, Prop.KEYS, msg.keys.join(' '));
+    if (msg.tags) out = prop(out, extra, Prop.TAGS, msg.tags);
+    if (msg.delayLevel !== undefined && msg.delayLevel > 0)
+      out = prop(out, extra, Prop.DELAY, String(msg.delayLevel));
+    if (msg.delayMs !== undefined)
+      out = prop(out, extra, Prop.TIMER_DELAY_MS, String(Math.round(msg.delayMs)));
+    if (msg.deliverAtMs !== undefined)
+      out = prop(out, extra, Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
+    if (msg.messageGroup !== undefined) out = prop(out, extra, Prop.SHARDING_KEY, msg.messageGroup);
     let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
     if (uniq == null) {
       uniq = this.ids.next();
-      put(Prop.UNIQ_KEY, uniq);
+      out = prop(out, extra, Prop.UNIQ_KEY, uniq);
     }
-    if (user?.[Prop.WAIT] == null) put(Prop.WAIT, 'true');
+    if (user?.[Prop.WAIT] == null && !inExtra(extra, Prop.WAIT)) out += WAIT_TRUE;
     if (extra) {
       for (const k in extra) {
         const v = extra[k];
-        if (v != null) out += `${k}\u0001${v}\u0002`;
+        if (v != null) out += k + '\u0001' + v + '\u0002';
       }
     }
     let body = msg.body;

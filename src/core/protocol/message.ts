@@ -143,11 +143,16 @@ function localIPv4(): Buffer {
 }
 
 /** Generates UNIQ_KEY ids as MessageClientIDSetter does. */
+/** Two upper-case hex digits per byte value. */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
 export class UniqueIdGenerator {
   private readonly prefix: string;
   private counter = 0;
   private monthStart = 0;
   private nextMonthStart = 0;
+  private stampMs = -1;
+  private stamped = '';
 
   constructor(ip: Buffer = localIPv4(), pid = process.pid) {
     const fixed = Buffer.alloc(10);
@@ -162,13 +167,19 @@ export class UniqueIdGenerator {
       const d = new Date(now);
       this.monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
       this.nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
+      this.stampMs = -1;
     }
     // int32 ms since the month began (as Java writes it: bits kept past 2^31) and a uint16 counter,
-    // as 12 hex digits; formatted from numbers, as this runs for every message sent.
-    const ms = ((now - this.monthStart) >>> 0).toString(16).padStart(8, '0');
-    const n = this.counter.toString(16).padStart(4, '0');
-    this.counter = (this.counter + 1) & 0xffff;
-    return (this.prefix + ms + n).toUpperCase();
+    // as 12 hex digits. This runs for every message sent: the prefix with the ms part is made once
+    // per ms, and the counter's digits come from a table.
+    if (now !== this.stampMs) {
+      this.stampMs = now;
+      this.stamped =
+        this.prefix + ((now - this.monthStart) >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    }
+    const n = this.counter;
+    this.counter = (n + 1) & 0xffff;
+    return this.stamped + (HEX2[n >>> 8]! + HEX2[n & 0xff]!);
   }
 }
 

@@ -252,10 +252,15 @@ function extFieldsOf(raw: unknown): Record<string, string> {
   return ext as Record<string, string>;
 }
 
-function decodeJsonHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serializeType'> {
+/** The JSON header in buf[start, end). */
+function decodeJsonHeader(
+  buf: Buffer,
+  start: number,
+  end: number,
+): Omit<RemotingCommand, 'body' | 'serializeType'> {
   let raw: unknown;
   try {
-    raw = JSON.parse(buf.toString('utf8'));
+    raw = JSON.parse(buf.toString('utf8', start, end));
   } catch (err) {
     throw new ProtocolError('malformed JSON header in remoting frame', { cause: err });
   }
@@ -320,19 +325,28 @@ function decodeBinaryHeader(buf: Buffer): Omit<RemotingCommand, 'body' | 'serial
 
 /** Decodes one frame given without its 4-byte length prefix. */
 export function decodeFrame(frame: Buffer): RemotingCommand {
-  if (frame.length < 4) throw new ProtocolError(`remoting frame too short (${frame.length} bytes)`);
-  const word = frame.readUInt32BE(0);
+  return decodeFrameAt(frame, 0, frame.length);
+}
+
+/**
+ * Decodes the frame in buf[start, end) (without its length prefix) where it lies: the stream
+ * decoder reads frames out of a received chunk without cutting a Buffer for each, or for its header.
+ */
+export function decodeFrameAt(buf: Buffer, start: number, end: number): RemotingCommand {
+  const length = end - start;
+  if (length < 4) throw new ProtocolError(`remoting frame too short (${length} bytes)`);
+  const word = buf.readUInt32BE(start);
   const type = word >>> 24;
   const headerLen = word & 0xffffff;
-  if (headerLen > frame.length - 4) {
-    throw new ProtocolError(`header length ${headerLen} exceeds frame length ${frame.length}`);
+  if (headerLen > length - 4) {
+    throw new ProtocolError(`header length ${headerLen} exceeds frame length ${length}`);
   }
-  const headerBuf = frame.subarray(4, 4 + headerLen);
+  const headerEnd = start + 4 + headerLen;
   let header: Omit<RemotingCommand, 'body' | 'serializeType'>;
-  if (type === SerializeType.JSON) header = decodeJsonHeader(headerBuf);
-  else if (type === SerializeType.ROCKETMQ) header = decodeBinaryHeader(headerBuf);
+  if (type === SerializeType.JSON) header = decodeJsonHeader(buf, start + 4, headerEnd);
+  else if (type === SerializeType.ROCKETMQ) header = decodeBinaryHeader(buf.subarray(start + 4, headerEnd));
   else throw new ProtocolError(`unknown header serialize type ${type}`);
-  const body = frame.length > 4 + headerLen ? frame.subarray(4 + headerLen) : undefined;
+  const body = end > headerEnd ? buf.subarray(headerEnd, end) : undefined;
   // Spelled out rather than spread: this runs for every frame received.
   return {
     code: header.code,

@@ -6,12 +6,14 @@
  * Stream layout: repeated { int32 length (big-endian, excludes itself), byte[length] frame }.
  */
 import { ProtocolError } from '../errors.js';
-import { decodeFrame, type RemotingCommand } from './command.js';
+import { decodeFrameAt, type RemotingCommand } from './command.js';
 
 export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
 
 export class FrameDecoder {
   private chunks: Buffer[] = [];
+  /** Bytes of chunks[0] already consumed: a frame read from a chunk does not cut the chunk. */
+  private offset = 0;
   private buffered = 0;
   private need = -1; // length of the frame being assembled, -1 while its prefix is incomplete
 
@@ -38,50 +40,59 @@ export class FrameDecoder {
         }
         this.need = len;
       }
-      if (this.buffered < 4 + this.need) break;
-      const frame = this.take(4 + this.need).subarray(4);
-      this.need = -1;
-      out.push(decodeFrame(frame));
+      const n = 4 + this.need;
+      if (this.buffered < n) break;
+      const first = this.chunks[0]!;
+      if (first.length - this.offset >= n) {
+        // The whole frame lies in the first chunk (the usual case): decode it where it is.
+        const start = this.offset;
+        this.offset += n;
+        if (this.offset === first.length) {
+          this.chunks.shift();
+          this.offset = 0;
+        }
+        this.buffered -= n;
+        this.need = -1;
+        out.push(decodeFrameAt(first, start + 4, start + n));
+      } else {
+        const frame = this.take(n);
+        this.need = -1;
+        out.push(decodeFrameAt(frame, 4, n));
+      }
     }
     return out;
   }
 
   private peekInt32(): number {
     const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.chunks, Math.min(4, this.buffered)).subarray(0, 4);
+    if (first.length - this.offset >= 4) return first.readInt32BE(this.offset);
+    const head = Buffer.concat(this.chunks, this.offset + 4).subarray(this.offset, this.offset + 4);
     return head.readInt32BE(0);
   }
 
-  /** Removes n bytes from the front, joining chunks only when the frame spans several. */
+  /** Removes n bytes from the front, joined into one buffer (a frame that spans chunks). */
   private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let pos = 0;
-      let used = 0;
-      while (pos < n) {
-        const c = this.chunks[used]!;
-        const want = n - pos;
-        if (c.length <= want) {
-          c.copy(out, pos);
-          pos += c.length;
-          used++;
-        } else {
-          c.copy(out, pos, 0, want);
-          this.chunks[used] = c.subarray(want);
-          pos += want;
-        }
+    const out = Buffer.allocUnsafe(n);
+    let pos = 0;
+    let used = 0;
+    while (pos < n) {
+      const c = this.chunks[used]!;
+      const from = used === 0 ? this.offset : 0;
+      const want = n - pos;
+      if (c.length - from <= want) {
+        c.copy(out, pos, from);
+        pos += c.length - from;
+        used++;
+      } else {
+        c.copy(out, pos, from, from + want);
+        this.chunks[used] = c.subarray(from + want);
+        pos += want;
       }
-      // One splice, not a shift per chunk: each shift is O(chunks), so a frame that arrived a
-      // byte at a time cost O(n²) (seconds for 64 KiB).
-      this.chunks.splice(0, used);
     }
+    // One splice, not a shift per chunk: each shift is O(chunks), so a frame that arrived a
+    // byte at a time cost O(n²) (seconds for 64 KiB).
+    this.chunks.splice(0, used);
+    this.offset = 0;
     this.buffered -= n;
     return out;
   }
