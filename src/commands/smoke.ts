@@ -5,6 +5,7 @@ import { connectionFlags, duration } from '../flags.js';
 import { parseSmokeSlos, parseTypes, runSmoke, SMOKE_TYPES, type SmokeResult } from '../services/smoke.js';
 import { stdoutColor } from '../ui/color.js';
 import { renderSmokeReport } from '../ui/smoke-report.js';
+import { forTerminal } from '../ui/terminal-text.js';
 
 export default class Smoke extends BaseCommand<typeof Smoke> {
   static override summary =
@@ -93,7 +94,12 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
       process.off('SIGTERM', onSignal);
     }
     if (!this.jsonEnabled())
-      process.stdout.write(renderSmokeReport(result, { color: stdoutColor().level > 0 }));
+      // Check details carry error messages from the wire: escaped on a terminal.
+      process.stdout.write(
+        renderSmokeReport(forTerminal(result), {
+          color: stdoutColor().level > 0,
+        }),
+      );
     process.exitCode =
       result.status === 'check-failed'
         ? ExitCode.CHECK_FAILED

@@ -25,7 +25,7 @@ export default class TopicList extends BaseCommand<typeof TopicList> {
       system: this.flags.system,
     });
     if (this.flags['names-only']) {
-      for (const t of result.topics) this.log(t.name);
+      for (const t of result.topics) this.log(this.forStdout(t.name));
     } else {
       const rows = result.topics.map((t) => [
         t.name,
