@@ -16,6 +16,7 @@ import { decodeProperties, type MessageExt } from '../../src/core/protocol/messa
 import { RequestCode } from '../../src/core/remoting/codes.js';
 import { parseDuration, parseSize } from '../../src/core/util/units.js';
 import { combineIntervals } from '../../src/bench/merge.js';
+import { parseSlo } from '../../src/bench/slo.js';
 import type { BenchInterval } from '../../src/bench/result.js';
 import { compileTemplate, renderBody, renderText } from '../../src/services/consume.js';
 import { parseProperties } from '../../src/services/input.js';
@@ -178,9 +179,12 @@ describe('words that name Object built-ins are ordinary keys', () => {
     assert.equal(table.__proto__, '1');
   });
 
-  it('a size unit must be a unit, not a built-in', () => {
+  it('a size or --slo unit must be a unit, not a built-in', () => {
     for (const s of ['1constructor', '2toString', '3__proto__']) {
       assert.throws(() => parseSize(s, '--size'), InvalidArgumentError, s);
+    }
+    for (const s of ['p99(send)<5constructor', 'max(e2e)<1valueof']) {
+      assert.throws(() => parseSlo(s), /a latency needs a unit/, s);
     }
   });
 
