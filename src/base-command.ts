@@ -13,6 +13,7 @@ import { DEFAULT_NAMESRV } from './flags.js';
 import { activeProfile, resolveConnection } from './services/profiles.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
 import { stderrColor } from './ui/color.js';
+import { escapeFor } from './ui/terminal-text.js';
 import { type Progress, startProgress } from './ui/progress.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -192,9 +193,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     console.log(JSON.stringify(json, null, 2));
   }
 
-  /** A warning on stderr (never stdout), kept out of --json output. */
+  /** A warning on stderr (never stdout), kept out of --json output; escaped on a terminal. */
   protected note(text: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(`${stderrColor().yellow('!')} ${text}\n`);
+    if (!this.jsonEnabled()) {
+      process.stderr.write(`${stderrColor().yellow('!')} ${escapeFor(process.stderr)(text)}\n`);
+    }
+  }
+
+  /** A line for this.log with what came from the wire (names, remarks) escaped on a terminal. */
+  protected forStdout(text: string): string {
+    return escapeFor(process.stdout)(text);
   }
 
   protected override async catch(
@@ -240,8 +248,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       if (responseCode !== undefined) json.error.code = responseCode;
       this.logJson(json);
     } else {
+      // Messages carry broker remarks and names from the wire: escaped on a terminal.
       const c = stderrColor();
-      process.stderr.write(`${c.red('Error:')} ${message}${hint ? c.dim(` — ${hint}`) : ''}\n`);
+      const escape = escapeFor(process.stderr);
+      process.stderr.write(
+        `${c.red('Error:')} ${escape(message)}${hint ? c.dim(` — ${escape(hint)}`) : ''}\n`,
+      );
     }
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     if (debug && err.cause instanceof Error && err.cause.stack)

@@ -62,7 +62,8 @@ export function parseSlo(expr: string): Slo {
     } else {
       metric = { kind: 'stat', stat: lat[2] as 'mean' | 'max' | 'min' | 'stdev', histogram };
     }
-    const scale = UNIT_US[unit];
+    // Own keys only: a unit "constructor" must not scale by Object's constructor (NaN).
+    const scale = Object.hasOwn(UNIT_US, unit) ? UNIT_US[unit] : undefined;
     if (scale === undefined) throw usage(expr, 'a latency needs a unit: us, ms or s');
     return { expr, metric, op, threshold: value * scale };
   }

@@ -13,6 +13,7 @@ import {
   parseTimestamp,
 } from '../services/consume.js';
 import { sinkKindOf } from '../services/output-sink.js';
+import { escapeControls } from '../ui/terminal-text.js';
 
 const defaultOffsetsDir = () =>
   join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'rmq', 'offsets');
@@ -140,6 +141,8 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
         output: f.output,
         template: f.template,
         delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+        // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
+        escape: process.stdout.isTTY ? escapeControls : undefined,
         nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
         maxReconsume: f['max-reconsume'],
         retryDelayLevel: f['retry-delay-level'],

@@ -16,6 +16,7 @@ import {
   TRANSACTION_ACTIONS,
 } from '../services/send.js';
 import { stdoutColor } from '../ui/color.js';
+import { escapeFor } from '../ui/terminal-text.js';
 
 export default class Send extends BaseCommand<typeof Send> {
   static override summary = 'Send messages to a topic.';
@@ -177,6 +178,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     const quiet = this.jsonEnabled();
     const out = quiet ? undefined : new LineWriter();
     const paint = statusPainter();
+    const escape = escapeFor(process.stdout);
     const controller = new AbortController();
     let signals = 0;
     const onSignal = () => {
@@ -192,7 +194,8 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
         plan,
         {
           onResult: out
-            ? (r: SendRecord) => out.write(f.output === 'ndjson' ? JSON.stringify(r) : formatResult(r, paint))
+            ? (r: SendRecord) =>
+                out.write(f.output === 'ndjson' ? JSON.stringify(r) : formatResult(r, paint, escape))
             : undefined,
           ready: out ? () => out.ready() : undefined,
           note: (t) => this.note(t),
@@ -208,7 +211,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
         process.exitCode = code;
         if (!quiet) {
           process.stderr.write(
-            `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${firstError.message}${
+            `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${escapeFor(process.stderr)(firstError.message)}${
               firstError instanceof RocketMQError && firstError.hint ? ` — ${firstError.hint}` : ''
             }\n`,
           );

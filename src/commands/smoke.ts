@@ -6,6 +6,7 @@ import { parseSmokeSlos, parseTypes, SMOKE_TYPES, type SmokeResult } from '../se
 import { runSmoke } from '../services/smoke/run.js';
 import { stdoutColor } from '../ui/color.js';
 import { renderSmokeReport } from '../ui/smoke-report.js';
+import { forTerminal } from '../ui/terminal-text.js';
 
 export default class Smoke extends BaseCommand<typeof Smoke> {
   static override summary =
@@ -94,7 +95,12 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
       process.off('SIGTERM', onSignal);
     }
     if (!this.jsonEnabled())
-      process.stdout.write(renderSmokeReport(result, { color: stdoutColor().level > 0 }));
+      // Check details carry error messages from the wire: escaped on a terminal.
+      process.stdout.write(
+        renderSmokeReport(forTerminal(result), {
+          color: stdoutColor().level > 0,
+        }),
+      );
     process.exitCode =
       result.status === 'check-failed'
         ? ExitCode.CHECK_FAILED

@@ -5,6 +5,7 @@ import { connectionFlags, maxBodyFlag } from '../flags.js';
 import { parseTimestamp } from '../services/consume.js';
 import { type TraceResult, traceMessage } from '../services/trace.js';
 import { stdoutColor } from '../ui/color.js';
+import { forTerminal } from '../ui/terminal-text.js';
 import { renderTrace } from '../ui/trace-view.js';
 
 export default class Trace extends BaseCommand<typeof Trace> {
@@ -73,7 +74,8 @@ Without --topic the topic is taken from the trace records, else every topic's in
       progress.stop();
     }
     if (!this.jsonEnabled()) {
-      process.stdout.write(renderTrace(result, { color: stdoutColor().level > 0 }));
+      // Names, keys, hosts and notes from the wire: escaped on a terminal.
+      process.stdout.write(renderTrace(forTerminal(result), { color: stdoutColor().level > 0 }));
     }
     return result;
   }

@@ -69,6 +69,15 @@ export function bodyErrorNote(m: MessageExt, brokerName?: string | null): string
   return `message ${m.msgId} (${where}): ${bodyErrorText(m.bodyError)}`;
 }
 
+/**
+ * How a human renderer makes text from the wire safe for where it goes (src/ui/terminal-text.ts
+ * has the terminal one): `keepNewlines` when a newline is content, not the end of a record.
+ */
+export type TextEscape = (text: string, keepNewlines?: boolean) => string;
+
+/** Text as it is: what pipes and files get. */
+export const asIs: TextEscape = (text) => text;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body as text when it is valid UTF-8 (and so round-trips), else undefined. */

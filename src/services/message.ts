@@ -9,8 +9,15 @@ import { type FoundMessage, MessageQuery, routeBrokers } from '../core/client/qu
 import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
 import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
 import { TRACE_TOPIC_DEFAULT } from '../core/protocol/trace.js';
-import { compileTemplate, OUTPUT_FORMATS, renderText } from './consume.js';
-import { bodyText, type MessageRecord, originalTopic, toRecord } from './message-record.js';
+import { compileTemplate, OUTPUT_FORMATS, renderBody, renderText } from './consume.js';
+import {
+  asIs,
+  bodyText,
+  type MessageRecord,
+  originalTopic,
+  type TextEscape,
+  toRecord,
+} from './message-record.js';
 import { locate } from './trace.js';
 
 export const MESSAGE_OUTPUT_FORMATS = ['detail', ...OUTPUT_FORMATS] as const;
@@ -209,8 +216,11 @@ export async function printMessages(
   };
 }
 
-/** One message as labelled lines (what `message get` prints by default). */
-export function renderDetail(m: MessageExt, brokerName: string): string {
+/**
+ * One message as labelled lines (what `message get` prints by default). Each value is one line
+ * (`escape` escapes its newlines); the body, last, keeps its own lines.
+ */
+export function renderDetail(m: MessageExt, brokerName: string, escape: TextEscape = asIs): string {
   const rec = toRecord(m, brokerName || null);
   const lines: [string, string][] = [
     ['Message ID', m.msgId],
@@ -239,8 +249,8 @@ export function renderDetail(m: MessageExt, brokerName: string): string {
     ? `Body: not inflated: ${describeBodyError(m.bodyError)}`
     : text === undefined
       ? `Body (${m.body.length} bytes, binary, base64):\n${m.body.toString('base64')}`
-      : `Body (${m.body.length} bytes):\n${text}`;
-  return `${lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n')}\n${body}\n`;
+      : `Body (${m.body.length} bytes):\n${escape(text, true)}`;
+  return `${lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${escape(v)}`).join('\n')}\n${body}\n`;
 }
 
 /**
@@ -249,17 +259,23 @@ export function renderDetail(m: MessageExt, brokerName: string): string {
  */
 export function messageFormatter(
   format: MessageOutputFormat,
-  options: { template?: string | undefined; delimiter?: string | undefined } = {},
+  options: {
+    template?: string | undefined;
+    delimiter?: string | undefined;
+    /** For a terminal: escapes control characters of the human formats (not ndjson's JSON). */
+    escape?: TextEscape | undefined;
+  } = {},
 ): (m: MessageExt, brokerName: string) => string | Buffer {
+  const escape = options.escape;
   switch (format) {
     case 'detail':
-      return (m, b) => renderDetail(m, b);
+      return (m, b) => renderDetail(m, b, escape);
     case 'ndjson':
       return (m, b) => `${JSON.stringify(toRecord(m, b || null))}\n`;
     case 'body': {
       const d = Buffer.from(options.delimiter ?? '\n');
       // Not the compressed bytes of a body that was not inflated: the warning stands in for it.
-      return (m) => (m.bodyError ? '' : Buffer.concat([m.body, d]));
+      return (m) => (m.bodyError ? '' : renderBody(m.body, d, escape));
     }
     case 'template': {
       if (!options.template) {
@@ -267,10 +283,10 @@ export function messageFormatter(
           hint: "e.g. --template '{msgId} {body}'",
         });
       }
-      const render = compileTemplate(options.template);
+      const render = compileTemplate(options.template, escape);
       return (m, b) => `${render(m, originalTopic(m), b)}\n`;
     }
     default:
-      return (m) => renderText(m, originalTopic(m));
+      return (m) => renderText(m, originalTopic(m), escape);
   }
 }

@@ -39,6 +39,7 @@ import {
   parseTime,
   readBodyFile,
 } from './input.js';
+import { asIs, type TextEscape } from './message-record.js';
 
 export const SEND_MODES = ['sync', 'async', 'oneway'] as const;
 export type SendMode = (typeof SEND_MODES)[number];
@@ -871,14 +872,22 @@ function traceCheckBack(
 }
 
 /** One human line per result: status, ids, where it was stored, latency. */
-export function formatResult(r: SendRecord, paint: (status: string) => string = (s) => s): string {
+/**
+ * The `--output human` line of a result. `escape` gets each value that may come from the wire
+ * or the input (ids, broker, error message); `paint` colours the status.
+ */
+export function formatResult(
+  r: SendRecord,
+  paint: (status: string) => string = (s) => s,
+  escape: TextEscape = asIs,
+): string {
   const status = paint(r.status.padEnd(8));
   if (r.status === 'FAILED') {
-    return `${status} msgId=${r.msgId}  ${r.error?.kind ?? 'error'}: ${r.error?.message ?? ''}`;
+    return `${status} msgId=${escape(r.msgId)}  ${r.error?.kind ?? 'error'}: ${escape(r.error?.message ?? '')}`;
   }
-  const parts = [`${status} msgId=${r.msgId}`];
-  if (r.offsetMsgId) parts.push(`offsetMsgId=${r.offsetMsgId}`);
-  if (r.brokerName) parts.push(`broker=${r.brokerName}`);
+  const parts = [`${status} msgId=${escape(r.msgId)}`];
+  if (r.offsetMsgId) parts.push(`offsetMsgId=${escape(r.offsetMsgId)}`);
+  if (r.brokerName) parts.push(`broker=${escape(r.brokerName)}`);
   if (r.queueId !== null) parts.push(`queue=${r.queueId}`);
   if (r.queueOffset !== null) parts.push(`offset=${r.queueOffset}`);
   if (r.transaction) parts.push(`transaction=${r.transaction}`);

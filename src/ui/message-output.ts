@@ -4,6 +4,7 @@ import type { MessageExt } from '../core/protocol/message.js';
 import { maxBodyFlag } from '../flags.js';
 import { bodyErrorNote } from '../services/message-record.js';
 import { MESSAGE_OUTPUT_FORMATS, type MessageOutputFormat, messageFormatter } from '../services/message.js';
+import { escapeControls } from './terminal-text.js';
 
 export function outputFlags(defaultFormat: MessageOutputFormat) {
   return {
@@ -26,19 +27,24 @@ export function bodyErrorNotes(found: { message: MessageExt; brokerName: string 
   return found.flatMap(({ message, brokerName }) => bodyErrorNote(message, brokerName) ?? []);
 }
 
-/** Writes the messages to stdout in the chosen format, waiting for stdout to drain. */
+/**
+ * Writes the messages to `out` (stdout) in the chosen format, waiting for it to drain. On a
+ * terminal the human formats escape control characters; a pipe or file gets the bytes as stored.
+ */
 export async function writeMessages(
   found: { message: MessageExt; brokerName: string }[],
   f: { output: MessageOutputFormat; template?: string | undefined; delimiter: string },
+  out: Pick<NodeJS.WriteStream, 'isTTY' | 'write' | 'once'> = process.stdout,
 ): Promise<void> {
   const format = messageFormatter(f.output, {
     template: f.template,
     delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+    escape: out.isTTY ? escapeControls : undefined,
   });
   for (const [i, { message, brokerName }] of found.entries()) {
-    if (f.output === 'detail' && i > 0) process.stdout.write('\n');
-    if (!process.stdout.write(format(message, brokerName))) {
-      await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+    if (f.output === 'detail' && i > 0) out.write('\n');
+    if (!out.write(format(message, brokerName))) {
+      await new Promise<void>((r) => out.once('drain', () => r()));
     }
   }
 }

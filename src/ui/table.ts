@@ -1,6 +1,8 @@
 /** Borderless, kubectl-style tables (easy to read and to grep/awk), bold headers on a TTY. */
 import stringWidth from 'string-width';
+import type { TextEscape } from '../services/message-record.js';
 import { stdoutColor } from './color.js';
+import { escapeFor } from './terminal-text.js';
 
 export const NO_BORDER = {
   top: '',
@@ -33,13 +35,18 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 export function renderTable(
   head: string[],
   rows: Cell[][],
-  options: { align?: ('left' | 'right')[] } = {},
+  options: {
+    align?: ('left' | 'right')[];
+    /** For each cell (names, addresses, remarks from the wire); default: stdout's. */
+    escape?: TextEscape;
+  } = {},
 ): string {
   const c = stdoutColor();
+  const escape = options.escape ?? escapeFor(process.stdout);
   const width = (line: string) => (PRINTABLE_ASCII.test(line) ? line.length : stringWidth(line));
   const table = [
     head.map((h) => c.bold(h)),
-    ...rows.map((r) => r.map((v) => (v === null || v === undefined ? '-' : String(v)))),
+    ...rows.map((r) => r.map((v) => (v === null || v === undefined ? '-' : escape(String(v))))),
   ];
   const columns = table.reduce((n, r) => Math.max(n, r.length), 0);
   // cli-table3 gives an empty column one character.

@@ -4,7 +4,7 @@
  * characters on a terminal, and profile settings that belong to one cluster only.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import type { MessagePrintResult } from '../../src/services/message.js';
 import type { SendSummary } from '../../src/services/send.js';
-import { type CliResult, rmq, uniqueName } from '../helpers/cli.js';
+import { BIN_PATH, type CliResult, REPO_ROOT, rmq, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 const USAGE = 2;
@@ -155,6 +155,87 @@ describe('input hygiene', { concurrency: 4 }, () => {
         [],
       );
     } else assert.equal(stored.code, NOT_FOUND, show(stored));
+  });
+});
+
+/**
+ * Runs the CLI with stdout and stderr on a terminal: script(1) gives it a pseudo-terminal, as a
+ * user's shell would. Returns what the terminal showed, or undefined when there is no script.
+ */
+function rmqOnTerminal(args: string[]): { code: number; shown: string } | undefined {
+  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, BIN_PATH, ...args].map(quote).join(' ');
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      NAMESRV_ADDR: TEST_NAMESRV,
+      RMQ_NAMESRV: undefined,
+      FORCE_COLOR: undefined,
+    },
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.error) return undefined;
+  return { code: r.status ?? -1, shown: r.stdout.toString('utf8') };
+}
+
+describe('control characters from the wire reach a terminal escaped, a pipe byte-exact', () => {
+  const ESC = '\u001b';
+  const body = `red${ESC}[31m!${ESC}[0m bell\u0007 title${ESC}]0;pwned\u0007 csi\u009b2J\nline2`;
+  const tag = `t${ESC}[2J`;
+
+  test('message print and consume: text, template, detail and body', async (t) => {
+    const s = await sendOne(['--body', body, '--tag', tag, '--key', 'k1', '--property', `p=v${ESC}[1m`]);
+    const offset = String(s.queueOffset);
+    const print = (output: string, extra: string[] = []) => [
+      ...['message', 'print', '-t', topic, '-q', '0', '--offset', offset, '--output', output],
+      ...extra,
+    ];
+    // A pipe gets the bytes as stored.
+    const piped = await rmq(print('body'));
+    assert.equal(piped.code, 0, show(piped));
+    assert.equal(piped.stdout, `${body}\n`);
+    const pipedText = await rmq(print('text'));
+    assert.ok(pipedText.stdout.includes(`tags=${tag}`), show(pipedText));
+
+    if (!rmqOnTerminal(['--version'])) {
+      t.skip('script(1) is not installed');
+      return;
+    }
+    const tpl = ['--template', '{tags}|{prop.p}|{body}'];
+    for (const [output, extra] of [
+      ['text', []],
+      ['template', tpl],
+      ['detail', []],
+      ['body', []],
+    ] as const) {
+      const r = rmqOnTerminal(print(output, [...extra]))!;
+      assert.equal(r.code, 0, r.shown);
+      assert.ok(!r.shown.includes(ESC), `${output}: raw ESC on the terminal: ${JSON.stringify(r.shown)}`);
+      assert.ok(!r.shown.includes('\u009b'), `${output}: raw CSI on the terminal`);
+      assert.match(r.shown, /red\\x1b\[31m!\\x1b\[0m bell\\x07 title\\x1b\]0;pwned\\x07 csi\\x9b2J/, output);
+    }
+    // A consumer on a terminal too.
+    const consumed = rmqOnTerminal([
+      ...['consume', topic, '-g', uniqueName('g_tty'), '--from', 'first', '--until-end'],
+      ...['--output', 'template', '--template', '{msgId} {tags}'],
+    ])!;
+    assert.equal(consumed.code, 0, consumed.shown);
+    assert.match(consumed.shown, new RegExp(`${s.msgId} t\\\\x1b\\[2J`));
+    assert.ok(!consumed.shown.includes(ESC), JSON.stringify(consumed.shown));
+  });
+
+  test('an error message on a terminal is escaped', async (t) => {
+    const r = rmqOnTerminal(['consume', topic, '-g', 'g', '--from', `x${ESC}[2Jy`]);
+    if (!r) {
+      t.skip('script(1) is not installed');
+      return;
+    }
+    assert.equal(r.code, USAGE, r.shown);
+    assert.match(r.shown, /Error: invalid --from "x\\x1b\[2Jy"/);
+    assert.ok(!r.shown.includes(ESC), JSON.stringify(r.shown));
   });
 });
 

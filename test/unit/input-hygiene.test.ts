@@ -16,10 +16,15 @@ import { decodeProperties, type MessageExt } from '../../src/core/protocol/messa
 import { RequestCode } from '../../src/core/remoting/codes.js';
 import { parseDuration, parseSize } from '../../src/core/util/units.js';
 import { combineIntervals } from '../../src/bench/merge.js';
+import { parseSlo } from '../../src/bench/slo.js';
 import type { BenchInterval } from '../../src/bench/result.js';
-import { compileTemplate } from '../../src/services/consume.js';
+import { compileTemplate, renderBody, renderText } from '../../src/services/consume.js';
 import { parseProperties } from '../../src/services/input.js';
 import { fromRecord, toRecord } from '../../src/services/message-record.js';
+import { formatResult, type SendRecord } from '../../src/services/send.js';
+import { writeMessages } from '../../src/ui/message-output.js';
+import { renderTable } from '../../src/ui/table.js';
+import { escapeControls, escapeStrings } from '../../src/ui/terminal-text.js';
 import {
   activeProfile,
   loadProfiles,
@@ -174,9 +179,12 @@ describe('words that name Object built-ins are ordinary keys', () => {
     assert.equal(table.__proto__, '1');
   });
 
-  it('a size unit must be a unit, not a built-in', () => {
+  it('a size or --slo unit must be a unit, not a built-in', () => {
     for (const s of ['1constructor', '2toString', '3__proto__']) {
       assert.throws(() => parseSize(s, '--size'), InvalidArgumentError, s);
+    }
+    for (const s of ['p99(send)<5constructor', 'max(e2e)<1valueof']) {
+      assert.throws(() => parseSlo(s), /a latency needs a unit/, s);
     }
   });
 
@@ -378,5 +386,122 @@ describe('a profile’s security settings stay with its name servers', () => {
   it('a timeout no timer can hold, written into the file by hand, is bad input', () => {
     const p = { name: 'x', profile: { timeout: 2 ** 31 }, explicit: false };
     assert.throws(() => resolveConnection({ ...base, profile: p }), /profile x has an invalid timeout/);
+  });
+});
+
+describe('control characters from the wire on a terminal', () => {
+  const ESC = '\u001b';
+  // Clears the screen, retitles the window, rings the bell, moves the cursor back (C1 CSI).
+  const hostile = `a${ESC}[2J${ESC}]0;pwned\u0007b\rc\u0000d\u007fe\u009b31mf\tg`;
+
+  /** A stream that collects what is written; isTTY as given. */
+  function sink(isTTY: boolean) {
+    const chunks: Buffer[] = [];
+    const out = {
+      isTTY,
+      write(c: string | Uint8Array) {
+        chunks.push(Buffer.from(c));
+        return true;
+      },
+      once() {
+        return out;
+      },
+    };
+    return { out: out as unknown as NodeJS.WriteStream, bytes: () => Buffer.concat(chunks) };
+  }
+
+  it('escapeControls makes C0, DEL and C1 visible, keeps tab, and newline only when asked', () => {
+    assert.equal(escapeControls(hostile), 'a\\x1b[2J\\x1b]0;pwned\\x07b\\rc\\x00d\\x7fe\\x9b31mf\tg');
+    assert.equal(escapeControls('a\nb'), 'a\\nb');
+    assert.equal(escapeControls('a\nb', true), 'a\nb');
+    assert.equal(escapeControls('plain ✓ ünïcode — 中文'), 'plain ✓ ünïcode — 中文');
+  });
+
+  it('escapeStrings escapes every string of a result, keys too', () => {
+    const out = escapeStrings({ a: [`x${ESC}`], n: 1, o: { [`k${ESC}`]: 'v\n' }, z: null });
+    assert.deepEqual(out, { a: ['x\\x1b'], n: 1, o: { 'k\\x1b': 'v\\n' }, z: null });
+  });
+
+  const msg = stored({ TAGS: `t${ESC}]0;x\u0007`, KEYS: 'k\nfake', p: `v${ESC}[0m` }, `${hostile}\nline2`);
+
+  for (const tty of [true, false]) {
+    it(`message output, stdout ${tty ? 'a TTY: escaped' : 'not a TTY: as stored'}`, async () => {
+      const formats = ['text', 'detail', 'template'] as const;
+      for (const output of formats) {
+        const s = sink(tty);
+        await writeMessages(
+          [{ message: msg, brokerName: `b${ESC}[1m` }],
+          { output, template: '{tags}|{keys}|{prop.p}|{broker}|{body}', delimiter: '\\n' },
+          s.out,
+        );
+        const text = s.bytes().toString('utf8');
+        assert.equal(text.includes(ESC), !tty, `${output}: ${JSON.stringify(text)}`);
+        assert.equal(text.includes('\u009b'), !tty, output);
+        if (tty) {
+          // The record separator stays a newline; newlines inside values do not forge lines.
+          if (output !== 'detail')
+            assert.equal(text.split('\n').length, 2, `${output}: ${JSON.stringify(text)}`);
+          assert.match(text, /\\x1b\]0;x\\x07/);
+        }
+      }
+      // The detail body keeps its own lines; its header values are one line each.
+      const d = sink(tty);
+      await writeMessages([{ message: msg, brokerName: 'b' }], { output: 'detail', delimiter: '\\n' }, d.out);
+      const detail = d.bytes().toString('utf8');
+      assert.match(detail, tty ? /^Keys: +k\\nfake$/m : /^Keys: +k\nfake$/m);
+      assert.match(detail, /\nline2\n$/);
+    });
+  }
+
+  it('raw bodies to a pipe or file are byte-exact; on a terminal escaped, newlines kept unless they end records', async () => {
+    const body = Buffer.from([0x61, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x9b, 0xff, 0x00, 0x62]);
+    const raw = { ...msg, body };
+    const file = sink(false);
+    await writeMessages([{ message: raw, brokerName: 'b' }], { output: 'body', delimiter: '\\0' }, file.out);
+    assert.deepEqual(file.bytes(), Buffer.concat([body, Buffer.from([0])]));
+    const tty = sink(true);
+    await writeMessages([{ message: raw, brokerName: 'b' }], { output: 'body', delimiter: '\\n' }, tty.out);
+    assert.equal(tty.bytes().toString('utf8'), 'a\\x1b[2J\\n\uFFFD\uFFFD\\x00b\n');
+    const nul = sink(true);
+    await writeMessages([{ message: raw, brokerName: 'b' }], { output: 'body', delimiter: '\\0' }, nul.out);
+    assert.equal(nul.bytes().toString('utf8'), 'a\\x1b[2J\n\uFFFD\uFFFD\\x00b\0');
+    // The same renderer serves consume.
+    assert.deepEqual(renderBody(body, Buffer.from('\n')), Buffer.concat([body, Buffer.from('\n')]));
+  });
+
+  it('consume --output text and template escape with the escape they are given', () => {
+    assert.ok(renderText(msg, 't').includes(ESC));
+    const line = renderText(msg, 't', escapeControls);
+    assert.ok(!line.includes(ESC));
+    assert.equal(line.split('\n').length, 2);
+    assert.equal(
+      compileTemplate('{tags}\\n{keys}', escapeControls)(msg, 't', 'b'),
+      't\\x1b]0;x\\x07\nk\\nfake',
+    );
+  });
+
+  it('send results, tables and error lines escape what came from the wire', () => {
+    const failed = {
+      index: 1,
+      status: 'FAILED',
+      msgId: 'ID',
+      offsetMsgId: null,
+      brokerName: null,
+      brokerAddress: null,
+      queueId: null,
+      queueOffset: null,
+      latencyMs: 1,
+      attempts: 1,
+      error: { kind: 'broker', name: 'BrokerResponseError', message: `remark ${ESC}[2J\nnext` },
+    } as unknown as SendRecord;
+    assert.ok(formatResult(failed).includes(ESC));
+    assert.equal(
+      formatResult(failed, undefined, escapeControls),
+      'FAILED   msgId=ID  broker: remark \\x1b[2J\\nnext',
+    );
+    const table = renderTable(['A', 'B'], [[`x${ESC}[2J`, 'two\nlines']], { escape: escapeControls });
+    assert.ok(!table.includes(ESC));
+    assert.equal(table.split('\n').length, 2, table);
+    assert.ok(renderTable(['A'], [[`x${ESC}`]], { escape: (t) => t }).includes(ESC));
   });
 });

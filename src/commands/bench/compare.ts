@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { renderComparison } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
+import { forTerminal } from '../../ui/terminal-text.js';
 
 export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
   static override summary =
@@ -39,7 +40,8 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
       threshold: pct / 100,
       names: [this.args.base, this.args.next],
     });
-    if (!this.jsonEnabled()) process.stdout.write(renderComparison(cmp, { color: stdoutColor().level > 0 }));
+    if (!this.jsonEnabled())
+      process.stdout.write(renderComparison(forTerminal(cmp), { color: stdoutColor().level > 0 }));
     if (this.flags['fail-on-regression'] && cmp.verdict === 'regression')
       process.exitCode = ExitCode.SLO_FAILED;
     return cmp;

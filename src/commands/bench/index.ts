@@ -8,6 +8,7 @@ import { DEFAULT_DURATION_MS, DEFAULT_INFLIGHT, FIND_MAX_FACTOR, runBench } from
 import { renderBenchReport, renderTick } from '../../ui/bench-report.js';
 import { stderrColor, stdoutColor } from '../../ui/color.js';
 import type { Progress } from '../../ui/progress.js';
+import { forTerminal } from '../../ui/terminal-text.js';
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Load-test a topic: producers and consumers, latency histograms, TPS, SLO gates.';
@@ -290,7 +291,8 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       progress?.stop();
       progress = undefined;
       const { result, sloFailed, checkFailed } = outcome;
-      if (!json) process.stdout.write(renderBenchReport(result, { color: stdoutColor().level > 0 }));
+      if (!json)
+        process.stdout.write(renderBenchReport(forTerminal(result), { color: stdoutColor().level > 0 }));
       if (checkFailed) {
         // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
         if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });

@@ -7,6 +7,7 @@ import { evaluateSlos, parseSlo } from '../../bench/slo.js';
 import { ExitCode } from '../../exit-codes.js';
 import { renderBenchReport } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
+import { forTerminal } from '../../ui/terminal-text.js';
 
 export default class BenchMerge extends BaseCommand<typeof BenchMerge> {
   static override summary = 'Combine bench results from several hosts: histograms added, rates summed.';
@@ -34,7 +35,7 @@ export default class BenchMerge extends BaseCommand<typeof BenchMerge> {
     }
     if (this.flags.out) writeFileSync(this.flags.out, `${JSON.stringify(result, null, 2)}\n`);
     if (!this.jsonEnabled())
-      process.stdout.write(renderBenchReport(result, { color: stdoutColor().level > 0 }));
+      process.stdout.write(renderBenchReport(forTerminal(result), { color: stdoutColor().level > 0 }));
     return result;
   }
 }

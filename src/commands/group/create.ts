@@ -37,7 +37,9 @@ export default class GroupCreate extends BaseCommand<typeof GroupCreate> {
       orderly: this.flags.orderly,
       consumeEnable: this.flags['consume-enable'],
     });
-    this.log(`${r.action} group ${r.group} on ${r.brokers.map((b) => b.brokerName).join(', ')}`);
+    this.log(
+      this.forStdout(`${r.action} group ${r.group} on ${r.brokers.map((b) => b.brokerName).join(', ')}`),
+    );
     return r;
   }
 }

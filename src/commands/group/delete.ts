@@ -38,7 +38,7 @@ export default class GroupDelete extends BaseCommand<typeof GroupDelete> {
       }
     }
     const r = await deleteGroup(await this.admin(), group, { cluster: this.flags.cluster });
-    this.log(`deleted group ${group} from ${r.brokers.map((b) => b.brokerName).join(', ')}`);
+    this.log(this.forStdout(`deleted group ${group} from ${r.brokers.map((b) => b.brokerName).join(', ')}`));
     return r;
   }
 }

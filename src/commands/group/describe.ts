@@ -25,7 +25,9 @@ export default class GroupDescribe extends BaseCommand<typeof GroupDescribe> {
       cluster: this.flags.cluster,
     });
     this.log(
-      `Group: ${r.group}  ${r.online ? `online (${r.consumers.length} consumer${r.consumers.length === 1 ? '' : 's'}, ${r.messageModel})` : 'offline'}  Total lag: ${r.totalLag}  Consume TPS: ${r.consumeTps}`,
+      this.forStdout(
+        `Group: ${r.group}  ${r.online ? `online (${r.consumers.length} consumer${r.consumers.length === 1 ? '' : 's'}, ${r.messageModel})` : 'offline'}  Total lag: ${r.totalLag}  Consume TPS: ${r.consumeTps}`,
+      ),
     );
     if (r.consumers.length > 0) {
       this.log('');

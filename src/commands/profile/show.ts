@@ -26,7 +26,7 @@ export default class ProfileShow extends BaseCommand<typeof ProfileShow> {
       });
     }
     const shown = redact(p);
-    for (const [k, v] of Object.entries(shown)) if (v !== undefined) this.log(`${k}: ${v}`);
+    for (const [k, v] of Object.entries(shown)) if (v !== undefined) this.log(this.forStdout(`${k}: ${v}`));
     return { name, current: file.current === name, profile: shown };
   }
 }

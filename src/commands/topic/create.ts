@@ -50,7 +50,9 @@ export default class TopicCreate extends BaseCommand<typeof TopicCreate> {
       waitMs: this.flags.timeout,
     });
     this.log(
-      `${result.action} topic ${result.topic} (${result.writeQueues} write / ${result.readQueues} read queues, ${result.perm}${result.type ? `, ${result.type}` : ''}) on ${result.brokers.map((b) => b.brokerName).join(', ')}`,
+      this.forStdout(
+        `${result.action} topic ${result.topic} (${result.writeQueues} write / ${result.readQueues} read queues, ${result.perm}${result.type ? `, ${result.type}` : ''}) on ${result.brokers.map((b) => b.brokerName).join(', ')}`,
+      ),
     );
     if (!result.routed) this.note('the name server does not route the topic yet; it will within 30 s');
     return result;

@@ -34,7 +34,9 @@ export default class TopicDelete extends BaseCommand<typeof TopicDelete> {
     }
     const result = await deleteTopic(await this.admin(), topic, { cluster: this.flags.cluster });
     this.log(
-      `deleted topic ${topic} from ${result.brokers.map((b) => b.brokerName).join(', ') || 'the name servers'}`,
+      this.forStdout(
+        `deleted topic ${topic} from ${result.brokers.map((b) => b.brokerName).join(', ') || 'the name servers'}`,
+      ),
     );
     return result;
   }

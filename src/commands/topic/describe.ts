@@ -15,7 +15,7 @@ export default class TopicDescribe extends BaseCommand<typeof TopicDescribe> {
 
   async run(): Promise<TopicDescribeResult> {
     const r = await describeTopic(await this.admin(), this.args.topic);
-    this.log(`Topic: ${r.topic}${r.type ? `  Type: ${r.type}` : ''}`);
+    this.log(this.forStdout(`Topic: ${r.topic}${r.type ? `  Type: ${r.type}` : ''}`));
     this.log(`Messages: ${r.totalMessages}  Last stored: ${r.lastStoreTime ?? 'never'}\n`);
     this.log(
       renderTable(

@@ -27,7 +27,7 @@ export default class TopicList extends BaseCommand<typeof TopicList> {
     if (this.jsonEnabled()) return result;
     if (this.flags['names-only']) {
       // One write: a log call per name cost seconds for 70,000 topics.
-      if (result.topics.length > 0) this.log(result.topics.map((t) => t.name).join('\n'));
+      if (result.topics.length > 0) this.log(result.topics.map((t) => this.forStdout(t.name)).join('\n'));
     } else {
       const rows = result.topics.map((t) => [
         t.name,
