@@ -1,4 +1,4 @@
-import { responseCodeInfo } from './remoting/codes.js';
+import { ResponseCode, responseCodeInfo } from './remoting/codes.js';
 
 /**
  * The one error taxonomy of the client core. The CLI maps `kind` to an exit code
@@ -123,11 +123,15 @@ export class BrokerResponseError extends RocketMQError {
     const info = responseCodeInfo(responseCode);
     const acl = aclFailure(responseCode, remark);
     const text = acl?.text ?? (remark?.trim() ? remark.trim() : info.message);
-    super(responseCode === 17 ? 'not-found' : 'broker', `${info.name} (${responseCode}): ${text}`, {
-      retriable: acl ? false : info.retriable,
-      ...(acl ? { hint: acl.hint } : {}),
-      ...options,
-    });
+    super(
+      responseCode === ResponseCode.TOPIC_NOT_EXIST ? 'not-found' : 'broker',
+      `${info.name} (${responseCode}): ${text}`,
+      {
+        retriable: acl ? false : info.retriable,
+        ...(acl ? { hint: acl.hint } : {}),
+        ...options,
+      },
+    );
     this.responseCode = responseCode;
     this.codeName = info.name;
     this.remark = remark;
@@ -150,7 +154,7 @@ export function aclFailure(
   remark: string | undefined,
 ): { text: string; hint: string } | undefined {
   const r = remark?.trim() ?? '';
-  if (responseCode === 1) {
+  if (responseCode === ResponseCode.SYSTEM_ERROR) {
     const m = /AclException: (.*?)(?:, [\w$.]+\([\w$.]*(?::\d+)?\))?$/s.exec(r);
     if (!m) return undefined;
     const why = m[1]!.trim();

@@ -99,7 +99,16 @@ const STATUS: Record<number, SendStatus> = {
 };
 
 /** Codes the Java producer retries (DefaultMQProducer#retryResponseCodes). */
-const RETRY_CODES = new Set([17, 14, 1, 2, 16, 204, 205, 1500]);
+const RETRY_CODES: ReadonlySet<number> = new Set([
+  ResponseCode.TOPIC_NOT_EXIST,
+  ResponseCode.SERVICE_NOT_AVAILABLE,
+  ResponseCode.SYSTEM_ERROR,
+  ResponseCode.SYSTEM_BUSY,
+  ResponseCode.NO_PERMISSION,
+  ResponseCode.NO_BUYER_ID,
+  ResponseCode.NOT_IN_CURRENT_UNIT,
+  ResponseCode.GO_AWAY,
+]);
 
 /** Whether a failed send may succeed if sent again, on another broker where there is one. */
 const sendRetriable = (err: unknown): boolean =>

@@ -58,8 +58,6 @@ export interface PullResult {
 }
 
 const FLAG_SUBSCRIPTION = 4;
-/** Groups that consume a topic (online, or with offsets), per broker; body {"groupList":[…]}. */
-const QUERY_TOPIC_CONSUME_BY_WHO = 300;
 
 /** Brokers of a route with a usable address, master preferred. */
 export function routeBrokers(route: TopicRoute): { brokerName: string; address: string }[] {
@@ -301,9 +299,12 @@ export class MessageQuery {
     return Number.isFinite(v) && v >= 0 ? v : null;
   }
 
-  /** Groups subscribed to a topic on a broker: online subscribers and groups with offsets. */
+  /**
+   * Groups subscribed to a topic on a broker: online subscribers and groups with offsets
+   * (QUERY_TOPIC_CONSUME_BY_WHO: ext `topic`; body {"groupList":[…]}).
+   */
   async groupsOf(topic: string, address: string): Promise<string[]> {
-    const res = await this.client.call(address, QUERY_TOPIC_CONSUME_BY_WHO, { topic });
+    const res = await this.client.call(address, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic });
     const body = parseFastjson(res.body ?? '{}') as { groupList?: unknown } | null;
     if (!body || typeof body !== 'object') throw new ProtocolError(`unreadable group list of ${topic}`);
     return Array.isArray(body.groupList) ? body.groupList.map(String) : [];
