@@ -19,12 +19,16 @@ import {
   type MessageExt,
   Prop,
   SysFlag,
-  SendHeaderJson,
-  type SendHeaderText,
-  sendHeaderV2,
   UniqueIdGenerator,
 } from '../protocol/message.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import {
+  readSendResponse,
+  SEND_ACCEPT,
+  SendHeaderJson,
+  type SendHeaderText,
+  sendHeaderV2,
+} from '../protocol/send-message.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
 import type { MQClient } from './mq-client.js';
@@ -92,10 +96,10 @@ export interface ProducerOptions {
 }
 
 const STATUS: Record<number, SendStatus> = {
-  0: 'SEND_OK',
-  10: 'FLUSH_DISK_TIMEOUT',
-  12: 'FLUSH_SLAVE_TIMEOUT',
-  11: 'SLAVE_NOT_AVAILABLE',
+  [ResponseCode.SUCCESS]: 'SEND_OK',
+  [ResponseCode.FLUSH_DISK_TIMEOUT]: 'FLUSH_DISK_TIMEOUT',
+  [ResponseCode.FLUSH_SLAVE_TIMEOUT]: 'FLUSH_SLAVE_TIMEOUT',
+  [ResponseCode.SLAVE_NOT_AVAILABLE]: 'SLAVE_NOT_AVAILABLE',
 };
 
 /** Codes the Java producer retries (DefaultMQProducer#retryResponseCodes). */
@@ -136,9 +140,6 @@ interface Prepared {
   properties: string;
   uniq: string;
 }
-
-/** Send replies that are not errors: OK, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
-const SEND_ACCEPT: readonly number[] = [0, 10, 11, 12];
 
 /** U+0001 ends a property's name and U+0002 its value in the properties string of the wire. */
 const PROPERTY_SEPARATORS = /[\u0001\u0002]/;
@@ -370,18 +371,18 @@ export class Producer {
   private toResult(res: RemotingCommand, q: PublishQueue, uniq: string, attempts: number): SendResult {
     const status = STATUS[res.code];
     if (!status) throw new BrokerResponseError(res.code, res.remark, q.address);
-    const ext = res.extFields;
+    const h = readSendResponse(res);
     return {
       status,
       msgId: uniq,
-      offsetMsgId: ext.msgId ?? '',
+      offsetMsgId: h.msgId ?? '',
       brokerName: q.brokerName,
       brokerAddress: q.address,
-      queueId: Number(ext.queueId ?? q.queueId),
-      queueOffset: Number(ext.queueOffset ?? -1),
-      transactionId: ext.transactionId,
-      regionId: ext.MSG_REGION ?? 'DefaultRegion',
-      traceOn: ext.TRACE_ON !== 'false',
+      queueId: h.queueId ?? q.queueId,
+      queueOffset: h.queueOffset ?? -1,
+      transactionId: h.transactionId,
+      regionId: h.region ?? 'DefaultRegion',
+      traceOn: h.traceOn,
       attempts,
     };
   }
@@ -618,7 +619,7 @@ export class Producer {
           accept: SEND_ACCEPT,
         });
         const base = this.toResult(res, q, batchUniq, attempt);
-        const offsetIds = (res.extFields.msgId ?? '').split(',');
+        const offsetIds = (readSendResponse(res).msgId ?? '').split(',');
         return items.map((it, i) => ({
           ...base,
           msgId: it.uniq,
