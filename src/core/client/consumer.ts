@@ -26,14 +26,12 @@ import {
   tagMatches,
 } from '../protocol/heartbeat.js';
 import { decodeMessages, inflateBody, type MessageExt, Prop } from '../protocol/message.js';
+import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
 import { masterAddress } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
 import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey } from './offset-store.js';
-
-/** Pull replies that are not errors: FOUND, NOT_FOUND, RETRY_IMMEDIATELY, OFFSET_MOVED. */
-const PULL_ACCEPT: readonly number[] = [0, 19, 20, 21];
 
 export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
 
@@ -104,9 +102,6 @@ interface QueueState {
   handling?: Promise<void> | undefined;
   poisoned: boolean;
 }
-
-const PULL_FLAG_SUSPEND = 2;
-const PULL_FLAG_SUBSCRIPTION = 4;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
@@ -469,20 +464,17 @@ export class PushConsumer extends EventEmitter {
 
   private pullExt(q: QueueState): Record<string, string> {
     const sub = q.retry ? this.retrySubscription : this.subscription;
-    const suspend = !this.noSuspend;
-    return {
+    return pullMessageHeader({
       consumerGroup: this.group,
       topic: q.mq.topic,
-      queueId: String(q.mq.queueId),
-      queueOffset: String(q.nextPullOffset),
-      maxMsgNums: String(this.opts.pullBatchSize),
-      sysFlag: String((suspend ? PULL_FLAG_SUSPEND : 0) | PULL_FLAG_SUBSCRIPTION),
-      commitOffset: '0',
-      suspendTimeoutMillis: String(suspend ? this.opts.pullSuspendMs : 0),
+      queueId: q.mq.queueId,
+      queueOffset: q.nextPullOffset,
+      maxMsgNums: this.opts.pullBatchSize,
+      suspendMs: this.noSuspend ? undefined : this.opts.pullSuspendMs,
       subscription: sub.subString,
-      subVersion: String(sub.subVersion),
+      subVersion: sub.subVersion,
       expressionType: sub.expressionType,
-    };
+    });
   }
 
   /** The per-queue loop: pull a batch, handle it, repeat (the next pull waits for the handler). */
@@ -518,8 +510,9 @@ export class PushConsumer extends EventEmitter {
         continue;
       }
       if (q.dropped || this.stopping) return;
-      const next = Number(res.extFields.nextBeginOffset ?? q.nextPullOffset);
-      const max = Number(res.extFields.maxOffset ?? 0);
+      const header = readPullResponse(res);
+      const next = header.nextBeginOffset ?? q.nextPullOffset;
+      const max = header.maxOffset ?? 0;
       if (res.code === ResponseCode.SUCCESS) {
         // Inflated one by one at delivery (handleBatch), so a batch of 32 holds one inflated body.
         const msgs = decodeMessages(res.body, { inflate: false });
@@ -532,7 +525,7 @@ export class PushConsumer extends EventEmitter {
         q.caughtUp = true;
         if (!suspended) await sleep(200);
       } else {
-        // 20: everything scanned was filtered out; 21: offset moved (reset or illegal).
+        // PULL_RETRY_IMMEDIATELY: everything scanned was filtered out; PULL_OFFSET_MOVED: reset or illegal.
         this.advance(q, next);
         q.nextPullOffset = next;
         q.caughtUp = res.code === ResponseCode.PULL_RETRY_IMMEDIATELY && next >= max;

@@ -19,6 +19,7 @@ import {
   type MessageExt,
   Prop,
 } from '../protocol/message.js';
+import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
@@ -56,8 +57,6 @@ export interface PullResult {
   /** Where the next read would start. */
   nextOffset: number;
 }
-
-const FLAG_SUBSCRIPTION = 4;
 
 /** Brokers of a route with a usable address, master preferred. */
 export function routeBrokers(route: TopicRoute): { brokerName: string; address: string }[] {
@@ -230,35 +229,24 @@ export class MessageQuery {
     let minOffset = 0;
     let maxOffset = 0;
     for (let rounds = 0; out.length < count && rounds < 100_000; rounds++) {
-      const res = await this.client.call(
-        address,
-        RequestCode.PULL_MESSAGE,
-        {
-          consumerGroup: options.group ?? TOOLS_CONSUMER_GROUP,
-          topic,
-          queueId: String(queueId),
-          queueOffset: String(next),
-          maxMsgNums: String(Math.min(32, count - out.length)),
-          sysFlag: String(FLAG_SUBSCRIPTION),
-          commitOffset: '0',
-          suspendTimeoutMillis: '0',
-          subscription: '*',
-          subVersion: '0',
-          expressionType: 'TAG',
-        },
-        {
-          timeoutMs: options.timeoutMs,
-          accept: [
-            ResponseCode.SUCCESS,
-            ResponseCode.PULL_NOT_FOUND,
-            ResponseCode.PULL_RETRY_IMMEDIATELY,
-            ResponseCode.PULL_OFFSET_MOVED,
-          ],
-        },
-      );
-      minOffset = Number(res.extFields.minOffset ?? minOffset);
-      maxOffset = Number(res.extFields.maxOffset ?? maxOffset);
-      const nextBegin = Number(res.extFields.nextBeginOffset ?? next);
+      const ext = pullMessageHeader({
+        consumerGroup: options.group ?? TOOLS_CONSUMER_GROUP,
+        topic,
+        queueId,
+        queueOffset: next,
+        maxMsgNums: Math.min(32, count - out.length),
+        subscription: '*',
+        subVersion: 0,
+        expressionType: 'TAG',
+      });
+      const res = await this.client.call(address, RequestCode.PULL_MESSAGE, ext, {
+        timeoutMs: options.timeoutMs,
+        accept: PULL_ACCEPT,
+      });
+      const header = readPullResponse(res);
+      minOffset = header.minOffset ?? minOffset;
+      maxOffset = header.maxOffset ?? maxOffset;
+      const nextBegin = header.nextBeginOffset ?? next;
       if (res.code === ResponseCode.SUCCESS) {
         for (const m of decodeMessages(res.body, { inflate: false })) {
           if (m.queueOffset < next || out.length >= count) continue;
