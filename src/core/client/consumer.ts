@@ -27,7 +27,22 @@ import {
 } from '../protocol/heartbeat.js';
 import { decodeMessages, inflateBody, type MessageExt, Prop } from '../protocol/message.js';
 import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
+import {
+  QUERY_CONSUMER_OFFSET_ACCEPT,
+  queryConsumerOffsetHeader,
+  readConsumerOffset,
+} from '../protocol/query-consumer-offset.js';
+import {
+  QUEUE_OFFSET_ACCEPT,
+  queueOffsetHeader,
+  readQueueOffset,
+  searchOffsetHeader,
+} from '../protocol/queue-offset.js';
 import { masterAddress } from '../protocol/route.js';
+import {
+  UPDATE_CONSUMER_OFFSET_ACCEPT,
+  updateConsumerOffsetHeader,
+} from '../protocol/update-consumer-offset.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
 import type { MQClient } from './mq-client.js';
@@ -414,8 +429,8 @@ export class PushConsumer extends EventEmitter {
   }
 
   private async offsetCall(code: number, address: string, ext: Record<string, string>): Promise<number> {
-    const res = await this.client.remoting.call(address, code, ext);
-    return Number(res.extFields.offset ?? 0);
+    const res = await this.client.remoting.call(address, code, ext, { accept: QUEUE_OFFSET_ACCEPT });
+    return readQueueOffset(res);
   }
 
   private async startOffset(
@@ -423,16 +438,10 @@ export class PushConsumer extends EventEmitter {
     address: string,
     retry: boolean,
   ): Promise<{ offset: number; fromCommitted: boolean }> {
-    const q = { topic: mq.topic, queueId: String(mq.queueId) };
     const computed = (offset: number) => ({ offset, fromCommitted: false });
-    if (this.opts.resetToMs !== undefined && !retry) {
-      return computed(
-        await this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
-          ...q,
-          timestamp: String(this.opts.resetToMs),
-        }),
-      );
-    }
+    const search = (ms: number) =>
+      this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, searchOffsetHeader(mq, ms));
+    if (this.opts.resetToMs !== undefined && !retry) return computed(await search(this.opts.resetToMs));
     if (this.model === 'BROADCASTING') {
       const stored = await this.opts.localOffsets!.read(mq);
       if (stored !== undefined) return { offset: stored, fromCommitted: true };
@@ -440,26 +449,18 @@ export class PushConsumer extends EventEmitter {
       const res = await this.client.remoting.call(
         address,
         RequestCode.QUERY_CONSUMER_OFFSET,
-        // setZeroIfNotFound=false: otherwise a 5.x broker answers 0 for a new group and
-        // "--from last" would replay the whole queue.
-        { consumerGroup: this.group, ...q, setZeroIfNotFound: 'false' },
-        { accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND] },
+        queryConsumerOffsetHeader({ consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId }),
+        { accept: QUERY_CONSUMER_OFFSET_ACCEPT },
       );
-      if (res.code === ResponseCode.SUCCESS) {
-        const v = Number(res.extFields.offset);
-        if (v >= 0) return { offset: v, fromCommitted: true };
-      }
+      const committed = readConsumerOffset(res);
+      if (committed !== undefined) return { offset: committed, fromCommitted: true };
     }
     if (retry) return computed(0);
     const from = this.opts.from ?? { kind: 'last' };
+    const q = queueOffsetHeader(mq);
     if (from.kind === 'first') return computed(await this.offsetCall(RequestCode.GET_MIN_OFFSET, address, q));
     if (from.kind === 'last') return computed(await this.offsetCall(RequestCode.GET_MAX_OFFSET, address, q));
-    return computed(
-      await this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
-        ...q,
-        timestamp: String(from.ms),
-      }),
-    );
+    return computed(await search(from.ms));
   }
 
   private pullExt(q: QueueState): Record<string, string> {
@@ -719,12 +720,17 @@ export class PushConsumer extends EventEmitter {
     }
     const send = async (q: QueueState): Promise<void> => {
       const offset = q.committable;
-      await this.client.remoting.call(q.address, RequestCode.UPDATE_CONSUMER_OFFSET, {
-        consumerGroup: this.group,
-        topic: q.mq.topic,
-        queueId: String(q.mq.queueId),
-        commitOffset: String(offset),
-      });
+      await this.client.remoting.call(
+        q.address,
+        RequestCode.UPDATE_CONSUMER_OFFSET,
+        updateConsumerOffsetHeader({
+          consumerGroup: this.group,
+          topic: q.mq.topic,
+          queueId: q.mq.queueId,
+          commitOffset: offset,
+        }),
+        { accept: UPDATE_CONSUMER_OFFSET_ACCEPT },
+      );
       q.committed = Math.max(q.committed, offset);
     };
     // The broker keeps a group's offsets of a topic in one map, which the first commit creates

@@ -20,6 +20,11 @@ import {
   Prop,
 } from '../protocol/message.js';
 import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
+import {
+  QUERY_CONSUMER_OFFSET_ACCEPT,
+  queryConsumerOffsetHeader,
+  readConsumerOffset,
+} from '../protocol/query-consumer-offset.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
@@ -279,12 +284,10 @@ export class MessageQuery {
     const res = await this.client.call(
       address,
       RequestCode.QUERY_CONSUMER_OFFSET,
-      { consumerGroup: group, topic, queueId: String(queueId), setZeroIfNotFound: 'false' },
-      { accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND] },
+      queryConsumerOffsetHeader({ consumerGroup: group, topic, queueId }),
+      { accept: QUERY_CONSUMER_OFFSET_ACCEPT },
     );
-    if (res.code !== ResponseCode.SUCCESS) return null;
-    const v = Number(res.extFields.offset);
-    return Number.isFinite(v) && v >= 0 ? v : null;
+    return readConsumerOffset(res) ?? null;
   }
 
   /**
