@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { validateGroupName, validateTopicName } from '../core/client/admin.js';
 import { MQClient } from '../core/client/mq-client.js';
-import { OnewayFence } from '../core/client/oneway-fence.js';
+import type { OnewayFence } from '../core/client/oneway-fence.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
 import {
@@ -26,7 +26,6 @@ import {
 import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { BrokerResponseError, type ErrorKind, InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../core/protocol/message.js';
-import { VERSION_5_0_0 } from '../core/remoting/command.js';
 import { parseSize } from '../core/util/units.js';
 import {
   type BodySource,
@@ -716,21 +715,12 @@ export async function runSend(
       });
     }
     // Fail once, before reading any input, when the name server or topic is not usable.
-    const queues = await producer.publishQueues(plan.topic);
-    const addresses = [...new Set(queues.map((q) => q.address))];
+    await producer.publishQueues(plan.topic);
     if (plan.template.delayMs !== undefined || plan.template.deliverAtMs !== undefined) {
-      for (const a of addresses) {
-        if ((await producer.brokerVersion(a)) < VERSION_5_0_0) {
-          const name = queues.find((q) => q.address === a)?.brokerName ?? a;
-          throw new InvalidArgumentError(
-            `broker ${name} runs RocketMQ 4.x, which would deliver a --delay/--deliver-at message at once`,
-            { hint: 'use --delay-level 1..18 on 4.x brokers' },
-          );
-        }
-      }
+      await producer.requireTimerSupport(plan.topic);
     }
     client.start();
-    if (plan.loop.mode === 'oneway') oneway = new OnewayFence<SendRecord>(plan.group, plan.timeoutMs);
+    if (plan.loop.mode === 'oneway') oneway = producer.onewayFence<SendRecord>();
     const outcome = await runLoop(
       tracer ? tracedTarget(producer, tracer) : producer,
       messageSource(plan.topic, plan.source, plan.template),
