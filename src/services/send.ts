@@ -23,7 +23,13 @@ import {
   type SendStatus,
   type TransactionAction,
 } from '../core/client/producer.js';
-import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
+import {
+  traceCheckBack,
+  TraceDispatcher,
+  tracedProducer,
+  type TracedSends,
+  type TraceStats,
+} from '../core/client/trace.js';
 import { BrokerResponseError, type ErrorKind, InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../core/protocol/message.js';
 import { parseSize } from '../core/util/units.js';
@@ -279,7 +285,7 @@ async function openFile(path: string): Promise<AsyncIterable<Buffer>> {
 }
 
 /** The producer calls the loop needs; Producer has them, tests pass a fake. */
-export type SendTarget = Pick<Producer, 'send' | 'sendOneway' | 'sendBatch' | 'sendTransaction'>;
+export type SendTarget = TracedSends;
 
 export interface SendHooks {
   /** Each result, in input order. */
@@ -722,7 +728,7 @@ export async function runSend(
     client.start();
     if (plan.loop.mode === 'oneway') oneway = producer.onewayFence<SendRecord>();
     const outcome = await runLoop(
-      tracer ? tracedTarget(producer, tracer) : producer,
+      tracer ? tracedProducer(producer, tracer) : producer,
       messageSource(plan.topic, plan.source, plan.template),
       { ...plan.loop, signal },
       hooks,
@@ -796,69 +802,6 @@ export async function runSend(
     await tracer?.shutdown();
     await client.shutdown();
   }
-}
-
-/**
- * The producer calls with message tracing: a Pub record after each answered send (none for
- * oneway: no answer, as in Java), one per message of a batch, and an EndTransaction after a
- * transaction message was ended.
- */
-export function tracedTarget(target: SendTarget, tracer: TraceDispatcher): SendTarget {
-  return {
-    send: async (msg, options) => {
-      const t0 = Date.now();
-      const r = await target.send(msg, options);
-      tracer.published(msg, r, t0);
-      return r;
-    },
-    sendOneway: (msg) => target.sendOneway(msg),
-    sendBatch: async (msgs) => {
-      const t0 = Date.now();
-      const rs = await target.sendBatch(msgs);
-      // Java divides a send's cost among the messages it carried.
-      const each = (Date.now() - t0) / Math.max(1, rs.length);
-      rs.forEach((r, i) => tracer.published(msgs[i]!, r, t0, t0 + each));
-      return rs;
-    },
-    sendTransaction: async (msg, action) => {
-      const t0 = Date.now();
-      const r = await target.sendTransaction(msg, action);
-      tracer.published({ ...msg, properties: { ...msg.properties, [Prop.TRAN_MSG]: 'true' } }, r, t0);
-      tracer.transactionEnded({
-        topic: msg.topic,
-        msgId: r.msgId,
-        tags: msg.tags,
-        keys: msg.keys,
-        brokerAddress: r.brokerAddress,
-        transactionId: r.transactionId ?? r.msgId,
-        action,
-        fromTransactionCheck: false,
-        regionId: r.regionId,
-      });
-      return r;
-    },
-  };
-}
-
-/** EndTransaction for a check-back this process answered. */
-function traceCheckBack(
-  tracer: TraceDispatcher,
-  req: CheckRequest,
-  action: TransactionAction,
-  topic: string,
-): void {
-  const p = req.message?.properties ?? {};
-  tracer.transactionEnded({
-    topic: p[Prop.REAL_TOPIC] ?? req.message?.topic ?? topic,
-    msgId: req.msgId,
-    tags: p[Prop.TAGS],
-    keys: p[Prop.KEYS],
-    brokerAddress: req.brokerAddress,
-    transactionId: req.transactionId,
-    action,
-    fromTransactionCheck: true,
-    regionId: p[Prop.MSG_REGION],
-  });
 }
 
 /** One human line per result: status, ids, where it was stored, latency. */
