@@ -44,7 +44,6 @@ import {
   parseTime,
   readBodyFile,
 } from './input.js';
-import { asIs, type TextEscape } from './message-record.js';
 
 export const SEND_MODES = ['sync', 'async', 'oneway'] as const;
 export type SendMode = (typeof SEND_MODES)[number];
@@ -802,40 +801,4 @@ export async function runSend(
     await tracer?.shutdown();
     await client.shutdown();
   }
-}
-
-/** One human line per result: status, ids, where it was stored, latency. */
-/**
- * The `--output human` line of a result. `escape` gets each value that may come from the wire
- * or the input (ids, broker, error message); `paint` colours the status.
- */
-export function formatResult(
-  r: SendRecord,
-  paint: (status: string) => string = (s) => s,
-  escape: TextEscape = asIs,
-): string {
-  const status = paint(r.status.padEnd(8));
-  if (r.status === 'FAILED') {
-    return `${status} msgId=${escape(r.msgId)}  ${r.error?.kind ?? 'error'}: ${escape(r.error?.message ?? '')}`;
-  }
-  const parts = [`${status} msgId=${escape(r.msgId)}`];
-  if (r.offsetMsgId) parts.push(`offsetMsgId=${escape(r.offsetMsgId)}`);
-  if (r.brokerName) parts.push(`broker=${escape(r.brokerName)}`);
-  if (r.queueId !== null) parts.push(`queue=${r.queueId}`);
-  if (r.queueOffset !== null) parts.push(`offset=${r.queueOffset}`);
-  if (r.transaction) parts.push(`transaction=${r.transaction}`);
-  parts.push(`latency=${r.latencyMs.toFixed(3)}ms`);
-  return parts.join('  ');
-}
-
-/** The stderr summary line. */
-export function formatSummary(s: SendSummary): string {
-  const secs = s.elapsedMs / 1000;
-  const time = secs >= 1 ? `${secs.toFixed(2)} s` : `${s.elapsedMs.toFixed(1)} ms`;
-  let line = `sent ${s.sent}, failed ${s.failed} in ${time} (${s.rate.toFixed(1)} msg/s)`;
-  if (s.transaction) {
-    line += `; transaction ${s.transaction.action}, ${s.transaction.checksAnswered} check(s) answered`;
-  }
-  if (s.interrupted) line += '; interrupted';
-  return line;
 }
