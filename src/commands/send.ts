@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { RocketMQError } from '../core/errors.js';
@@ -6,8 +5,6 @@ import { ExitCode, exitCodeForKind } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
 import {
   CHECK_RESULTS,
-  formatResult,
-  formatSummary,
   planSend,
   runSend,
   SEND_MODES,
@@ -15,7 +12,7 @@ import {
   type SendSummary,
   TRANSACTION_ACTIONS,
 } from '../services/send.js';
-import { stdoutColor } from '../ui/color.js';
+import { formatResult, formatSummary, LineWriter, statusPainter } from '../ui/send-output.js';
 import { escapeFor } from '../ui/terminal-text.js';
 
 export default class Send extends BaseCommand<typeof Send> {
@@ -223,59 +220,5 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-  }
-}
-
-function statusPainter(): (status: string) => string {
-  const c = stdoutColor();
-  return (s) => (s.startsWith('SEND_OK') ? c.green(s) : s.startsWith('FAILED') ? c.red(s) : c.yellow(s));
-}
-
-/**
- * Result lines to stdout, coalesced per event-loop turn: 100k results should not mean 100k
- * write calls, and a slow reader of stdout slows the sending down instead of filling memory.
- */
-class LineWriter {
-  private buf: string[] = [];
-  private scheduled = false;
-  /** stdout was closed (`| head`): results are dropped, sending goes on. */
-  private broken = false;
-
-  constructor() {
-    process.stdout.on('error', () => {
-      this.broken = true;
-    });
-  }
-
-  write(line: string): void {
-    this.buf.push(line);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.drainBuffer());
-    }
-  }
-
-  ready(): Promise<void> | undefined {
-    if (this.broken || !process.stdout.writableNeedDrain) return undefined;
-    return once(process.stdout, 'drain').then(
-      () => {},
-      () => {},
-    );
-  }
-
-  async flush(): Promise<void> {
-    this.drainBuffer();
-    await this.ready();
-  }
-
-  private drainBuffer(): void {
-    this.scheduled = false;
-    if (this.buf.length === 0 || this.broken) {
-      this.buf = [];
-      return;
-    }
-    const text = `${this.buf.join('\n')}\n`;
-    this.buf = [];
-    process.stdout.write(text);
   }
 }

@@ -13,7 +13,7 @@ import {
 import { MQClient } from '../core/client/mq-client.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
-import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
+import { TraceDispatcher, tracedHandler, type TraceStats } from '../core/client/trace.js';
 import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
 import {
@@ -393,21 +393,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
       const { durable } = await sink.write(text);
       return durable ? { status: 'ack', durable } : { status: 'ack' };
     };
-    // Tracing wraps each delivery: SubBefore before the handler, SubAfter with its outcome.
-    const traced: Handler | undefined = tracer
-      ? async (d) => {
-          const token = tracer.consumeStarted(d.message, d.topic);
-          try {
-            const r = await handle(d);
-            tracer.consumeEnded(token, { success: r.status === 'ack' });
-            return r;
-          } catch (err) {
-            tracer.consumeEnded(token, { success: false, returnType: 'EXCEPTION' });
-            throw err;
-          }
-        }
-      : undefined;
-    await consumer.start(traced ?? handle);
+    await consumer.start(tracer ? tracedHandler(handle, tracer) : handle);
     armIdle();
     if (input.untilEnd && consumer.isCaughtUp()) stop('end');
     if (input.signal.aborted) stop('signal');

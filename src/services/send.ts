@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { validateGroupName, validateTopicName } from '../core/client/admin.js';
 import { MQClient } from '../core/client/mq-client.js';
-import { OnewayFence } from '../core/client/oneway-fence.js';
+import type { OnewayFence } from '../core/client/oneway-fence.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { parseNamesrvList } from '../core/client/namesrv.js';
 import {
@@ -23,10 +23,15 @@ import {
   type SendStatus,
   type TransactionAction,
 } from '../core/client/producer.js';
-import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
+import {
+  traceCheckBack,
+  TraceDispatcher,
+  tracedProducer,
+  type TracedSends,
+  type TraceStats,
+} from '../core/client/trace.js';
 import { BrokerResponseError, type ErrorKind, InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../core/protocol/message.js';
-import { VERSION_5_0_0 } from '../core/remoting/command.js';
 import { parseSize } from '../core/util/units.js';
 import {
   type BodySource,
@@ -39,7 +44,6 @@ import {
   parseTime,
   readBodyFile,
 } from './input.js';
-import { asIs, type TextEscape } from './message-record.js';
 
 export const SEND_MODES = ['sync', 'async', 'oneway'] as const;
 export type SendMode = (typeof SEND_MODES)[number];
@@ -280,7 +284,7 @@ async function openFile(path: string): Promise<AsyncIterable<Buffer>> {
 }
 
 /** The producer calls the loop needs; Producer has them, tests pass a fake. */
-export type SendTarget = Pick<Producer, 'send' | 'sendOneway' | 'sendBatch' | 'sendTransaction'>;
+export type SendTarget = TracedSends;
 
 export interface SendHooks {
   /** Each result, in input order. */
@@ -716,23 +720,14 @@ export async function runSend(
       });
     }
     // Fail once, before reading any input, when the name server or topic is not usable.
-    const queues = await producer.publishQueues(plan.topic);
-    const addresses = [...new Set(queues.map((q) => q.address))];
+    await producer.publishQueues(plan.topic);
     if (plan.template.delayMs !== undefined || plan.template.deliverAtMs !== undefined) {
-      for (const a of addresses) {
-        if ((await producer.brokerVersion(a)) < VERSION_5_0_0) {
-          const name = queues.find((q) => q.address === a)?.brokerName ?? a;
-          throw new InvalidArgumentError(
-            `broker ${name} runs RocketMQ 4.x, which would deliver a --delay/--deliver-at message at once`,
-            { hint: 'use --delay-level 1..18 on 4.x brokers' },
-          );
-        }
-      }
+      await producer.requireTimerSupport(plan.topic);
     }
     client.start();
-    if (plan.loop.mode === 'oneway') oneway = new OnewayFence<SendRecord>(plan.group, plan.timeoutMs);
+    if (plan.loop.mode === 'oneway') oneway = producer.onewayFence<SendRecord>();
     const outcome = await runLoop(
-      tracer ? tracedTarget(producer, tracer) : producer,
+      tracer ? tracedProducer(producer, tracer) : producer,
       messageSource(plan.topic, plan.source, plan.template),
       { ...plan.loop, signal },
       hooks,
@@ -806,103 +801,4 @@ export async function runSend(
     await tracer?.shutdown();
     await client.shutdown();
   }
-}
-
-/**
- * The producer calls with message tracing: a Pub record after each answered send (none for
- * oneway: no answer, as in Java), one per message of a batch, and an EndTransaction after a
- * transaction message was ended.
- */
-export function tracedTarget(target: SendTarget, tracer: TraceDispatcher): SendTarget {
-  return {
-    send: async (msg, options) => {
-      const t0 = Date.now();
-      const r = await target.send(msg, options);
-      tracer.published(msg, r, t0);
-      return r;
-    },
-    sendOneway: (msg) => target.sendOneway(msg),
-    sendBatch: async (msgs) => {
-      const t0 = Date.now();
-      const rs = await target.sendBatch(msgs);
-      // Java divides a send's cost among the messages it carried.
-      const each = (Date.now() - t0) / Math.max(1, rs.length);
-      rs.forEach((r, i) => tracer.published(msgs[i]!, r, t0, t0 + each));
-      return rs;
-    },
-    sendTransaction: async (msg, action) => {
-      const t0 = Date.now();
-      const r = await target.sendTransaction(msg, action);
-      tracer.published({ ...msg, properties: { ...msg.properties, [Prop.TRAN_MSG]: 'true' } }, r, t0);
-      tracer.transactionEnded({
-        topic: msg.topic,
-        msgId: r.msgId,
-        tags: msg.tags,
-        keys: msg.keys,
-        brokerAddress: r.brokerAddress,
-        transactionId: r.transactionId ?? r.msgId,
-        action,
-        fromTransactionCheck: false,
-        regionId: r.regionId,
-      });
-      return r;
-    },
-  };
-}
-
-/** EndTransaction for a check-back this process answered. */
-function traceCheckBack(
-  tracer: TraceDispatcher,
-  req: CheckRequest,
-  action: TransactionAction,
-  topic: string,
-): void {
-  const p = req.message?.properties ?? {};
-  tracer.transactionEnded({
-    topic: p[Prop.REAL_TOPIC] ?? req.message?.topic ?? topic,
-    msgId: req.msgId,
-    tags: p[Prop.TAGS],
-    keys: p[Prop.KEYS],
-    brokerAddress: req.brokerAddress,
-    transactionId: req.transactionId,
-    action,
-    fromTransactionCheck: true,
-    regionId: p[Prop.MSG_REGION],
-  });
-}
-
-/** One human line per result: status, ids, where it was stored, latency. */
-/**
- * The `--output human` line of a result. `escape` gets each value that may come from the wire
- * or the input (ids, broker, error message); `paint` colours the status.
- */
-export function formatResult(
-  r: SendRecord,
-  paint: (status: string) => string = (s) => s,
-  escape: TextEscape = asIs,
-): string {
-  const status = paint(r.status.padEnd(8));
-  if (r.status === 'FAILED') {
-    return `${status} msgId=${escape(r.msgId)}  ${r.error?.kind ?? 'error'}: ${escape(r.error?.message ?? '')}`;
-  }
-  const parts = [`${status} msgId=${escape(r.msgId)}`];
-  if (r.offsetMsgId) parts.push(`offsetMsgId=${escape(r.offsetMsgId)}`);
-  if (r.brokerName) parts.push(`broker=${escape(r.brokerName)}`);
-  if (r.queueId !== null) parts.push(`queue=${r.queueId}`);
-  if (r.queueOffset !== null) parts.push(`offset=${r.queueOffset}`);
-  if (r.transaction) parts.push(`transaction=${r.transaction}`);
-  parts.push(`latency=${r.latencyMs.toFixed(3)}ms`);
-  return parts.join('  ');
-}
-
-/** The stderr summary line. */
-export function formatSummary(s: SendSummary): string {
-  const secs = s.elapsedMs / 1000;
-  const time = secs >= 1 ? `${secs.toFixed(2)} s` : `${s.elapsedMs.toFixed(1)} ms`;
-  let line = `sent ${s.sent}, failed ${s.failed} in ${time} (${s.rate.toFixed(1)} msg/s)`;
-  if (s.transaction) {
-    line += `; transaction ${s.transaction.action}, ${s.transaction.checksAnswered} check(s) answered`;
-  }
-  if (s.interrupted) line += '; interrupted';
-  return line;
 }

@@ -32,9 +32,11 @@ import {
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
 import type { MQClient } from './mq-client.js';
+import { OnewayFence } from './oneway-fence.js';
 import type { OnewaySent } from './remoting-client.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const NO_BODY = Buffer.alloc(0);
 
 export interface OutgoingMessage {
   topic: string;
@@ -299,6 +301,31 @@ export class Producer {
     const known = (await this.client.remoting.connection(address)).serverVersion;
     if (known !== undefined) return known;
     return (await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {})).version;
+  }
+
+  /**
+   * Fails before anything is sent when a broker that serves `topic` runs RocketMQ 4.x, which
+   * would deliver a timer message (delayMs, deliverAtMs) at once: one check for a whole run,
+   * where send() checks each message's broker as it goes.
+   * @example await producer.requireTimerSupport('orders')
+   */
+  async requireTimerSupport(topic: string): Promise<void> {
+    const checked = new Set<string>();
+    for (const q of await this.publishQueues(topic)) {
+      if (checked.has(q.address)) continue;
+      checked.add(q.address);
+      // Any timer message stands for the run's: the check reads only whether it has a timer.
+      await this.checkTimerSupport({ topic, body: NO_BODY, delayMs: 0 }, q.address, q.brokerName);
+    }
+  }
+
+  /**
+   * A fence for this producer's oneway sends: settle() says which of the messages tracked since
+   * the last settle the broker took (see OnewayFence). The caller closes it.
+   * @example const fence = producer.onewayFence<number>(); fence.track((await producer.sendOneway(m)).sent, 1)
+   */
+  onewayFence<T>(): OnewayFence<T> {
+    return new OnewayFence<T>(this.group, this.timeoutMs);
   }
 
   /**
