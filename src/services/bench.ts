@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { BenchEngine, type StartEvent, type TickEvent } from '../bench/engine.js';
+import { BenchEngine, type StartEvent } from '../bench/engine.js';
+import type { TickEvent } from '../bench/meter.js';
 import { newRunId } from '../bench/header.js';
 import { csvHeader, csvRow, HdrLog } from '../bench/output.js';
 import { capacityPlan } from '../bench/plan.js';

@@ -17,7 +17,7 @@ import type {
   ProducerPort,
   ReceivedMessage,
   TxAction,
-} from '../../src/bench/engine.js';
+} from '../../src/bench/ports.js';
 import { BenchEngine } from '../../src/bench/engine.js';
 import { decodeHeader } from '../../src/bench/header.js';
 import { shares, split } from '../../src/bench/workers.js';
