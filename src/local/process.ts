@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, readdir, readFile, statfs } from 'node:fs/promises';
+import { access, lstat, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { MAIN_CLASS, type Role } from './config.js';
@@ -226,4 +226,14 @@ export async function diskUsage(path: string): Promise<number> {
   };
   await walk(path);
   return total;
+}
+
+/** Whether anything (file, dir, link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../src/core/errors.js';
-import { meaningfulLines, tailLines } from '../../src/local/cluster.js';
+import { meaningfulLines, tailLines } from '../../src/local/logs.js';
 import {
   brokerConf,
   type ClusterSettings,

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { followFile, pickLogFile, tailLines } from '../../local/cluster.js';
+import { followFile, pickLogFile, tailLines } from '../../local/logs.js';
 import { localDirFlag } from '../../flags.js';
 
 export interface LogsResult {
