@@ -11,7 +11,7 @@ import type { Credentials } from './core/remoting/acl.js';
 import type { TlsOptions } from './core/remoting/connection.js';
 import { DEFAULT_NAMESRV } from './flags.js';
 import { activeProfile, resolveConnection } from './services/profiles.js';
-import { ExitCode, exitCodeForKind } from './exit-codes.js';
+import { exitCodeFor, type Outcome } from './exit-codes.js';
 import { stderrColor } from './ui/color.js';
 import { escapeFor } from './ui/terminal-text.js';
 import { type Progress, startProgress } from './ui/progress.js';
@@ -193,6 +193,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     console.log(JSON.stringify(json, null, 2));
   }
 
+  /**
+   * The exit code of a run that returns a result: set here from how it ended (exitCodeFor), not
+   * per command. Failures that throw get theirs in catch().
+   */
+  protected setOutcome(outcome: Outcome): void {
+    process.exitCode = exitCodeFor(outcome);
+  }
+
   /** A warning on stderr (never stdout), kept out of --json output; escaped on a terminal. */
   protected note(text: string): void {
     if (!this.jsonEnabled()) {
@@ -216,18 +224,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let message = err.message ?? String(err);
     let responseCode: number | undefined;
     if (err instanceof RocketMQError) {
-      exitCode = exitCodeForKind(err.kind);
+      exitCode = exitCodeFor(err.kind);
       kind = err.kind;
       hint = err.hint;
       responseCode = (err as { responseCode?: number }).responseCode;
     } else if (err.oclif?.exit !== undefined || typeof err.exitCode === 'number') {
       // oclif parse and validation errors: usage.
-      exitCode = err.oclif?.exit ?? err.exitCode ?? ExitCode.USAGE;
+      exitCode = err.oclif?.exit ?? err.exitCode ?? exitCodeFor('usage');
       if (exitCode === 0) return; // --help / --version paths
       kind = 'usage';
       hint = `see \`rmq ${this.id?.replaceAll(':', ' ') ?? ''} --help\``;
     } else {
-      exitCode = ExitCode.FAILURE;
+      exitCode = exitCodeFor('bug');
       kind = 'bug';
       hint = debug
         ? undefined

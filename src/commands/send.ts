@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { RocketMQError } from '../core/errors.js';
-import { ExitCode, exitCodeForKind } from '../exit-codes.js';
+import { ExitCode, outcomeOfError } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
 import {
   CHECK_RESULTS,
@@ -201,11 +201,9 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       );
       await out?.flush();
       if (!quiet) process.stderr.write(`${formatSummary(summary)}\n`);
-      if (summary.interrupted) process.exitCode = ExitCode.INTERRUPTED;
+      if (summary.interrupted) this.setOutcome('interrupted');
       else if (firstError) {
-        const code =
-          firstError instanceof RocketMQError ? exitCodeForKind(firstError.kind) : ExitCode.FAILURE;
-        process.exitCode = code;
+        this.setOutcome(outcomeOfError(firstError));
         if (!quiet) {
           process.stderr.write(
             `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${escapeFor(process.stderr)(firstError.message)}${

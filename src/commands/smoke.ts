@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { ExitCode } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
 import { parseSmokeSlos, parseTypes, SMOKE_TYPES, type SmokeResult } from '../services/smoke/model.js';
 import { runSmoke } from '../services/smoke/run.js';
@@ -101,14 +100,7 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
           color: stdoutColor().level > 0,
         }),
       );
-    process.exitCode =
-      result.status === 'check-failed'
-        ? ExitCode.CHECK_FAILED
-        : result.status === 'slo-failed'
-          ? ExitCode.SLO_FAILED
-          : result.status === 'interrupted'
-            ? ExitCode.INTERRUPTED
-            : ExitCode.OK;
+    this.setOutcome(result.status);
     return result;
   }
 }

@@ -296,11 +296,11 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       if (checkFailed) {
         // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
         if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });
-        process.exitCode = ExitCode.CHECK_FAILED;
+        this.setOutcome('check-failed');
       } else if (sloFailed) {
-        process.exitCode = ExitCode.SLO_FAILED;
+        this.setOutcome('slo-failed');
       } else if (result.interrupted) {
-        process.exitCode = ExitCode.INTERRUPTED;
+        this.setOutcome('interrupted');
       }
       return result;
     } finally {
