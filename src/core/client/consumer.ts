@@ -25,6 +25,17 @@ import {
   type SubscriptionData,
   tagMatches,
 } from '../protocol/heartbeat.js';
+import {
+  CONSUMER_SEND_BACK_ACCEPT,
+  consumerSendBackHeader,
+  DELAY_LEVEL_DLQ,
+} from '../protocol/consumer-send-back.js';
+import {
+  GET_CONSUMER_LIST_ACCEPT,
+  getConsumerListHeader,
+  readConsumerList,
+} from '../protocol/get-consumer-list.js';
+import { LOCK_BATCH_MQ_ACCEPT, lockBatchBody, readLockedQueues } from '../protocol/lock-batch-mq.js';
 import { decodeMessages, inflateBody, type MessageExt, Prop } from '../protocol/message.js';
 import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
 import {
@@ -44,7 +55,6 @@ import {
   updateConsumerOffsetHeader,
 } from '../protocol/update-consumer-offset.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { parseFastjson } from '../remoting/fastjson.js';
 import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey } from './offset-store.js';
 
@@ -322,12 +332,13 @@ export class PushConsumer extends EventEmitter {
     let error: unknown;
     for (const addr of addresses) {
       try {
-        const res = await this.client.remoting.call(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
-          consumerGroup: this.group,
-        });
-        const body = parseFastjson(res.body ?? '{}') as { consumerIdList?: unknown };
-        const ids = Array.isArray(body.consumerIdList) ? body.consumerIdList.map(String) : [];
-        return { ids: ids.sort(javaCompare) };
+        const res = await this.client.remoting.call(
+          addr,
+          RequestCode.GET_CONSUMER_LIST_BY_GROUP,
+          getConsumerListHeader(this.group),
+          { accept: GET_CONSUMER_LIST_ACCEPT },
+        );
+        return { ids: readConsumerList(res.body).sort(javaCompare) };
       } catch (err) {
         error = err; // try the next broker
       }
@@ -633,25 +644,26 @@ export class PushConsumer extends EventEmitter {
   /** CONSUMER_SEND_MSG_BACK: the broker stores the message in %RETRY%group, or the DLQ at the limit. */
   private async sendBack(q: QueueState, m: MessageExt, reconsumeTimes: number): Promise<void> {
     const toDlq = reconsumeTimes >= this.opts.maxReconsumeTimes;
-    await this.client.remoting.call(q.address, RequestCode.CONSUMER_SEND_MSG_BACK, {
-      offset: String(m.commitLogOffset),
-      group: this.group,
-      delayLevel: String(toDlq ? -1 : this.opts.retryDelayLevel),
-      originMsgId: m.msgId,
-      originTopic: m.properties[Prop.RETRY_TOPIC] ?? m.topic,
-      unitMode: 'false',
-      maxReconsumeTimes: String(this.opts.maxReconsumeTimes),
-    });
+    await this.client.remoting.call(
+      q.address,
+      RequestCode.CONSUMER_SEND_MSG_BACK,
+      consumerSendBackHeader({
+        commitLogOffset: m.commitLogOffset,
+        group: this.group,
+        delayLevel: toDlq ? DELAY_LEVEL_DLQ : this.opts.retryDelayLevel,
+        originMsgId: m.msgId,
+        originTopic: m.properties[Prop.RETRY_TOPIC] ?? m.topic,
+        maxReconsumeTimes: this.opts.maxReconsumeTimes,
+      }),
+      { accept: CONSUMER_SEND_BACK_ACCEPT },
+    );
   }
 
   private mqSetBody(qs: QueueState[]): Buffer {
-    return Buffer.from(
-      JSON.stringify({
-        consumerGroup: this.group,
-        clientId: this.client.clientId,
-        onlyThisBroker: false,
-        mqSet: qs.map((q) => ({ brokerName: q.mq.brokerName, queueId: q.mq.queueId, topic: q.mq.topic })),
-      }),
+    return lockBatchBody(
+      this.group,
+      this.client.clientId,
+      qs.map((q) => q.mq),
     );
   }
 
@@ -669,15 +681,9 @@ export class PushConsumer extends EventEmitter {
           addr,
           RequestCode.LOCK_BATCH_MQ,
           {},
-          { body: this.mqSetBody(list) },
+          { body: this.mqSetBody(list), accept: LOCK_BATCH_MQ_ACCEPT },
         );
-        const body = parseFastjson(res.body ?? '{}') as { lockOKMQSet?: unknown[] };
-        const ok = new Set(
-          (body.lockOKMQSet ?? []).map((x) => {
-            const o = x as MessageQueue;
-            return mqKey({ topic: o.topic, brokerName: o.brokerName, queueId: Number(o.queueId) });
-          }),
-        );
+        const ok = new Set(readLockedQueues(res.body).map(mqKey));
         for (const q of list) q.locked = ok.has(mqKey(q.mq));
       } catch (err) {
         for (const q of list) q.locked = false;
@@ -693,7 +699,12 @@ export class PushConsumer extends EventEmitter {
   private async unlock(qs: QueueState[]): Promise<void> {
     for (const [addr, list] of this.byAddress(qs)) {
       await this.client.remoting
-        .call(addr, RequestCode.UNLOCK_BATCH_MQ, {}, { body: this.mqSetBody(list), timeoutMs: 2000 })
+        .call(
+          addr,
+          RequestCode.UNLOCK_BATCH_MQ,
+          {},
+          { body: this.mqSetBody(list), timeoutMs: 2000, accept: LOCK_BATCH_MQ_ACCEPT },
+        )
         .catch(() => {});
     }
   }
