@@ -8,7 +8,7 @@
  * out). Nothing is committed past a message that was not.
  *
  * Rebalance inputs (rebalance.ts), the broker-side offset store (offset-store.ts) and queue
- * locks (queue-locks.ts) live in their own modules. What stays (about 600 lines) is one state
+ * locks (queue-locks.ts) live in their own modules. What stays (under 700 lines) is one state
  * machine: the pull loop, delivery, offset settling and the lifecycle all read and write the
  * same per-queue state and stopping flag, and splitting them would pass that state around.
  */
