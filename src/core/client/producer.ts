@@ -21,6 +21,7 @@ import {
   SysFlag,
   UniqueIdGenerator,
 } from '../protocol/message.js';
+import { endTransactionHeader, type TransactionAction } from '../protocol/end-transaction.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import {
   readSendResponse,
@@ -125,8 +126,8 @@ function groupIndex(group: string, n: number): number {
   return Math.abs(javaHashCode(group) % n);
 }
 
-export type TransactionAction = 'commit' | 'rollback' | 'unknown';
-const TX_CODE: Record<TransactionAction, string> = { commit: '8', rollback: '12', unknown: '0' };
+/** How a transaction ends; the producer's callers name it, the END_TRANSACTION codec encodes it. */
+export type { TransactionAction };
 
 export interface CheckRequest {
   message: MessageExt | undefined;
@@ -681,16 +682,20 @@ export class Producer {
       sysFlag: SysFlag.TRANSACTION_PREPARED,
     });
     const { offset } = decodeOffsetMsgId(result.offsetMsgId);
-    await this.client.remoting.oneway(result.brokerAddress, RequestCode.END_TRANSACTION, {
-      producerGroup: this.group,
-      tranStateTableOffset: String(result.queueOffset),
-      commitLogOffset: offset.toString(),
-      commitOrRollback: TX_CODE[action],
-      fromTransactionCheck: 'false',
-      msgId: result.msgId,
-      transactionId: result.transactionId ?? result.msgId,
-      topic: msg.topic,
-    });
+    await this.client.remoting.oneway(
+      result.brokerAddress,
+      RequestCode.END_TRANSACTION,
+      endTransactionHeader({
+        producerGroup: this.group,
+        tranStateTableOffset: result.queueOffset,
+        commitLogOffset: offset,
+        action,
+        fromTransactionCheck: false,
+        msgId: result.msgId,
+        transactionId: result.transactionId ?? result.msgId,
+        topic: msg.topic,
+      }),
+    );
     return { ...result, action };
   }
 
@@ -703,16 +708,19 @@ export class Producer {
       const transactionId = h.transactionId ?? message?.properties[Prop.UNIQ_KEY] ?? msgId;
       const action = await decide({ message, msgId, transactionId, brokerAddress: conn.address });
       const group = message?.properties[Prop.PGROUP] ?? this.group;
-      conn.oneway(RequestCode.END_TRANSACTION, {
-        producerGroup: group,
-        tranStateTableOffset: h.tranStateTableOffset ?? '0',
-        commitLogOffset: h.commitLogOffset ?? '0',
-        commitOrRollback: TX_CODE[action],
-        fromTransactionCheck: 'true',
-        msgId,
-        transactionId,
-        ...(h.topic ? { topic: h.topic } : {}),
-      });
+      conn.oneway(
+        RequestCode.END_TRANSACTION,
+        endTransactionHeader({
+          producerGroup: group,
+          tranStateTableOffset: h.tranStateTableOffset ?? '0',
+          commitLogOffset: h.commitLogOffset ?? '0',
+          action,
+          fromTransactionCheck: true,
+          msgId,
+          transactionId,
+          topic: h.topic,
+        }),
+      );
       return undefined;
     });
   }

@@ -1,6 +1,10 @@
 /**
  * One multiplexed remoting connection: correlates responses by `opaque`, times requests out,
  * limits requests in flight, answers server-initiated requests, and coalesces small writes.
+ *
+ * Over ~500 lines on purpose, for now: the pending-request table, the timeout sweep, the write
+ * coalescing and the close path share the socket's state and its ordering guarantees (a oneway
+ * fence relies on writes leaving in call order); a split is left for a change that needs it.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
