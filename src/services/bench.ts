@@ -4,6 +4,7 @@
  * Knows nothing of oclif; the command renders and picks the exit code from the outcome.
  */
 import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { BenchEngine, type StartEvent } from '../bench/engine.js';
 import type { TickEvent } from '../bench/meter.js';
@@ -71,11 +72,20 @@ export interface BenchInput {
   toolVersion: string;
   signal?: AbortSignal;
   runId?: string;
-  onSetup?: (text: string) => void;
-  onStart?: (e: StartEvent) => void;
-  onTick?: (e: TickEvent) => void;
-  onStep?: (step: number, rate: number) => void;
-  onNote?: (text: string) => void;
+  /** Told what happens while the run goes on (the command's live lines subscribe to it). */
+  events?: EventEmitter<BenchEvents> | undefined;
+}
+
+/**
+ * A run's events: the engine's `start` and `tick` (merged across worker threads, once per
+ * --find-max step), and the service's own set-up texts, steps and notes.
+ */
+export interface BenchEvents {
+  setup: [text: string];
+  start: [e: StartEvent];
+  tick: [e: TickEvent];
+  step: [step: number, rate: number];
+  note: [text: string];
 }
 
 export interface BenchPlan {
@@ -348,16 +358,17 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
         `rmq bench run ${e.runId} on ${params.topic}${params.rate !== undefined ? ` at ${params.rate} msg/s` : ''}`,
       );
     }
-    input.onStart?.(e);
+    input.events?.emit('start', e);
   };
   const onTick = (e: TickEvent) => {
     if (csvFd !== undefined) writeSync(csvFd, csvRow(e.interval));
     hdr?.interval(e.histograms, e.startUs, e.endUs);
-    input.onTick?.(e);
+    input.events?.emit('tick', e);
   };
   let result: BenchResult;
   let histogram: (name: HistogramName) => Histogram | undefined;
-  input.onSetup?.(
+  input.events?.emit(
+    'setup',
     `starting ${params.consumers * params.groups} consumers, ${params.producers} producers${(input.workers ?? 1) > 1 ? ` on ${Math.min(input.workers ?? 1, params.producers)} threads` : ''}`,
   );
   if ((input.workers ?? 1) > 1) {
@@ -449,7 +460,7 @@ export const FIND_MAX_REFINE = 2;
 export async function runBench(input: BenchInput): Promise<BenchOutcome> {
   const plan = planBench(input);
   const { params } = plan;
-  const note = input.onNote ?? (() => {});
+  const note = (text: string) => input.events?.emit('note', text);
   for (const n of plan.notes) note(n);
   const payload = loadPayload(params);
   const admin = new Admin({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
@@ -457,8 +468,8 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
   let csvFd: number | undefined;
   let hdrFd: number | undefined;
   try {
-    input.onSetup?.(`preparing topic ${params.topic}`);
-    const topic = await ensureTopic(admin, params, (t) => input.onSetup?.(t));
+    input.events?.emit('setup', `preparing topic ${params.topic}`);
+    const topic = await ensureTopic(admin, params, (t) => input.events?.emit('setup', t));
     created = topic.created && plan.ephemeralTopic;
     if (topic.created && !plan.ephemeralTopic) note(`topic ${params.topic} was created and is kept`);
     if (input.csv) {
@@ -475,7 +486,7 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
     let best: BenchOutcome | undefined;
     let first: BenchOutcome | undefined;
     const tryRate = async (rate: number): Promise<boolean> => {
-      input.onStep?.(steps.length + 1, rate);
+      input.events?.emit('step', steps.length + 1, rate);
       const o = await runStep(ctx, { ...params, rate }, steps.length === 0 ? plan.runId : newRunId());
       first ??= o;
       const step = judgeStep(o, rate);
@@ -540,7 +551,7 @@ async function cleanup(
     // A pull the broker still holds would re-create a group deleted now (its pull handler
     // auto-creates groups): wait those out, unless the user is in a hurry (Ctrl-C).
     if (!input.signal?.aborted) {
-      input.onSetup?.('removing the consumer groups (after the broker has answered held pulls)');
+      input.events?.emit('setup', 'removing the consumer groups (after the broker has answered held pulls)');
       await new Promise((r) => setTimeout(r, HELD_PULL_MS));
     }
     for (const g of plan.params.groupNames) {
