@@ -6,7 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { BenchParameters } from '../bench/result.js';
-import type { BenchEvents } from '../services/bench.js';
+import type { BenchEvents } from '../services/bench/model.js';
 import { renderTick } from './bench-report.js';
 import { stderrColor } from './color.js';
 import type { Progress } from './progress.js';

@@ -5,13 +5,9 @@ import { type BenchResult, MESSAGE_TYPES, SEND_MODES } from '../../bench/result.
 import { CheckFailedError, InvalidArgumentError } from '../../core/errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { connectionFlags, duration, size } from '../../flags.js';
-import {
-  type BenchEvents,
-  DEFAULT_DURATION_MS,
-  DEFAULT_INFLIGHT,
-  FIND_MAX_FACTOR,
-  runBench,
-} from '../../services/bench.js';
+import { FIND_MAX_FACTOR } from '../../services/bench/find-max.js';
+import { type BenchEvents, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from '../../services/bench/model.js';
+import { runBench } from '../../services/bench/run.js';
 import { trackBench } from '../../ui/bench-progress.js';
 import { renderBenchReport } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
