@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): build, lint, unit tests, then integration tests against a
-// real RocketMQ. If no name server answers at RMQ_TEST_NAMESRV (default 127.0.0.1:9876), a local
-// cluster is started with `rmq local up` in a throw-away dir and stopped again at the end.
+// real RocketMQ: the one answering at RMQ_TEST_NAMESRV (default 127.0.0.1:9876, where the
+// quickstart cluster listens) if it is a RocketMQ with a master serving; otherwise a local cluster
+// started with `rmq local up` on free ports in a throw-away dir, stopped again at the end (never on
+// 9876/10911, which another program may hold: test/helpers/suite-cluster.ts decides).
 // Ends with the runner's own summary and a plain "N passed, N failed, N skipped" line, in which a
 // cancelled test (one that timed out, or whose file crashed) counts as failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
@@ -46,7 +48,7 @@ step(process.execPath, ['scripts/readme-commands.mjs', '--check']);
 step(process.execPath, ['scripts/json-schemas.mjs', '--check']);
 step('npx', ['prettier', '--check', '.']);
 
-const namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
+let namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
 // Tests never read or write the developer's own profiles (some start clusters, which save one).
 const scratch = mkdtempSync(join(tmpdir(), 'rmq-test-'));
 process.env.RMQ_PROFILES_FILE = join(scratch, 'profiles.json');
@@ -54,15 +56,19 @@ let startedDir;
 const testDirs = ['dist/test/unit'];
 
 if (!unitOnly) {
-  const probe = rmq(['cluster', 'list', '--json', '-n', namesrv, '--timeout', '3s']);
-  const brokers = probe.json?.clusters?.flatMap((c) => c.brokers) ?? [];
-  if (probe.code === 0 && brokers.some((b) => b.role === 'MASTER' && !b.error)) {
+  // Built by the tsc step above.
+  const { chooseSuiteCluster, probeWithCli } = await import(
+    pathToFileURL(join(root, 'dist/test/helpers/suite-cluster.js')).href
+  );
+  const choice = await chooseSuiteCluster(namesrv, probeWithCli(bin));
+  if (choice.kind === 'reuse') {
     process.stderr.write(`integration tests: using the RocketMQ already running at ${namesrv}\n`);
   } else {
-    const port = namesrv.split(':').pop();
     startedDir = mkdtempSync(join(tmpdir(), 'rmq-test-cluster-'));
+    namesrv = `127.0.0.1:${choice.namesrvPort}`;
     process.stderr.write(
-      `integration tests: starting a local RocketMQ (name server ${namesrv}) in ${startedDir}\n`,
+      `integration tests: ${choice.why}; starting a local RocketMQ (name server ${namesrv}, broker ` +
+        `port ${choice.brokerPort}) in ${startedDir}\n`,
     );
     const up = rmq([
       'local',
@@ -70,7 +76,9 @@ if (!unitOnly) {
       '--dir',
       startedDir,
       '--namesrv-port',
-      port,
+      String(choice.namesrvPort),
+      '--broker-port',
+      String(choice.brokerPort),
       // A loaded machine can take longer than the 90 s default to start a broker (93 s seen).
       '--wait',
       '4m',
