@@ -3,15 +3,10 @@ import { BaseCommand } from '../base-command.js';
 import { RocketMQError } from '../core/errors.js';
 import { ExitCode, exitCodeForKind } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
-import {
-  CHECK_RESULTS,
-  planSend,
-  runSend,
-  SEND_MODES,
-  type SendRecord,
-  type SendSummary,
-  TRANSACTION_ACTIONS,
-} from '../services/send.js';
+import { runSend, type SendSummary } from '../services/send/index.js';
+import { SEND_MODES, type SendRecord } from '../services/send/loop.js';
+import { planSend } from '../services/send/plan.js';
+import { CHECK_RESULTS, TRANSACTION_ACTIONS } from '../services/send/transaction.js';
 import { formatResult, formatSummary, LineWriter, statusPainter } from '../ui/send-output.js';
 import { escapeFor } from '../ui/terminal-text.js';
 

@@ -14,7 +14,8 @@ import { describe, test } from 'node:test';
 import { CSV_COLUMNS } from '../../src/bench/output.js';
 import type { BenchInterval, BenchResult } from '../../src/bench/result.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
-import type { SendRecord, SendSummary } from '../../src/services/send.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import type { SendRecord } from '../../src/services/send/loop.js';
 import { type Background, ndjson, rmq, rmqBackground } from '../helpers/cli.js';
 import {
   brokerAnswers,

@@ -21,7 +21,7 @@ import type { BenchInterval } from '../../src/bench/result.js';
 import { compileTemplate, renderBody, renderText } from '../../src/services/consume.js';
 import { parseProperties } from '../../src/services/input.js';
 import { fromRecord, toRecord } from '../../src/services/message-record.js';
-import type { SendRecord } from '../../src/services/send.js';
+import type { SendRecord } from '../../src/services/send/loop.js';
 import { formatResult } from '../../src/ui/send-output.js';
 import { writeMessages } from '../../src/ui/message-output.js';
 import { renderTable } from '../../src/ui/table.js';

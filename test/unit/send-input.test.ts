@@ -25,13 +25,12 @@ import {
 import {
   type LoopOptions,
   ONEWAY_FENCE_EVERY,
-  planSend,
   runLoop,
   type SendRecord,
-  type SendRequest,
   type SendTarget,
-  TransactionBook,
-} from '../../src/services/send.js';
+} from '../../src/services/send/loop.js';
+import { planSend, type SendRequest } from '../../src/services/send/plan.js';
+import { TransactionBook } from '../../src/services/send/transaction.js';
 
 const chunks = (...parts: (string | Buffer)[]): AsyncIterable<Buffer> =>
   Readable.from(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
