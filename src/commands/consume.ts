@@ -13,6 +13,7 @@ import {
   parseTimestamp,
 } from '../services/consume.js';
 import { sinkKindOf } from '../services/output-sink.js';
+import { messageRenderer } from '../ui/message-render.js';
 import { escapeControls } from '../ui/terminal-text.js';
 
 const defaultOffsetsDir = () =>
@@ -138,11 +139,6 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
         count: f.count,
         untilEnd: f['until-end'],
         idleTimeoutMs: f['idle-timeout'],
-        output: f.output,
-        template: f.template,
-        delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
-        // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
-        escape: process.stdout.isTTY ? escapeControls : undefined,
         nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
         maxReconsume: f['max-reconsume'],
         retryDelayLevel: f['retry-delay-level'],
@@ -161,6 +157,12 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
           if (f.debug) this.note(`${(err as Error).message}`);
         },
         onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
+        render: messageRenderer(f.output, {
+          template: f.template,
+          delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+          // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
+          escape: process.stdout.isTTY ? escapeControls : undefined,
+        }),
       });
       if (quiet) return undefined; // the document is out already
       process.stderr.write(
