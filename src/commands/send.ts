@@ -50,7 +50,8 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     })(),
     delimiter: Flags.string({
       char: 'd',
-      summary: 'Separates messages on standard input (default newline; escapes \\n \\t \\0 \\xHH).',
+      summary:
+        'Separates messages on standard input (default newline; escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
       helpGroup: 'BODY',
     }),
     key: Flags.string({ char: 'k', summary: 'Message key (repeatable).', multiple: true }),

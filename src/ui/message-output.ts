@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import type { MessageExt } from '../core/protocol/message.js';
 import { maxBodyFlag } from '../flags.js';
 import { bodyErrorNote } from '../services/message-record.js';
+import { parseDelimiter } from '../services/escapes.js';
 import { MESSAGE_OUTPUT_FORMATS, type MessageOutputFormat } from '../services/message.js';
 import { storedMessageRenderer } from './message-render.js';
 import { escapeControls } from './terminal-text.js';
@@ -18,7 +19,10 @@ export function outputFlags(defaultFormat: MessageOutputFormat) {
     template: Flags.string({
       summary: 'For --output template: tokens as in `consume` ({msgId} {body} {prop.NAME} …).',
     }),
-    delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+    delimiter: Flags.string({
+      summary: 'Written after each body with --output body (escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
+      default: '\\n',
+    }),
     'max-body': maxBodyFlag(),
   };
 }
@@ -39,7 +43,7 @@ export async function writeMessages(
 ): Promise<void> {
   const format = storedMessageRenderer(f.output, {
     template: f.template,
-    delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+    delimiter: parseDelimiter(f.delimiter, { allowEmpty: true }),
     escape: out.isTTY ? escapeControls : undefined,
   });
   for (const [i, { message, brokerName }] of found.entries()) {

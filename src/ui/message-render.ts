@@ -6,20 +6,21 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
 import type { OutputFormat } from '../services/consume.js';
+import { unescapeBytes } from '../services/escapes.js';
 import { asIs, bodyText, originalTopic, type TextEscape, toRecord } from '../services/message-record.js';
 
 const TOKEN =
   /\{(topic|msgId|offsetMsgId|keys|tags|queue|offset|broker|bornTime|storeTime|bornTimestamp|storeTimestamp|reconsumeTimes|body|bodyBase64|bornHost|storeHost|prop\.[^}]+)\}/g;
 
 /**
- * Checks a --template and returns its renderer. Escapes \n and \t are honoured. Each value put
+ * Checks a --template and returns its renderer. Its escapes are decoded (unescapeBytes). Each value put
  * in passes through `escape` (newlines too: the template's own newlines are the record's).
  */
 export function compileTemplate(
   template: string,
   escape: TextEscape = asIs,
 ): (m: MessageExt, topic: string, broker: string) => string {
-  const t = template.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  const t = unescapeBytes(template).toString('utf8');
   const unknown = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[0]).filter((x) => !x.match(TOKEN));
   if (unknown.length > 0) {
     throw new InvalidArgumentError(`unknown template token ${unknown[0]}`, {
@@ -143,6 +144,8 @@ export function renderDetail(m: MessageExt, brokerName: string, escape: TextEsca
  * What to write for message `m`, delivered from `topic` (the topic it was sent to) by broker
  * `brokerName`; undefined when nothing is (a body that was not inflated, in --output body).
  */
+const NEWLINE = Buffer.from('\n');
+
 export type MessageRender = (m: MessageExt, topic: string, brokerName: string) => string | Buffer | undefined;
 
 /**
@@ -153,7 +156,8 @@ export function messageRenderer(
   format: OutputFormat | 'detail',
   options: {
     template?: string | undefined;
-    delimiter?: string | undefined;
+    /** --output body: written after each body (parseDelimiter). */
+    delimiter?: Buffer | undefined;
     /** For a terminal: escapes control characters of the human formats (not ndjson's JSON). */
     escape?: TextEscape | undefined;
   } = {},
@@ -165,7 +169,7 @@ export function messageRenderer(
     case 'ndjson':
       return (m, _topic, b) => `${JSON.stringify(toRecord(m, b || null))}\n`;
     case 'body': {
-      const d = Buffer.from(options.delimiter ?? '\n');
+      const d = options.delimiter ?? NEWLINE;
       // Compressed bytes would corrupt a stream of bodies: the body-error warning stands in for it.
       return (m) => (m.bodyError ? undefined : renderBody(m.body, d, escape));
     }

@@ -11,11 +11,11 @@ import type {
 } from '../../src/core/client/producer.js';
 import type { OnewaySent } from '../../src/core/client/remoting-client.js';
 import { BrokerResponseError, InvalidArgumentError, TimeoutError } from '../../src/core/errors.js';
+import { parseDelimiter } from '../../src/services/escapes.js';
 import {
   applyTemplate,
   type InputMessage,
   messageSource,
-  parseDelimiter,
   parseProperties,
   parseTime,
   readLines,

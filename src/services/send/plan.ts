@@ -11,11 +11,11 @@ import {
   type BodySource,
   checkDelayLevel,
   type MessageTemplate,
-  parseDelimiter,
   parseProperties,
   parseTime,
   readBodyFile,
 } from '../input.js';
+import { parseDelimiter } from '../escapes.js';
 import type { LoopOptions, SendMode } from './loop.js';
 import type { CheckResult } from './transaction.js';
 
