@@ -12,7 +12,9 @@ import {
   parseStartFrom,
   parseTimestamp,
 } from '../services/consume.js';
+import { parseDelimiter } from '../services/escapes.js';
 import { sinkKindOf } from '../services/output-sink.js';
+import { messageRenderer } from '../ui/message-render.js';
 import { escapeControls } from '../ui/terminal-text.js';
 
 const defaultOffsetsDir = () =>
@@ -22,7 +24,7 @@ export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Consume messages of a topic as a member of a consumer group.';
   static override description = `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
 
-Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).
+Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; escapes as in --delimiter).
 
 --json returns the messages in one document written when consuming stops, so it needs --count, --until-end or --idle-timeout (stream with --output ndjson instead); their offsets are committed only after the document is written.
 
@@ -61,7 +63,10 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       summary: 'Output format.',
     })(),
     template: Flags.string({ summary: 'Template for --output template.' }),
-    delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+    delimiter: Flags.string({
+      summary: 'Written after each body with --output body (escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
+      default: '\\n',
+    }),
     nack: Flags.string({ summary: 'Send matching messages back for retry: all, every:N, key:K or tag:T.' }),
     'max-reconsume': Flags.integer({
       summary: 'Deliveries before a nacked message goes to %DLQ%<group>.',
@@ -138,11 +143,6 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
         count: f.count,
         untilEnd: f['until-end'],
         idleTimeoutMs: f['idle-timeout'],
-        output: f.output,
-        template: f.template,
-        delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
-        // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
-        escape: process.stdout.isTTY ? escapeControls : undefined,
         nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
         maxReconsume: f['max-reconsume'],
         retryDelayLevel: f['retry-delay-level'],
@@ -161,6 +161,12 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
           if (f.debug) this.note(`${(err as Error).message}`);
         },
         onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
+        render: messageRenderer(f.output, {
+          template: f.template,
+          delimiter: parseDelimiter(f.delimiter, { allowEmpty: true }),
+          // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
+          escape: process.stdout.isTTY ? escapeControls : undefined,
+        }),
       });
       if (quiet) return undefined; // the document is out already
       process.stderr.write(

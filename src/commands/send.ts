@@ -3,15 +3,10 @@ import { BaseCommand } from '../base-command.js';
 import { RocketMQError } from '../core/errors.js';
 import { ExitCode, outcomeOfError } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
-import {
-  CHECK_RESULTS,
-  planSend,
-  runSend,
-  SEND_MODES,
-  type SendRecord,
-  type SendSummary,
-  TRANSACTION_ACTIONS,
-} from '../services/send.js';
+import { runSend, type SendSummary } from '../services/send/index.js';
+import { SEND_MODES, type SendRecord } from '../services/send/loop.js';
+import { planSend } from '../services/send/plan.js';
+import { CHECK_RESULTS, TRANSACTION_ACTIONS } from '../services/send/transaction.js';
 import { formatResult, formatSummary, LineWriter, statusPainter } from '../ui/send-output.js';
 import { escapeFor } from '../ui/terminal-text.js';
 
@@ -55,7 +50,8 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     })(),
     delimiter: Flags.string({
       char: 'd',
-      summary: 'Separates messages on standard input (default newline; escapes \\n \\t \\0 \\xHH).',
+      summary:
+        'Separates messages on standard input (default newline; escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
       helpGroup: 'BODY',
     }),
     key: Flags.string({ char: 'k', summary: 'Message key (repeatable).', multiple: true }),

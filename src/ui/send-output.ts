@@ -4,7 +4,8 @@
  */
 import { once } from 'node:events';
 import { asIs, type TextEscape } from '../services/message-record.js';
-import type { SendRecord, SendSummary } from '../services/send.js';
+import type { SendSummary } from '../services/send/index.js';
+import type { SendRecord } from '../services/send/loop.js';
 import { stdoutColor } from './color.js';
 
 /**

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
-import type { SendRecord, SendSummary } from '../../src/services/send.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import type { SendRecord } from '../../src/services/send/loop.js';
 import { TopicReader } from '../helpers/read-topic.js';
 import { rmq } from '../helpers/cli.js';
 import { TEST_TIMEOUT, withCluster } from '../helpers/faults.js';

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
-import type { SendSummary } from '../../src/services/send.js';
+import type { SendSummary } from '../../src/services/send/index.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
 import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts, freePortBlock } from '../helpers/ports.js';

@@ -14,7 +14,8 @@ import { inflateSync } from 'node:zlib';
 import type { MessageExt } from '../../src/core/protocol/message.js';
 import { SYSTEM_PROPERTIES } from '../../src/core/protocol/message.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
-import type { SendRecord, SendSummary } from '../../src/services/send.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import type { SendRecord } from '../../src/services/send/loop.js';
 import { REPO_ROOT, rmq, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
 import { poll, TopicReader } from '../helpers/read-topic.js';
 

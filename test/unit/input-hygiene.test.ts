@@ -18,12 +18,12 @@ import { parseDuration, parseSize } from '../../src/core/util/units.js';
 import { combineIntervals } from '../../src/bench/merge.js';
 import { parseSlo } from '../../src/bench/slo.js';
 import type { BenchInterval } from '../../src/bench/result.js';
-import { compileTemplate, renderBody, renderText } from '../../src/services/consume.js';
 import { parseProperties } from '../../src/services/input.js';
 import { fromRecord, toRecord } from '../../src/services/message-record.js';
-import type { SendRecord } from '../../src/services/send.js';
+import type { SendRecord } from '../../src/services/send/loop.js';
 import { formatResult } from '../../src/ui/send-output.js';
 import { writeMessages } from '../../src/ui/message-output.js';
+import { compileTemplate, renderBody, renderText } from '../../src/ui/message-render.js';
 import { renderTable } from '../../src/ui/table.js';
 import { escapeControls, escapeStrings } from '../../src/ui/terminal-text.js';
 import {
