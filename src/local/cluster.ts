@@ -7,7 +7,7 @@ import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
-import { EnvironmentError } from '../core/errors.js';
+import { EnvironmentError, InvalidArgumentError } from '../core/errors.js';
 import { RequestCode } from '../core/remoting/codes.js';
 import { type AclWish, resolveAccounts, type StoredAccounts, writeSecretFile } from './accounts.js';
 import {
@@ -35,12 +35,35 @@ import {
   tcpReachable,
 } from './launch.js';
 import { logFiles } from './logs.js';
+import { checkTopologyPorts, type NodeStatus, nodeStatuses, startTopology } from './nodes.js';
 import { claimDir, purgePlan } from './owner.js';
 import { localLayout } from './paths.js';
 import { diskUsage, ownershipCheck, sleep, stopProcess } from './process.js';
 import { type LocalProfileResult, saveLocalProfile } from './profile.js';
 import { findJava, type ProgressFn, resolveRuntime } from './resolve.js';
-import { liveProcesses, type LocalState, probeTls, readState, writeState } from './state.js';
+import {
+  liveNodes,
+  liveProcesses,
+  type LocalState,
+  type NodeState,
+  probeTls,
+  readState,
+  writeState,
+} from './state.js';
+import {
+  isMultiNode,
+  type NodeSpec,
+  topologyNamesrvAddr,
+  topologyNodes,
+  type TopologySpec,
+  validateTopology,
+  validateTopologyPorts,
+} from './topology.js';
+
+/** The first broker of a topology: the configured master of broker-a. */
+function firstBroker(state: LocalState): NodeState | undefined {
+  return state.topology?.nodes.find((n) => n.kind === 'broker');
+}
 
 /** How long `down` gives the broker to unregister before stopping the name server too. */
 const UNREGISTER_WAIT_MS = 10_000;
@@ -51,6 +74,8 @@ const UNREGISTER_WAIT_MS = 10_000;
 /** The cluster's settings as asked for: `version` may still be a release line, and ACL a wish. */
 export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
   dir: string;
+  /** --masters/--replicas/--namesrvs/--ha/--flush/--replication; absent or one node: the one-node cluster. */
+  topology?: TopologySpec | undefined;
   /** --version: exact release or release line. */
   version: string;
   /** --acl: turn authentication and authorization on; the fields override the stored account. */
@@ -85,6 +110,8 @@ export interface UpResult {
   elapsedMs: number;
   /** Whether the jars were fetched with mvn during this `up`. */
   downloaded: boolean;
+  /** A multi-node topology's JVMs (pids above: the first name server and the first master). */
+  nodes?: { name: string; kind: 'namesrv' | 'broker'; port: number; pid: number }[] | undefined;
   logs: { namesrv: string; broker: string };
   /**
    * --acl: the account to connect with (and, on 4.x, a read-only one), and the file that keeps
@@ -113,6 +140,18 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     autoCreateTopic: opts.autoCreateTopic,
   };
   validateSettings(pre);
+  const topology = opts.topology && isMultiNode(opts.topology) ? opts.topology : undefined;
+  let nodes: NodeSpec[] | undefined;
+  if (topology) {
+    validateTopology(topology, parseVersionSpec(opts.version).candidates[0]!);
+    if (opts.acl || opts.tls) {
+      throw new InvalidArgumentError('--acl and --tls are not supported with a multi-node topology yet', {
+        hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
+      });
+    }
+    nodes = topologyNodes(topology, pre);
+    validateTopologyPorts(nodes);
+  }
 
   const previous = await readState(layout);
   const live = await liveProcesses(layout, previous);
@@ -140,7 +179,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 
   const java = await findJava(env);
   // Every candidate of a spec shares its major version, which is all the port check needs.
-  await checkPorts({ ...pre, version: parseVersionSpec(opts.version).candidates[0]! });
+  const firstCandidate = parseVersionSpec(opts.version).candidates[0]!;
+  if (nodes) await checkTopologyPorts(nodes, firstCandidate);
+  else await checkPorts({ ...pre, version: firstCandidate });
   await checkDisk(layout);
 
   progress(`resolving RocketMQ ${opts.version}`);
@@ -154,13 +195,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   });
   const acl = opts.acl ? await resolveAccounts(layout, opts.acl, runtime.version) : undefined;
   const settings: ClusterSettings = { ...pre, version: runtime.version, acl, tls: opts.tls };
-  if (runtime.downloaded) await checkPorts(settings); // a download takes long enough for ports to change hands
+  // A download takes long enough for ports to change hands.
+  if (runtime.downloaded) await (nodes ? checkTopologyPorts(nodes, runtime.version) : checkPorts(settings));
 
   const state: LocalState = {
     schema: 1,
     version: runtime.version,
     dir: layout.dir,
-    namesrvAddr: namesrvAddress(settings),
+    namesrvAddr: nodes ? topologyNamesrvAddr(nodes) : namesrvAddress(settings),
     brokerAddr: brokerAddress(settings),
     clusterName: settings.clusterName,
     brokerName: settings.brokerName,
@@ -207,70 +249,90 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   };
   const checkExited = async (): Promise<void> => {
     const dead = spawned.find((p) => p.exit !== undefined);
-    if (dead) throw await exitedError(dead, layout);
+    if (dead) throw await exitedError(dead);
   };
 
   try {
     // The state file first: with the owner file it is what lets `down --purge` clean up after this
     // `up`, however far it gets.
     await writeState(layout, state);
-    for (const dir of [
-      layout.confDir,
-      layout.homeDir,
-      layout.logsDir,
-      layout.storeDir,
-      layout.namesrvDataDir,
-      layout.tmpDir,
-    ]) {
-      await mkdir(dir, { recursive: true });
-    }
-    for (const f of confFiles(settings, layout)) {
-      if (f.secret) await writeSecretFile(f.path, f.content);
-      else await writeFile(f.path, f.content);
-    }
-    if (acl) {
-      const stored: StoredAccounts = { schema: 1, ...acl };
-      await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
-    }
-
-    checkAbort();
-    progress(`starting name server on ${state.namesrvAddr} (RocketMQ ${runtime.version})`);
-    await launch('namesrv');
-
-    // The broker registers once at start and then only every 30 s: start it after namesrv listens.
-    while (!(await tcpReachable(settings.namesrvPort, 1000))) {
-      checkAbort();
-      await checkExited();
-      if (Date.now() > deadline) throw notReady('name server', opts.waitMs, logFiles(layout, 'namesrv'));
-      await pause(200, spawned, opts.signal);
-    }
-    checkAbort();
-
-    progress(`starting broker ${settings.brokerName} on ${state.brokerAddr}`);
-    await launch('broker');
-
-    progress(`waiting for broker ${settings.brokerName} to register with the name server`);
-    const namesrv = new NameServerClient(client, [state.namesrvAddr]);
-    for (;;) {
-      checkAbort();
-      await checkExited();
-      try {
-        const info = await namesrv.getClusterInfo();
-        const b = info.brokers.find(
-          (x) => x.brokerName === settings.brokerName && x.cluster === settings.clusterName,
-        );
-        const master = b?.addrs.get(0);
-        // Registered is not yet serving: a broker registers before every part of it is up, and
-        // an admin request that early fails (CI saw `cluster list` get no version that way).
-        if (master && portOf(master) === settings.brokerPort) {
-          await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
-          break;
-        }
-      } catch {
-        // Not answering yet; the loop's deadline decides when that becomes an error.
+    if (nodes) {
+      await mkdir(layout.tmpDir, { recursive: true });
+      await startTopology({
+        spec: topology!,
+        nodes,
+        settings,
+        layout,
+        java: { path: java.path, major: java.major },
+        libDir: runtime.libDir,
+        env,
+        state,
+        spawned,
+        deadline,
+        waitMs: opts.waitMs,
+        client,
+        progress,
+        signal: opts.signal,
+      });
+    } else {
+      for (const dir of [
+        layout.confDir,
+        layout.homeDir,
+        layout.logsDir,
+        layout.storeDir,
+        layout.namesrvDataDir,
+        layout.tmpDir,
+      ]) {
+        await mkdir(dir, { recursive: true });
       }
-      if (Date.now() > deadline) throw notReady('broker', opts.waitMs, logFiles(layout, 'broker'));
-      await pause(500, spawned, opts.signal);
+      for (const f of confFiles(settings, layout)) {
+        if (f.secret) await writeSecretFile(f.path, f.content);
+        else await writeFile(f.path, f.content);
+      }
+      if (acl) {
+        const stored: StoredAccounts = { schema: 1, ...acl };
+        await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
+      }
+
+      checkAbort();
+      progress(`starting name server on ${state.namesrvAddr} (RocketMQ ${runtime.version})`);
+      await launch('namesrv');
+
+      // The broker registers once at start and then only every 30 s: start it after namesrv listens.
+      while (!(await tcpReachable(settings.namesrvPort, 1000))) {
+        checkAbort();
+        await checkExited();
+        if (Date.now() > deadline) throw notReady('name server', opts.waitMs, logFiles(layout, 'namesrv'));
+        await pause(200, spawned, opts.signal);
+      }
+      checkAbort();
+
+      progress(`starting broker ${settings.brokerName} on ${state.brokerAddr}`);
+      await launch('broker');
+
+      progress(`waiting for broker ${settings.brokerName} to register with the name server`);
+      const namesrv = new NameServerClient(client, [state.namesrvAddr]);
+      for (;;) {
+        checkAbort();
+        await checkExited();
+        try {
+          const info = await namesrv.getClusterInfo();
+          const b = info.brokers.find(
+            (x) => x.brokerName === settings.brokerName && x.cluster === settings.clusterName,
+          );
+          const master = b?.addrs.get(0);
+          // Registered is not yet serving: a broker registers before every part of it is up, and
+          // an admin request that early fails (CI saw `cluster list` get no version that way).
+          if (master && portOf(master) === settings.brokerPort) {
+            await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+            break;
+          }
+        } catch {
+          // Not answering yet; the loop's deadline decides when that becomes an error.
+        }
+        if (Date.now() > deadline) throw notReady('broker', opts.waitMs, logFiles(layout, 'broker'));
+        await pause(500, spawned, opts.signal);
+      }
     }
   } catch (err) {
     progress('stopping the processes started so far');
@@ -312,7 +374,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     clusterName: state.clusterName,
     brokerName: state.brokerName,
     ports: state.ports,
-    pids: { namesrv: state.pids.namesrv!, broker: state.pids.broker! },
+    pids: nodes
+      ? { namesrv: state.topology!.nodes[0]!.pid!, broker: firstBroker(state)!.pid! }
+      : { namesrv: state.pids.namesrv!, broker: state.pids.broker! },
+    nodes: state.topology?.nodes.map((n) => ({ name: n.name, kind: n.kind, port: n.port, pid: n.pid! })),
     startedAt: state.startedAt,
     elapsedMs: Date.now() - started,
     downloaded: runtime.downloaded,
@@ -360,6 +425,8 @@ export interface DownOptions {
 export interface StoppedProcess {
   role: Role;
   pid: number;
+  /** The node of a multi-node topology (namesrv-1, broker-a-0 …). */
+  node?: string | undefined;
   /** SIGTERM: stopped cleanly; SIGKILL: did not stop within --timeout. */
   signal: 'SIGTERM' | 'SIGKILL';
 }
@@ -379,7 +446,7 @@ export interface DownResult {
   /** --dry-run: nothing was stopped or deleted. */
   dryRun: boolean;
   /** --dry-run: the processes `down` would stop. */
-  running?: { role: Role; pid: number }[] | undefined;
+  running?: { role: Role; pid: number; node?: string | undefined }[] | undefined;
 }
 
 /** Resolves when the name server no longer lists the broker, the broker has exited, or after a while. */
@@ -415,10 +482,18 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   // Settled before anything is stopped: a refused purge leaves the cluster as it was.
   const plan = opts.purge ? await purgePlan(layout, state?.dir) : undefined;
   const live = await liveProcesses(layout, state);
-  const targets = (['broker', 'namesrv'] as const).flatMap((role) => {
-    const pid = live.get(role);
-    return pid === undefined ? [] : [{ role, pid }];
-  });
+  // A topology: every JVM of the dir, brokers first.
+  const multi = state?.topology ? await liveNodes(layout, state) : undefined;
+  const targets: { role: Role; pid: number; node?: string | undefined }[] = multi
+    ? [...multi.filter((n) => n.role === 'broker'), ...multi.filter((n) => n.role !== 'broker')].map((n) => ({
+        role: n.role,
+        pid: n.pid,
+        node: n.node,
+      }))
+    : (['broker', 'namesrv'] as const).flatMap((role) => {
+        const pid = live.get(role);
+        return pid === undefined ? [] : [{ role, pid }];
+      });
   if (opts.dryRun) {
     return {
       dir: layout.dir,
@@ -431,13 +506,16 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     };
   }
   if (targets.length > 0) {
-    const names = targets.map((t) => `${t.role === 'broker' ? 'broker' : 'name server'} (pid ${t.pid})`);
+    const names = targets.map(
+      (t) => `${t.node ?? (t.role === 'broker' ? 'broker' : 'name server')} (pid ${t.pid})`,
+    );
     progress(`stopping ${names.join(' and ')}`);
   }
   // Broker first, and the name server once the broker has unregistered from it (else the broker's
   // log fills with connection-refused traces) rather than after the broker's whole shutdown
   // (~12 s on 5.3; 5.x unregisters at once, 4.9 only near the end).
   let brokerStop: Promise<unknown> = Promise.resolve();
+  const brokerStops: Promise<unknown>[] = [];
   // Identities taken before any signal: each kill is then checked against the process found here.
   const checks = await Promise.all(
     targets.map(async (t) => ({ t, isOurs: await ownershipCheck(t.pid, ownerMarker(layout), t.role) })),
@@ -447,16 +525,20 @@ export async function down(opts: DownOptions): Promise<DownResult> {
       if (t.role === 'broker') {
         const p = stopProcess(t.pid, opts.timeoutMs, isOurs);
         brokerStop = p;
+        brokerStops.push(p);
         return p;
       }
-      if (live.has('broker')) await untilUnregistered(state, brokerStop);
+      if (multi) await Promise.race([Promise.all(brokerStops), sleep(UNREGISTER_WAIT_MS)]);
+      else if (live.has('broker')) await untilUnregistered(state, brokerStop);
       return stopProcess(t.pid, opts.timeoutMs, isOurs);
     }),
   );
   const stopped: StoppedProcess[] = [];
   targets.forEach((t, i) => {
     const outcome = outcomes[i];
-    if (outcome && outcome !== 'gone') stopped.push({ role: t.role, pid: t.pid, signal: outcome });
+    if (outcome && outcome !== 'gone') {
+      stopped.push({ role: t.role, pid: t.pid, signal: outcome, ...(t.node ? { node: t.node } : {}) });
+    }
   });
   if (state && !state.stoppedAt) {
     await writeState(layout, { ...state, pids: {}, stoppedAt: new Date().toISOString() });
@@ -517,6 +599,8 @@ export interface StatusResult {
   uptimeMs: number | null;
   store: { dir: string; bytes: number };
   logs: { namesrv: string; broker: string };
+  /** A multi-node topology: every node, up or down, with the role the name servers give it now. */
+  nodes?: NodeStatus[] | undefined;
 }
 
 export async function status(opts: { dir: string }): Promise<StatusResult> {
@@ -525,10 +609,17 @@ export async function status(opts: { dir: string }): Promise<StatusResult> {
   const live = await liveProcesses(layout, state);
   const ns = live.get('namesrv');
   const br = live.get('broker');
-  const cluster = ns !== undefined && br !== undefined ? 'running' : live.size > 0 ? 'partial' : 'stopped';
+  let cluster: StatusResult['state'] =
+    ns !== undefined && br !== undefined ? 'running' : live.size > 0 ? 'partial' : 'stopped';
+  let nodes: NodeStatus[] | undefined;
+  if (state?.topology) {
+    nodes = await nodeStatuses(state, await liveNodes(layout, state));
+    const up = nodes.filter((n) => n.up).length;
+    cluster = up === nodes.length ? 'running' : up > 0 ? 'partial' : 'stopped';
+  }
 
   let brokerRegistered: boolean | null = null;
-  if (cluster === 'running' && state) {
+  if (cluster === 'running' && state && !nodes) {
     const client = new RemotingClient({ timeoutMs: 2000, tls: probeTls(state.tls) });
     try {
       const info = await new NameServerClient(client, [state.namesrvAddr]).getClusterInfo();
@@ -559,7 +650,13 @@ export async function status(opts: { dir: string }): Promise<StatusResult> {
     tls: state?.tls === true,
     startedAt,
     uptimeMs: startedAt ? Date.now() - Date.parse(startedAt) : null,
-    store: { dir: layout.storeDir, bytes: await diskUsage(layout.storeDir) },
-    logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
+    store: nodes
+      ? { dir: layout.nodesDir, bytes: await diskUsage(layout.nodesDir) }
+      : { dir: layout.storeDir, bytes: await diskUsage(layout.storeDir) },
+    logs:
+      nodes && state?.topology
+        ? { namesrv: state.topology.nodes[0]!.mainLog, broker: firstBroker(state)!.mainLog }
+        : { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
+    nodes,
   };
 }

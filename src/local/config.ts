@@ -202,7 +202,7 @@ function propertyValue(v: string | number | boolean): string {
   return String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/^ /, '\\ ');
 }
 
-function properties(
+export function properties(
   header: string,
   entries: readonly (readonly [string, string | number | boolean])[],
 ): string {
@@ -420,6 +420,14 @@ export function tlsSystemProperties(layout: LocalLayout): string[] {
   ];
 }
 
+/** One node of a multi-node topology: its own heap, home (so its logs), config and name marker. */
+export interface NodeJvm {
+  heap: string[];
+  homeDir: string;
+  conf: string;
+  marker: string;
+}
+
 /** Arguments after `java` for one process (the classpath is `<libDir>/*`, expanded by the JVM). */
 export function javaArgs(
   role: Role,
@@ -427,12 +435,16 @@ export function javaArgs(
   layout: LocalLayout,
   libDir: string,
   javaMajor: number,
+  node?: NodeJvm,
 ): string[] {
   const heap =
-    role === 'namesrv' ? ['-Xms64m', '-Xmx256m'] : ['-Xms256m', '-Xmx512m', '-XX:MaxDirectMemorySize=256m'];
+    node?.heap ??
+    (role === 'namesrv' ? ['-Xms64m', '-Xmx256m'] : ['-Xms256m', '-Xmx512m', '-XX:MaxDirectMemorySize=256m']);
   const args = [...heap, '-XX:+UseG1GC', '-XX:-OmitStackTraceInFastThrow'];
   if (javaMajor >= 9) args.push(...JDK_OPENS);
-  args.push(ownerMarker(layout), `-Duser.home=${layout.homeDir}`, `-Djava.io.tmpdir=${layout.tmpDir}`);
+  args.push(ownerMarker(layout));
+  if (node) args.push(node.marker);
+  args.push(`-Duser.home=${node?.homeDir ?? layout.homeDir}`, `-Djava.io.tmpdir=${layout.tmpDir}`);
   if (s.tls) args.push(...tlsSystemProperties(layout));
   // 5.x: with namesrv, broker and tools on one classpath the shaded logback would pick whichever
   // rmq.*.logback.xml comes first, so name it. 4.x reads $ROCKETMQ_HOME/conf/logback_*.xml instead.
@@ -442,7 +454,7 @@ export function javaArgs(
     `${libDir}/*`,
     MAIN_CLASS[role],
     '-c',
-    role === 'namesrv' ? layout.namesrvConf : layout.brokerConf,
+    node?.conf ?? (role === 'namesrv' ? layout.namesrvConf : layout.brokerConf),
   );
   return args;
 }

@@ -36,6 +36,27 @@ export async function checkPorts(s: ClusterSettings): Promise<void> {
   }
 }
 
+/** Refuses a port of a topology's node that is taken (or needs privileges). */
+export async function probePortsFree(
+  port: number,
+  everywhere: boolean,
+  what: string,
+  flags: string,
+): Promise<void> {
+  for (const host of everywhere ? ['127.0.0.1', '0.0.0.0'] : ['127.0.0.1']) {
+    const probe = await probePort(port, host);
+    if (probe === 'free') continue;
+    throw new EnvironmentError(
+      probe === 'denied'
+        ? `port ${port} (${what}) needs privileges to listen on`
+        : `port ${port} (${what}) is already in use`,
+      {
+        hint: `pick other ports with ${flags}, or stop whatever listens there (\`ss -ltnp 'sport = :${port}'\`)`,
+      },
+    );
+  }
+}
+
 export async function checkDisk(layout: LocalLayout): Promise<void> {
   const { path, percent } = await diskUsedPercent(layout.storeDir);
   if (percent > DISK_FULL_PERCENT) {
@@ -53,6 +74,9 @@ export interface Spawned {
   exited: Promise<void>;
   /** Size of RocketMQ's own log at spawn: it is appended to across runs. */
   mainLogOffset: number;
+  files: LogFiles;
+  /** A topology's node name (namesrv-1, broker-a-0 …); undefined in the one-node cluster. */
+  node?: string | undefined;
 }
 
 export function spawnJvm(
@@ -61,14 +85,16 @@ export function spawnJvm(
   args: string[],
   layout: LocalLayout,
   env: Readonly<Record<string, string | undefined>>,
+  node?: { name: string; files: LogFiles },
 ): Spawned {
+  const files = node?.files ?? logFiles(layout, role);
   let mainLogOffset = 0;
   try {
-    mainLogOffset = statSync(logFiles(layout, role).main).size;
+    mainLogOffset = statSync(files.main).size;
   } catch {
     // first run in this dir
   }
-  const out = openSync(role === 'broker' ? layout.brokerOut : layout.namesrvOut, 'w');
+  const out = openSync(files.stdout, 'w');
   let child: ChildProcess;
   try {
     // Detached (own session) so the JVMs outlive this command and a terminal's Ctrl-C.
@@ -81,7 +107,15 @@ export function spawnJvm(
   } finally {
     closeSync(out);
   }
-  const spawned: Spawned = { role, child, exit: undefined, exited: Promise.resolve(), mainLogOffset };
+  const spawned: Spawned = {
+    role,
+    child,
+    exit: undefined,
+    exited: Promise.resolve(),
+    mainLogOffset,
+    files,
+    node: node?.name,
+  };
   spawned.exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       spawned.exit = { code, signal };
@@ -96,11 +130,11 @@ export function spawnJvm(
   return spawned;
 }
 
-export async function exitedError(p: Spawned, layout: LocalLayout): Promise<RocketMQError> {
-  const files = logFiles(layout, p.role);
+export async function exitedError(p: Spawned): Promise<RocketMQError> {
+  const { files } = p;
   const lines = await lastMeaningful(files, p.mainLogOffset);
   const how = p.exit?.signal ? `killed by ${p.exit.signal}` : `exit code ${p.exit?.code ?? '?'}`;
-  const name = p.role === 'broker' ? 'broker' : 'name server';
+  const name = p.node ?? (p.role === 'broker' ? 'broker' : 'name server');
   const detail = lines.length > 0 ? `\n  ${lines.join('\n  ')}` : '';
   return new EnvironmentError(`the ${name} exited during startup (${how})${detail}`, {
     hint: `see ${files.stdout} and ${files.main}`,

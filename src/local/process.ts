@@ -68,6 +68,15 @@ export async function ownedRole(pid: number, marker: string): Promise<Role | und
   return undefined;
 }
 
+/** The node name a multi-node JVM carries (-Drmq.local.node=…), undefined for the one-node cluster's. */
+export async function nodeOf(pid: number): Promise<string | undefined> {
+  const argv = await commandLine(pid);
+  const arg = argv?.find((a) => a.startsWith(NODE_MARKER_PREFIX));
+  return arg?.slice(NODE_MARKER_PREFIX.length);
+}
+
+export const NODE_MARKER_PREFIX = '-Drmq.local.node=';
+
 /**
  * Every live process carrying the marker, found by scanning /proc. Catches JVMs a state file does
  * not name (an `up` killed between spawning and writing state). Empty where there is no /proc.

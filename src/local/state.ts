@@ -6,7 +6,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { TlsOptions } from '../core/remoting/connection.js';
 import { ownerMarker, type Role } from './config.js';
 import type { LocalLayout } from './paths.js';
-import { ownedRole, scanOwned } from './process.js';
+import { nodeOf, ownedRole, scanOwned } from './process.js';
+import type { NodeKind, TopologySpec } from './topology.js';
 
 export interface LocalState {
   schema: 1;
@@ -28,6 +29,28 @@ export interface LocalState {
   tls?: boolean | undefined;
   /** Set by `down`; the record stays so `status` can still say what ran here. */
   stoppedAt?: string | undefined;
+  /** A multi-node topology (absent: the one-node cluster, as every state before topologies). */
+  topology?: TopologyState | undefined;
+}
+
+export interface TopologyState {
+  spec: TopologySpec;
+  nodes: NodeState[];
+}
+
+export interface NodeState {
+  name: string;
+  kind: NodeKind;
+  port: number;
+  brokerName?: string | undefined;
+  /** The id configured (-1: assigned by the controller). */
+  brokerId?: number | undefined;
+  /** The pid of the last start (up or `local start`); trusted only while the process carries the markers. */
+  pid?: number | undefined;
+  /** The java arguments it was started with: `local start` runs exactly these again. */
+  args: string[];
+  mainLog: string;
+  out: string;
 }
 
 export async function readState(layout: LocalLayout): Promise<LocalState | undefined> {
@@ -64,4 +87,26 @@ export async function liveProcesses(
 /** How our own probes reach a cluster started with --tls: its certificate is self-signed. */
 export function probeTls(tls: boolean | undefined): TlsOptions | undefined {
   return tls ? { insecure: true } : undefined;
+}
+
+export interface LiveNode {
+  pid: number;
+  role: Role;
+  /** Undefined for a JVM without a node marker (a one-node cluster's). */
+  node: string | undefined;
+}
+
+/** Every live JVM of this dir with its node name: the processes of a topology. */
+export async function liveNodes(layout: LocalLayout, state: LocalState | undefined): Promise<LiveNode[]> {
+  const marker = ownerMarker(layout);
+  const found = new Map<number, Role>();
+  for (const n of state?.topology?.nodes ?? []) {
+    if (n.pid === undefined) continue;
+    const role = await ownedRole(n.pid, marker);
+    if (role) found.set(n.pid, role);
+  }
+  for (const [pid, role] of await scanOwned(marker)) found.set(pid, role);
+  const out: LiveNode[] = [];
+  for (const [pid, role] of found) out.push({ pid, role, node: await nodeOf(pid) });
+  return out;
 }
