@@ -48,6 +48,7 @@ import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey, RemoteOffsetStore } from './offset-store.js';
 import { QueueLocks } from './queue-locks.js';
 import { allocateAveragely, groupMembers, readableQueues } from './rebalance.js';
+import { ConsumeMeter, serveRunningInfo } from './running-info.js';
 
 export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
 
@@ -157,6 +158,8 @@ export class PushConsumer extends EventEmitter {
   private noSuspend = false;
   private firstRebalanceDone = false;
   private halted: Promise<void> | undefined;
+  private readonly meter = new ConsumeMeter();
+  private stopServing: (() => void) | undefined;
 
   constructor(
     readonly client: MQClient,
@@ -225,6 +228,14 @@ export class PushConsumer extends EventEmitter {
     this.startedAt = Date.now();
     await this.client.route(this.topic);
     this.client.registerConsumer(this.group, () => this.consumerData());
+    this.stopServing = serveRunningInfo(this.client, this.group, this.meter, () => ({
+      messageModel: this.model,
+      orderly: this.opts.orderly === true,
+      startedAt: this.startedAt,
+      subscriptions:
+        this.model === 'CLUSTERING' ? [this.subscription, this.retrySubscription] : [this.subscription],
+      queues: this.queues.values(),
+    }));
     this.client.remoting.onRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
       if (req.extFields.consumerGroup === this.group) void this.requestRebalance();
       return undefined;
@@ -514,8 +525,10 @@ export class PushConsumer extends EventEmitter {
     let attempt = 1;
     for (;;) {
       let result: HandlerResult;
+      const t0 = Date.now();
       try {
         result = await this.handler!({ message: m, topic, brokerName: q.mq.brokerName, attempt });
+        this.meter.record(q.mq, q.mq.topic, Date.now() - t0, result.status === 'ack');
       } catch (err) {
         entry.state = 'lost';
         this.settle(q);
@@ -664,6 +677,7 @@ export class PushConsumer extends EventEmitter {
     }
     if (this.opts.orderly && this.model === 'CLUSTERING') await this.locks.unlock(qs);
     this.client.unregisterConsumer(this.group);
+    this.stopServing?.();
     if (commitErr) {
       throw commitErr instanceof RocketMQError
         ? commitErr
