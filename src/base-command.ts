@@ -69,6 +69,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private resolved: ConnectionSettings | undefined;
   /** Set once the command wrote its --json document itself: stdout holds one document, no more. */
   private documentWritten = false;
+  private interrupt: { signal: AbortSignal; handler: () => void } | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -194,6 +195,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
+   * A signal that the first Ctrl-C (SIGINT) or SIGTERM aborts, for the command to stop
+   * gracefully (in-flight requests finish, offsets are committed, what was started is stopped)
+   * with its result standing. A second one exits at once with INTERRUPTED: a stop that hangs
+   * must never hold the terminal. `onInterrupt` runs at the first one, after the abort (e.g. to
+   * end a read of stdin that would never finish by itself). The handlers stay until the command
+   * ends (finally()).
+   */
+  protected interruptSignal(onInterrupt?: () => void): AbortSignal {
+    if (this.interrupt) throw new Error('interruptSignal() is called once per command');
+    const controller = new AbortController();
+    let signals = 0;
+    const handler = (): void => {
+      if (++signals > 1) process.exit(exitCodeFor('interrupted'));
+      controller.abort(new Error('interrupted'));
+      onInterrupt?.();
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    this.interrupt = { signal: controller.signal, handler };
+    return controller.signal;
+  }
+
+  /**
    * The exit code of a run that returns a result: set here from how it ended (exitCodeFor), not
    * per command. Failures that throw get theirs in catch().
    */
@@ -269,6 +293,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
+    if (this.interrupt) {
+      process.off('SIGINT', this.interrupt.handler);
+      process.off('SIGTERM', this.interrupt.handler);
+    }
     this.adminClient?.close();
     await super.finally(err);
   }
