@@ -115,67 +115,55 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
         hint: "e.g. --template '{msgId} {body}'",
       });
     }
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      signals++;
-      if (signals > 1) process.exit(130); // a second Ctrl-C means "now"
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C stops gracefully, like --count: handlers finish, offsets are committed, exit 0.
+    const signal = this.interruptSignal();
     const quiet = this.jsonEnabled();
     const c = await this.connection();
-    try {
-      const result = await consume({
-        namesrv: c.namesrv,
-        timeoutMs: c.timeoutMs,
-        security: { credentials: c.credentials, tls: c.tls },
-        topic: this.args.topic ?? '',
-        group: f.group,
-        from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),
-        resetToMs: f['reset-to'] === undefined ? undefined : parseTimestamp(f['reset-to'], '--reset-to'),
-        tag: f.tag,
-        sql: f.sql,
-        broadcast: f.broadcast,
-        orderly: f.orderly,
-        dlq: f.dlq,
-        count: f.count,
-        untilEnd: f['until-end'],
-        idleTimeoutMs: f['idle-timeout'],
-        nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
-        maxReconsume: f['max-reconsume'],
-        retryDelayLevel: f['retry-delay-level'],
-        offsetsDir: f['offsets-dir'],
-        // --json: the document is written here, before the offsets of its messages are committed.
-        document: quiet ? (r) => this.writeDocument(r) : undefined,
-        out: process.stdout,
-        outKind: sinkKindOf(1),
-        outFd: 1,
-        pipeWindow: f['pipe-window'],
-        trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
-        maxBodyBytes: f['max-body'],
-        onBodyError: (note) => this.note(note),
-        signal: controller.signal,
-        onWarning: (err) => {
-          if (f.debug) this.note(`${(err as Error).message}`);
-        },
-        onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
-        render: messageRenderer(f.output, {
-          template: f.template,
-          delimiter: parseDelimiter(f.delimiter, { allowEmpty: true }),
-          // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
-          escape: process.stdout.isTTY ? escapeControls : undefined,
-        }),
-      });
-      if (quiet) return undefined; // the document is out already
-      process.stderr.write(
-        `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
-      );
-      return result;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const result = await consume({
+      namesrv: c.namesrv,
+      timeoutMs: c.timeoutMs,
+      security: { credentials: c.credentials, tls: c.tls },
+      topic: this.args.topic ?? '',
+      group: f.group,
+      from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),
+      resetToMs: f['reset-to'] === undefined ? undefined : parseTimestamp(f['reset-to'], '--reset-to'),
+      tag: f.tag,
+      sql: f.sql,
+      broadcast: f.broadcast,
+      orderly: f.orderly,
+      dlq: f.dlq,
+      count: f.count,
+      untilEnd: f['until-end'],
+      idleTimeoutMs: f['idle-timeout'],
+      nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
+      maxReconsume: f['max-reconsume'],
+      retryDelayLevel: f['retry-delay-level'],
+      offsetsDir: f['offsets-dir'],
+      // --json: the document is written here, before the offsets of its messages are committed.
+      document: quiet ? (r) => this.writeDocument(r) : undefined,
+      out: process.stdout,
+      outKind: sinkKindOf(1),
+      outFd: 1,
+      pipeWindow: f['pipe-window'],
+      trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
+      maxBodyBytes: f['max-body'],
+      onBodyError: (note) => this.note(note),
+      signal,
+      onWarning: (err) => {
+        if (f.debug) this.note(`${(err as Error).message}`);
+      },
+      onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
+      render: messageRenderer(f.output, {
+        template: f.template,
+        delimiter: parseDelimiter(f.delimiter, { allowEmpty: true }),
+        // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
+        escape: process.stdout.isTTY ? escapeControls : undefined,
+      }),
+    });
+    if (quiet) return undefined; // the document is out already
+    process.stderr.write(
+      `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
+    );
+    return result;
   }
 }

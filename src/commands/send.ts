@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { RocketMQError } from '../core/errors.js';
-import { ExitCode, outcomeOfError } from '../exit-codes.js';
+import { outcomeOfError } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
 import { runSend, type SendSummary } from '../services/send/index.js';
 import { SEND_MODES, type SendRecord } from '../services/send/loop.js';
@@ -172,16 +172,9 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     const out = quiet ? undefined : new LineWriter();
     const paint = statusPainter();
     const escape = escapeFor(process.stdout);
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      if (++signals > 1) process.exit(ExitCode.INTERRUPTED); // a second Ctrl-C means "now"
-      controller.abort();
-      // Ends a read of stdin that may never finish by itself.
-      process.stdin.destroy();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C finishes what is in flight (exit 130); ending stdin ends a read that may never
+    // finish by itself.
+    const signal = this.interruptSignal(() => process.stdin.destroy());
     try {
       const { summary, firstError } = await runSend(
         plan,
@@ -193,7 +186,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
           ready: out ? () => out.ready() : undefined,
           note: (t) => this.note(t),
         },
-        controller.signal,
+        signal,
       );
       await out?.flush();
       if (!quiet) process.stderr.write(`${formatSummary(summary)}\n`);
@@ -211,8 +204,6 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       return summary;
     } finally {
       await out?.flush();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
   }
 }

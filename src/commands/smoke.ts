@@ -61,10 +61,8 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
   async run(): Promise<SmokeResult> {
     const f = this.flags;
     const c = await this.connection();
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C skips to the clean-up; the report says "interrupted" (exit 130).
+    const signal = this.interruptSignal();
     // Usage errors (exit 2) before anything is shown or sent.
     const types = parseTypes(f.types);
     parseSmokeSlos(f.slo ?? []);
@@ -85,13 +83,11 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
         trace: f.trace,
         traceTopic: f['trace-topic'],
         slo: f.slo ?? [],
-        signal: controller.signal,
+        signal,
         onProgress: (t) => progress.update(t),
       });
     } finally {
       progress.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
     if (!this.jsonEnabled())
       // Check details carry error messages from the wire: escaped on a terminal.

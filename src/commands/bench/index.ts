@@ -3,7 +3,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { type BenchResult, MESSAGE_TYPES, SEND_MODES } from '../../bench/result.js';
 import { CheckFailedError, InvalidArgumentError } from '../../core/errors.js';
-import { ExitCode } from '../../exit-codes.js';
 import { connectionFlags, duration, size } from '../../flags.js';
 import { FIND_MAX_FACTOR } from '../../services/bench/find-max.js';
 import { type BenchEvents, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from '../../services/bench/model.js';
@@ -213,14 +212,8 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
   async run(): Promise<BenchResult> {
     const f = this.flags;
     const json = this.jsonEnabled();
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      if (++signals > 1) process.exit(ExitCode.INTERRUPTED); // a second Ctrl-C means "now"
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C ends the run early with what was measured so far (interrupted, exit 130).
+    const signal = this.interruptSignal();
     let progress: Progress | undefined;
     const events = new EventEmitter<BenchEvents>();
     try {
@@ -268,7 +261,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         hdrLog: f['hdr-log'],
         csv: f.csv,
         toolVersion: this.config.version,
-        signal: controller.signal,
+        signal,
         events,
       });
       progress?.stop();
@@ -288,8 +281,6 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       return result;
     } finally {
       progress?.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
   }
 }

@@ -45,14 +45,9 @@ export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
     const { lines, size } = await tailLines(file, this.flags.tail);
     if (lines.length > 0) this.log(lines.join('\n'));
     if (this.flags.follow) {
-      const stop = new AbortController();
-      const onSigint = (): void => stop.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await followFile(file, size, (text) => process.stdout.write(text), stop.signal);
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      // Ctrl-C ends --follow with exit 0: following until told to stop is what was asked.
+      const signal = this.interruptSignal();
+      await followFile(file, size, (text) => process.stdout.write(text), signal);
     }
     return { file, lines };
   }

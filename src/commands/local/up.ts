@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
+import { exitCodeFor } from '../../exit-codes.js';
 import { duration, localDirFlag } from '../../flags.js';
 import { DEFAULT_ACL_USER } from '../../local/accounts.js';
 import { type UpResult, up, withSecretsMasked } from '../../local/cluster.js';
@@ -165,9 +166,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     }
     const progress = await this.progress(`starting RocketMQ ${this.flags.version}`);
     // The JVMs run in their own session, so a Ctrl-C would not reach them: stop them ourselves.
-    const interrupt = new AbortController();
-    const onSigint = (): void => interrupt.abort(new Error('interrupted'));
-    process.once('SIGINT', onSigint);
+    const signal = this.interruptSignal();
     let started: UpResult;
     try {
       started = await up({
@@ -199,17 +198,15 @@ Every successful up writes the connection profile "local" (--profile-name) with 
           // Plain-line progress (no TTY) would print a line per tick of the download timer.
           if (!o?.transient || process.stderr.isTTY) progress.update(msg);
         },
-        signal: interrupt.signal,
+        signal,
       });
     } catch (err) {
       progress.fail();
-      if (interrupt.signal.aborted) {
+      if (signal.aborted) {
         process.stderr.write('interrupted: stopped the processes this run had started\n');
-        process.exit(130);
+        process.exit(exitCodeFor('interrupted'));
       }
       throw err;
-    } finally {
-      process.removeListener('SIGINT', onSigint);
     }
     const result = this.flags['show-secret'] ? started : withSecretsMasked(started);
     progress.succeed(

@@ -11,7 +11,10 @@ import {
   queryConsumerOffsetHeader,
   readConsumerOffset,
 } from '../protocol/query-consumer-offset.js';
-import { UPDATE_CONSUMER_OFFSET_ACCEPT, updateConsumerOffsetHeader } from '../protocol/update-consumer-offset.js';
+import {
+  UPDATE_CONSUMER_OFFSET_ACCEPT,
+  updateConsumerOffsetHeader,
+} from '../protocol/update-consumer-offset.js';
 import { RequestCode } from '../remoting/codes.js';
 import type { MQClient } from './mq-client.js';
 
