@@ -56,7 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     child.process.kill(signal);
     const { code } = await child.exit;
     assert.equal(code, ExitCode.INTERRUPTED, child.stderr());
-    assert.deepEqual(JSON.parse(child.stdout()), { stopped: 'gracefully' });
+    assert.deepEqual(JSON.parse(child.stdout()), { stopped: 'gracefully', warnings: [] });
     assert.match(child.stderr(), /stopping/);
   });
 }

@@ -77,7 +77,7 @@ describe('local topologies', () => {
     assert.throws(() => validateTopology({ ...SINGLE_NODE, ha: 'controller' }, '5.3.3'), /--replicas/);
     assert.throws(() => validateTopology({ ...SINGLE_NODE, masters: 0 }, '5.3.3'), /--masters/);
     assert.throws(() => validateTopology({ ...SINGLE_NODE, ha: 'dledger' }, '4.9.7'), /dledger/);
-    const nodes = topologyNodes({ ...SINGLE_NODE, masters: 2 }, { namesrvPort: 30000, brokerPort: 30003 });
+    const nodes = topologyNodes({ ...SINGLE_NODE, masters: 2 }, { namesrvPort: 30000, brokerPort: 30002 }); // broker-a's VIP port 30000 is the name server's
     assert.throws(() => validateTopologyPorts(nodes), /would be used by both/);
   });
 });
