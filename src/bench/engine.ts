@@ -168,6 +168,8 @@ export class BenchEngine extends EventEmitter {
   private finished = false;
   private interrupted = false;
   private nextDue = 0;
+  /** A --duration run's scheduled end: nothing falls due at or after it, however late its timer fires. */
+  private scheduleEndUs = Infinity;
   /** Open loop: wakes dispatch() when the next message is due. */
   private pacer: Pacer | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -345,6 +347,7 @@ export class BenchEngine extends EventEmitter {
     this.emit('phase', 'measure');
     if (this.p.durationMs !== undefined) {
       const endUs = this.measureStartUs + this.p.durationMs * 1000;
+      this.scheduleEndUs = endUs;
       this.phaseTimer = this.clock.setTimeout(() => this.endMeasure(), (endUs - this.clock.nowUs()) / 1000);
     } else if (this.p.messages !== undefined && this.measuredCompleted >= this.p.messages) {
       this.endMeasure();
@@ -406,6 +409,12 @@ export class BenchEngine extends EventEmitter {
       let moved = 0;
       while (this.dueUs(this.nextDue) <= now && moved < 100_000) {
         const due = this.dueUs(this.nextDue);
+        // A late end timer (a busy machine) must not add messages past the window: the run makes
+        // exactly rate x duration messages due (and the pacer is not re-armed to spin until then).
+        if (due >= this.scheduleEndUs) {
+          this.scheduleDone = true;
+          break;
+        }
         if (this.p.messages !== undefined && due >= this.measureStartUs) {
           if (this.measuredDue >= this.p.messages) {
             this.scheduleDone = true;

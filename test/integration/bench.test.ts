@@ -86,7 +86,7 @@ describe('bench at a --rate', () => {
       const res = r.json as BenchResult;
       assert.equal(res.schemaVersion, 1);
       assertRate(res, 500);
-      assert.equal(res.totals.sendErrors, 0);
+      assert.equal(res.totals.sendErrors, 0, `send errors by kind: ${JSON.stringify(res.errors)}`);
       // Everything sent arrived (duplicates aside).
       assert.ok(res.totals.received >= res.totals.sent, `${res.totals.received} of ${res.totals.sent}`);
       const e2e = decodeHistogram(res.histograms.e2e!);
