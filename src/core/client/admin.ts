@@ -139,7 +139,7 @@ export class Admin {
       const hit = all.filter((m) => m.brokerName === target.broker || m.address === target.broker);
       if (hit.length === 0) {
         throw new NotFoundError(`broker "${target.broker}" is not registered with the name server`, {
-          hint: 'see `rmq cluster list` for broker names and addresses',
+          reason: 'unknown-broker',
         });
       }
       return hit;
@@ -154,7 +154,7 @@ export class Admin {
     }
     if (all.length === 0) {
       throw new NotFoundError('no master broker is registered with the name server', {
-        hint: 'start one with `rmq local up`, or check --namesrv',
+        reason: 'no-master',
       });
     }
     return all;
@@ -188,9 +188,7 @@ export class Admin {
         if (serverVersion < VERSION_5_0_0) {
           throw new InvalidArgumentError(
             `broker ${m.brokerName} runs RocketMQ 4.x, which has no topic types`,
-            {
-              hint: 'drop --type (4.x topics carry any message type)',
-            },
+            { reason: 'topic-types-unsupported' },
           );
         }
       }
@@ -340,7 +338,7 @@ export class Admin {
     const entry = groups.get(group);
     if (!entry) {
       throw new NotFoundError(`consumer group "${group}" does not exist`, {
-        hint: 'list groups with `rmq group list`, or create it with `rmq group create`',
+        reason: 'group-not-found',
       });
     }
     return masters.filter((m) => entry.brokers.includes(m.brokerName));

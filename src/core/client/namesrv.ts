@@ -31,7 +31,7 @@ export class NameServerClient {
   ) {
     if (addresses.length === 0) {
       throw new RocketMQError('invalid-argument', 'no name server address given', {
-        hint: 'pass --namesrv host:port or set NAMESRV_ADDR',
+        reason: 'namesrv-missing',
       });
     }
   }
@@ -57,13 +57,14 @@ export class NameServerClient {
       throw new ConnectionError(
         this.addresses.join(';'),
         `no name server reachable (${this.addresses.join(', ')}): ${lastErr.message}`,
-        { cause: lastErr, hint: 'check --namesrv / NAMESRV_ADDR, or start one with `rmq local up`' },
+        { cause: lastErr, reason: 'namesrv-unreachable', details: { addresses: this.addresses.length } },
       );
     }
-    if (lastErr instanceof ConnectionError && !lastErr.hint) {
+    if (lastErr instanceof ConnectionError && !lastErr.reason && !lastErr.hint) {
       throw new ConnectionError(lastErr.address, lastErr.message, {
         cause: lastErr.cause,
-        hint: 'check --namesrv / NAMESRV_ADDR, or start a local cluster with `rmq local up`',
+        reason: 'namesrv-unreachable',
+        details: { addresses: 1 },
       });
     }
     throw lastErr;
@@ -83,7 +84,7 @@ export class NameServerClient {
     );
     if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
       throw new NotFoundError(`topic "${topic}" does not exist`, {
-        hint: 'list topics with `rmq topic list`, or create it with `rmq topic create`',
+        reason: 'topic-not-found',
       });
     }
     return decodeTopicRoute(res.body);

@@ -274,7 +274,7 @@ export class Producer {
     }
     if (out.length === 0) {
       throw new NotFoundError(`topic "${topic}" has no writable queue on a reachable master`, {
-        hint: 'check the topic with `rmq topic describe`',
+        reason: 'topic-not-writable',
       });
     }
     cache.set(route, out);
@@ -390,8 +390,8 @@ export class Producer {
     if (msg.delayMs === undefined && msg.deliverAtMs === undefined) return;
     if ((await this.brokerVersion(address)) < VERSION_5_0_0) {
       throw new InvalidArgumentError(
-        `broker ${brokerName} runs RocketMQ 4.x, which would deliver a --delay/--deliver-at message at once`,
-        { hint: 'use --delay-level 1..18 on 4.x brokers' },
+        `broker ${brokerName} runs RocketMQ 4.x, which would deliver a delayed or timed message at once`,
+        { reason: 'timer-unsupported' },
       );
     }
   }
