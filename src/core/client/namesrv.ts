@@ -10,6 +10,8 @@ import {
   decodeTopicRoute,
   type TopicRoute,
 } from '../protocol/route.js';
+import { DELETE_TOPIC_ACCEPT, deleteTopicInNamesrvHeader } from '../protocol/delete-topic.js';
+import { GET_ROUTEINFO_ACCEPT, getRouteInfoHeader } from '../protocol/get-routeinfo-by-topic.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingCommand } from '../remoting/command.js';
 import type { CallOptions, RemotingClient } from './remoting-client.js';
@@ -77,11 +79,9 @@ export class NameServerClient {
 
   /** Route of a topic; NotFoundError when no broker serves it. */
   async getTopicRoute(topic: string): Promise<TopicRoute> {
-    const res = await this.call(
-      RequestCode.GET_ROUTEINFO_BY_TOPIC,
-      { topic, acceptStandardJsonOnly: 'true' },
-      { accept: [ResponseCode.SUCCESS, ResponseCode.TOPIC_NOT_EXIST] },
-    );
+    const res = await this.call(RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoHeader(topic), {
+      accept: GET_ROUTEINFO_ACCEPT,
+    });
     if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
       throw new NotFoundError(`topic "${topic}" does not exist`, {
         reason: 'topic-not-found',
@@ -97,10 +97,9 @@ export class NameServerClient {
 
   /** Deletes the topic's route on every name server (each keeps its own copy). */
   async deleteTopic(topic: string, clusterName?: string): Promise<void> {
-    const ext: Record<string, string> = { topic };
-    if (clusterName) ext.clusterName = clusterName;
+    const ext = deleteTopicInNamesrvHeader(topic, clusterName);
     for (const addr of this.addresses) {
-      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext);
+      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext, { accept: DELETE_TOPIC_ACCEPT });
     }
   }
 }

@@ -11,7 +11,6 @@ import {
   RocketMQError,
 } from '../errors.js';
 import {
-  decodeMessages,
   decodeOffsetMsgId,
   encodeBatchBody,
   encodeProperties,
@@ -21,6 +20,7 @@ import {
   SysFlag,
   UniqueIdGenerator,
 } from '../protocol/message.js';
+import { readCheckTransactionState } from '../protocol/check-transaction-state.js';
 import { endTransactionHeader, type TransactionAction } from '../protocol/end-transaction.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
 import {
@@ -702,23 +702,20 @@ export class Producer {
   /** Answers the broker's transaction check-back (CHECK_TRANSACTION_STATE) with `decide`. */
   onTransactionCheck(decide: (req: CheckRequest) => TransactionAction | Promise<TransactionAction>): void {
     this.client.remoting.onRequest(RequestCode.CHECK_TRANSACTION_STATE, async (req, conn) => {
-      const h = req.extFields;
-      const message = decodeMessages(req.body)[0];
-      const msgId = h.msgId ?? message?.properties[Prop.UNIQ_KEY] ?? '';
-      const transactionId = h.transactionId ?? message?.properties[Prop.UNIQ_KEY] ?? msgId;
+      const check = readCheckTransactionState(req);
+      const { message, msgId, transactionId } = check;
       const action = await decide({ message, msgId, transactionId, brokerAddress: conn.address });
-      const group = message?.properties[Prop.PGROUP] ?? this.group;
       conn.oneway(
         RequestCode.END_TRANSACTION,
         endTransactionHeader({
-          producerGroup: group,
-          tranStateTableOffset: h.tranStateTableOffset ?? '0',
-          commitLogOffset: h.commitLogOffset ?? '0',
+          producerGroup: check.producerGroup ?? this.group,
+          tranStateTableOffset: check.tranStateTableOffset,
+          commitLogOffset: check.commitLogOffset,
           action,
           fromTransactionCheck: true,
           msgId,
           transactionId,
-          topic: h.topic,
+          topic: check.topic,
         }),
       );
       return undefined;
