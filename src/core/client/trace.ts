@@ -33,13 +33,9 @@ import {
 } from '../protocol/trace.js';
 import type { Handler } from './consumer.js';
 import { MQClient } from './mq-client.js';
-import {
-  type CheckRequest,
-  type OutgoingMessage,
-  Producer,
-  type SendResult,
-  type TransactionAction,
-} from './producer.js';
+import { Producer, type SendResult, type TransactionAction } from './producer.js';
+import type { CheckRequest } from './producer-transaction.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import type { ClientSecurity } from './remoting-client.js';
 
 export type TraceRole = 'PRODUCE' | 'CONSUME';
