@@ -13,7 +13,7 @@ import { TraceDispatcher, tracedHandler, tracedProducer } from '../../core/clien
 import { ConnectionError, NotFoundError, TimeoutError } from '../../core/errors.js';
 import { TRACE_TOPIC_DEFAULT } from '../../core/protocol/trace.js';
 import { VERSION_5_0_0 } from '../../core/remoting/command.js';
-import { queryTraceRecords } from '../trace.js';
+import { queryTraceRecords } from '../trace-locate.js';
 import type { Receipts, Sent } from './checks.js';
 import type { SmokeInput, SmokeResult, SmokeType } from './model.js';
 
