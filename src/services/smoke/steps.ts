@@ -9,7 +9,8 @@ import { type Delivery, type HandlerResult, PushConsumer, retryTopic } from '../
 import { MQClient } from '../../core/client/mq-client.js';
 import { Producer, type TransactionAction } from '../../core/client/producer.js';
 import { MessageQuery } from '../../core/client/query.js';
-import { TraceDispatcher, tracedHandler, tracedProducer } from '../../core/client/trace.js';
+import { TraceDispatcher } from '../../core/client/trace.js';
+import { tracedHandler, tracedProducer } from '../../core/client/trace-hooks.js';
 import { ConnectionError, NotFoundError, TimeoutError } from '../../core/errors.js';
 import { TRACE_TOPIC_DEFAULT } from '../../core/protocol/trace.js';
 import { VERSION_5_0_0 } from '../../core/remoting/command.js';
