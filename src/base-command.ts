@@ -12,6 +12,7 @@ import type { TlsOptions } from './core/remoting/connection.js';
 import { DEFAULT_NAMESRV } from './flags.js';
 import { activeProfile, resolveConnection } from './services/profiles.js';
 import { exitCodeFor, type Outcome } from './exit-codes.js';
+import { hintFor } from './hints.js';
 import { stderrColor } from './ui/color.js';
 import { escapeFor } from './ui/terminal-text.js';
 import { type Progress, startProgress } from './ui/progress.js';
@@ -283,7 +284,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof RocketMQError) {
       exitCode = exitCodeFor(err.kind);
       kind = err.kind;
-      hint = err.hint;
+      hint = hintFor(err);
       responseCode = (err as { responseCode?: number }).responseCode;
     } else if (err.oclif?.exit !== undefined || typeof err.exitCode === 'number') {
       // oclif parse and validation errors: usage.

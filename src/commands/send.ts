@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { RocketMQError } from '../core/errors.js';
 import { outcomeOfError } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
+import { hintFor } from '../hints.js';
 import { runSend, type SendSummary } from '../services/send/index.js';
 import { SEND_MODES, type SendRecord } from '../services/send/loop.js';
 import { planSend } from '../services/send/plan.js';
@@ -194,9 +194,10 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       else if (firstError) {
         this.setOutcome(outcomeOfError(firstError));
         if (!quiet) {
+          const hint = hintFor(firstError);
           process.stderr.write(
             `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${escapeFor(process.stderr)(firstError.message)}${
-              firstError instanceof RocketMQError && firstError.hint ? ` — ${firstError.hint}` : ''
+              hint ? ` — ${hint}` : ''
             }\n`,
           );
         }

@@ -1,10 +1,10 @@
 /**
- * The embedded single-node cluster: one name server and one broker as detached JVMs, owned by a
- * state dir. `up` refuses to start over a live cluster, `down` only signals JVMs that carry that
- * dir's marker, and every failure during `up` stops what it started.
+ * The embedded cluster's `up`: one name server and one broker (or a topology of them) as detached
+ * JVMs, owned by a state dir. It refuses to start over a live cluster, and every failure during
+ * `up` stops what it started. `down` (down.ts) only signals JVMs that carry the dir's marker;
+ * `status` is status.ts.
  */
-import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
 import { EnvironmentError, InvalidArgumentError } from '../core/errors.js';
@@ -35,21 +35,13 @@ import {
   tcpReachable,
 } from './launch.js';
 import { logFiles } from './logs.js';
-import { checkTopologyPorts, type NodeStatus, nodeStatuses, startTopology } from './nodes.js';
-import { claimDir, purgePlan } from './owner.js';
+import { checkTopologyPorts, startTopology } from './nodes.js';
+import { claimDir } from './owner.js';
 import { localLayout } from './paths.js';
-import { diskUsage, ownershipCheck, sleep, stopProcess } from './process.js';
+import { ownershipCheck, stopProcess } from './process.js';
 import { type LocalProfileResult, saveLocalProfile } from './profile.js';
 import { findJava, type ProgressFn, resolveRuntime } from './resolve.js';
-import {
-  liveNodes,
-  liveProcesses,
-  type LocalState,
-  type NodeState,
-  probeTls,
-  readState,
-  writeState,
-} from './state.js';
+import { firstBroker, liveProcesses, type LocalState, probeTls, readState, writeState } from './state.js';
 import {
   isMultiNode,
   type NodeSpec,
@@ -59,17 +51,6 @@ import {
   validateTopology,
   validateTopologyPorts,
 } from './topology.js';
-
-/** The first broker of a topology: the configured master of broker-a. */
-function firstBroker(state: LocalState): NodeState | undefined {
-  return state.topology?.nodes.find((n) => n.kind === 'broker');
-}
-
-/** How long `down` gives the broker to unregister before stopping the name server too. */
-const UNREGISTER_WAIT_MS = 10_000;
-
-// ---------------------------------------------------------------------------------------------
-// up
 
 /** The cluster's settings as asked for: `version` may still be a release line, and ACL a wish. */
 export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
@@ -407,256 +388,5 @@ export function withSecretsMasked(r: UpResult): UpResult {
       secretKey: MASKED_SECRET,
       readOnly: readOnly && { ...readOnly, secretKey: MASKED_SECRET },
     },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// down
-
-export interface DownOptions {
-  dir: string;
-  timeoutMs: number;
-  purge: boolean;
-  /** Stop and delete nothing; the result says what would be. */
-  dryRun?: boolean | undefined;
-  onProgress?: ProgressFn;
-}
-
-export interface StoppedProcess {
-  role: Role;
-  pid: number;
-  /** The node of a multi-node topology (namesrv-1, broker-a-0 …). */
-  node?: string | undefined;
-  /** SIGTERM: stopped cleanly; SIGKILL: did not stop within --timeout. */
-  signal: 'SIGTERM' | 'SIGKILL';
-}
-
-export interface DownResult {
-  dir: string;
-  /** Whether anything of this dir was running. */
-  wasRunning: boolean;
-  stopped: StoppedProcess[];
-  /** Whether --purge ran (false with --dry-run). */
-  purged: boolean;
-  /**
-   * --purge: the absolute paths deleted (with --dry-run: that would be), the dir itself last
-   * when nothing else was in it. Empty when the dir holds nothing `up` created.
-   */
-  removed: string[];
-  /** --dry-run: nothing was stopped or deleted. */
-  dryRun: boolean;
-  /** --dry-run: the processes `down` would stop. */
-  running?: { role: Role; pid: number; node?: string | undefined }[] | undefined;
-}
-
-/** Resolves when the name server no longer lists the broker, the broker has exited, or after a while. */
-async function untilUnregistered(state: LocalState | undefined, brokerStop: Promise<unknown>): Promise<void> {
-  let exited = false;
-  void brokerStop.then(() => {
-    exited = true;
-  });
-  if (!state) {
-    await Promise.race([brokerStop, sleep(3000)]);
-    return;
-  }
-  const client = new RemotingClient({ timeoutMs: 1000, tls: probeTls(state.tls) });
-  const namesrv = new NameServerClient(client, [state.namesrvAddr]);
-  const deadline = Date.now() + UNREGISTER_WAIT_MS;
-  try {
-    while (!exited && Date.now() < deadline) {
-      const info = await namesrv.getClusterInfo();
-      if (!info.brokers.some((b) => b.brokerName === state.brokerName && b.addrs.size > 0)) return;
-      await Promise.race([brokerStop, sleep(200)]);
-    }
-  } catch {
-    // A name server that does not answer has nothing to wait for.
-  } finally {
-    client.close();
-  }
-}
-
-export async function down(opts: DownOptions): Promise<DownResult> {
-  const progress = opts.onProgress ?? (() => {});
-  const layout = localLayout(opts.dir);
-  const state = await readState(layout);
-  // Settled before anything is stopped: a refused purge leaves the cluster as it was.
-  const plan = opts.purge ? await purgePlan(layout, state?.dir) : undefined;
-  const live = await liveProcesses(layout, state);
-  // A topology: every JVM of the dir, brokers first.
-  const multi = state?.topology ? await liveNodes(layout, state) : undefined;
-  const targets: { role: Role; pid: number; node?: string | undefined }[] = multi
-    ? [...multi.filter((n) => n.role === 'broker'), ...multi.filter((n) => n.role !== 'broker')].map((n) => ({
-        role: n.role,
-        pid: n.pid,
-        node: n.node,
-      }))
-    : (['broker', 'namesrv'] as const).flatMap((role) => {
-        const pid = live.get(role);
-        return pid === undefined ? [] : [{ role, pid }];
-      });
-  if (opts.dryRun) {
-    return {
-      dir: layout.dir,
-      wasRunning: live.size > 0,
-      stopped: [],
-      purged: false,
-      removed: plan ? [...plan.entries, ...(plan.dir ? [layout.dir] : [])] : [],
-      dryRun: true,
-      running: targets,
-    };
-  }
-  if (targets.length > 0) {
-    const names = targets.map(
-      (t) => `${t.node ?? (t.role === 'broker' ? 'broker' : 'name server')} (pid ${t.pid})`,
-    );
-    progress(`stopping ${names.join(' and ')}`);
-  }
-  // Broker first, and the name server once the broker has unregistered from it (else the broker's
-  // log fills with connection-refused traces) rather than after the broker's whole shutdown
-  // (~12 s on 5.3; 5.x unregisters at once, 4.9 only near the end).
-  let brokerStop: Promise<unknown> = Promise.resolve();
-  const brokerStops: Promise<unknown>[] = [];
-  // Identities taken before any signal: each kill is then checked against the process found here.
-  const checks = await Promise.all(
-    targets.map(async (t) => ({ t, isOurs: await ownershipCheck(t.pid, ownerMarker(layout), t.role) })),
-  );
-  const outcomes = await Promise.all(
-    checks.map(async ({ t, isOurs }) => {
-      if (t.role === 'broker') {
-        const p = stopProcess(t.pid, opts.timeoutMs, isOurs);
-        brokerStop = p;
-        brokerStops.push(p);
-        return p;
-      }
-      if (multi) await Promise.race([Promise.all(brokerStops), sleep(UNREGISTER_WAIT_MS)]);
-      else if (live.has('broker')) await untilUnregistered(state, brokerStop);
-      return stopProcess(t.pid, opts.timeoutMs, isOurs);
-    }),
-  );
-  const stopped: StoppedProcess[] = [];
-  targets.forEach((t, i) => {
-    const outcome = outcomes[i];
-    if (outcome && outcome !== 'gone') {
-      stopped.push({ role: t.role, pid: t.pid, signal: outcome, ...(t.node ? { node: t.node } : {}) });
-    }
-  });
-  if (state && !state.stoppedAt) {
-    await writeState(layout, { ...state, pids: {}, stoppedAt: new Date().toISOString() });
-  }
-  const removed: string[] = [];
-  if (plan) {
-    if (plan.entries.length > 0) {
-      progress(`deleting ${plan.entries.map((p) => basename(p)).join(', ')} in ${layout.dir}`);
-    }
-    for (const entry of plan.entries) {
-      await rm(entry, { recursive: true, force: true });
-      removed.push(entry);
-    }
-    // Still only if nothing else is there: something may have been put there since the plan.
-    if (
-      plan.dir &&
-      (await rmdir(layout.dir).then(
-        () => true,
-        () => false,
-      ))
-    )
-      removed.push(layout.dir);
-  }
-  return {
-    dir: layout.dir,
-    wasRunning: live.size > 0,
-    stopped,
-    purged: plan !== undefined,
-    removed,
-    dryRun: false,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// status
-
-export interface ProcessStatus {
-  pid: number | null;
-  running: boolean;
-}
-
-export interface StatusResult {
-  dir: string;
-  state: 'running' | 'stopped' | 'partial';
-  version: string | null;
-  namesrvAddr: string | null;
-  brokerAddr: string | null;
-  clusterName: string | null;
-  brokerName: string | null;
-  ports: LocalState['ports'] | null;
-  processes: { namesrv: ProcessStatus; broker: ProcessStatus };
-  /** Whether the name server lists the broker right now; null when not both are running. */
-  brokerRegistered: boolean | null;
-  /** Whether the last `up` turned ACL / TLS on. */
-  acl: boolean;
-  tls: boolean;
-  startedAt: string | null;
-  uptimeMs: number | null;
-  store: { dir: string; bytes: number };
-  logs: { namesrv: string; broker: string };
-  /** A multi-node topology: every node, up or down, with the role the name servers give it now. */
-  nodes?: NodeStatus[] | undefined;
-}
-
-export async function status(opts: { dir: string }): Promise<StatusResult> {
-  const layout = localLayout(opts.dir);
-  const state = await readState(layout);
-  const live = await liveProcesses(layout, state);
-  const ns = live.get('namesrv');
-  const br = live.get('broker');
-  let cluster: StatusResult['state'] =
-    ns !== undefined && br !== undefined ? 'running' : live.size > 0 ? 'partial' : 'stopped';
-  let nodes: NodeStatus[] | undefined;
-  if (state?.topology) {
-    nodes = await nodeStatuses(state, await liveNodes(layout, state));
-    const up = nodes.filter((n) => n.up).length;
-    cluster = up === nodes.length ? 'running' : up > 0 ? 'partial' : 'stopped';
-  }
-
-  let brokerRegistered: boolean | null = null;
-  if (cluster === 'running' && state && !nodes) {
-    const client = new RemotingClient({ timeoutMs: 2000, tls: probeTls(state.tls) });
-    try {
-      const info = await new NameServerClient(client, [state.namesrvAddr]).getClusterInfo();
-      brokerRegistered = info.brokers.some((b) => b.brokerName === state.brokerName && b.addrs.has(0));
-    } catch {
-      brokerRegistered = false;
-    } finally {
-      client.close();
-    }
-  }
-  const running = cluster !== 'stopped';
-  const startedAt = running ? (state?.startedAt ?? null) : null;
-  return {
-    dir: layout.dir,
-    state: cluster,
-    version: state?.version ?? null,
-    namesrvAddr: state?.namesrvAddr ?? null,
-    brokerAddr: state?.brokerAddr ?? null,
-    clusterName: state?.clusterName ?? null,
-    brokerName: state?.brokerName ?? null,
-    ports: state?.ports ?? null,
-    processes: {
-      namesrv: { pid: ns ?? null, running: ns !== undefined },
-      broker: { pid: br ?? null, running: br !== undefined },
-    },
-    brokerRegistered,
-    acl: state?.acl === true,
-    tls: state?.tls === true,
-    startedAt,
-    uptimeMs: startedAt ? Date.now() - Date.parse(startedAt) : null,
-    store: nodes
-      ? { dir: layout.nodesDir, bytes: await diskUsage(layout.nodesDir) }
-      : { dir: layout.storeDir, bytes: await diskUsage(layout.storeDir) },
-    logs:
-      nodes && state?.topology
-        ? { namesrv: state.topology.nodes[0]!.mainLog, broker: firstBroker(state)!.mainLog }
-        : { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
-    nodes,
   };
 }

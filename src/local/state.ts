@@ -110,3 +110,8 @@ export async function liveNodes(layout: LocalLayout, state: LocalState | undefin
   for (const [pid, role] of found) out.push({ pid, role, node: await nodeOf(pid) });
   return out;
 }
+
+/** The first broker of a topology: the configured master of broker-a. */
+export function firstBroker(state: LocalState): NodeState | undefined {
+  return state.topology?.nodes.find((n) => n.kind === 'broker');
+}

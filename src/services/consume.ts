@@ -13,7 +13,8 @@ import {
 import { MQClient } from '../core/client/mq-client.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
-import { TraceDispatcher, tracedHandler, type TraceStats } from '../core/client/trace.js';
+import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
+import { tracedHandler } from '../core/client/trace-hooks.js';
 import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
 import type { MessageExt } from '../core/protocol/message.js';
 import { bodyErrorNote, type MessageRecord, toRecord } from './message-record.js';

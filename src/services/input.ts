@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { checkPropertyText, MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/producer.js';
+import { checkPropertyText, MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { fromRecord } from './message-record.js';
 

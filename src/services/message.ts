@@ -11,7 +11,7 @@ import type { MessageExt } from '../core/protocol/message.js';
 import { TRACE_TOPIC_DEFAULT } from '../core/protocol/trace.js';
 import { OUTPUT_FORMATS } from './consume.js';
 import { type MessageRecord, toRecord } from './message-record.js';
-import { locate } from './trace.js';
+import { locate } from './trace-locate.js';
 
 export const MESSAGE_OUTPUT_FORMATS = ['detail', ...OUTPUT_FORMATS] as const;
 export type MessageOutputFormat = (typeof MESSAGE_OUTPUT_FORMATS)[number];

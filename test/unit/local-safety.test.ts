@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EnvironmentError, InvalidArgumentError } from '../../src/core/errors.js';
-import { down } from '../../src/local/cluster.js';
+import { down } from '../../src/local/down.js';
 import {
   claimDir,
   forbiddenDirReason,

@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { OnewaySettled } from '../../src/core/client/oneway-fence.js';
-import type {
-  OnewayReceipt,
-  OutgoingMessage,
-  SendResult,
-  TransactionAction,
-} from '../../src/core/client/producer.js';
+import type { OnewayReceipt, SendResult, TransactionAction } from '../../src/core/client/producer.js';
+import type { OutgoingMessage } from '../../src/core/client/outgoing-message.js';
 import type { OnewaySent } from '../../src/core/client/remoting-client.js';
 import { BrokerResponseError, InvalidArgumentError, TimeoutError } from '../../src/core/errors.js';
 import { parseDelimiter } from '../../src/services/escapes.js';

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../base-command.js';
 import { formatBytes } from '../../core/util/units.js';
-import { type StatusResult, status } from '../../local/cluster.js';
+import { type StatusResult, status } from '../../local/status.js';
 import { localDirFlag } from '../../flags.js';
 
 function formatUptime(ms: number): string {

@@ -17,15 +17,21 @@ import {
   decodeOffsetMsgId,
   inflateBody,
   type MessageExt,
-  Prop,
 } from '../protocol/message.js';
 import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
+import {
+  isQueryHit,
+  QUERY_MESSAGE_ACCEPT,
+  type QueryMessage,
+  queryMessageHeader,
+} from '../protocol/query-message.js';
 import {
   QUERY_CONSUMER_OFFSET_ACCEPT,
   queryConsumerOffsetHeader,
   readConsumerOffset,
 } from '../protocol/query-consumer-offset.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import { VIEW_MESSAGE_BY_ID_ACCEPT, viewMessageByIdHeader } from '../protocol/view-message-by-id.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
 import type { NameServerClient } from './namesrv.js';
@@ -123,15 +129,15 @@ export class MessageQuery {
   ): Promise<IndexQueryResult> {
     const route = await this.namesrv.getTopicRoute(topic);
     const brokers = routeBrokers(route);
-    const unique = options.unique ?? false;
-    const ext: Record<string, string> = {
+    const query: QueryMessage = {
       topic,
       key,
-      maxNum: String(options.maxNum ?? (unique ? 32 : 64)),
-      beginTimestamp: String(Math.max(0, Math.floor(options.beginMs ?? 0))),
-      endTimestamp: String(Math.floor(options.endMs ?? Number.MAX_SAFE_INTEGER)),
-      _UNIQUE_KEY_QUERY: String(unique),
+      unique: options.unique ?? false,
+      maxNum: options.maxNum,
+      beginMs: options.beginMs,
+      endMs: options.endMs,
     };
+    const ext = queryMessageHeader(query);
     const timeoutMs = options.timeoutMs ?? this.client.timeoutMs * 3;
     const result: IndexQueryResult = { found: [], failedBrokers: [] };
     const errors: unknown[] = [];
@@ -140,14 +146,11 @@ export class MessageQuery {
         try {
           const res = await this.client.call(b.address, RequestCode.QUERY_MESSAGE, ext, {
             timeoutMs,
-            accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND],
+            accept: QUERY_MESSAGE_ACCEPT,
           });
           if (res.code !== ResponseCode.SUCCESS) return;
           for (const m of decodeMessages(res.body, { inflate: false })) {
-            const hit = unique
-              ? m.msgId === key
-              : m.topic === topic && (m.properties[Prop.KEYS] ?? '').split(' ').includes(key);
-            if (hit) {
+            if (isQueryHit(query, m)) {
               inflateBody(m, this.maxBodyBytes);
               result.found.push({ message: m, brokerName: b.brokerName, address: b.address });
             }
@@ -178,12 +181,10 @@ export class MessageQuery {
     const { address, offset } = decodeOffsetMsgId(id);
     let res;
     try {
-      res = await this.client.call(
-        address,
-        RequestCode.VIEW_MESSAGE_BY_ID,
-        { offset: offset.toString() },
-        { timeoutMs: options.timeoutMs, accept: [ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR] },
-      );
+      res = await this.client.call(address, RequestCode.VIEW_MESSAGE_BY_ID, viewMessageByIdHeader(offset), {
+        timeoutMs: options.timeoutMs,
+        accept: VIEW_MESSAGE_BY_ID_ACCEPT,
+      });
     } catch (err) {
       if (err instanceof ConnectionError) {
         throw new ConnectionError(

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { newRunId } from '../../bench/header.js';
 import type { BenchParameters, MessageType } from '../../bench/result.js';
 import { parseSlo, VERIFY_METRICS } from '../../bench/slo.js';
-import { MAX_BODY_BYTES } from '../../core/client/producer.js';
+import { MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { type BenchInput, type BenchPlan, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from './model.js';
 

@@ -6,14 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { OnewayFence } from '../../core/client/oneway-fence.js';
-import {
-  MAX_BODY_BYTES,
-  type OutgoingMessage,
-  type SendResult,
-  type SendStatus,
-  type TransactionAction,
-} from '../../core/client/producer.js';
-import type { TracedSends } from '../../core/client/trace.js';
+import { type SendResult, type SendStatus, type TransactionAction } from '../../core/client/producer.js';
+import { MAX_BODY_BYTES, type OutgoingMessage } from '../../core/client/outgoing-message.js';
+import type { TracedSends } from '../../core/client/trace-hooks.js';
 import { BrokerResponseError, type ErrorKind, RocketMQError } from '../../core/errors.js';
 import { Prop, UniqueIdGenerator } from '../../core/protocol/message.js';
 import type { InputMessage } from '../input.js';

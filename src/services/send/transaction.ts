@@ -1,5 +1,6 @@
 /** Transactions of `rmq send`: which messages this process sent, and its answers to check-backs. */
-import type { CheckRequest, TransactionAction } from '../../core/client/producer.js';
+import type { CheckRequest } from '../../core/client/producer-transaction.js';
+import type { TransactionAction } from '../../core/client/producer.js';
 
 export const TRANSACTION_ACTIONS = ['commit', 'rollback', 'unknown'] as const;
 export const CHECK_RESULTS = ['commit', 'rollback'] as const;

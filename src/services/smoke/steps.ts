@@ -9,11 +9,12 @@ import { type Delivery, type HandlerResult, PushConsumer, retryTopic } from '../
 import { MQClient } from '../../core/client/mq-client.js';
 import { Producer, type TransactionAction } from '../../core/client/producer.js';
 import { MessageQuery } from '../../core/client/query.js';
-import { TraceDispatcher, tracedHandler, tracedProducer } from '../../core/client/trace.js';
+import { TraceDispatcher } from '../../core/client/trace.js';
+import { tracedHandler, tracedProducer } from '../../core/client/trace-hooks.js';
 import { ConnectionError, NotFoundError, TimeoutError } from '../../core/errors.js';
 import { TRACE_TOPIC_DEFAULT } from '../../core/protocol/trace.js';
 import { VERSION_5_0_0 } from '../../core/remoting/command.js';
-import { queryTraceRecords } from '../trace.js';
+import { queryTraceRecords } from '../trace-locate.js';
 import type { Receipts, Sent } from './checks.js';
 import type { SmokeInput, SmokeResult, SmokeType } from './model.js';
 
