@@ -208,10 +208,11 @@ export async function nodeStatuses(state: LocalState, live: readonly LiveNode[])
       if (!live.some((x) => x.node === ns.name)) continue;
       try {
         const info = await new NameServerClient(client, [`127.0.0.1:${ns.port}`]).getClusterInfo();
+        // Every live name server is asked: name servers know nothing of each other, and a node
+        // that has just (re)started may have registered with one and not yet with another.
         for (const b of info.brokers) for (const [id, addr] of b.addrs) ids.set(addr, id);
-        break;
       } catch {
-        // Try the next name server.
+        // Ask the next name server.
       }
     }
   } finally {
