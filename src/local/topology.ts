@@ -10,7 +10,7 @@
  * never collide.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { type ClusterSettings, isLegacy, properties } from './config.js';
+import { type ClusterSettings, isLegacy, properties, SHARED_BOX_ENTRIES } from './config.js';
 import { join } from 'node:path';
 import type { LocalLayout } from './paths.js';
 import { NODE_MARKER_PREFIX } from './process.js';
@@ -264,7 +264,7 @@ export function topologyBrokerConf(
     ['maxIndexNum', 400000],
   );
   if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024]);
-  entries.push(['fileReservedTime', 1]);
+  entries.push(['fileReservedTime', 1], ...SHARED_BOX_ENTRIES);
   return properties(HEADER(s.version), entries);
 }
 

@@ -20,6 +20,7 @@ export const HOT_BROKER_KEYS: Readonly<Record<string, string>> = {
   fileReservedTime: 'DefaultMessageStore.CleanCommitLogService, each round',
   deleteWhen: 'DefaultMessageStore#isTimeToDelete, each round',
   diskMaxUsedSpaceRatio: 'DefaultMessageStore.CleanCommitLogService, each round',
+  waitTimeMillsInSendQueue: 'BrokerFastFailure, each 10 ms sweep',
   osPageCacheBusyTimeOutMills: 'DefaultMessageStore#isOSPageCacheBusy, per send',
   accessMessageInMemoryMaxRatio: 'DefaultMessageStore#getMessage, per pull',
   maxTransferCountOnMessageInMemory: 'DefaultMessageStore#isTheBatchFull, per pull',

@@ -74,6 +74,24 @@ describe('rmq local', () => {
     assert.equal(status.processes.broker.pid, up.pids.broker);
     assert.ok(status.uptimeMs !== null && status.uptimeMs >= 0);
 
+    // The broker read the generated config as meant: a misspelt key would be ignored silently.
+    const cfg = await rmq([
+      'broker',
+      'config',
+      'get',
+      up.brokerAddr,
+      'waitTimeMillsInSendQueue',
+      'mappedFileSizeCommitLog',
+      '-n',
+      up.namesrvAddr,
+      '--json',
+    ]);
+    assert.equal(cfg.code, 0, cfg.stderr);
+    assert.deepEqual((cfg.json as { config: Record<string, string> }).config, {
+      mappedFileSizeCommitLog: String(64 * 1024 * 1024),
+      waitTimeMillsInSendQueue: '1000',
+    });
+
     const logs = await rmq(['local', 'logs', '--dir', a, '--tail', '5', '--json']);
     assert.equal(logs.code, 0, logs.stderr);
     const l = logs.json as { file: string; lines: string[] };

@@ -122,6 +122,7 @@ describe('brokerConf', () => {
       maxIndexNum: '400000',
       mappedFileSizeTimerLog: '16777216',
       fileReservedTime: '1',
+      waitTimeMillsInSendQueue: '1000',
     };
     for (const [k, v] of Object.entries(expected)) assert.equal(p.get(k), v, k);
   });

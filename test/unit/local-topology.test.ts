@@ -43,6 +43,7 @@ describe('local topologies', () => {
     assert.match(conf, /^haListenPort=30027$/m);
     assert.match(conf, /^storePathRootDir=\/tmp\/rmq-unit-topo\/nodes\/broker-a-1\/store$/m);
     assert.doesNotMatch(conf, /enableControllerMode/);
+    assert.match(conf, /^waitTimeMillsInSendQueue=1000$/m);
   });
 
   test('sync flush and replication set SYNC_FLUSH and SYNC_MASTER', () => {
