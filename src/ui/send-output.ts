@@ -39,6 +39,11 @@ export function formatSummary(s: SendSummary): string {
   if (s.transaction) {
     line += `; transaction ${s.transaction.action}, ${s.transaction.checksAnswered} check(s) answered`;
   }
+  if (s.avoidedBrokers.length > 0) {
+    line += `; brokers put aside after a failed or slow send: ${s.avoidedBrokers
+      .map((b) => `${b.brokerName} (${b.times}×)`)
+      .join(', ')}`;
+  }
   if (s.interrupted) line += '; interrupted';
   return line;
 }

@@ -31,6 +31,8 @@ export class MQClient {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly routeRefreshMs: number;
   private readonly heartbeatMs: number;
+  /** Masters heartbeated at least once. */
+  private readonly greeted = new Set<string>();
   private started = false;
 
   constructor(readonly options: MQClientOptions) {
@@ -87,6 +89,7 @@ export class MQClient {
     try {
       const route = await this.namesrv.getTopicRoute(topic);
       this.routes.set(topic, { route, at: Date.now() });
+      this.greetNewMasters(route);
       return route;
     } catch (err) {
       // Keep serving a known route while the name server is away: brokers still work.
@@ -119,8 +122,20 @@ export class MQClient {
     this.consumers.delete(group);
   }
 
-  /** Sends one heartbeat to every known master; returns the addresses that failed, and why. */
-  async heartbeat(): Promise<{ address: string; error: unknown }[]> {
+  /**
+   * A started client heartbeats a master as soon as a route first names it, not at the next
+   * round (up to 30 s later): until then the broker does not know the client's groups, and
+   * `topic producers` or the dashboard would not show a producer that is already sending.
+   */
+  private greetNewMasters(route: TopicRoute): void {
+    if (!this.started) return;
+    const fresh = route.brokers.map(masterAddress).filter((a): a is string => !!a && !this.greeted.has(a));
+    if (fresh.length > 0) void this.heartbeat(fresh);
+  }
+
+  /** Sends one heartbeat to every known master (or those given); returns those that failed, and why. */
+  async heartbeat(addresses = this.masterAddresses()): Promise<{ address: string; error: unknown }[]> {
+    for (const a of addresses) this.greeted.add(a);
     const body = encodeHeartbeat(
       this.clientId,
       [...this.producerGroups],
@@ -128,7 +143,7 @@ export class MQClient {
     );
     const failed: { address: string; error: unknown }[] = [];
     await Promise.all(
-      this.masterAddresses().map(async (address) => {
+      addresses.map(async (address) => {
         try {
           await this.remoting.call(address, RequestCode.HEART_BEAT, {}, { body });
         } catch (error) {
@@ -143,6 +158,8 @@ export class MQClient {
   start(): void {
     if (this.started) return;
     this.started = true;
+    const known = this.masterAddresses().filter((x) => !this.greeted.has(x));
+    if (known.length > 0) void this.heartbeat(known);
     const hb = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     const rr = setInterval(() => {
       for (const topic of this.routes.keys()) void this.route(topic, true).catch(() => {});

@@ -30,6 +30,7 @@ import {
 } from '../protocol/send-message.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
+import { FaultAvoidance } from './fault-avoidance.js';
 import type { MQClient } from './mq-client.js';
 import { MAX_BODY_BYTES, type OutgoingMessage, type Prepared, prepareMessage } from './outgoing-message.js';
 import { OnewayFence } from './oneway-fence.js';
@@ -78,6 +79,8 @@ export interface ProducerOptions {
   /** Bodies of at least this many bytes are zlib-compressed; Infinity disables. */
   compressThreshold?: number;
   timeoutMs?: number;
+  /** Put aside a broker that failed or was slow, for the Java client's periods (default on). */
+  faultAvoidance?: boolean;
 }
 
 const STATUS: Record<number, SendStatus> = {
@@ -121,6 +124,8 @@ export class Producer {
   private readonly queuesByRoute = new WeakMap<TopicRoute, PublishQueue[]>();
   private readonly autoCreateQueues = new WeakMap<TopicRoute, PublishQueue[]>();
   private lastFailedBroker: string | undefined;
+  /** Brokers put aside after a failed or slow send (see fault-avoidance.ts). */
+  readonly faults: FaultAvoidance;
 
   constructor(
     readonly client: MQClient,
@@ -130,6 +135,7 @@ export class Producer {
     this.retries = options.retries ?? 2;
     this.compressThreshold = options.compressThreshold ?? 4096;
     this.timeoutMs = options.timeoutMs ?? client.timeoutMs;
+    this.faults = new FaultAvoidance(options.faultAvoidance ?? true);
     client.registerProducer(this.group);
   }
 
@@ -182,6 +188,12 @@ export class Producer {
     avoid: string | undefined,
   ): PublishQueue {
     if (msg.messageGroup !== undefined) return queues[groupIndex(msg.messageGroup, queues.length)]!;
+    // First a broker neither just failed nor put aside; then one not just failed; then any
+    // (with every broker put aside, sending somewhere beats not sending).
+    for (let i = 0; i < queues.length; i++) {
+      const q = queues[this.rr++ % queues.length]!;
+      if (q.brokerName !== avoid && this.faults.available(q.brokerName)) return q;
+    }
     for (let i = 0; i < queues.length; i++) {
       const q = queues[this.rr++ % queues.length]!;
       if (q.brokerName !== avoid) return q;
@@ -308,6 +320,7 @@ export class Producer {
           // SEND_ACCEPT, as call() checks it for send().
           if (SEND_ACCEPT.includes(res!.code)) {
             this.lastFailedBroker = undefined;
+            this.faults.record(q.brokerName, Date.now() - now, false);
             done(undefined);
             return;
           }
@@ -317,6 +330,7 @@ export class Producer {
           done(failure);
           return;
         }
+        this.faults.record(q.brokerName, Date.now() - now, true);
         this.lastFailedBroker = q.brokerName;
         this.afterFailure(failure, msg.topic)
           .then(() => this.attempts(msg, prepared, 0, deadline, 2, q.brokerName, failure))
@@ -355,10 +369,13 @@ export class Producer {
           extJson,
         });
         this.lastFailedBroker = undefined;
+        this.faults.record(q.brokerName, Date.now() - now, false);
         return this.toResult(res, q, uniq, attempt);
       } catch (err) {
         lastErr = err;
+        // A message the broker refuses for its own content says nothing of the broker.
         if (!sendRetriable(err)) throw err;
+        this.faults.record(q.brokerName, Date.now() - now, true);
         avoid = q.brokerName;
         this.lastFailedBroker = q.brokerName;
         await this.afterFailure(err, msg.topic);

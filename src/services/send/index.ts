@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { MQClient } from '../../core/client/mq-client.js';
 import type { OnewayFence } from '../../core/client/oneway-fence.js';
+import type { AvoidedBroker } from '../../core/client/fault-avoidance.js';
 import { Producer, type TransactionAction } from '../../core/client/producer.js';
 import { TraceDispatcher, type TraceStats } from '../../core/client/trace.js';
 import { traceCheckBack, tracedProducer } from '../../core/client/trace-hooks.js';
@@ -30,6 +31,11 @@ export interface SendSummary {
   resultsOmitted: number;
   firstError: SendRecord['error'] | null;
   interrupted: boolean;
+  /**
+   * Brokers the producer put aside after a failed or slow send (latency fault avoidance), with
+   * how often; empty when every broker answered in time.
+   */
+  avoidedBrokers: AvoidedBroker[];
   /** With --trace: the trace records written (a Pub per stored message, EndTransaction). */
   trace?: TraceStats;
   transaction?: {
@@ -154,6 +160,7 @@ export async function runSend(
       resultsOmitted: outcome.resultsOmitted,
       firstError: outcome.firstError ? errorInfo(outcome.firstError) : null,
       interrupted: outcome.interrupted,
+      avoidedBrokers: producer.faults.report(),
     };
     if (tracer) {
       await tracer.flush();
