@@ -105,15 +105,24 @@ class Flight {
   /** messages whose intended send time is in the measure window */
   measured = 0;
   action: TxAction = 'commit';
-  readonly done: (err: unknown) => void;
-  readonly resolved: () => void;
+  readonly done: (err: unknown, brokerName?: string) => void;
+  readonly resolved: (value: unknown) => void;
   readonly rejected: (err: unknown) => void;
 
   constructor(engine: BenchEngine) {
-    this.done = (err) => engine.settle(this, err ?? undefined, err !== undefined && err !== null);
-    this.resolved = () => engine.settle(this, undefined, false);
-    this.rejected = (err) => engine.settle(this, err ?? 'error', true);
+    this.done = (err, brokerName) =>
+      engine.settle(this, err ?? undefined, err !== undefined && err !== null, brokerName);
+    this.resolved = (value) => engine.settle(this, undefined, false, brokerOf(value));
+    this.rejected = (err) => engine.settle(this, err ?? 'error', true, brokerOf(err));
   }
+}
+
+/** The broker a port's answer names (a send result, a batch's first, an error), if any. */
+function brokerOf(v: unknown): string | undefined {
+  const x: unknown = Array.isArray(v) ? v[0] : v;
+  if (typeof x !== 'object' || x === null) return undefined;
+  const name = (x as { brokerName?: unknown }).brokerName;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /** Closed-loop sends issued before yielding to I/O, so timers still fire on a fast port. */
@@ -559,7 +568,7 @@ export class BenchEngine extends EventEmitter {
   }
 
   /** A flight's outcome (called through its callbacks; `failed` with `err` the error). */
-  settle(f: Flight, err: unknown, failed: boolean): void {
+  settle(f: Flight, err: unknown, failed: boolean, brokerName: string | undefined): void {
     const lane = f.lane;
     const firstSeq = f.firstSeq;
     const n = f.n;
@@ -574,6 +583,7 @@ export class BenchEngine extends EventEmitter {
     if (lane.fifoBusy) {
       for (let i = 0; i < n; i++) lane.fifoBusy[(firstSeq + i) % this.p.fifoGroups] = 0;
     }
+    if (this.meter.phase === 'measure') this.meter.brokerSettled(brokerName, n, failed);
     if (failed) {
       this.meter.sendFailed(err, n);
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.failed(lane.id, firstSeq + i);
@@ -586,7 +596,7 @@ export class BenchEngine extends EventEmitter {
         for (let i = 0; i < n; i++) {
           const t = dueIndex < 0 ? sendUs : this.dueUs(dueIndex + i * P);
           if (t < this.measureStartUs) continue;
-          this.meter.sendLatency(now - t, now - sendUs);
+          this.meter.sendLatency(now - t, now - sendUs, brokerName);
         }
       }
     }

@@ -5,6 +5,7 @@
  * latencies (only p50/p99/max travel per interval) become the worst host's, and intervals are
  * aligned by index, which assumes the runs started together with the same --interval.
  */
+import { mergeBrokerRows } from './brokers.js';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from './histogram.js';
@@ -250,6 +251,8 @@ export function mergeResults(results: BenchResult[]): {
     results.map((r) => r.verification).filter((v): v is VerificationSummary => v !== undefined),
   );
   if (verification) result.verification = verification;
+  const brokers = mergeBrokerRows(results, result.phases.measureMs / 1000);
+  if (brokers) result.brokers = brokers;
   if (first.environment) result.environment = first.environment;
   return { result, histograms };
 }

@@ -14,6 +14,7 @@
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { BrokerResponseError, RocketMQError } from '../core/errors.js';
+import { type BrokerTally, brokerRows, UNKNOWN_BROKER } from './brokers.js';
 import {
   encodeHistogram,
   type Histogram,
@@ -168,6 +169,8 @@ export class Meter {
   private readonly ih = histogramSet();
   private readonly total = histogramSet();
   private readonly intervals: BenchInterval[] = [];
+  /** The measure window's sends per broker ("which broker is slow" is a capacity test's first question). */
+  private readonly perBroker = new Map<string, BrokerTally>();
 
   private t0 = 0;
   /** Receipts of messages stamped from this time on are e2e samples. */
@@ -263,9 +266,26 @@ export class Meter {
   }
 
   /** One acknowledged message's `send` (from its intended time) and `send_raw` latency, µs. */
-  sendLatency(sendUs: number, rawUs: number): void {
+  sendLatency(sendUs: number, rawUs: number, brokerName?: string): void {
     if (!recordUs(this.ih.send, sendUs)) this.saturated++;
     if (!recordUs(this.ih.send_raw, rawUs)) this.saturated++;
+    if (brokerName !== undefined) recordUs(this.tally(brokerName).send, sendUs);
+  }
+
+  /** `n` messages of a request settled in the measure window at `brokerName` (unknown: undefined). */
+  brokerSettled(brokerName: string | undefined, n: number, failed: boolean): void {
+    const t = this.tally(brokerName ?? UNKNOWN_BROKER);
+    if (failed) t.errors += n;
+    else t.sent += n;
+  }
+
+  private tally(name: string): BrokerTally {
+    let t = this.perBroker.get(name);
+    if (!t) {
+      t = { sent: 0, errors: 0, send: newHistogram() };
+      this.perBroker.set(name, t);
+    }
+    return t;
   }
 
   /** A message of this run received at `nowUs`, stamped `sentUs` by its producer. */
@@ -433,6 +453,10 @@ export class Meter {
       intervals: this.intervals,
       warnings: [],
     };
+    // Ports that name no broker (fakes, results of a proxy that hides them) get no breakdown.
+    if ([...this.perBroker.keys()].some((k) => k !== UNKNOWN_BROKER)) {
+      result.brokers = brokerRows(this.perBroker, measureS);
+    }
     if (end.verification) result.verification = end.verification;
     result.warnings = resultWarnings(result, end.caughtUp);
     return result;

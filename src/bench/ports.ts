@@ -18,14 +18,18 @@ export type TxAction = 'commit' | 'rollback' | 'unknown';
 export interface ProducerPort {
   /** Connects and warms the route, so the first measured send is not a connection set-up. */
   open(): Promise<void>;
-  /** Resolves (with anything) when the broker acknowledged. */
+  /**
+   * Resolves when the broker acknowledged, with anything: a value with a `brokerName` (or an
+   * array of such, for a batch) is counted for that broker, as is an error with one.
+   */
   send(msg: OutMessage): Promise<unknown>;
   /**
    * Optional: send()'s callback form, used instead of send() when present (a promise per message
    * is garbage, and garbage is GC pauses in the latencies). `done` is called once, with
-   * undefined when the broker acknowledged, else the error, and never before sendCb returns.
+   * undefined when the broker acknowledged, else the error, and never before sendCb returns;
+   * `brokerName`, where known, is the broker that took the message (or failed it last).
    */
-  sendCb?(msg: OutMessage, done: (err: unknown) => void): void;
+  sendCb?(msg: OutMessage, done: (err: unknown, brokerName?: string) => void): void;
   /** Resolves when the request was handed to the kernel (there is no reply): not when it was queued. */
   sendOneway(msg: OutMessage): Promise<unknown>;
   sendBatch(msgs: OutMessage[]): Promise<unknown>;

@@ -239,12 +239,29 @@ export interface BenchResult {
   cpu: { userMs: number; systemMs: number; usPerMessage: number | null };
   intervals: BenchInterval[];
   verification?: VerificationSummary;
+  /** The measure window per broker, busiest first (absent from older result files). */
+  brokers?: BrokerBreakdown[];
   slo?: { passed: boolean; results: SloResult[] };
   environment?: { brokers: number; readQueues: number };
   plan?: CapacityPlan;
   merged?: { count: number; runIds: string[] };
   findMax?: { maxRate: number | null; criterion: string; steps: FindMaxStep[] };
   warnings: string[];
+}
+
+/** One broker's share of the measure window. */
+export interface BrokerBreakdown {
+  brokerName: string;
+  /** messages it acknowledged (or took, oneway) */
+  sent: number;
+  sendErrors: number;
+  tps: number;
+  /** its fraction of the messages acknowledged, 0–1 */
+  share: number;
+  /** corrected send latency (from the intended send time), µs */
+  send: LatencySummary | null;
+  /** the send histogram, HdrHistogram base64, for exact merges */
+  histogram: string | null;
 }
 
 /** One rate step of --find-max. */

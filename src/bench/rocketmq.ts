@@ -96,7 +96,7 @@ class RocketMQProducerPort implements ProducerPort {
     return this.producer.send(this.out(m));
   }
 
-  sendCb(m: OutMessage, done: (err: unknown) => void): void {
+  sendCb(m: OutMessage, done: (err: unknown, brokerName?: string) => void): void {
     this.producer.sendAck(this.out(m), done);
   }
 

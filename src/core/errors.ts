@@ -59,6 +59,8 @@ export class RocketMQError extends Error {
   readonly reason: ErrorReason | undefined;
   readonly details: ErrorDetails | undefined;
   readonly hint: string | undefined;
+  /** A send's error: the broker its last attempt went to, for per-broker accounting. */
+  brokerName: string | undefined;
 
   constructor(kind: ErrorKind, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -240,6 +240,30 @@ export function renderBenchReport(r: BenchResult, options: RenderOptions): strin
   );
   out.push('');
 
+  // One broker is the total again; a row per broker once there are several, or errors at one.
+  const brokers = r.brokers ?? [];
+  if (brokers.length > 1 || brokers.some((b) => b.sendErrors > 0)) {
+    out.push(c.bold('Per broker (measure window)'));
+    out.push(
+      table(
+        c,
+        ['broker', 'sent', 'share', 'msg/s', 'errors', 'send p50', 'send p99', 'send max'],
+        brokers.map((b) => [
+          b.brokerName,
+          int(b.sent),
+          `${(b.share * 100).toFixed(1)} %`,
+          int(Math.round(b.tps)),
+          b.sendErrors > 0 ? c.red(int(b.sendErrors)) : '0',
+          b.send ? formatUs(b.send.p50) : '–',
+          b.send ? formatUs(b.send.p99) : '–',
+          b.send ? formatUs(b.send.max) : '–',
+        ]),
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ),
+    );
+    out.push('');
+  }
+
   if (r.errors.length > 0) {
     out.push(c.bold(c.red('Errors')));
     out.push(

@@ -418,6 +418,35 @@ describe('bench merge', () => {
     assert.equal(m.slo, undefined);
   });
 
+  test('per-broker rows merge by name, their histograms exactly; results without rows add none', () => {
+    const row = (brokerName: string, sent: number, lo: number, hi: number) => ({
+      brokerName,
+      sent,
+      sendErrors: 1,
+      tps: 0,
+      share: 0,
+      send: null,
+      histogram: encoded(lo, hi),
+    });
+    const a = result({
+      runId: 'aaaaaa',
+      brokers: [row('broker-a', 1000, 100, 1000), row('broker-b', 1000, 5000, 9000)],
+    });
+    const b = result({ runId: 'bbbbbb', brokers: [row('broker-a', 1000, 100, 1000)] });
+    const { result: m } = mergeResults([a, b]);
+    assert.deepEqual(
+      m.brokers!.map((x) => [x.brokerName, x.sent, x.sendErrors, x.share, x.send?.count]),
+      [
+        ['broker-a', 2000, 2, 0.667, 2000],
+        ['broker-b', 1000, 1, 0.333, 1000],
+      ],
+    );
+    const direct = decodeHistogram(a.brokers![0]!.histogram!);
+    direct.add(decodeHistogram(b.brokers![0]!.histogram!));
+    assert.equal(m.brokers![0]!.send?.p99, direct.getValueAtPercentile(99));
+    assert.equal(mergeResults([result(), result({ runId: 'cccccc' })]).result.brokers, undefined);
+  });
+
   test('readResult takes version 1 results only', () => {
     const dir = tmpdir();
     const good = join(dir, `rmq-bench-${process.pid}-good.json`);

@@ -106,6 +106,9 @@ const RETRY_CODES: ReadonlySet<number> = new Set([
 const sendRetriable = (err: unknown): boolean =>
   err instanceof ConnectionError || (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
 
+/** The broker a failed send's last attempt went to, when known. */
+const brokerOfError = (e: unknown): string | undefined => (e instanceof RocketMQError ? e.brokerName : undefined);
+
 /** Java String.hashCode-based pick, so a group maps to the same queue as other clients choose. */
 function groupIndex(group: string, n: number): number {
   return Math.abs(javaHashCode(group) % n);
@@ -286,7 +289,7 @@ export class Producer {
    * retries and timeout as send(); the first attempt on an open connection runs without a
    * promise, anything else (no cached route, a timer message, a retry) goes through send()'s path.
    */
-  sendAck(msg: OutgoingMessage, done: (err: unknown) => void): void {
+  sendAck(msg: OutgoingMessage, done: (err: unknown, brokerName?: string) => void): void {
     let prepared: Prepared;
     try {
       prepared = prepareMessage(msg, undefined, this.ids, this.compressThreshold);
@@ -304,8 +307,8 @@ export class Producer {
     const conn = q && this.client.remoting.openConnection(q.address);
     if (!conn) {
       this.attempts(msg, prepared, 0, deadline, 1, this.lastFailedBroker, undefined).then(
-        () => done(undefined),
-        done,
+        (r) => done(undefined, r.brokerName),
+        (e: unknown) => done(e, brokerOfError(e)),
       );
       return;
     }
@@ -321,20 +324,23 @@ export class Producer {
           if (SEND_ACCEPT.includes(res!.code)) {
             this.lastFailedBroker = undefined;
             this.faults.record(q.brokerName, Date.now() - now, false);
-            done(undefined);
+            done(undefined, q.brokerName);
             return;
           }
           failure = new BrokerResponseError(res!.code, res!.remark, q.address);
         }
         if (!sendRetriable(failure)) {
-          done(failure);
+          done(failure, q.brokerName);
           return;
         }
         this.faults.record(q.brokerName, Date.now() - now, true);
         this.lastFailedBroker = q.brokerName;
         this.afterFailure(failure, msg.topic)
           .then(() => this.attempts(msg, prepared, 0, deadline, 2, q.brokerName, failure))
-          .then(() => done(undefined), done);
+          .then(
+            (r) => done(undefined, r.brokerName),
+            (e: unknown) => done(e, brokerOfError(e) ?? q.brokerName),
+          );
       },
     );
   }
@@ -373,6 +379,7 @@ export class Producer {
         return this.toResult(res, q, uniq, attempt);
       } catch (err) {
         lastErr = err;
+        if (err instanceof RocketMQError) err.brokerName ??= q.brokerName;
         // A message the broker refuses for its own content says nothing of the broker.
         if (!sendRetriable(err)) throw err;
         this.faults.record(q.brokerName, Date.now() - now, true);
