@@ -107,7 +107,8 @@ const sendRetriable = (err: unknown): boolean =>
   err instanceof ConnectionError || (err instanceof BrokerResponseError && RETRY_CODES.has(err.responseCode));
 
 /** The broker a failed send's last attempt went to, when known. */
-const brokerOfError = (e: unknown): string | undefined => (e instanceof RocketMQError ? e.brokerName : undefined);
+const brokerOfError = (e: unknown): string | undefined =>
+  e instanceof RocketMQError ? e.brokerName : undefined;
 
 /** Java String.hashCode-based pick, so a group maps to the same queue as other clients choose. */
 function groupIndex(group: string, n: number): number {
