@@ -13,6 +13,12 @@ import {
   decodeProducerConnectionList,
 } from '../protocol/connection-list.js';
 import { type ConsumerRunningInfo, decodeConsumerRunningInfo } from '../protocol/consumer-running-info.js';
+import {
+  CONSUME_MESSAGE_DIRECTLY_ACCEPT,
+  type ConsumeMessageDirectlyResult,
+  consumeMessageDirectlyHeader,
+  decodeConsumeMessageDirectlyResult,
+} from '../protocol/consume-message-directly.js';
 import { decodeBrokerConfig } from '../protocol/get-broker-config.js';
 import { decodeNamesrvConfig } from '../protocol/get-namesrv-config.js';
 import { encodeBrokerConfigUpdate } from '../protocol/update-broker-config.js';
@@ -20,8 +26,14 @@ import { encodeNamesrvConfigUpdate } from '../protocol/update-namesrv-config.js'
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingClient } from './remoting-client.js';
 
-/** The broker waits 10 s for a client's running info; ours must outlast that to see its verdict. */
+/**
+ * The broker waits 10 s for a client's running info or direct consume; ours must outlast that to
+ * see its verdict.
+ */
 const RUNNING_INFO_TIMEOUT_MS = 15_000;
+
+export type ConsumeDirectlyOutcome =
+  { ok: true; result: ConsumeMessageDirectlyResult } | { ok: false; code: number; reason: string };
 
 export type RunningInfoOutcome =
   { ok: true; info: ConsumerRunningInfo } | { ok: false; code: number; reason: string };
@@ -106,6 +118,38 @@ export class Ops {
       },
     );
     if (res.code === ResponseCode.SUCCESS) return { ok: true, info: decodeConsumerRunningInfo(res.body) };
+    return {
+      ok: false,
+      code: res.code,
+      reason: new BrokerResponseError(res.code, res.remark, address).message,
+    };
+  }
+
+  /**
+   * Has the broker that stores a message (`address`, by its offset id) deliver it to one client
+   * of a group; the client's verdict, or why there is none.
+   */
+  async consumeMessageDirectly(
+    address: string,
+    input: { group: string; clientId: string; offsetMsgId: string; topic?: string | undefined },
+  ): Promise<ConsumeDirectlyOutcome> {
+    const res = await this.client.call(
+      address,
+      RequestCode.CONSUME_MESSAGE_DIRECTLY,
+      consumeMessageDirectlyHeader({
+        consumerGroup: input.group,
+        clientId: input.clientId,
+        msgId: input.offsetMsgId,
+        topic: input.topic,
+      }),
+      {
+        timeoutMs: Math.max(this.client.timeoutMs, RUNNING_INFO_TIMEOUT_MS),
+        accept: CONSUME_MESSAGE_DIRECTLY_ACCEPT,
+      },
+    );
+    if (res.code === ResponseCode.SUCCESS) {
+      return { ok: true, result: decodeConsumeMessageDirectlyResult(res.body) };
+    }
     return {
       ok: false,
       code: res.code,
