@@ -196,7 +196,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     o: { yes: boolean | undefined; dryRun: boolean | undefined; refusal: string },
   ): Promise<boolean> {
     if (o.dryRun) {
-      this.log(escapeFor(process.stdout)(plan, true));
+      this.logLines(plan);
       return false;
     }
     if (o.yes) {
@@ -294,6 +294,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
     const own = (result as Partial<DocumentWarnings>).warnings;
     return { ...result, warnings: [...(Array.isArray(own) ? own : []), ...this.documentWarnings()] };
+  }
+
+  /**
+   * Logs rendered lines whose parts came from the wire unescaped (a plan, a table drawn with
+   * asIs): control characters escaped on a terminal, its newlines kept.
+   */
+  protected logLines(text: string): void {
+    this.log(escapeFor(process.stdout)(text, true));
   }
 
   /** A line for this.log with what came from the wire (names, remarks) escaped on a terminal. */

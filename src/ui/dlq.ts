@@ -4,6 +4,7 @@ import type { DlqResendResult } from '../services/dlq-resend.js';
 import type { MessageResendResult } from '../services/message-resend.js';
 import { asIs } from '../services/message-record.js';
 import { renderTable } from './table.js';
+import { escapeFor } from './terminal-text.js';
 
 export function renderDlqList(r: DlqListResult): string {
   if (r.messages.length === 0) {
@@ -66,5 +67,6 @@ export function renderMessageResend(r: MessageResendResult): string {
     c.ok ? `${c.spentTimeMills} ms` : null,
     c.ok ? c.remark : c.error,
   ]);
-  return `${renderTable(['CLIENT', 'RESULT', 'SPENT', 'REMARK'], rows)}\nmessage ${r.msgId} (${r.topic}, stored on ${r.brokerName}) delivered to group ${r.group}`;
+  const line = `message ${r.msgId} (${r.topic}, stored on ${r.brokerName ?? '?'}) delivered to group ${r.group}`;
+  return `${renderTable(['CLIENT', 'RESULT', 'SPENT', 'REMARK'], rows)}\n${escapeFor(process.stdout)(line)}`;
 }

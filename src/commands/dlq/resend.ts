@@ -47,7 +47,7 @@ Each message is sent again with its body, keys, tags, message group, user proper
       maxBodyBytes: f['max-body'],
     });
     if (plan.planned === 0) {
-      this.log(renderDlqResend(plan, true));
+      this.logLines(renderDlqResend(plan, true));
       if (plan.failed > 0) this.setOutcome('broker');
       return plan;
     }
@@ -58,7 +58,7 @@ Each message is sent again with its body, keys, tags, message group, user proper
     });
     if (!go) return dryRun ? plan : undefined;
     const r = await apply();
-    this.log(renderDlqResend(r, true));
+    this.logLines(renderDlqResend(r, true));
     if (r.failed > 0) this.setOutcome('broker');
     return r;
   }

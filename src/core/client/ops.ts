@@ -19,7 +19,11 @@ import {
   consumeMessageDirectlyHeader,
   decodeConsumeMessageDirectlyResult,
 } from '../protocol/consume-message-directly.js';
+import { CREATE_TOPIC_ACCEPT, type CreateTopic, createTopicHeader } from '../protocol/create-topic.js';
 import { decodeBrokerConfig } from '../protocol/get-broker-config.js';
+import { GET_TOPIC_CONFIG_ACCEPT, getTopicConfigHeader } from '../protocol/get-topic-config.js';
+import { decodeAllTopicConfig, decodeTopicConfig, type TopicConfig } from '../protocol/admin.js';
+import { parseFastjson } from '../remoting/fastjson.js';
 import { decodeNamesrvConfig } from '../protocol/get-namesrv-config.js';
 import { encodeBrokerConfigUpdate } from '../protocol/update-broker-config.js';
 import { encodeNamesrvConfigUpdate } from '../protocol/update-namesrv-config.js';
@@ -155,5 +159,26 @@ export class Ops {
       code: res.code,
       reason: new BrokerResponseError(res.code, res.remark, address).message,
     };
+  }
+
+  /**
+   * One topic's config on one broker: GET_TOPIC_CONFIG (5.x), else the broker's whole topic
+   * table (4.9 has no single-topic request). Undefined when the broker lacks the topic.
+   */
+  async topicConfig(address: string, topic: string): Promise<TopicConfig | undefined> {
+    const res = await this.client.call(address, RequestCode.GET_TOPIC_CONFIG, getTopicConfigHeader(topic), {
+      accept: GET_TOPIC_CONFIG_ACCEPT,
+    });
+    if (res.code === ResponseCode.SUCCESS && res.body) return decodeTopicConfig(parseFastjson(res.body));
+    if (res.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+    const all = await this.client.call(address, RequestCode.GET_ALL_TOPIC_CONFIG, {});
+    return decodeAllTopicConfig(all.body).find((t) => t.topicName === topic);
+  }
+
+  /** UPDATE_AND_CREATE_TOPIC to one broker: its config of the topic becomes `t`. */
+  async updateTopic(address: string, t: CreateTopic): Promise<void> {
+    await this.client.call(address, RequestCode.UPDATE_AND_CREATE_TOPIC, createTopicHeader(t), {
+      accept: CREATE_TOPIC_ACCEPT,
+    });
   }
 }
