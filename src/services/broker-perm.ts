@@ -4,16 +4,20 @@
  *
  * mqadmin has two ways; this uses the broker's `brokerPermission` config (mqadmin
  * updateBrokerConfig -k brokerPermission), not wipeWritePerm/addWritePerm (WIPE_WRITE_PERM_OF_BROKER
- * 205 / ADD_WRITE_PERM_OF_BROKER 327, to each name server). Why, from RocketMQ's source:
- * - brokerPermission is enforced by the broker itself: a send to it is refused with NO_PERMISSION
- *   ("the broker[…] sending message is forbidden"), whatever route a client holds. The name
- *   servers hear of it at once (the broker bumps its data version and registers, reporting every
- *   topic's perm masked by brokerPermission), so clients route away too; it is saved in the
- *   broker's config file and outlives restarts of the broker and of the name servers.
- * - wipeWritePerm only edits the name servers' in-memory routes: the broker still takes writes
- *   from any client with a cached route, a name-server restart forgets it, and the broker's next
- *   registration with a new data version (any topic created or changed on it) puts write back.
- *   addWritePerm sets every topic of the broker to read-write in the routes, read-only topics too.
+ * 205 / ADD_WRITE_PERM_OF_BROKER 327, to each name server). In both, what stops producers is the
+ * route: a RocketMQ broker does not check write permission on an ordinary send (msgCheck refuses
+ * one only for an ordered topic, "the broker[…] sending message is forbidden"), so a producer
+ * writes to a broker as long as its route says the queue is writable. Why brokerPermission, from
+ * RocketMQ's source:
+ * - The broker registers at once (it bumps its data version), reporting every topic's perm masked
+ *   by brokerPermission, and again every 30 s: the routes stay read-only through name-server
+ *   restarts and through topics created or changed on the broker. It is saved in the broker's
+ *   config file, so it outlives a broker restart. The broker itself refuses sends to ordered
+ *   topics and consumers' send-backs (retries then go through other brokers).
+ * - wipeWritePerm only edits the name servers' in-memory routes: a name-server restart forgets it,
+ *   and the broker's next registration with a new data version (any topic created or changed on
+ *   it) puts write back. addWritePerm sets every topic of the broker to read-write in the routes,
+ *   read-only topics too.
  * Setting brokerPermission also undoes an earlier wipeWritePerm: the registration rewrites the
  * routes from the broker's topic configs.
  *

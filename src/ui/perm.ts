@@ -41,8 +41,8 @@ export function renderBrokerPerm(r: BrokerPermResult, applied: boolean): string 
   return [
     `Plan: make broker ${b.brokerName} (${b.address}) ${r.mode}: brokerPermission ${p.old} (${p.oldText}) → ${p.new} (${p.newText}).`,
     r.mode === 'read-only'
-      ? 'The broker then refuses every send (NO_PERMISSION) and reports its topics read-only to the name servers, so producers go to other brokers; consumers keep reading it.'
-      : 'The broker then takes sends again and reports its topics with their own permissions to the name servers.',
+      ? 'The broker then reports its topics read-only to the name servers, so producers send to other brokers (clients that cached the route follow within their refresh, 30 s for Java); it refuses sends to ordered topics and consumers keep reading it.'
+      : 'The broker then reports its topics with their own permissions to the name servers, and producers send to it again.',
     `The broker saves it by rewriting ${r.configFile ?? 'its config file'} with all ${r.keysWritten} keys it knows (comments and order are lost).`,
   ].join('\n');
 }

@@ -5,8 +5,9 @@ import { type BrokerPermResult, planBrokerPerm } from '../../services/broker-per
 import { renderBrokerPerm } from '../../ui/perm.js';
 
 export default class BrokerPerm extends BaseCommand<typeof BrokerPerm> {
-  static override summary = 'Make a master broker read-only (it refuses sends) or read-write again.';
-  static override description = `Sets the broker's brokerPermission (what mqadmin updateBrokerConfig -k brokerPermission does), not the name servers' routes (mqadmin wipeWritePerm): the broker itself refuses sends while read-only, tells the name servers at once so producers go elsewhere, and keeps the setting across restarts. Consumers keep reading it, so its messages drain.
+  static override summary =
+    'Make a master broker read-only (producers stop sending to it) or read-write again.';
+  static override description = `Sets the broker's brokerPermission (what mqadmin updateBrokerConfig -k brokerPermission does), not only the name servers' routes (mqadmin wipeWritePerm): the broker reports its topics read-only to the name servers at once and at every registration, so producers send elsewhere, and it keeps the setting across restarts of itself and of the name servers. It refuses sends to ordered topics; consumers keep reading it, so its messages drain.
 
 Prints the plan first; asks on a terminal; needs --yes otherwise; --dry-run prints the plan and changes nothing. Exits 9 when the broker reads back another value.`;
   static override examples = [

@@ -8,7 +8,7 @@ export default class TopicUpdate extends BaseCommand<typeof TopicUpdate> {
   static override summary = "Change a topic's permission or queue counts on every broker that has it.";
   static override description = `Prints the plan first: per broker, the permission and read/write queue counts old → new, and what a queue-count change means for messages (queues no longer read, or written but not read). Asks on a terminal; needs --yes otherwise; --dry-run prints the plan and changes nothing.
 
---perm r makes the topic read-only: brokers refuse sends to it (NO_PERMISSION) while consumers keep reading; --perm rw restores it. Fields not named keep each broker's own value. Exits 9 when a broker reads back other values than planned.`;
+--perm r makes the topic read-only: the name servers route it so, and producers stop sending to it (RocketMQ brokers do not check a topic's write permission on send: a client still holding the old route may write until it refreshes, 30 s for Java); consumers keep reading. --perm w stops reads: brokers refuse pulls (NO_PERMISSION). --perm rw restores it. Fields not named keep each broker's own value. Exits 9 when a broker reads back other values than planned.`;
   static override examples = [
     '<%= config.bin %> topic update orders --perm r --dry-run',
     '<%= config.bin %> topic update orders --perm rw --yes',
