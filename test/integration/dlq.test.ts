@@ -17,6 +17,7 @@ import type { DlqResendResult } from '../../src/services/dlq-resend.js';
 import type { MessageResendResult } from '../../src/services/message-resend.js';
 import { type Background, rmq, rmqBackground, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
 import { produce } from '../helpers/produce.js';
+import { assertSchema } from '../helpers/schema.js';
 import { poll, TopicReader } from '../helpers/read-topic.js';
 
 const topic = uniqueName('it_dlq_t');
@@ -32,10 +33,12 @@ let failedAt = 0;
 const list = async (...args: string[]): Promise<DlqListResult> => {
   const r = await rmq(['dlq', 'list', group, '--json', ...args], { env });
   assert.equal(r.code, 0, r.stderr);
+  assertSchema('dlq-list', r.json);
   return r.json as DlqListResult;
 };
 const resend = async (...args: string[]) => {
   const r = await rmq(['dlq', 'resend', group, '--json', ...args], { env });
+  if (r.code === 0) assertSchema('dlq-resend', r.json);
   return { ...r, result: r.json as DlqResendResult };
 };
 const countOf = (t: string) => reader.count(t);
@@ -273,6 +276,7 @@ describe('rmq message resend', () => {
     const k0 = letters.find((m) => m.keys[0] === 'k0')!;
     const ok = await rmq(['message', 'resend', k0.offsetMsgId, '--group', g2, '--json']);
     assert.equal(ok.code, 0, ok.stderr);
+    assertSchema('message-resend', ok.json);
     const r = ok.json as MessageResendResult;
     assert.equal(r.topic, topic);
     assert.equal(r.clients.length, 1);

@@ -15,6 +15,7 @@ import type { BrokerPermResult } from '../../src/services/broker-perm.js';
 import type { TopicDescribeResult } from '../../src/services/topic.js';
 import type { TopicUpdateResult } from '../../src/services/topic-update.js';
 import { rmq, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
+import { assertSchema } from '../helpers/schema.js';
 
 const topic = uniqueName('it_perm');
 const ordered = uniqueName('it_perm_ordered');
@@ -83,6 +84,7 @@ describe('rmq topic update', () => {
     try {
       const r = await rmq(['topic', 'update', topic, '--perm', 'r', '--yes', '--json']);
       assert.equal(r.code, 0, r.stderr);
+      assertSchema('topic-update', r.json);
       const u = r.json as TopicUpdateResult;
       assert.ok(u.brokers.length >= 1);
       for (const b of u.brokers) {
@@ -119,6 +121,7 @@ describe('rmq topic update', () => {
     assert.ok(d.brokers.every((b) => b.readQueues === 4 && b.writeQueues === 4 && b.perm === 'RW-'));
     const dry = await rmq(['topic', 'update', topic, '--read-queues', '2', '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
+    assertSchema('topic-update', dry.json);
     const plan = dry.json as TopicUpdateResult;
     assert.deepEqual(plan.brokers[0]!.readQueues, { old: 4, new: 2 });
     assert.deepEqual(plan.brokers[0]!.writeQueues, { old: 4, new: 4 });
@@ -164,6 +167,7 @@ describe('rmq broker perm', () => {
     assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
     const dry = await rmq(['broker', 'perm', master, '--read-only', '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
+    assertSchema('broker-perm', dry.json);
     assert.deepEqual((dry.json as BrokerPermResult).permission, {
       old: 6,
       new: 4,
@@ -182,6 +186,7 @@ describe('rmq broker perm', () => {
     try {
       const r = await rmq(['broker', 'perm', master, '--read-only', '--yes', '--json']);
       assert.equal(r.code, 0, r.stderr);
+      assertSchema('broker-perm', r.json);
       assert.equal((r.json as BrokerPermResult).applied, true);
       assert.equal(await permission(), '4');
       await assertBrokerRefuses(/sending message is forbidden/);
