@@ -16,6 +16,7 @@ import { hintFor } from './hints.js';
 import { stderrColor } from './ui/color.js';
 import { escapeFor } from './ui/terminal-text.js';
 import { type Progress, startProgress } from './ui/progress.js';
+import { confirm } from './ui/confirm.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -184,6 +185,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.adminClient;
   }
 
+  /**
+   * The gate of a command that changes the cluster, after it printed nothing yet: with --dry-run
+   * the plan goes to stdout and nothing happens; with --yes the plan goes to stderr (not with
+   * --json) and the change goes ahead; on a terminal the plan is shown and the user asked;
+   * otherwise nothing happens and the run fails with `refusal` (exit 2). True: apply it.
+   */
+  protected async confirmPlan(
+    plan: string,
+    o: { yes: boolean | undefined; dryRun: boolean | undefined; refusal: string },
+  ): Promise<boolean> {
+    if (o.dryRun) {
+      this.logLines(plan);
+      return false;
+    }
+    if (o.yes) {
+      if (!this.jsonEnabled()) process.stderr.write(`${escapeFor(process.stderr)(plan, true)}\n`);
+      return true;
+    }
+    if (!process.stdin.isTTY || this.jsonEnabled()) {
+      throw new InvalidArgumentError(o.refusal, {
+        hint: 'pass --yes when running non-interactively, or --dry-run to see the plan',
+      });
+    }
+    process.stderr.write(`${escapeFor(process.stderr)(plan, true)}\n`);
+    if (await confirm('Apply?')) return true;
+    this.log('aborted');
+    return false;
+  }
+
   protected progress(text: string): Promise<Progress> {
     return startProgress(text, { quiet: this.jsonEnabled() });
   }
@@ -264,6 +294,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
     const own = (result as Partial<DocumentWarnings>).warnings;
     return { ...result, warnings: [...(Array.isArray(own) ? own : []), ...this.documentWarnings()] };
+  }
+
+  /**
+   * Logs rendered lines whose parts came from the wire unescaped (a plan, a table drawn with
+   * asIs): control characters escaped on a terminal, its newlines kept.
+   */
+  protected logLines(text: string): void {
+    this.log(escapeFor(process.stdout)(text, true));
   }
 
   /** A line for this.log with what came from the wire (names, remarks) escaped on a terminal. */

@@ -87,3 +87,13 @@ export const connectionFlags = {
     helpGroup: 'CONNECTION',
   }),
 };
+
+/** Which dead letters `rmq dlq list | resend` take. */
+export const dlqFilterFlags = {
+  key: Flags.string({ char: 'k', summary: 'Only dead letters with this message key.' }),
+  tag: Flags.string({ char: 't', summary: 'Only dead letters with this tag.' }),
+  since: Flags.string({
+    summary: 'Only those stored in the DLQ at or after this time: ISO, epoch ms, or a duration ago (2h, 7d).',
+  }),
+  until: Flags.string({ summary: 'Only those stored in the DLQ before this time (as --since).' }),
+};

@@ -8,7 +8,7 @@
  * out). Nothing is committed past a message that was not.
  *
  * Rebalance inputs (rebalance.ts), the broker-side offset store (offset-store.ts) and queue
- * locks (queue-locks.ts) live in their own modules. What stays (under 700 lines) is one state
+ * locks (queue-locks.ts) live in their own modules. What stays (about 700 lines) is one state
  * machine: the pull loop, delivery, offset settling and the lifecycle all read and write the
  * same per-queue state and stopping flag, and splitting them would pass that state around.
  */
@@ -48,6 +48,7 @@ import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey, RemoteOffsetStore } from './offset-store.js';
 import { QueueLocks } from './queue-locks.js';
 import { allocateAveragely, groupMembers, readableQueues } from './rebalance.js';
+import { serveConsumeDirectly } from './consume-directly.js';
 import { ConsumeMeter, serveRunningInfo } from './running-info.js';
 
 export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
@@ -159,7 +160,8 @@ export class PushConsumer extends EventEmitter {
   private firstRebalanceDone = false;
   private halted: Promise<void> | undefined;
   private readonly meter = new ConsumeMeter();
-  private stopServing: (() => void) | undefined;
+  /** Withdraws the answers to running-info and direct-consume requests. */
+  private stopServing: (() => void)[] = [];
 
   constructor(
     readonly client: MQClient,
@@ -228,14 +230,27 @@ export class PushConsumer extends EventEmitter {
     this.startedAt = Date.now();
     await this.client.route(this.topic);
     this.client.registerConsumer(this.group, () => this.consumerData());
-    this.stopServing = serveRunningInfo(this.client, this.group, this.meter, () => ({
-      messageModel: this.model,
-      orderly: this.opts.orderly === true,
-      startedAt: this.startedAt,
-      subscriptions:
-        this.model === 'CLUSTERING' ? [this.subscription, this.retrySubscription] : [this.subscription],
-      queues: this.queues.values(),
-    }));
+    this.stopServing.push(
+      serveRunningInfo(this.client, this.group, this.meter, () => ({
+        messageModel: this.model,
+        orderly: this.opts.orderly === true,
+        startedAt: this.startedAt,
+        subscriptions:
+          this.model === 'CLUSTERING' ? [this.subscription, this.retrySubscription] : [this.subscription],
+        queues: this.queues.values(),
+      })),
+      // A direct delivery (rmq message resend, the dashboard): the handler once, nothing committed.
+      serveConsumeDirectly(
+        this.client,
+        this.group,
+        async (message, brokerName) => {
+          if (this.stopping) throw new Error('the consumer is stopping');
+          const topic = message.properties[Prop.RETRY_TOPIC] ?? message.topic;
+          return { status: (await handler({ message, topic, brokerName, attempt: 1 })).status };
+        },
+        { maxBodyBytes: this.opts.maxBodyBytes },
+      ),
+    );
     this.client.remoting.onRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
       if (req.extFields.consumerGroup === this.group) void this.requestRebalance();
       return undefined;
@@ -677,7 +692,7 @@ export class PushConsumer extends EventEmitter {
     }
     if (this.opts.orderly && this.model === 'CLUSTERING') await this.locks.unlock(qs);
     this.client.unregisterConsumer(this.group);
-    this.stopServing?.();
+    for (const withdraw of this.stopServing.splice(0)) withdraw();
     if (commitErr) {
       throw commitErr instanceof RocketMQError
         ? commitErr

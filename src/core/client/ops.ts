@@ -13,15 +13,31 @@ import {
   decodeProducerConnectionList,
 } from '../protocol/connection-list.js';
 import { type ConsumerRunningInfo, decodeConsumerRunningInfo } from '../protocol/consumer-running-info.js';
+import {
+  CONSUME_MESSAGE_DIRECTLY_ACCEPT,
+  type ConsumeMessageDirectlyResult,
+  consumeMessageDirectlyHeader,
+  decodeConsumeMessageDirectlyResult,
+} from '../protocol/consume-message-directly.js';
+import { CREATE_TOPIC_ACCEPT, type CreateTopic, createTopicHeader } from '../protocol/create-topic.js';
 import { decodeBrokerConfig } from '../protocol/get-broker-config.js';
+import { GET_TOPIC_CONFIG_ACCEPT, getTopicConfigHeader } from '../protocol/get-topic-config.js';
+import { decodeAllTopicConfig, decodeTopicConfig, type TopicConfig } from '../protocol/admin.js';
+import { parseFastjson } from '../remoting/fastjson.js';
 import { decodeNamesrvConfig } from '../protocol/get-namesrv-config.js';
 import { encodeBrokerConfigUpdate } from '../protocol/update-broker-config.js';
 import { encodeNamesrvConfigUpdate } from '../protocol/update-namesrv-config.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingClient } from './remoting-client.js';
 
-/** The broker waits 10 s for a client's running info; ours must outlast that to see its verdict. */
+/**
+ * The broker waits 10 s for a client's running info or direct consume; ours must outlast that to
+ * see its verdict.
+ */
 const RUNNING_INFO_TIMEOUT_MS = 15_000;
+
+export type ConsumeDirectlyOutcome =
+  { ok: true; result: ConsumeMessageDirectlyResult } | { ok: false; code: number; reason: string };
 
 export type RunningInfoOutcome =
   { ok: true; info: ConsumerRunningInfo } | { ok: false; code: number; reason: string };
@@ -111,5 +127,58 @@ export class Ops {
       code: res.code,
       reason: new BrokerResponseError(res.code, res.remark, address).message,
     };
+  }
+
+  /**
+   * Has the broker that stores a message (`address`, by its offset id) deliver it to one client
+   * of a group; the client's verdict, or why there is none.
+   */
+  async consumeMessageDirectly(
+    address: string,
+    input: { group: string; clientId: string; offsetMsgId: string; topic?: string | undefined },
+  ): Promise<ConsumeDirectlyOutcome> {
+    const res = await this.client.call(
+      address,
+      RequestCode.CONSUME_MESSAGE_DIRECTLY,
+      consumeMessageDirectlyHeader({
+        consumerGroup: input.group,
+        clientId: input.clientId,
+        msgId: input.offsetMsgId,
+        topic: input.topic,
+      }),
+      {
+        timeoutMs: Math.max(this.client.timeoutMs, RUNNING_INFO_TIMEOUT_MS),
+        accept: CONSUME_MESSAGE_DIRECTLY_ACCEPT,
+      },
+    );
+    if (res.code === ResponseCode.SUCCESS) {
+      return { ok: true, result: decodeConsumeMessageDirectlyResult(res.body) };
+    }
+    return {
+      ok: false,
+      code: res.code,
+      reason: new BrokerResponseError(res.code, res.remark, address).message,
+    };
+  }
+
+  /**
+   * One topic's config on one broker: GET_TOPIC_CONFIG (5.x), else the broker's whole topic
+   * table (4.9 has no single-topic request). Undefined when the broker lacks the topic.
+   */
+  async topicConfig(address: string, topic: string): Promise<TopicConfig | undefined> {
+    const res = await this.client.call(address, RequestCode.GET_TOPIC_CONFIG, getTopicConfigHeader(topic), {
+      accept: GET_TOPIC_CONFIG_ACCEPT,
+    });
+    if (res.code === ResponseCode.SUCCESS && res.body) return decodeTopicConfig(parseFastjson(res.body));
+    if (res.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+    const all = await this.client.call(address, RequestCode.GET_ALL_TOPIC_CONFIG, {});
+    return decodeAllTopicConfig(all.body).find((t) => t.topicName === topic);
+  }
+
+  /** UPDATE_AND_CREATE_TOPIC to one broker: its config of the topic becomes `t`. */
+  async updateTopic(address: string, t: CreateTopic): Promise<void> {
+    await this.client.call(address, RequestCode.UPDATE_AND_CREATE_TOPIC, createTopicHeader(t), {
+      accept: CREATE_TOPIC_ACCEPT,
+    });
   }
 }

@@ -4,9 +4,14 @@
  * AttributeParser).
  *
  * Request extFields: topic string | defaultTopic "TBW102" | readQueueNums int | writeQueueNums int
- *   | perm int (PermName bits) | topicFilterType "SINGLE_TAG" | topicSysFlag "0" | order bool
+ *   | perm int (PermName bits) | topicFilterType "SINGLE_TAG" | topicSysFlag int ("0" on create;
+ *   an update sends the topic's own) | order bool
  *   | attributes string (5.x: "+message.type=<TYPE>"; sent only with a type, which 4.x lacks).
  * No body. Response codes: SUCCESS only.
+ *
+ * The broker replaces the whole config with these fields (an update must send every one of them
+ * as it was, changing only what it means to) but merges attributes: none sent keeps the topic's.
+ * It then registers with the name servers at once, so the route shows the change.
  */
 import { ResponseCode } from '../remoting/codes.js';
 
@@ -18,6 +23,8 @@ export interface CreateTopic {
   writeQueues: number;
   perm: number;
   order: boolean;
+  /** The topic's sys flag (unit mode bits), kept by an update; 0 when absent. */
+  topicSysFlag?: number | undefined;
   /** 5.x topic type (NORMAL, FIFO, DELAY, TRANSACTION); sent only when given. */
   messageType?: string | undefined;
 }
@@ -30,7 +37,7 @@ export function createTopicHeader(t: CreateTopic): Record<string, string> {
     writeQueueNums: String(t.writeQueues),
     perm: String(t.perm),
     topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: '0',
+    topicSysFlag: String(t.topicSysFlag ?? 0),
     order: String(t.order),
   };
   if (t.messageType) ext.attributes = `+message.type=${t.messageType}`;
