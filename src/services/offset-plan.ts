@@ -204,15 +204,17 @@ function checkRow(name: string, r: PlanFileRow, seen: Set<string>): PlanFileRow 
 
 const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[\u0000-\u001f\u007f]/g, '?');
 
-function int(name: string, row: number, field: string, v: unknown, max: number): number {
+/** A CSV cell's digits, or (jsonOnly) a JSON number: a JSON string of digits is refused too. */
+function int(name: string, row: number, field: string, v: unknown, max: number, jsonOnly = false): number {
   const n =
-    typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+    typeof v === 'number'
+      ? v
+      : !jsonOnly && typeof v === 'string' && /^\d{1,16}$/.test(v.trim())
+        ? Number(v.trim())
+        : NaN;
   if (!Number.isSafeInteger(n) || n < 0 || n > max) {
-    throw bad(
-      name,
-      row,
-      `${field} ${typeof v === 'string' ? `"${clip(v)}"` : (JSON.stringify(v) ?? 'missing')} is not an integer from 0 to ${max}`,
-    );
+    const shown = typeof v === 'string' ? `"${clip(v)}"` : (JSON.stringify(v) ?? 'missing');
+    throw bad(name, row, `${field} ${shown} is not an integer from 0 to ${max}`);
   }
   return n;
 }
@@ -303,8 +305,8 @@ function parseJson(text: string, name: string): PlanFileRow[] {
       row: n,
       topic: o.topic,
       brokerName: o.brokerName,
-      queueId: int(name, n, 'queueId', o.queueId, MAX_QUEUE_ID),
-      offset: int(name, n, 'newOffset', o.newOffset, Number.MAX_SAFE_INTEGER),
+      queueId: int(name, n, 'queueId', o.queueId, MAX_QUEUE_ID, true),
+      offset: int(name, n, 'newOffset', o.newOffset, Number.MAX_SAFE_INTEGER, true),
     };
   });
 }
