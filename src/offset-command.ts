@@ -45,7 +45,9 @@ export abstract class OffsetPlanCommand<T extends typeof Command> extends BaseCo
     if (!f.execute && !f.yes) {
       this.log(text);
       if (f.export) this.log(`plan written to ${f.export}`);
-      this.note('dry run: nothing changed (--execute applies the plan)');
+      // With --json the document says so itself (executed: false); this is not a warning.
+      if (!this.jsonEnabled())
+        process.stderr.write('dry run: nothing changed (--execute applies the plan)\n');
       return plan;
     }
     if (!f.yes && process.stdin.isTTY && !this.jsonEnabled()) {

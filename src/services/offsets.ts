@@ -297,7 +297,15 @@ async function build(
   const rows: OffsetPlanRow[] = [];
   const addresses = new Map<string, string>();
   for (const topic of topics) {
-    const queues = await liveQueues(admin, off, input.group, masters, topic);
+    const queues = await liveQueues(admin, off, input.group, masters, topic).catch((err: unknown) => {
+      // A topic named only in a plan file: say which row names it.
+      const file = typeof target === 'object' && target.kind === 'file' ? target : undefined;
+      const row = file?.rows.find((r) => r.topic === topic);
+      if (file && row && err instanceof NotFoundError) {
+        throw new NotFoundError(`${file.path} row ${row.row}: ${err.message}`);
+      }
+      throw err;
+    });
     let source: Map<string, number | null> | undefined;
     if (input.from !== undefined) {
       const src = await liveQueues(admin, off, input.from, sourceMasters!, topic);
