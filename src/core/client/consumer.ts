@@ -8,7 +8,7 @@
  * out). Nothing is committed past a message that was not.
  *
  * Rebalance inputs (rebalance.ts), the broker-side offset store (offset-store.ts) and queue
- * locks (queue-locks.ts) live in their own modules. What stays (about 700 lines) is one state
+ * locks (queue-locks.ts) live in their own modules. What stays (about 770 lines) is one state
  * machine: the pull loop, delivery, offset settling and the lifecycle all read and write the
  * same per-queue state and stopping flag, and splitting them would pass that state around.
  */
@@ -43,6 +43,7 @@ import {
   readQueueOffset,
   searchOffsetHeader,
 } from '../protocol/queue-offset.js';
+import { decodeResetOffsetBody } from '../protocol/reset-offset.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey, RemoteOffsetStore } from './offset-store.js';
@@ -119,6 +120,8 @@ interface QueueState {
   /** Set while a pulled batch is being handled. */
   handling?: Promise<void> | undefined;
   poisoned: boolean;
+  /** Set by a broker's reset (RESET_CONSUMER_CLIENT_OFFSET) until the pull loop has moved there. */
+  resetTo?: number | undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
@@ -255,6 +258,10 @@ export class PushConsumer extends EventEmitter {
       if (req.extFields.consumerGroup === this.group) void this.requestRebalance();
       return undefined;
     });
+    this.client.remoting.onRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => {
+      if (req.extFields.group === this.group) this.resetFromBroker(req.body);
+      return undefined;
+    });
     this.client.start();
     const failed = await this.client.heartbeat();
     if (failed.length > 0 && failed.length === this.client.masterAddresses().length) {
@@ -314,6 +321,50 @@ export class PushConsumer extends EventEmitter {
       this.emit('warning', err);
     });
     return propagate ? run : this.rebalanceChain;
+  }
+
+  /**
+   * A broker without server-side reset (4.9; 5.0/5.1 by default) moves a running group by sending
+   * each client the new offsets (oneway). Each listed queue of ours moves there: the batch being
+   * handled stops, a poll in flight is discarded when it returns, and the new offset is committed
+   * at once, as the Java client does. A body that does not decode is ignored (oneway: no answer).
+   */
+  private resetFromBroker(body: Buffer | undefined): void {
+    let offsets: { mq: MessageQueue; offset: number }[];
+    try {
+      offsets = decodeResetOffsetBody(body);
+    } catch (err) {
+      this.emit('warning', err);
+      return;
+    }
+    const moved: QueueState[] = [];
+    for (const { mq, offset } of offsets) {
+      const q = this.queues.get(mqKey(mq));
+      if (!q || q.retry || q.dropped || offset < 0) continue;
+      q.resetTo = offset;
+      this.moveTo(q, offset);
+      moved.push(q);
+    }
+    if (moved.length > 0) {
+      this.emit(
+        'reset',
+        moved.map((q) => ({ mq: q.mq, offset: q.committable })),
+      );
+      void this.commit(moved).catch((e: unknown) => this.emit('warning', e));
+    }
+  }
+
+  /**
+   * Starts the queue over at `offset`: what was pulled before it is forgotten, nothing settles
+   * past it, and the offset is committed at the next tick even when it is behind the last commit
+   * (committed only rises, so it is forgotten too).
+   */
+  private moveTo(q: QueueState, offset: number): void {
+    q.pending = [];
+    q.poisoned = false;
+    q.committable = offset;
+    q.committed = -1;
+    q.nextPullOffset = offset;
   }
 
   private async rebalance(): Promise<void> {
@@ -465,6 +516,12 @@ export class PushConsumer extends EventEmitter {
         continue;
       }
       if (q.dropped || this.stopping) return;
+      if (q.resetTo !== undefined) {
+        // Moved while this poll was out: its messages are from the old position.
+        this.moveTo(q, q.resetTo);
+        q.resetTo = undefined;
+        continue;
+      }
       const header = readPullResponse(res);
       const next = header.nextBeginOffset ?? q.nextPullOffset;
       const max = header.maxOffset ?? 0;
@@ -475,15 +532,25 @@ export class PushConsumer extends EventEmitter {
         q.handling = this.handleBatch(q, msgs, next);
         await q.handling;
         q.handling = undefined;
+        if (q.resetTo !== undefined) {
+          this.moveTo(q, q.resetTo);
+          q.resetTo = undefined;
+          continue;
+        }
         q.caughtUp = next >= max;
       } else if (res.code === ResponseCode.PULL_NOT_FOUND) {
         q.caughtUp = true;
         if (!suspended) await sleep(200);
+      } else if (res.code === ResponseCode.PULL_OFFSET_MOVED) {
+        // The broker moved the queue (a server-side reset of the group, or the offset left the
+        // queue's range): start over there and commit it, backwards too, as the Java client does.
+        this.moveTo(q, next);
+        q.caughtUp = false;
       } else {
-        // PULL_RETRY_IMMEDIATELY: everything scanned was filtered out; PULL_OFFSET_MOVED: reset or illegal.
+        // PULL_RETRY_IMMEDIATELY: everything scanned was filtered out.
         this.advance(q, next);
         q.nextPullOffset = next;
-        q.caughtUp = res.code === ResponseCode.PULL_RETRY_IMMEDIATELY && next >= max;
+        q.caughtUp = next >= max;
       }
       if (this.isCaughtUp()) this.emit('caught-up');
     }
@@ -511,7 +578,7 @@ export class PushConsumer extends EventEmitter {
   private async handleBatch(q: QueueState, msgs: MessageExt[], next: number): Promise<void> {
     const sub = q.retry ? this.retrySubscription : this.subscription;
     for (const m of msgs) {
-      if (q.dropped || this.stopping) return;
+      if (q.dropped || this.stopping || q.resetTo !== undefined) return;
       if (!tagMatches(sub, m.properties[Prop.TAGS])) {
         this.advance(q, m.queueOffset + 1);
         continue;
