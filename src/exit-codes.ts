@@ -73,6 +73,28 @@ export function exitCodeFor(outcome: Outcome): ExitCode {
   return byOutcome[outcome];
 }
 
+/**
+ * `rmq check --format nagios` exits as a Nagios plugin instead (the plugin guidelines' codes),
+ * from the worst status of its checks; a bad command line or a failure there is UNKNOWN (3).
+ * Every other format uses the table above (a warning or critical check: CHECK_FAILED).
+ */
+export type NagiosStatus = 'ok' | 'warning' | 'critical' | 'unknown';
+
+export const NAGIOS_EXIT_CODE_TABLE: readonly { code: number; status: NagiosStatus; meaning: string }[] = [
+  { code: 0, status: 'ok', meaning: 'OK: every check passed' },
+  { code: 1, status: 'warning', meaning: 'WARNING: a check is past its warning level, none critical' },
+  { code: 2, status: 'critical', meaning: 'CRITICAL: a check is past its critical level or failed' },
+  {
+    code: 3,
+    status: 'unknown',
+    meaning: 'UNKNOWN: a check could not measure (nothing worse), or the command line or run failed',
+  },
+];
+
+export function nagiosExitCode(status: NagiosStatus): number {
+  return NAGIOS_EXIT_CODE_TABLE.find((r) => r.status === status)!.code;
+}
+
 /** The outcome of a failure: its kind for the core's errors, a bug for anything else. */
 export function outcomeOfError(err: unknown): ErrorKind | 'bug' {
   return err instanceof RocketMQError ? err.kind : 'bug';
