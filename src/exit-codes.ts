@@ -38,7 +38,8 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
   {
     code: 9,
     name: 'CHECK_FAILED',
-    meaning: 'a verification asked for did not hold (lost/duplicate messages, …)',
+    meaning:
+      'a verification asked for did not hold (lost/duplicate messages, a `rmq check` warning or critical, …)',
   },
   { code: 99, name: 'SLO_FAILED', meaning: 'an --slo threshold failed' },
   { code: 130, name: 'INTERRUPTED', meaning: 'interrupted by SIGINT' },
@@ -81,13 +82,13 @@ export function exitCodeFor(outcome: Outcome): ExitCode {
 export type NagiosStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 
 export const NAGIOS_EXIT_CODE_TABLE: readonly { code: number; status: NagiosStatus; meaning: string }[] = [
-  { code: 0, status: 'ok', meaning: 'OK: every check passed' },
-  { code: 1, status: 'warning', meaning: 'WARNING: a check is past its warning level, none critical' },
-  { code: 2, status: 'critical', meaning: 'CRITICAL: a check is past its critical level or failed' },
+  { code: 0, status: 'ok', meaning: 'every check passed' },
+  { code: 1, status: 'warning', meaning: 'a check is past its warning level, none critical' },
+  { code: 2, status: 'critical', meaning: 'a check is past its critical level or failed' },
   {
     code: 3,
     status: 'unknown',
-    meaning: 'UNKNOWN: a check could not measure (nothing worse), or the command line or run failed',
+    meaning: 'a check could not measure (nothing worse), or the command line or run failed',
   },
 ];
 

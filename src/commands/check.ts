@@ -12,6 +12,7 @@ import {
   parseLagThreshold,
 } from '../services/check-thresholds.js';
 import { renderCheckText, renderNagios, renderOpenMetrics } from '../ui/check-output.js';
+import { escapeFor } from '../ui/terminal-text.js';
 
 const FORMATS = ['text', 'json', 'nagios', 'prometheus'] as const;
 type Format = (typeof FORMATS)[number];
@@ -102,7 +103,8 @@ export default class Check extends BaseCommand<typeof Check> {
     this.setOutcome(r.status === 'warning' || r.status === 'critical' ? 'check-failed' : 'ok');
     if (this.jsonEnabled()) return r;
     for (const w of r.warnings) this.note(w);
-    if (format === 'prometheus') process.stdout.write(renderOpenMetrics(r));
+    // Label values may hold any byte the cluster sent: a terminal shows them escaped, a file gets them as they are.
+    if (format === 'prometheus') process.stdout.write(escapeFor(process.stdout)(renderOpenMetrics(r), true));
     else if (format === 'text') this.log(renderCheckText(r));
     return r;
   }

@@ -354,7 +354,7 @@ describe('state file', () => {
         now,
       );
       assert.equal(statSync(path).mode & 0o777, 0o600);
-      assert.deepEqual((await loadCheckState(path)).state.dlq, { k: { total: 5, at: now } });
+      assert.deepEqual({ ...(await loadCheckState(path)).state.dlq }, { k: { total: 5, at: now } });
       writeFileSync(
         path,
         '{"dlq":{"a":{"total":-1,"at":1},"b":{"total":"3","at":1},"__proto__":{"total":2,"at":3}}}',
