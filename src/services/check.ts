@@ -123,7 +123,7 @@ function brokersCheck(info: ClusterInfo, expect: CheckInput['expectBrokers']): C
   return {
     ...base,
     status: masters.length < want ? 'critical' : 'ok',
-    threshold: expect ? { warning: null, critical: want, below: true } : null,
+    threshold: { warning: null, critical: want, below: true },
     message: `${masters.length} master(s) registered, ${want} expected (${list})`,
   };
 }

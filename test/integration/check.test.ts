@@ -206,6 +206,32 @@ describe('rmq check', { concurrency: false }, () => {
     );
   });
 
+  test('a read-only master is critical; writable again once its permission is back', async () => {
+    const healthy = (await check(['--json'])).json as CheckResult;
+    const master = healthy.checks.find((c) => c.kind === 'writable')!.labels.broker!;
+    const set = (perm: number) =>
+      rmq(['broker', 'config', 'set', master, `brokerPermission=${perm}`, '--yes']);
+    // The suite's broker runs one file at a time: no other test sends while it is read-only.
+    assert.equal((await set(4)).code, 0);
+    try {
+      const r = await check(['--format', 'nagios']);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(
+        r.stdout,
+        new RegExp(`CRITICAL master ${master} \\(.*\\) is read-only \\(brokerPermission 4\\)`),
+      );
+      assert.match(r.stdout, new RegExp(`'writable:${master}'=0;;1:;0;1`));
+    } finally {
+      assert.equal((await set(6)).code, 0);
+    }
+    let code = -1;
+    for (let i = 0; i < 15 && code !== 0; i++) {
+      if (i > 0) await new Promise((res) => setTimeout(res, 2000));
+      code = (await check([])).code;
+    }
+    assert.equal(code, 0, 'writable again');
+  });
+
   test(
     'DLQ growth: unknown on the first run, then the rate between runs; state in rmq state dir',
     { timeout: 180_000 },
