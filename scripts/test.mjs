@@ -136,6 +136,10 @@ function runLane(lane) {
       process.execPath,
       [
         '--test',
+        // One file at a time on any machine (node's default is a core less than the machine has):
+        // files of the main lane share one broker, and some change it for a moment (check.test.ts
+        // makes its master read-only).
+        '--test-concurrency=1',
         '--test-reporter=spec',
         '--test-reporter-destination=stdout',
         `--test-reporter=${join(root, 'scripts/file-times-reporter.mjs')}`,

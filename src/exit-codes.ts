@@ -38,7 +38,8 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
   {
     code: 9,
     name: 'CHECK_FAILED',
-    meaning: 'a verification asked for did not hold (lost/duplicate messages, …)',
+    meaning:
+      'a verification asked for did not hold (lost/duplicate messages, a `rmq check` warning or critical, …)',
   },
   { code: 99, name: 'SLO_FAILED', meaning: 'an --slo threshold failed' },
   { code: 130, name: 'INTERRUPTED', meaning: 'interrupted by SIGINT' },
@@ -71,6 +72,28 @@ const byOutcome: Record<Outcome, ExitCode> = {
 
 export function exitCodeFor(outcome: Outcome): ExitCode {
   return byOutcome[outcome];
+}
+
+/**
+ * `rmq check --format nagios` exits as a Nagios plugin instead (the plugin guidelines' codes),
+ * from the worst status of its checks; a bad command line or a failure there is UNKNOWN (3).
+ * Every other format uses the table above (a warning or critical check: CHECK_FAILED).
+ */
+export type NagiosStatus = 'ok' | 'warning' | 'critical' | 'unknown';
+
+export const NAGIOS_EXIT_CODE_TABLE: readonly { code: number; status: NagiosStatus; meaning: string }[] = [
+  { code: 0, status: 'ok', meaning: 'every check passed' },
+  { code: 1, status: 'warning', meaning: 'a check is past its warning level, none critical' },
+  { code: 2, status: 'critical', meaning: 'a check is past its critical level or failed' },
+  {
+    code: 3,
+    status: 'unknown',
+    meaning: 'a check could not measure (nothing worse), or the command line or run failed',
+  },
+];
+
+export function nagiosExitCode(status: NagiosStatus): number {
+  return NAGIOS_EXIT_CODE_TABLE.find((r) => r.status === status)!.code;
 }
 
 /** The outcome of a failure: its kind for the core's errors, a bug for anything else. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type ErrorKind, RocketMQError } from '../../src/core/errors.js';
 import {
   EXIT_CODE_TABLE,
+  NAGIOS_EXIT_CODE_TABLE,
   ExitCode,
   exitCodeFor,
   type Outcome,
@@ -55,5 +56,20 @@ test('the README documents the same exit-code table', () => {
   for (const row of EXIT_CODE_TABLE) {
     const line = new RegExp(`^\\|\\s*${row.code}\\s*\\|\\s*\`${row.name}\`\\s*\\|`, 'm');
     assert.match(readme, line, `README row for exit code ${row.code} ${row.name}`);
+  }
+});
+
+test('the README documents the Nagios exit codes of `rmq check --format nagios`', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  assert.deepEqual(
+    NAGIOS_EXIT_CODE_TABLE.map((r) => r.code),
+    [0, 1, 2, 3],
+  );
+  for (const row of NAGIOS_EXIT_CODE_TABLE) {
+    const line = new RegExp(
+      `^\\|\\s*${row.code}\\s*\\|\\s*\`${row.status.toUpperCase()}\`\\s*\\|\\s*${row.meaning.replace(/[()]/g, '\\$&')}\\s*\\|`,
+      'm',
+    );
+    assert.match(readme, line, `README row for Nagios code ${row.code}`);
   }
 });
