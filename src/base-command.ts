@@ -86,6 +86,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** What note() said, for the --json document. */
   private warnings: string[] = [];
   private warningsDropped = 0;
+  /**
+   * How often each warning text came: a warning that repeats (a consumer retrying a dead
+   * broker every second) is shown once on stderr and once in `warnings`, with its count.
+   */
+  private readonly repeats = new Map<string, number>();
 
   public override async init(): Promise<void> {
     await super.init();
@@ -275,16 +280,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * `warnings` instead (on stderr once the document is out).
    */
   protected note(text: string): void {
+    const seen = this.repeats.get(text) ?? 0;
+    if (seen > 0 || this.repeats.size < MAX_WARNINGS) this.repeats.set(text, seen + 1);
+    if (seen > 0) return;
     if (this.jsonEnabled() && !this.documentWritten) {
       if (this.warnings.length < MAX_WARNINGS) this.warnings.push(text);
       else this.warningsDropped++;
       return;
     }
+    this.writeWarning(text);
+  }
+
+  private writeWarning(text: string): void {
     process.stderr.write(`${stderrColor().yellow('!')} ${escapeFor(process.stderr)(text)}\n`);
   }
 
   private documentWarnings(): string[] {
-    const all = [...this.warnings];
+    const times = (w: string) => this.repeats.get(w) ?? 1;
+    const all = this.warnings.map((w) => (times(w) > 1 ? `${w} (${times(w)} times)` : w));
     if (this.warningsDropped > 0) all.push(`${this.warningsDropped} more warnings not shown`);
     return all;
   }
@@ -368,6 +381,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
+    // Repeats of a warning shown on stderr: how many, once, at the end.
+    if (!this.jsonEnabled()) {
+      for (const [text, n] of this.repeats) if (n > 1) this.writeWarning(`${text} (${n} times in all)`);
+    }
     if (this.interrupt) {
       process.off('SIGINT', this.interrupt.handler);
       process.off('SIGTERM', this.interrupt.handler);

@@ -204,6 +204,8 @@ describe('rmq local topologies', () => {
               .join('; ')}; warnings: ${res.warnings.join(' | ')}`,
         );
         assert.equal(v.lost, 0, 'nothing acknowledged is lost');
+        // A consumer retrying the dead master every second warns once, with its count.
+        assert.equal(new Set(res.warnings).size, res.warnings.length, 'each warning once');
         assert.equal(v.acknowledged, res.totals.sent);
         // Sends in flight to the dead master fail over to the other one: at most 0.1 % fail.
         assert.ok(
