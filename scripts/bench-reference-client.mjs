@@ -8,7 +8,7 @@
 // With --rate R it is the open-loop reference of `bench:overhead` instead: R msg/s on the
 // schedule rmq's engine keeps, paced by the engine's own pacer (dist/src/bench/clock.js, so the
 // reference gets whatever pacer the checkout has); at each wake-up it writes the frames due by
-// then (at most 16, the engine's --precise burst) in one write. Replies come back in order, so
+// then (at most 16, the engine's --precise burst; at most 32 in flight, rmq's default) in one write. Replies come back in order, so
 // the k-th reply's send time is the k-th stamp; send→reply is what `rmq bench` calls send_raw.
 // Its p99 is the least any Node client can show for that round trip on this machine, now.
 //
@@ -36,6 +36,8 @@ const port = Number(arg('port', '0'));
 const measureMs = ms(arg('duration', '10s'));
 const warmupMs = ms(arg('warmup', '2s'));
 const inflight = Number(arg('inflight', '256'));
+/** Open loop: requests in flight at most (rmq bench's default --inflight). */
+const openInflight = Number(arg('inflight', '32'));
 const size = Number(arg('size', '1024'));
 const rate = arg('rate', undefined) === undefined ? undefined : Number(arg('rate', '0'));
 const precise = !has('coarse');
@@ -176,6 +178,7 @@ async function openLoop(perSecond) {
   const t0 = clock.nowUs() + 1000;
   const dueUs = (n) => t0 + (n * 1e6) / perSecond;
   const count = replyCounter();
+  let allReplied;
   socket.on('data', (chunk) => {
     const k = count(chunk);
     if (k === 0) return;
@@ -185,20 +188,27 @@ async function openLoop(perSecond) {
       if (at >= measureFromUs && at < measureToUs && nSamples < samples.length)
         samples[nSamples++] = now - at;
     }
+    if (sending) dispatch();
+    else if (replied === sent) allReplied?.();
   });
   let pacer;
+  // Like the engine: what is due goes out at each wake-up, a reply's included, within the
+  // in-flight limit (--inflight, rmq's default 32 here), so a starved responder makes the
+  // reference fall behind as it makes rmq, rather than queue seconds of requests in the responder.
   const dispatch = () => {
     if (!sending) return;
     const now = clock.nowUs();
+    const room = Math.min(BURST, openInflight - (sent - replied));
     let k = 0;
-    while (k < BURST && dueUs(sent + k) <= now) k++;
+    while (k < room && dueUs(sent + k) <= now) k++;
     if (k > 0) {
       for (let i = 0; i < k; i++) stamps[(sent + i) & (RING - 1)] = now;
       sent += k;
       socket.write(frames16.subarray(0, k * frame.length));
     }
     // Still behind after a full burst: straight back after a turn of the loop, as the engine does.
-    pacer.arm(k === BURST ? now : dueUs(sent));
+    if (k === BURST) pacer.arm(now);
+    else pacer.arm(dueUs(sent), sent > replied);
   };
   pacer = clock.pacer(dispatch, precise);
   pacer.arm(t0);
@@ -217,8 +227,13 @@ async function openLoop(perSecond) {
   eld.disable();
   sending = false;
   pacer.cancel();
-  // The last replies of the window.
-  await new Promise((r) => setTimeout(r, 200));
+  // Every reply in, so none is left for the responder to work through in the next side's run.
+  if (replied < sent) {
+    await new Promise((r) => {
+      allReplied = r;
+      setTimeout(r, 10_000);
+    });
+  }
   socket.destroy();
   const sorted = samples.subarray(0, nSamples).sort();
   const q = (p) => (nSamples ? Math.round(sorted[Math.min(nSamples - 1, Math.floor(p * nSamples))]) : null);
