@@ -22,9 +22,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { arg, has, root } from './bench-common.mjs';
 
 const { encodeFrame, SerializeType } = await import(`${root}dist/src/core/remoting/command.js`);
-const { SendHeaderJson, sendHeaderV2, UniqueIdGenerator } = await import(
-  `${root}dist/src/core/protocol/message.js`
-);
+const { UniqueIdGenerator } = await import(`${root}dist/src/core/protocol/message.js`);
+const { SendHeaderJson, sendHeaderV2 } = await import(`${root}dist/src/core/protocol/send-message.js`);
 
 const ms = (s) => {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(s);

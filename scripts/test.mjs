@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): build, lint, unit tests, then integration tests against a
-// real RocketMQ. If no name server answers at RMQ_TEST_NAMESRV (default 127.0.0.1:9876), a local
-// cluster is started with `rmq local up` in a throw-away dir and stopped again at the end.
-// Ends with the runner's own summary and a plain "N passed, N failed, N skipped" line, in which a
+// real RocketMQ: the one answering at RMQ_TEST_NAMESRV (default 127.0.0.1:9876, where the
+// quickstart cluster listens) if it is a RocketMQ with a master serving; otherwise a local cluster
+// started with `rmq local up` on free ports in a throw-away dir, stopped again at the end (never on
+// 9876/10911, which another program may hold: test/helpers/suite-cluster.ts decides).
+// Test files run in two lanes side by side (see LANES), and the run ends with each file's duration,
+// the runner's own summaries and a plain "N passed, N failed, N skipped" line, in which a
 // cancelled test (one that timed out, or whose file crashed) counts as failed.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
@@ -46,23 +49,57 @@ step(process.execPath, ['scripts/readme-commands.mjs', '--check']);
 step(process.execPath, ['scripts/json-schemas.mjs', '--check']);
 step('npx', ['prettier', '--check', '.']);
 
-const namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
+let namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
 // Tests never read or write the developer's own profiles (some start clusters, which save one).
 const scratch = mkdtempSync(join(tmpdir(), 'rmq-test-'));
 process.env.RMQ_PROFILES_FILE = join(scratch, 'profiles.json');
 let startedDir;
-const testDirs = ['dist/test/unit'];
+
+// Two lanes, each one `node --test` process running its files one after the other, side by side.
+// Most files spend their time waiting on a broker, so two lanes keep a 2-core machine busy without
+// starving it; node's own --test-concurrency would pair files at random, two fault drills (each
+// starting a cluster of its own and holding a rate) among them. The 'own' lane has the files that
+// start clusters of their own (the two long drills, `rmq local` and its topologies, ACL/TLS);
+// everything against the shared broker runs in 'main'. So at most one cluster of a test's own
+// starts beside the shared broker (four broker JVMs starting together on a loaded box starved
+// every one of them), and the lanes take about as long as each other (CI: main 1315 s, drills
+// 377 s with only the drills in their lane). A file matching no lane's pattern runs in the last one.
+const LANES = [
+  {
+    name: 'own',
+    files: /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security)\.test\.js$/,
+  },
+  { name: 'main', files: /./ },
+];
+
+function laneFiles() {
+  const unit = readdirSync(join(root, 'dist/test/unit'))
+    .filter((f) => f.endsWith('.test.js'))
+    .map((f) => `dist/test/unit/${f}`);
+  if (unitOnly) return [{ name: 'unit', files: unit }];
+  const lanes = LANES.map((l) => ({ ...l, paths: [] }));
+  for (const f of readdirSync(join(root, 'dist/test/integration')).filter((f) => f.endsWith('.test.js'))) {
+    lanes.find((l) => l.files.test(f)).paths.push(`dist/test/integration/${f}`);
+  }
+  lanes.at(-1).paths.unshift(...unit);
+  // A lane without files is left out: `node --test` without files would run every test it finds.
+  return lanes.filter((l) => l.paths.length > 0).map((l) => ({ name: l.name, files: l.paths }));
+}
 
 if (!unitOnly) {
-  const probe = rmq(['cluster', 'list', '--json', '-n', namesrv, '--timeout', '3s']);
-  const brokers = probe.json?.clusters?.flatMap((c) => c.brokers) ?? [];
-  if (probe.code === 0 && brokers.some((b) => b.role === 'MASTER' && !b.error)) {
+  // Built by the tsc step above.
+  const { chooseSuiteCluster, probeWithCli } = await import(
+    pathToFileURL(join(root, 'dist/test/helpers/suite-cluster.js')).href
+  );
+  const choice = await chooseSuiteCluster(namesrv, probeWithCli(bin));
+  if (choice.kind === 'reuse') {
     process.stderr.write(`integration tests: using the RocketMQ already running at ${namesrv}\n`);
   } else {
-    const port = namesrv.split(':').pop();
     startedDir = mkdtempSync(join(tmpdir(), 'rmq-test-cluster-'));
+    namesrv = `127.0.0.1:${choice.namesrvPort}`;
     process.stderr.write(
-      `integration tests: starting a local RocketMQ (name server ${namesrv}) in ${startedDir}\n`,
+      `integration tests: ${choice.why}; starting a local RocketMQ (name server ${namesrv}, broker ` +
+        `port ${choice.brokerPort}) in ${startedDir}\n`,
     );
     const up = rmq([
       'local',
@@ -70,7 +107,9 @@ if (!unitOnly) {
       '--dir',
       startedDir,
       '--namesrv-port',
-      port,
+      String(choice.namesrvPort),
+      '--broker-port',
+      String(choice.brokerPort),
       // A loaded machine can take longer than the 90 s default to start a broker (93 s seen).
       '--wait',
       '4m',
@@ -85,30 +124,62 @@ if (!unitOnly) {
       process.exit(up.code || 1);
     }
   }
-  testDirs.push('dist/test/integration');
 }
 
-// The spec reporter closes with "ℹ pass N", "ℹ fail N", "ℹ cancelled N", "ℹ skipped N" and
-// "ℹ todo N" lines (a diagnostic of a test is indented, so it cannot pass for one).
-const counts = new Map();
-const code = await new Promise((resolve) => {
-  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...testDirs], {
-    cwd: root,
-    env: { ...process.env, RMQ_TEST_NAMESRV: namesrv, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** Runs one lane; its output is prefixed with the lane's name, line by line, as it comes. */
+function runLane(lane) {
+  const times = join(scratch, `times-${lane.name}.ndjson`);
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--test',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${join(root, 'scripts/file-times-reporter.mjs')}`,
+        `--test-reporter-destination=${times}`,
+        ...lane.files,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, RMQ_TEST_NAMESRV: namesrv, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    const prefix = (stream) => {
+      let partial = '';
+      return (d) => {
+        const text = partial + d.toString();
+        const end = text.lastIndexOf('\n') + 1;
+        partial = text.slice(end);
+        // The last newline ends the chunk: a prefix after it would be doubled by the next one.
+        if (end > 0) stream.write(`${text.slice(0, end - 1).replace(/^/gm, `${lane.name} │ `)}\n`);
+      };
+    };
+    const toStdout = prefix(process.stdout);
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      toStdout(d);
+    });
+    child.stderr.on('data', prefix(process.stderr));
+    child.on('close', (c) => {
+      let files = [];
+      try {
+        files = readFileSync(times, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l));
+      } catch {
+        files = []; // no timings: the runner died before its reporters ended
+      }
+      resolve({ lane: lane.name, code: c ?? 1, out, files });
+    });
   });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    process.stdout.write(d);
-    out += d.toString();
-  });
-  child.on('close', (c) => {
-    for (const m of out.matchAll(/^ℹ (pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
-      counts.set(m[1], Number(m[2]));
-    }
-    resolve(c ?? 1);
-  });
-});
+}
+
+const started = Date.now();
+const results = await Promise.all(laneFiles().map(runLane));
 
 if (startedDir) {
   const down = rmq(['local', 'down', '--dir', startedDir, '--purge', '--json']);
@@ -116,14 +187,39 @@ if (startedDir) {
   rmSync(startedDir, { recursive: true, force: true });
 }
 rmSync(scratch, { recursive: true, force: true });
+
+process.stderr.write(
+  `\ntest files by duration (lanes ran side by side; wall ${((Date.now() - started) / 1000).toFixed(0)} s):\n`,
+);
+for (const { lane, f } of results
+  .flatMap((r) => r.files.map((f) => ({ lane: r.lane, f })))
+  .sort((a, b) => b.f.testsMs - a.f.testsMs)) {
+  const failed = f.failed > 0 ? `  ${f.failed} failed` : '';
+  process.stderr.write(
+    `${(f.testsMs / 1000).toFixed(1).padStart(7)} s  ${lane.padEnd(6)}  ${f.file.slice(f.file.indexOf('dist/test/'))}${failed}\n`,
+  );
+}
+
+// The spec reporter closes with "ℹ pass N", "ℹ fail N", "ℹ cancelled N", "ℹ skipped N" and
+// "ℹ todo N" lines (a diagnostic of a test is indented, so it cannot pass for one); one set per lane.
+const counts = new Map();
+let summaries = 0;
+for (const r of results) {
+  if (/^ℹ pass \d+$/m.test(r.out)) summaries++;
+  for (const m of r.out.matchAll(/^ℹ (pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
+    counts.set(m[1], (counts.get(m[1]) ?? 0) + Number(m[2]));
+  }
+}
 const n = (what) => counts.get(what) ?? 0;
 // A test that timed out or never finished is cancelled: it did not pass, so it is a failure here.
 const failed = n('fail') + n('cancelled');
 const todo = n('todo') > 0 ? `, ${n('todo')} todo` : '';
 process.stdout.write(`${n('pass')} passed, ${failed} failed, ${n('skipped')} skipped${todo}\n`);
-if (!counts.has('pass')) {
-  // No summary: the runner itself died. Never let that read as a clean run.
-  process.stderr.write(`the test runner printed no summary (exit ${code})\n`);
+const code = results.find((r) => r.code !== 0)?.code ?? 0;
+if (summaries < results.length) {
+  // A lane without a summary: its runner died. Never let that read as a clean run.
+  const dead = results.filter((r) => !/^ℹ pass \d+$/m.test(r.out)).map((r) => `${r.lane} (exit ${r.code})`);
+  process.stderr.write(`the test runner printed no summary in lane ${dead.join(', ')}\n`);
   process.exit(code || 1);
 }
 process.exit(code === 0 && failed === 0 ? 0 : code || 1);

@@ -11,7 +11,8 @@ import type { Credentials } from './core/remoting/acl.js';
 import type { TlsOptions } from './core/remoting/connection.js';
 import { DEFAULT_NAMESRV } from './flags.js';
 import { activeProfile, resolveConnection } from './services/profiles.js';
-import { ExitCode, exitCodeForKind } from './exit-codes.js';
+import { exitCodeFor, type Outcome } from './exit-codes.js';
+import { hintFor } from './hints.js';
 import { stderrColor } from './ui/color.js';
 import { escapeFor } from './ui/terminal-text.js';
 import { type Progress, startProgress } from './ui/progress.js';
@@ -41,7 +42,18 @@ interface ConnectionFlagValues {
   'tls-insecure'?: boolean;
 }
 
-export interface ErrorJson {
+/**
+ * Added to every --json document, success or error: the warnings the run printed on stderr
+ * without --json (appended to a result's own `warnings`, where it has them).
+ */
+export interface DocumentWarnings {
+  warnings: string[];
+}
+
+/** Warnings kept for one document; a run that warns per message must not fill memory. */
+const MAX_WARNINGS = 1000;
+
+export interface ErrorJson extends DocumentWarnings {
   error: {
     kind: string;
     name: string;
@@ -69,6 +81,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private resolved: ConnectionSettings | undefined;
   /** Set once the command wrote its --json document itself: stdout holds one document, no more. */
   private documentWritten = false;
+  private interrupt: { signal: AbortSignal; handler: () => void } | undefined;
+  /** What note() said, for the --json document. */
+  private warnings: string[] = [];
+  private warningsDropped = 0;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -193,11 +209,61 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     console.log(JSON.stringify(json, null, 2));
   }
 
-  /** A warning on stderr (never stdout), kept out of --json output; escaped on a terminal. */
+  /**
+   * A signal that the first Ctrl-C (SIGINT) or SIGTERM aborts, for the command to stop
+   * gracefully (in-flight requests finish, offsets are committed, what was started is stopped)
+   * with its result standing. A second one exits at once with INTERRUPTED: a stop that hangs
+   * must never hold the terminal. `onInterrupt` runs at the first one, after the abort (e.g. to
+   * end a read of stdin that would never finish by itself). The handlers stay until the command
+   * ends (finally()).
+   */
+  protected interruptSignal(onInterrupt?: () => void): AbortSignal {
+    if (this.interrupt) throw new Error('interruptSignal() is called once per command');
+    const controller = new AbortController();
+    let signals = 0;
+    const handler = (): void => {
+      if (++signals > 1) process.exit(exitCodeFor('interrupted'));
+      controller.abort(new Error('interrupted'));
+      onInterrupt?.();
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    this.interrupt = { signal: controller.signal, handler };
+    return controller.signal;
+  }
+
+  /**
+   * The exit code of a run that returns a result: set here from how it ended (exitCodeFor), not
+   * per command. Failures that throw get theirs in catch().
+   */
+  protected setOutcome(outcome: Outcome): void {
+    process.exitCode = exitCodeFor(outcome);
+  }
+
+  /**
+   * A warning: on stderr (never stdout), escaped on a terminal; with --json, in the document's
+   * `warnings` instead (on stderr once the document is out).
+   */
   protected note(text: string): void {
-    if (!this.jsonEnabled()) {
-      process.stderr.write(`${stderrColor().yellow('!')} ${escapeFor(process.stderr)(text)}\n`);
+    if (this.jsonEnabled() && !this.documentWritten) {
+      if (this.warnings.length < MAX_WARNINGS) this.warnings.push(text);
+      else this.warningsDropped++;
+      return;
     }
+    process.stderr.write(`${stderrColor().yellow('!')} ${escapeFor(process.stderr)(text)}\n`);
+  }
+
+  private documentWarnings(): string[] {
+    const all = [...this.warnings];
+    if (this.warningsDropped > 0) all.push(`${this.warningsDropped} more warnings not shown`);
+    return all;
+  }
+
+  /** The result with the run's warnings (see DocumentWarnings). */
+  protected override toSuccessJson(result: unknown): unknown {
+    if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
+    const own = (result as Partial<DocumentWarnings>).warnings;
+    return { ...result, warnings: [...(Array.isArray(own) ? own : []), ...this.documentWarnings()] };
   }
 
   /** A line for this.log with what came from the wire (names, remarks) escaped on a terminal. */
@@ -216,18 +282,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let message = err.message ?? String(err);
     let responseCode: number | undefined;
     if (err instanceof RocketMQError) {
-      exitCode = exitCodeForKind(err.kind);
+      exitCode = exitCodeFor(err.kind);
       kind = err.kind;
-      hint = err.hint;
+      hint = hintFor(err);
       responseCode = (err as { responseCode?: number }).responseCode;
     } else if (err.oclif?.exit !== undefined || typeof err.exitCode === 'number') {
       // oclif parse and validation errors: usage.
-      exitCode = err.oclif?.exit ?? err.exitCode ?? ExitCode.USAGE;
+      exitCode = err.oclif?.exit ?? err.exitCode ?? exitCodeFor('usage');
       if (exitCode === 0) return; // --help / --version paths
       kind = 'usage';
       hint = `see \`rmq ${this.id?.replaceAll(':', ' ') ?? ''} --help\``;
     } else {
-      exitCode = ExitCode.FAILURE;
+      exitCode = exitCodeFor('bug');
       kind = 'bug';
       hint = debug
         ? undefined
@@ -244,7 +310,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       .trim();
     process.exitCode = exitCode;
     if (this.jsonEnabled() && !this.documentWritten) {
-      const json: ErrorJson = { error: { kind, name: err.name, message, hint, exitCode } };
+      const json: ErrorJson = {
+        error: { kind, name: err.name, message, hint, exitCode },
+        warnings: this.documentWarnings(),
+      };
       if (responseCode !== undefined) json.error.code = responseCode;
       this.logJson(json);
     } else {
@@ -261,6 +330,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
+    if (this.interrupt) {
+      process.off('SIGINT', this.interrupt.handler);
+      process.off('SIGTERM', this.interrupt.handler);
+    }
     this.adminClient?.close();
     await super.finally(err);
   }

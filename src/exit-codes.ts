@@ -1,5 +1,5 @@
 /** The one exit-code table. README's table is this one; test/unit/exit-codes.test.ts pins it. */
-import type { ErrorKind } from './core/errors.js';
+import { type ErrorKind, RocketMQError } from './core/errors.js';
 
 export const ExitCode = {
   OK: 0,
@@ -44,7 +44,20 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
   { code: 130, name: 'INTERRUPTED', meaning: 'interrupted by SIGINT' },
 ];
 
-const byKind: Record<ErrorKind, ExitCode> = {
+/**
+ * How a run ended: the statuses results carry (smoke's `status`, bench's verdict, an interrupted
+ * send), the error kinds of failures, and the two outcomes only the CLI knows (a bad command
+ * line, a bug). exitCodeFor is the one place that turns any of them into an exit code.
+ */
+export type Outcome =
+  'ok' | 'passed' | 'interrupted' | 'slo-failed' | 'check-failed' | ErrorKind | 'usage' | 'bug';
+
+const byOutcome: Record<Outcome, ExitCode> = {
+  ok: ExitCode.OK,
+  passed: ExitCode.OK,
+  interrupted: ExitCode.INTERRUPTED,
+  'slo-failed': ExitCode.SLO_FAILED,
+  'check-failed': ExitCode.CHECK_FAILED,
   connection: ExitCode.CONNECTION,
   timeout: ExitCode.TIMEOUT,
   protocol: ExitCode.PROTOCOL,
@@ -52,9 +65,15 @@ const byKind: Record<ErrorKind, ExitCode> = {
   'not-found': ExitCode.NOT_FOUND,
   'invalid-argument': ExitCode.USAGE,
   environment: ExitCode.ENVIRONMENT,
-  'check-failed': ExitCode.CHECK_FAILED,
+  usage: ExitCode.USAGE,
+  bug: ExitCode.FAILURE,
 };
 
-export function exitCodeForKind(kind: ErrorKind): ExitCode {
-  return byKind[kind];
+export function exitCodeFor(outcome: Outcome): ExitCode {
+  return byOutcome[outcome];
+}
+
+/** The outcome of a failure: its kind for the core's errors, a bug for anything else. */
+export function outcomeOfError(err: unknown): ErrorKind | 'bug' {
+  return err instanceof RocketMQError ? err.kind : 'bug';
 }

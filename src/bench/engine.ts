@@ -1,7 +1,12 @@
 /**
- * The headless benchmark engine: drives producers and consumers through injected ports, keeps
- * the histograms and counters, emits `start`, `tick` (one per interval) and `done`, and
- * resolves to a BenchResult. It knows nothing of oclif, terminals or files.
+ * The headless benchmark engine: the scheduler. It drives producers and consumers through
+ * injected ports (ports.ts), tells its Meter (meter.ts) what was sent, acknowledged and
+ * received, emits `start`, `tick` (one per interval) and `done`, and resolves to the meter's
+ * BenchResult. It knows nothing of oclif, terminals or files.
+ *
+ * Over 500 lines on purpose: the open and closed loops, the flights and the phase timers share
+ * state on the per-message path, and a module boundary there would be a call and an object
+ * between them (the send path is kept free of per-message allocation).
  *
  * Time: run start t0 → warmup (--warmup) → measure window → sending stops → in-flight replies
  * settle → drain (consumers catch up, at most --drain after sending stopped) → done.
@@ -17,85 +22,21 @@
  * Closed loop: each producer keeps its in-flight limit busy; `send` and `send_raw` coincide.
  */
 import { EventEmitter } from 'node:events';
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { BrokerResponseError, RocketMQError } from '../core/errors.js';
 import { type Clock, type Pacer, systemClock, type TimerHandle } from './clock.js';
 import { decodeHeader, encodeHeader, newRunId, rollsBack } from './header.js';
-import {
-  encodeHistogram,
-  type Histogram,
-  intervalLatency,
-  newHistogram,
-  recordUs,
-  summarize,
-} from './histogram.js';
-import {
-  type BenchInterval,
-  type BenchParameters,
-  type BenchResult,
-  HISTOGRAM_NAMES,
-  type HistogramName,
-  type Phase,
-  type RateStats,
-  SCHEMA_VERSION,
-} from './result.js';
+import type { Histogram } from './histogram.js';
+import { Meter, type TickEvent } from './meter.js';
+import type { BenchParameters, BenchResult, HistogramName } from './result.js';
+import type {
+  BenchPorts,
+  ConsumerPort,
+  OutMessage,
+  ProducerHooks,
+  ProducerPort,
+  ReceivedMessage,
+  TxAction,
+} from './ports.js';
 import { Verifier, type VerifierState } from './verify.js';
-
-export interface OutMessage {
-  body: Buffer;
-  /** the bench header (see header.ts), carried in the `rmqb` property */
-  header: string;
-  tags?: string | undefined;
-  keys?: string[] | undefined;
-  messageGroup?: string | undefined;
-  deliverAtMs?: number | undefined;
-}
-
-export type TxAction = 'commit' | 'rollback' | 'unknown';
-
-/** What the engine needs from a producer. Every promise must settle (ports enforce timeouts). */
-export interface ProducerPort {
-  /** Connects and warms the route, so the first measured send is not a connection set-up. */
-  open(): Promise<void>;
-  /** Resolves (with anything) when the broker acknowledged. */
-  send(msg: OutMessage): Promise<unknown>;
-  /**
-   * Optional: send()'s callback form, used instead of send() when present (a promise per message
-   * is garbage, and garbage is GC pauses in the latencies). `done` is called once, with
-   * undefined when the broker acknowledged, else the error, and never before sendCb returns.
-   */
-  sendCb?(msg: OutMessage, done: (err: unknown) => void): void;
-  /** Resolves when the request was handed to the kernel (there is no reply): not when it was queued. */
-  sendOneway(msg: OutMessage): Promise<unknown>;
-  sendBatch(msgs: OutMessage[]): Promise<unknown>;
-  sendTransaction(msg: OutMessage, action: TxAction): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-export interface ReceivedMessage {
-  /** the `rmqb` property, if any */
-  header: string | undefined;
-  bytes: number;
-}
-
-export interface ConsumerPort {
-  /** Resolves once the consumer is subscribed; onMessage is called for every delivery. */
-  start(onMessage: (m: ReceivedMessage) => void): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export interface ProducerHooks {
-  /** The answer to a broker's transaction check-back for the message with this header. */
-  transactionDecision(header: string | undefined): TxAction;
-}
-
-export interface BenchPorts {
-  producer(index: number, hooks: ProducerHooks): ProducerPort;
-  /** `group` indexes parameters.groupNames. */
-  consumer(index: number, group: number): ConsumerPort;
-  /** Resolves when every consumer group has settled its queue assignment. */
-  consumersSettled?(): Promise<void>;
-}
 
 export interface EngineOptions {
   params: BenchParameters;
@@ -134,22 +75,6 @@ export interface StartEvent {
   startedAt: string;
   /** the run's t0 on the engine clock (µs since the epoch) */
   startUs: number;
-}
-
-export interface TickEvent {
-  interval: BenchInterval;
-  /** The interval's histograms, valid only during the event (reset right after). */
-  histograms: Record<HistogramName, Histogram>;
-  startUs: number;
-  endUs: number;
-}
-
-/** `NAME(code)` for broker responses, else the error kind (timeout, connection, …). */
-export function errorKey(err: unknown): string {
-  if (err instanceof BrokerResponseError) return `${err.codeName}(${err.responseCode})`;
-  if (err instanceof RocketMQError) return err.kind;
-  if (err instanceof Error) return err.name;
-  return 'error';
 }
 
 interface Lane {
@@ -191,22 +116,6 @@ class Flight {
   }
 }
 
-interface Counts {
-  sent: number;
-  sentBytes: number;
-  errors: number;
-  received: number;
-  receivedBytes: number;
-}
-
-const zeroCounts = (): Counts => ({ sent: 0, sentBytes: 0, errors: 0, received: 0, receivedBytes: 0 });
-const MiB = 1024 * 1024;
-const ELD_RESOLUTION_MS = 10;
-/**
- * Node's event-loop-delay histogram records whole sampling intervals (an idle loop reads
- * ≈ the resolution), so the delay is what exceeds the resolution. ns in, ms out.
- */
-const loopDelayMs = (ns: number): number => round(Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS), 2);
 /** Closed-loop sends issued before yielding to I/O, so timers still fire on a fast port. */
 const BURST = 256;
 /**
@@ -226,11 +135,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-const round = (x: number, d = 1): number => {
-  const f = 10 ** d;
-  return Math.round(x * f) / f;
-};
-
 export class BenchEngine extends EventEmitter {
   readonly runId: string;
   private readonly p: BenchParameters;
@@ -238,7 +142,6 @@ export class BenchEngine extends EventEmitter {
   private readonly payload: Buffer;
   private readonly clock: Clock;
   private readonly signal: AbortSignal | undefined;
-  private readonly toolVersion: string;
   private readonly system: boolean;
   private readonly producerBase: number;
   private readonly consumerBase: number;
@@ -246,10 +149,13 @@ export class BenchEngine extends EventEmitter {
   private readonly drainOverride: EngineOptions['drainComplete'];
   private readonly limit: number;
   private readonly verifier: Verifier | undefined;
+  private readonly meter: Meter;
+  private readonly emitTick = (e: TickEvent): void => {
+    this.emit('tick', e);
+  };
 
   private lanes: Lane[] = [];
   private consumers: ConsumerPort[] = [];
-  private phase: Phase = 'warmup';
   private t0 = 0;
   /** The start time given by beforeStart, when several engines start together. */
   private sharedT0: number | undefined;
@@ -262,6 +168,8 @@ export class BenchEngine extends EventEmitter {
   private finished = false;
   private interrupted = false;
   private nextDue = 0;
+  /** A --duration run's scheduled end: nothing falls due at or after it, however late its timer fires. */
+  private scheduleEndUs = Infinity;
   /** Open loop: wakes dispatch() when the next message is due. */
   private pacer: Pacer | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -281,33 +189,9 @@ export class BenchEngine extends EventEmitter {
   private measuredDue = 0;
   private measuredCompleted = 0;
   private unsent = 0;
-  private foreign = 0;
-  private saturated = 0;
-  private early = 0;
-  private skewed = 0;
-  private skewedMaxUs = 0;
   /** acknowledged messages the consumers should see (rolled-back transactions excluded) */
   private ackedExpected = 0;
   private receivedByGroup: number[];
-
-  private readonly phaseCounts: Record<Phase, Counts> = {
-    warmup: zeroCounts(),
-    measure: zeroCounts(),
-    drain: zeroCounts(),
-  };
-  private iv: Counts = zeroCounts();
-  private ivErrors = new Map<string, number>();
-  private ivStartUs = 0;
-  private readonly errors = new Map<string, number>();
-  private readonly ih: Record<HistogramName, Histogram>;
-  private readonly total: Record<HistogramName, Histogram>;
-  private readonly intervals: BenchInterval[] = [];
-
-  private eldInterval: IntervalHistogram | undefined;
-  private eldMeasure: IntervalHistogram | undefined;
-  private cpuStart: NodeJS.CpuUsage | undefined;
-  private cpuTick: NodeJS.CpuUsage | undefined;
-  private startedAt = '';
 
   constructor(options: EngineOptions) {
     super();
@@ -317,7 +201,6 @@ export class BenchEngine extends EventEmitter {
     this.clock = options.clock ?? systemClock;
     this.signal = options.signal;
     this.runId = options.runId ?? newRunId();
-    this.toolVersion = options.toolVersion ?? '0.0.0';
     this.system = options.system ?? true;
     this.producerBase = options.producerBase ?? 0;
     this.consumerBase = options.consumerBase ?? 0;
@@ -328,14 +211,7 @@ export class BenchEngine extends EventEmitter {
       ? new Verifier(this.p.groupNames, this.p.type === 'fifo' ? this.p.fifoGroups : 0)
       : undefined;
     this.receivedByGroup = this.p.groupNames.map(() => 0);
-    this.ih = Object.fromEntries(HISTOGRAM_NAMES.map((n) => [n, newHistogram()])) as Record<
-      HistogramName,
-      Histogram
-    >;
-    this.total = Object.fromEntries(HISTOGRAM_NAMES.map((n) => [n, newHistogram()])) as Record<
-      HistogramName,
-      Histogram
-    >;
+    this.meter = new Meter(this.p, this.runId, options.toolVersion ?? '0.0.0');
   }
 
   /** What this engine acknowledged and received so far, for a cross-engine drain decision. */
@@ -353,7 +229,7 @@ export class BenchEngine extends EventEmitter {
 
   /** The cumulative histogram of the measure window (for SLO evaluation and logs). */
   histogram(name: HistogramName): Histogram {
-    return this.total[name];
+    return this.meter.histogram(name);
   }
 
   async run(): Promise<BenchResult> {
@@ -399,13 +275,7 @@ export class BenchEngine extends EventEmitter {
       throw err;
     }
 
-    if (this.system) {
-      this.eldInterval = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-      this.eldInterval.enable();
-      this.eldMeasure = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-      this.cpuStart = process.cpuUsage();
-      this.cpuTick = this.cpuStart;
-    }
+    if (this.system) this.meter.watchSystem();
     const onAbort = () => {
       this.interrupted = true;
       this.endMeasure();
@@ -415,21 +285,19 @@ export class BenchEngine extends EventEmitter {
     // Engines started together (--workers) share the start time they were given, so warmup,
     // measure window and e2e cut-off are one moment for all threads, not one per thread.
     this.t0 = this.sharedT0 ?? this.clock.nowUs();
-    this.startedAt = new Date().toISOString();
+    this.measureStartUs = this.t0 + p.warmupMs * 1000;
+    // Without a warmup no receipt is excluded (and no clock difference can drop a sample).
+    const startedAt = this.meter.start(this.t0, p.warmupMs > 0 ? this.measureStartUs : 0);
     this.emit('start', {
       runId: this.runId,
       parameters: p,
-      startedAt: this.startedAt,
+      startedAt,
       startUs: this.t0,
     } satisfies StartEvent);
-    this.ivStartUs = this.t0;
-    this.measureStartUs = this.t0 + p.warmupMs * 1000;
-    // Without a warmup no receipt is excluded (and no clock difference can drop a sample).
-    this.e2eFromUs = p.warmupMs > 0 ? this.measureStartUs : 0;
     this.sending = true;
     this.armTick();
     if (p.warmupMs > 0) {
-      this.phase = 'warmup';
+      this.meter.setPhase('warmup');
       this.phaseTimer = this.clock.setTimeout(
         () => this.beginMeasure(),
         Math.max(0, (this.measureStartUs - this.clock.nowUs()) / 1000),
@@ -455,9 +323,16 @@ export class BenchEngine extends EventEmitter {
     this.closeInterval(this.clock.nowUs());
     if (this.tickTimer) this.clock.clearTimeout(this.tickTimer);
     const drainMs = (this.clock.nowUs() - this.measureEndUs) / 1000;
-    this.eldInterval?.disable();
+    this.meter.stopSystem();
     await this.closePorts();
-    const result = this.buildResult(drainMs);
+    const result = this.meter.result({
+      measureMs: Math.max(0, (this.measureEndUs - this.measureStartUs) / 1000),
+      drainMs,
+      interrupted: this.interrupted,
+      unsent: this.unsent,
+      verification: this.verifier?.summary(Math.round(drainMs * 10) / 10),
+      caughtUp: this.consumers.length === 0 || this.drainComplete(),
+    });
     this.emit('done', result);
     return result;
   }
@@ -465,13 +340,14 @@ export class BenchEngine extends EventEmitter {
   // ---- phases ----
 
   private beginMeasure(): void {
-    if (this.phase === 'measure' || this.measureEndUs > 0) return;
+    if (this.meter.phase === 'measure' || this.measureEndUs > 0) return;
     if (this.p.warmupMs > 0) this.closeInterval(this.clock.nowUs());
-    this.phase = 'measure';
-    this.eldMeasure?.enable();
+    this.meter.setPhase('measure');
+    this.meter.measureWindow(true);
     this.emit('phase', 'measure');
     if (this.p.durationMs !== undefined) {
       const endUs = this.measureStartUs + this.p.durationMs * 1000;
+      this.scheduleEndUs = endUs;
       this.phaseTimer = this.clock.setTimeout(() => this.endMeasure(), (endUs - this.clock.nowUs()) / 1000);
     } else if (this.p.messages !== undefined && this.measuredCompleted >= this.p.messages) {
       this.endMeasure();
@@ -480,9 +356,9 @@ export class BenchEngine extends EventEmitter {
 
   private endMeasure(): void {
     if (this.measureEndUs > 0) return;
-    if (this.phase === 'warmup') {
+    if (this.meter.phase === 'warmup') {
       if (this.phaseTimer) this.clock.clearTimeout(this.phaseTimer);
-      this.phase = 'measure';
+      this.meter.setPhase('measure');
     }
     this.sending = false;
     const now = this.clock.nowUs();
@@ -491,8 +367,8 @@ export class BenchEngine extends EventEmitter {
     this.pacer?.cancel();
     for (const lane of this.lanes) this.unsent += lane.qLen;
     this.closeInterval(now);
-    this.eldMeasure?.disable();
-    this.phase = 'drain';
+    this.meter.measureWindow(false);
+    this.meter.setPhase('drain');
     this.emit('phase', 'drain');
     this.sendingStopped.resolve();
   }
@@ -541,6 +417,12 @@ export class BenchEngine extends EventEmitter {
       let moved = 0;
       while (this.dueUs(this.nextDue) <= now && moved < 100_000) {
         const due = this.dueUs(this.nextDue);
+        // A late end timer (a busy machine) must not add messages past the window: the run makes
+        // exactly rate x duration messages due (and the pacer is not re-armed to spin until then).
+        if (due >= this.scheduleEndUs) {
+          this.scheduleDone = true;
+          break;
+        }
         if (this.p.messages !== undefined && due >= this.measureStartUs) {
           if (this.measuredDue >= this.p.messages) {
             this.scheduleDone = true;
@@ -701,20 +583,11 @@ export class BenchEngine extends EventEmitter {
     if (lane.fifoBusy) {
       for (let i = 0; i < n; i++) lane.fifoBusy[(firstSeq + i) % this.p.fifoGroups] = 0;
     }
-    const pc = this.phaseCounts[this.phase];
     if (failed) {
-      const key = errorKey(err);
-      this.ivErrors.set(key, (this.ivErrors.get(key) ?? 0) + n);
-      if (this.phase !== 'warmup') this.errors.set(key, (this.errors.get(key) ?? 0) + n);
-      this.iv.errors += n;
-      pc.errors += n;
+      this.meter.sendFailed(err, n);
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.failed(lane.id, firstSeq + i);
     } else {
-      const bytes = n * this.payload.length;
-      this.iv.sent += n;
-      this.iv.sentBytes += bytes;
-      pc.sent += n;
-      pc.sentBytes += bytes;
+      this.meter.sent(n, n * this.payload.length);
       if (action !== 'rollback') this.ackedExpected += n;
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.acknowledged(lane.id, firstSeq + i);
       if (this.p.mode !== 'oneway' && measured > 0) {
@@ -722,8 +595,7 @@ export class BenchEngine extends EventEmitter {
         for (let i = 0; i < n; i++) {
           const t = dueIndex < 0 ? sendUs : this.dueUs(dueIndex + i * P);
           if (t < this.measureStartUs) continue;
-          if (!recordUs(this.ih.send, now - t)) this.saturated++;
-          if (!recordUs(this.ih.send_raw, now - sendUs)) this.saturated++;
+          this.meter.sendLatency(now - t, now - sendUs);
         }
       }
     }
@@ -731,7 +603,7 @@ export class BenchEngine extends EventEmitter {
     if (
       this.p.messages !== undefined &&
       this.measuredCompleted >= this.p.messages &&
-      this.phase === 'measure' &&
+      this.meter.phase === 'measure' &&
       this.measureEndUs === 0
     ) {
       this.endMeasure();
@@ -750,30 +622,11 @@ export class BenchEngine extends EventEmitter {
     if (this.finished) return;
     const h = decodeHeader(m.header);
     if (!h || h.runId !== this.runId) {
-      this.foreign++;
+      this.meter.foreignReceived();
       return;
     }
-    const now = this.clock.nowUs();
-    this.iv.received++;
-    this.iv.receivedBytes += m.bytes;
-    const pc = this.phaseCounts[this.phase];
-    pc.received++;
-    pc.receivedBytes += m.bytes;
+    this.meter.received(m.bytes, this.clock.nowUs(), h.sendUs);
     this.receivedByGroup[group] = (this.receivedByGroup[group] ?? 0) + 1;
-    if (now < h.sendUs) {
-      // Stamped by another process whose clock is ahead of ours (separate-process mode).
-      this.skewed++;
-      this.skewedMaxUs = Math.max(this.skewedMaxUs, h.sendUs - now);
-    }
-    if (h.sendUs >= this.e2eFromUs) {
-      if (!recordUs(this.ih.e2e, now - h.sendUs)) this.saturated++;
-      if (this.p.type === 'delay') {
-        const deliverAtUs = (Math.round(h.sendUs / 1000) + (this.p.delayMs ?? 0)) * 1000;
-        const late = now - deliverAtUs;
-        if (late < 0) this.early++;
-        if (!recordUs(this.ih.delay, late)) this.saturated++;
-      }
-    }
     this.verifier?.received(group, h.producer, h.seq);
   }
 
@@ -782,7 +635,7 @@ export class BenchEngine extends EventEmitter {
   private armTick(): void {
     if (this.tickTimer) this.clock.clearTimeout(this.tickTimer);
     if (this.finished) return;
-    const at = this.ivStartUs + this.p.intervalMs * 1000;
+    const at = this.meter.intervalStartUs + this.p.intervalMs * 1000;
     this.tickTimer = this.clock.setTimeout(
       () => {
         this.tickTimer = undefined;
@@ -801,60 +654,15 @@ export class BenchEngine extends EventEmitter {
   }
 
   private closeInterval(nowUs: number): void {
-    const startUs = this.ivStartUs;
-    if (nowUs <= startUs) {
-      this.armTick();
-      return;
+    if (nowUs > this.meter.intervalStartUs) {
+      let queued = 0;
+      for (const l of this.lanes) queued += l.qLen;
+      this.meter.closeInterval(
+        nowUs,
+        { backlog: this.backlog(), inflight: this.inflight, queued },
+        this.emitTick,
+      );
     }
-    const s = (nowUs - startUs) / 1e6;
-    let eventLoopP99Ms = 0;
-    let eventLoopMaxMs = 0;
-    if (this.eldInterval && this.eldInterval.count > 0) {
-      eventLoopP99Ms = loopDelayMs(this.eldInterval.percentile(99));
-      eventLoopMaxMs = loopDelayMs(this.eldInterval.max);
-      this.eldInterval.reset();
-    }
-    let cpuPct = 0;
-    if (this.cpuTick) {
-      const d = process.cpuUsage(this.cpuTick);
-      this.cpuTick = process.cpuUsage();
-      cpuPct = round(((d.user + d.system) / (nowUs - startUs)) * 100);
-    }
-    let queued = 0;
-    for (const l of this.lanes) queued += l.qLen;
-    const interval: BenchInterval = {
-      index: this.intervals.length,
-      phase: this.phase,
-      startMs: round((startUs - this.t0) / 1000),
-      endMs: round((nowUs - this.t0) / 1000),
-      sent: this.iv.sent,
-      sendErrors: this.iv.errors,
-      received: this.iv.received,
-      sendTps: round(this.iv.sent / s),
-      receiveTps: round(this.iv.received / s),
-      sendMBps: round(this.iv.sentBytes / s / MiB, 3),
-      receiveMBps: round(this.iv.receivedBytes / s / MiB, 3),
-      backlog: this.backlog(),
-      inflight: this.inflight,
-      queued,
-      errors: Object.fromEntries(this.ivErrors),
-      send: intervalLatency(this.ih.send),
-      e2e: intervalLatency(this.ih.e2e),
-      eventLoopP99Ms,
-      eventLoopMaxMs,
-      cpuPct,
-    };
-    this.intervals.push(interval);
-    this.emit('tick', { interval, histograms: this.ih, startUs, endUs: nowUs } satisfies TickEvent);
-    for (const name of HISTOGRAM_NAMES) {
-      if (this.ih[name].totalCount > 0) {
-        this.total[name].add(this.ih[name]);
-        this.ih[name].reset();
-      }
-    }
-    this.iv = zeroCounts();
-    this.ivErrors = new Map();
-    this.ivStartUs = nowUs;
     this.armTick();
   }
 
@@ -867,141 +675,4 @@ export class BenchEngine extends EventEmitter {
     ]);
     for (const r of results) if (r.status === 'rejected') this.emit('warning', r.reason);
   }
-
-  private rateStats(kind: 'send' | 'receive', measureS: number): RateStats {
-    const pc = this.phaseCounts.measure;
-    const count = kind === 'send' ? pc.sent : pc.received;
-    const bytes = kind === 'send' ? pc.sentBytes : pc.receivedBytes;
-    // A short last interval says little about a rate: only full-length ones count.
-    const full = this.intervals.filter(
-      (i) => i.phase === 'measure' && i.endMs - i.startMs >= this.p.intervalMs * 0.5,
-    );
-    const rates = full.map((i) => (kind === 'send' ? i.sendTps : i.receiveTps));
-    return {
-      tps: measureS > 0 ? round(count / measureS) : 0,
-      mbps: measureS > 0 ? round(bytes / measureS / MiB, 3) : 0,
-      perInterval:
-        rates.length === 0
-          ? null
-          : {
-              min: Math.min(...rates),
-              avg: round(rates.reduce((a, b) => a + b, 0) / rates.length),
-              max: Math.max(...rates),
-            },
-    };
-  }
-
-  private buildResult(drainMs: number): BenchResult {
-    const p = this.p;
-    const measureMs = Math.max(0, (this.measureEndUs - this.measureStartUs) / 1000);
-    const measureS = measureMs / 1000;
-    const all = Object.values(this.phaseCounts);
-    const sum = (k: keyof Counts) => all.reduce((a, c) => a + c[k], 0);
-    const latency: BenchResult['latency'] = {};
-    const histograms: BenchResult['histograms'] = {};
-    for (const name of HISTOGRAM_NAMES) {
-      const s = summarize(this.total[name]);
-      if (s) {
-        latency[name] = s;
-        histograms[name] = encodeHistogram(this.total[name]);
-      }
-    }
-    let cpu: BenchResult['cpu'] = { userMs: 0, systemMs: 0, usPerMessage: null };
-    if (this.cpuStart) {
-      const d = process.cpuUsage(this.cpuStart);
-      const handled = sum('sent') + sum('received');
-      cpu = {
-        userMs: round(d.user / 1000),
-        systemMs: round(d.system / 1000),
-        usPerMessage: handled > 0 ? round((d.user + d.system) / handled, 2) : null,
-      };
-    }
-    const eld = this.eldMeasure;
-    const eventLoop =
-      eld && eld.count > 0
-        ? {
-            p50Ms: loopDelayMs(eld.percentile(50)),
-            p99Ms: loopDelayMs(eld.percentile(99)),
-            maxMs: loopDelayMs(eld.max),
-          }
-        : { p50Ms: 0, p99Ms: 0, maxMs: 0 };
-    const result: BenchResult = {
-      schemaVersion: SCHEMA_VERSION,
-      tool: { name: 'rmq', version: this.toolVersion },
-      runId: this.runId,
-      startedAt: this.startedAt,
-      endedAt: new Date().toISOString(),
-      interrupted: this.interrupted,
-      parameters: p,
-      phases: { warmupMs: p.warmupMs, measureMs: round(measureMs), drainMs: round(drainMs) },
-      totals: {
-        sent: sum('sent'),
-        sendErrors: sum('errors'),
-        received: sum('received'),
-        measuredSent: this.phaseCounts.measure.sent,
-        measuredReceived: this.phaseCounts.measure.received,
-        bytesSent: sum('sentBytes'),
-        bytesReceived: sum('receivedBytes'),
-        unsent: this.unsent,
-        foreign: this.foreign,
-        saturated: this.saturated,
-        early: this.early,
-        skewed: this.skewed,
-        skewedMaxUs: Math.round(this.skewedMaxUs),
-      },
-      throughput: { send: this.rateStats('send', measureS), receive: this.rateStats('receive', measureS) },
-      latency,
-      histograms,
-      errors: [...this.errors]
-        .map(([key, count]) => ({ key, count }))
-        .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)),
-      eventLoop,
-      cpu,
-      intervals: this.intervals,
-      warnings: [],
-    };
-    if (this.verifier) result.verification = this.verifier.summary(round(drainMs));
-    result.warnings = resultWarnings(result, this.consumers.length === 0 || this.drainComplete());
-    return result;
-  }
-}
-
-/**
- * Sentences about a run's own validity. `caughtUp`: without --verify, whether the consumers
- * caught up before the drain ended.
- */
-export function resultWarnings(r: BenchResult, caughtUp: boolean): string[] {
-  const w: string[] = [];
-  const p = r.parameters;
-  if (r.eventLoop.p99Ms > 50) {
-    w.push(
-      `the client's event loop lagged (p99 ${r.eventLoop.p99Ms} ms): latencies include the tool's own delay`,
-    );
-  }
-  const busy = r.intervals.filter((i) => i.phase === 'measure' && i.cpuPct >= 90).length;
-  const measured = r.intervals.filter((i) => i.phase === 'measure').length;
-  // --precise spins through idle time, so its CPU figure says nothing about saturation.
-  if (busy > 0 && busy >= measured / 2 && !p.precise) {
-    w.push('this process used ≥ 90 % of a core for most of the run: the tool may be the bottleneck');
-  }
-  if (r.totals.unsent > 0) {
-    w.push(`${r.totals.unsent} messages due at --rate ${p.rate} were never sent: the producers fell behind`);
-  }
-  if (p.rate !== undefined && r.throughput.send.tps < p.rate * 0.95 && r.phases.measureMs >= 1000) {
-    w.push(`achieved ${r.throughput.send.tps} msg/s of the ${p.rate} msg/s target`);
-  }
-  if (r.totals.saturated > 0) w.push(`${r.totals.saturated} samples exceeded 60 s and were recorded as 60 s`);
-  if (r.verification && !r.verification.complete && !r.interrupted) {
-    w.push('the drain window ended before every acknowledged message was received');
-  } else if (!r.verification && p.consumers > 0 && !caughtUp && !r.interrupted) {
-    w.push('the drain window ended before the consumers caught up');
-  }
-  if (r.totals.foreign > 0) w.push(`ignored ${r.totals.foreign} messages of other runs found on the topic`);
-  if (r.totals.early > 0) w.push(`${r.totals.early} delayed messages arrived before their delivery time`);
-  if (r.totals.skewed > 0) {
-    w.push(
-      `${r.totals.skewed} messages arrived before their send time (by up to ${(r.totals.skewedMaxUs / 1000).toFixed(1)} ms): the sending process's clock is ahead, and e2e is off by the skew`,
-    );
-  }
-  return w;
 }

@@ -5,16 +5,10 @@
  */
 import { PushConsumer } from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
-import { type OutgoingMessage, Producer } from '../core/client/producer.js';
+import { Producer } from '../core/client/producer.js';
+import type { OutgoingMessage } from '../core/client/outgoing-message.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
-import type {
-  BenchPorts,
-  ConsumerPort,
-  OutMessage,
-  ProducerHooks,
-  ProducerPort,
-  TxAction,
-} from './engine.js';
+import type { BenchPorts, ConsumerPort, OutMessage, ProducerHooks, ProducerPort, TxAction } from './ports.js';
 import { HEADER_PROPERTY } from './header.js';
 import type { MessageType } from './result.js';
 

@@ -16,8 +16,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RocketMQError } from '../core/errors.js';
-import { BenchEngine, type TickEvent } from './engine.js';
+import { BenchEngine } from './engine.js';
 import { encodeHistogram } from './histogram.js';
+import type { TickEvent } from './meter.js';
 import type { BenchParameters, HistogramName } from './result.js';
 import { type RocketMQPortsOptions, rocketmqPorts } from './rocketmq.js';
 

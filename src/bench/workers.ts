@@ -11,8 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { RocketMQError } from '../core/errors.js';
 import { systemClock } from './clock.js';
-import type { DrainProgress, StartEvent, TickEvent } from './engine.js';
-import { resultWarnings } from './engine.js';
+import type { DrainProgress, StartEvent } from './engine.js';
 import {
   decodeHistogram,
   encodeHistogram,
@@ -21,6 +20,7 @@ import {
   newHistogram,
 } from './histogram.js';
 import { combineIntervals, mergeResults } from './merge.js';
+import { resultWarnings, type TickEvent } from './meter.js';
 import {
   type BenchInterval,
   type BenchParameters,

@@ -12,7 +12,9 @@ import {
   parseStartFrom,
   parseTimestamp,
 } from '../services/consume.js';
+import { parseDelimiter } from '../services/escapes.js';
 import { sinkKindOf } from '../services/output-sink.js';
+import { messageRenderer } from '../ui/message-render.js';
 import { escapeControls } from '../ui/terminal-text.js';
 
 const defaultOffsetsDir = () =>
@@ -22,7 +24,7 @@ export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Consume messages of a topic as a member of a consumer group.';
   static override description = `Clustering by default: several processes in one group share the queues and rebalance when one joins or leaves. A message's offset is committed only after the message was written out, so nothing is skipped: stop with --count, --until-end, --idle-timeout, Ctrl-C, or by closing stdout (| head), and the next consume of the group goes on from the first message not written out.
 
-Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; \\n and \\t are honoured).
+Output formats: text (one line per message), ndjson (one JSON record per message, the shape \`send --input ndjson\` reads), body (raw bodies, each followed by --delimiter), template (--template with tokens {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {bornTimestamp} {storeTimestamp} {reconsumeTimes} {bornHost} {storeHost} {body} {bodyBase64} {prop.NAME}; escapes as in --delimiter).
 
 --json returns the messages in one document written when consuming stops, so it needs --count, --until-end or --idle-timeout (stream with --output ndjson instead); their offsets are committed only after the document is written.
 
@@ -61,7 +63,10 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       summary: 'Output format.',
     })(),
     template: Flags.string({ summary: 'Template for --output template.' }),
-    delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+    delimiter: Flags.string({
+      summary: 'Written after each body with --output body (escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
+      default: '\\n',
+    }),
     nack: Flags.string({ summary: 'Send matching messages back for retry: all, every:N, key:K or tag:T.' }),
     'max-reconsume': Flags.integer({
       summary: 'Deliveries before a nacked message goes to %DLQ%<group>.',
@@ -110,66 +115,55 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
         hint: "e.g. --template '{msgId} {body}'",
       });
     }
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      signals++;
-      if (signals > 1) process.exit(130); // a second Ctrl-C means "now"
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C stops gracefully, like --count: handlers finish, offsets are committed, exit 0.
+    const signal = this.interruptSignal();
     const quiet = this.jsonEnabled();
     const c = await this.connection();
-    try {
-      const result = await consume({
-        namesrv: c.namesrv,
-        timeoutMs: c.timeoutMs,
-        security: { credentials: c.credentials, tls: c.tls },
-        topic: this.args.topic ?? '',
-        group: f.group,
-        from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),
-        resetToMs: f['reset-to'] === undefined ? undefined : parseTimestamp(f['reset-to'], '--reset-to'),
-        tag: f.tag,
-        sql: f.sql,
-        broadcast: f.broadcast,
-        orderly: f.orderly,
-        dlq: f.dlq,
-        count: f.count,
-        untilEnd: f['until-end'],
-        idleTimeoutMs: f['idle-timeout'],
-        output: f.output,
+    const result = await consume({
+      namesrv: c.namesrv,
+      timeoutMs: c.timeoutMs,
+      security: { credentials: c.credentials, tls: c.tls },
+      topic: this.args.topic ?? '',
+      group: f.group,
+      from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),
+      resetToMs: f['reset-to'] === undefined ? undefined : parseTimestamp(f['reset-to'], '--reset-to'),
+      tag: f.tag,
+      sql: f.sql,
+      broadcast: f.broadcast,
+      orderly: f.orderly,
+      dlq: f.dlq,
+      count: f.count,
+      untilEnd: f['until-end'],
+      idleTimeoutMs: f['idle-timeout'],
+      nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
+      maxReconsume: f['max-reconsume'],
+      retryDelayLevel: f['retry-delay-level'],
+      offsetsDir: f['offsets-dir'],
+      // --json: the document is written here, before the offsets of its messages are committed.
+      document: quiet ? (r) => this.writeDocument(r) : undefined,
+      out: process.stdout,
+      outKind: sinkKindOf(1),
+      outFd: 1,
+      pipeWindow: f['pipe-window'],
+      trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
+      maxBodyBytes: f['max-body'],
+      onBodyError: (note) => this.note(note),
+      signal,
+      onWarning: (err) => {
+        if (f.debug) this.note(`${(err as Error).message}`);
+      },
+      onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
+      render: messageRenderer(f.output, {
         template: f.template,
-        delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+        delimiter: parseDelimiter(f.delimiter, { allowEmpty: true }),
         // A terminal gets control characters escaped; a pipe or file gets the bytes as stored.
         escape: process.stdout.isTTY ? escapeControls : undefined,
-        nack: f.nack === undefined ? undefined : parseNackRule(f.nack),
-        maxReconsume: f['max-reconsume'],
-        retryDelayLevel: f['retry-delay-level'],
-        offsetsDir: f['offsets-dir'],
-        // --json: the document is written here, before the offsets of its messages are committed.
-        document: quiet ? (r) => this.writeDocument(r) : undefined,
-        out: process.stdout,
-        outKind: sinkKindOf(1),
-        outFd: 1,
-        pipeWindow: f['pipe-window'],
-        trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
-        maxBodyBytes: f['max-body'],
-        onBodyError: (note) => this.note(note),
-        signal: controller.signal,
-        onWarning: (err) => {
-          if (f.debug) this.note(`${(err as Error).message}`);
-        },
-        onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
-      });
-      if (quiet) return undefined; // the document is out already
-      process.stderr.write(
-        `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
-      );
-      return result;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+      }),
+    });
+    if (quiet) return undefined; // the document is out already
+    process.stderr.write(
+      `consumed ${result.received} message${result.received === 1 ? '' : 's'}${result.nacked ? ` (${result.nacked} sent back for retry)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.rate} msg/s), stopped: ${result.stopReason}\n`,
+    );
+    return result;
   }
 }

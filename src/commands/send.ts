@@ -1,21 +1,13 @@
-import { once } from 'node:events';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { RocketMQError } from '../core/errors.js';
-import { ExitCode, exitCodeForKind } from '../exit-codes.js';
+import { outcomeOfError } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
-import {
-  CHECK_RESULTS,
-  formatResult,
-  formatSummary,
-  planSend,
-  runSend,
-  SEND_MODES,
-  type SendRecord,
-  type SendSummary,
-  TRANSACTION_ACTIONS,
-} from '../services/send.js';
-import { stdoutColor } from '../ui/color.js';
+import { hintFor } from '../hints.js';
+import { runSend, type SendSummary } from '../services/send/index.js';
+import { SEND_MODES, type SendRecord } from '../services/send/loop.js';
+import { planSend } from '../services/send/plan.js';
+import { CHECK_RESULTS, TRANSACTION_ACTIONS } from '../services/send/transaction.js';
+import { formatResult, formatSummary, LineWriter, statusPainter } from '../ui/send-output.js';
 import { escapeFor } from '../ui/terminal-text.js';
 
 export default class Send extends BaseCommand<typeof Send> {
@@ -58,7 +50,8 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     })(),
     delimiter: Flags.string({
       char: 'd',
-      summary: 'Separates messages on standard input (default newline; escapes \\n \\t \\0 \\xHH).',
+      summary:
+        'Separates messages on standard input (default newline; escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
       helpGroup: 'BODY',
     }),
     key: Flags.string({ char: 'k', summary: 'Message key (repeatable).', multiple: true }),
@@ -179,16 +172,9 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     const out = quiet ? undefined : new LineWriter();
     const paint = statusPainter();
     const escape = escapeFor(process.stdout);
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      if (++signals > 1) process.exit(ExitCode.INTERRUPTED); // a second Ctrl-C means "now"
-      controller.abort();
-      // Ends a read of stdin that may never finish by itself.
-      process.stdin.destroy();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C finishes what is in flight (exit 130); ending stdin ends a read that may never
+    // finish by itself.
+    const signal = this.interruptSignal(() => process.stdin.destroy());
     try {
       const { summary, firstError } = await runSend(
         plan,
@@ -200,19 +186,18 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
           ready: out ? () => out.ready() : undefined,
           note: (t) => this.note(t),
         },
-        controller.signal,
+        signal,
       );
       await out?.flush();
       if (!quiet) process.stderr.write(`${formatSummary(summary)}\n`);
-      if (summary.interrupted) process.exitCode = ExitCode.INTERRUPTED;
+      if (summary.interrupted) this.setOutcome('interrupted');
       else if (firstError) {
-        const code =
-          firstError instanceof RocketMQError ? exitCodeForKind(firstError.kind) : ExitCode.FAILURE;
-        process.exitCode = code;
+        this.setOutcome(outcomeOfError(firstError));
         if (!quiet) {
+          const hint = hintFor(firstError);
           process.stderr.write(
             `Error: ${summary.failed} message${summary.failed === 1 ? '' : 's'} failed; first: ${escapeFor(process.stderr)(firstError.message)}${
-              firstError instanceof RocketMQError && firstError.hint ? ` — ${firstError.hint}` : ''
+              hint ? ` — ${hint}` : ''
             }\n`,
           );
         }
@@ -220,62 +205,6 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       return summary;
     } finally {
       await out?.flush();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
-  }
-}
-
-function statusPainter(): (status: string) => string {
-  const c = stdoutColor();
-  return (s) => (s.startsWith('SEND_OK') ? c.green(s) : s.startsWith('FAILED') ? c.red(s) : c.yellow(s));
-}
-
-/**
- * Result lines to stdout, coalesced per event-loop turn: 100k results should not mean 100k
- * write calls, and a slow reader of stdout slows the sending down instead of filling memory.
- */
-class LineWriter {
-  private buf: string[] = [];
-  private scheduled = false;
-  /** stdout was closed (`| head`): results are dropped, sending goes on. */
-  private broken = false;
-
-  constructor() {
-    process.stdout.on('error', () => {
-      this.broken = true;
-    });
-  }
-
-  write(line: string): void {
-    this.buf.push(line);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.drainBuffer());
-    }
-  }
-
-  ready(): Promise<void> | undefined {
-    if (this.broken || !process.stdout.writableNeedDrain) return undefined;
-    return once(process.stdout, 'drain').then(
-      () => {},
-      () => {},
-    );
-  }
-
-  async flush(): Promise<void> {
-    this.drainBuffer();
-    await this.ready();
-  }
-
-  private drainBuffer(): void {
-    this.scheduled = false;
-    if (this.buf.length === 0 || this.broken) {
-      this.buf = [];
-      return;
-    }
-    const text = `${this.buf.join('\n')}\n`;
-    this.buf = [];
-    process.stdout.write(text);
   }
 }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { ExitCode } from '../exit-codes.js';
 import { connectionFlags, duration } from '../flags.js';
 import { parseSmokeSlos, parseTypes, SMOKE_TYPES, type SmokeResult } from '../services/smoke/model.js';
 import { runSmoke } from '../services/smoke/run.js';
@@ -62,10 +61,8 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
   async run(): Promise<SmokeResult> {
     const f = this.flags;
     const c = await this.connection();
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C skips to the clean-up; the report says "interrupted" (exit 130).
+    const signal = this.interruptSignal();
     // Usage errors (exit 2) before anything is shown or sent.
     const types = parseTypes(f.types);
     parseSmokeSlos(f.slo ?? []);
@@ -86,13 +83,11 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
         trace: f.trace,
         traceTopic: f['trace-topic'],
         slo: f.slo ?? [],
-        signal: controller.signal,
+        signal,
         onProgress: (t) => progress.update(t),
       });
     } finally {
       progress.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
     if (!this.jsonEnabled())
       // Check details carry error messages from the wire: escaped on a terminal.
@@ -101,14 +96,7 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
           color: stdoutColor().level > 0,
         }),
       );
-    process.exitCode =
-      result.status === 'check-failed'
-        ? ExitCode.CHECK_FAILED
-        : result.status === 'slo-failed'
-          ? ExitCode.SLO_FAILED
-          : result.status === 'interrupted'
-            ? ExitCode.INTERRUPTED
-            : ExitCode.OK;
+    this.setOutcome(result.status);
     return result;
   }
 }

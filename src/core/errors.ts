@@ -1,4 +1,4 @@
-import { responseCodeInfo } from './remoting/codes.js';
+import { ResponseCode, responseCodeInfo } from './remoting/codes.js';
 
 /**
  * The one error taxonomy of the client core. The CLI maps `kind` to an exit code
@@ -14,16 +14,50 @@ export type ErrorKind =
   | 'environment' // the local machine lacks something (java, mvn, a free port, disk)
   | 'check-failed'; // a verification the user asked for did not hold
 
+/**
+ * What went wrong, where a caller may branch on it or a front end may turn it into advice
+ * (the CLI's src/hints.ts does): the core names the situation, never a flag, a command or an
+ * environment variable of some front end. Details, when a reason needs them, are in `details`.
+ */
+export type ErrorReason =
+  | ProtocolErrorReason
+  | 'namesrv-missing' // no name server address was given
+  | 'namesrv-unreachable' // no given name server answered; details.addresses: how many were tried
+  | 'no-master' // the name server knows no master broker
+  | 'unknown-broker' // a broker name or address the name server does not know
+  | 'topic-not-found'
+  | 'topic-not-writable' // the topic's route has no writable queue on a reachable master
+  | 'group-not-found'
+  | 'topic-types-unsupported' // a topic type asked of a 4.x broker
+  | 'timer-unsupported' // a delay or delivery time asked of a 4.x broker, which would ignore it
+  | 'tls-untrusted-certificate' // the server's certificate did not verify
+  | 'tls-not-accepted' // a TLS handshake the server answered as a plain-only server does
+  | 'tls-required' // a plain connection dropped before any reply, as a TLS-only server does
+  | 'acl-no-credentials' // the broker's ACL wants credentials and the request carried none
+  | 'acl-wrong-secret'
+  | 'acl-unknown-access-key'
+  | 'acl-denied'; // authenticated, but the account lacks the permission
+
+export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
+
 export interface ErrorOptions {
   cause?: unknown;
   retriable?: boolean;
-  /** One line telling the user what to do next. */
+  reason?: ErrorReason;
+  details?: ErrorDetails;
+  /**
+   * One line telling the user what to do next, for advice that needs no words of a front end
+   * (RocketMQ's own files and tools, value formats). Advice that names a flag or a command is
+   * the front end's, keyed by `reason`.
+   */
   hint?: string;
 }
 
 export class RocketMQError extends Error {
   readonly kind: ErrorKind;
   readonly retriable: boolean;
+  readonly reason: ErrorReason | undefined;
+  readonly details: ErrorDetails | undefined;
   readonly hint: string | undefined;
 
   constructor(kind: ErrorKind, message: string, options: ErrorOptions = {}) {
@@ -31,6 +65,8 @@ export class RocketMQError extends Error {
     this.name = new.target.name;
     this.kind = kind;
     this.retriable = options.retriable ?? false;
+    this.reason = options.reason;
+    this.details = options.details;
     this.hint = options.hint;
   }
 }
@@ -70,14 +106,13 @@ export interface ProtocolErrorOptions extends ErrorOptions {
 }
 
 export class ProtocolError extends RocketMQError {
-  readonly reason: ProtocolErrorReason | undefined;
+  declare readonly reason: ProtocolErrorReason | undefined;
   readonly limit: number | undefined;
   readonly offset: number | undefined;
 
   constructor(message: string, options: ProtocolErrorOptions = {}) {
-    const { reason, limit, offset, ...rest } = options;
+    const { limit, offset, ...rest } = options;
     super('protocol', message, rest);
-    this.reason = reason;
     this.limit = limit;
     this.offset = offset;
   }
@@ -123,20 +158,21 @@ export class BrokerResponseError extends RocketMQError {
     const info = responseCodeInfo(responseCode);
     const acl = aclFailure(responseCode, remark);
     const text = acl?.text ?? (remark?.trim() ? remark.trim() : info.message);
-    super(responseCode === 17 ? 'not-found' : 'broker', `${info.name} (${responseCode}): ${text}`, {
-      retriable: acl ? false : info.retriable,
-      ...(acl ? { hint: acl.hint } : {}),
-      ...options,
-    });
+    super(
+      responseCode === ResponseCode.TOPIC_NOT_EXIST ? 'not-found' : 'broker',
+      `${info.name} (${responseCode}): ${text}`,
+      {
+        retriable: acl ? false : info.retriable,
+        ...(acl ? { reason: acl.reason, ...(acl.hint ? { hint: acl.hint } : {}) } : {}),
+        ...options,
+      },
+    );
     this.responseCode = responseCode;
     this.codeName = info.name;
     this.remark = remark;
     this.address = address;
   }
 }
-
-const CREDENTIALS_HINT =
-  'set RMQ_ACCESS_KEY and RMQ_SECRET_KEY (or --access-key/--secret-key, or a --profile that has them)';
 
 /**
  * A rejection by the broker's ACL, in words a user can act on; undefined for anything else.
@@ -148,9 +184,9 @@ const CREDENTIALS_HINT =
 export function aclFailure(
   responseCode: number,
   remark: string | undefined,
-): { text: string; hint: string } | undefined {
+): { text: string; reason: ErrorReason; hint?: string } | undefined {
   const r = remark?.trim() ?? '';
-  if (responseCode === 1) {
+  if (responseCode === ResponseCode.SYSTEM_ERROR) {
     const m = /AclException: (.*?)(?:, [\w$.]+\([\w$.]*(?::\d+)?\))?$/s.exec(r);
     if (!m) return undefined;
     const why = m[1]!.trim();
@@ -158,23 +194,25 @@ export function aclFailure(
     if (/^No accessKey is configured/i.test(why)) {
       return {
         text: 'the broker requires ACL credentials and the request carried none',
-        hint: CREDENTIALS_HINT,
+        reason: 'acl-no-credentials',
       };
     }
     if (/^Check signature failed/i.test(why)) {
       return {
         text: `${text} (wrong secret key)`,
-        hint: 'check the secret key (RMQ_SECRET_KEY, --secret-key or the profile)',
+        reason: 'acl-wrong-secret',
       };
     }
     if (/^No acl config for/i.test(why)) {
       return {
         text: `${text} (unknown access key)`,
-        hint: 'check the access key (RMQ_ACCESS_KEY, --access-key or the profile)',
+        reason: 'acl-unknown-access-key',
       };
     }
     return {
       text,
+      reason: 'acl-denied',
+      // RocketMQ's own words: 4.x keeps its accounts in plain_acl.yml.
       hint: 'this account lacks the permission: use an admin account, or have one grant it (plain_acl.yml)',
     };
   }
@@ -182,25 +220,27 @@ export function aclFailure(
   if (/username cannot be null/i.test(r)) {
     return {
       text: 'the broker requires ACL credentials and the request carried none',
-      hint: CREDENTIALS_HINT,
+      reason: 'acl-no-credentials',
     };
   }
   if (/check signature failed/i.test(r)) {
     return {
       text: `authentication failed: ${r} (wrong secret key)`,
-      hint: 'check the secret key (RMQ_SECRET_KEY, --secret-key or the profile)',
+      reason: 'acl-wrong-secret',
     };
   }
   const unknown = /^User:(.*) is not found\.?$/i.exec(r);
   if (unknown) {
     return {
       text: `authentication failed: unknown access key ${unknown[1]}`,
-      hint: 'check the access key (RMQ_ACCESS_KEY, --access-key or the profile)',
+      reason: 'acl-unknown-access-key',
     };
   }
   if (/has no permission to access|^User:.* (is disabled|not found)/i.test(r)) {
     return {
       text: `access denied by the broker's ACL: ${r}`,
+      reason: 'acl-denied',
+      // RocketMQ's own tool: 5.x grants with mqadmin createAcl.
       hint: 'this user lacks the permission: use an admin account, or have one grant it (mqadmin createAcl)',
     };
   }

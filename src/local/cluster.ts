@@ -1,277 +1,66 @@
 /**
- * The embedded single-node cluster: one name server and one broker as detached JVMs, owned by a
- * state dir. `up` refuses to start over a live cluster, `down` only signals JVMs that carry that
- * dir's marker, and every failure during `up` stops what it started.
+ * The embedded cluster's `up`: one name server and one broker (or a topology of them) as detached
+ * JVMs, owned by a state dir. It refuses to start over a live cluster, and every failure during
+ * `up` stops what it started. `down` (down.ts) only signals JVMs that carry the dir's marker;
+ * `status` is status.ts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, statSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { basename } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
-import {
-  EnvironmentError,
-  InvalidArgumentError,
-  NotFoundError,
-  type RocketMQError,
-  TimeoutError,
-} from '../core/errors.js';
-import type { TlsOptions } from '../core/remoting/connection.js';
+import { EnvironmentError, InvalidArgumentError } from '../core/errors.js';
 import { RequestCode } from '../core/remoting/codes.js';
+import { type AclWish, resolveAccounts, type StoredAccounts, writeSecretFile } from './accounts.js';
 import {
   type AclAccount,
-  type AclAccounts,
   brokerAddress,
-  childEnv,
   type ClusterSettings,
-  clusterPorts,
   confFiles,
   javaArgs,
-  javaEnv,
   namesrvAddress,
   isLegacy,
   ownerMarker,
   parseVersionSpec,
   type Role,
-  validateAclAccount,
   validateSettings,
 } from './config.js';
-import { claimDir, purgePlan } from './owner.js';
-import { type LocalLayout, localLayout } from './paths.js';
 import {
-  diskUsage,
-  diskUsedPercent,
-  ownedRole,
-  ownershipCheck,
-  probePort,
-  scanOwned,
-  sleep,
-  stopProcess,
-} from './process.js';
+  checkDisk,
+  checkPorts,
+  exitedError,
+  notReady,
+  pause,
+  portOf,
+  type Spawned,
+  spawnJvm,
+  tcpReachable,
+} from './launch.js';
+import { logFiles } from './logs.js';
+import { checkTopologyPorts, startTopology } from './nodes.js';
+import { claimDir } from './owner.js';
+import { localLayout } from './paths.js';
+import { ownershipCheck, stopProcess } from './process.js';
 import { type LocalProfileResult, saveLocalProfile } from './profile.js';
 import { findJava, type ProgressFn, resolveRuntime } from './resolve.js';
-
-/** RocketMQ 5.x rejects every write once the store's disk is above this (and cannot be raised). */
-export const DISK_FULL_PERCENT = 90;
-
-/** How long `down` gives the broker to unregister before stopping the name server too. */
-const UNREGISTER_WAIT_MS = 10_000;
-
-export interface LocalState {
-  schema: 1;
-  version: string;
-  dir: string;
-  namesrvAddr: string;
-  brokerAddr: string;
-  clusterName: string;
-  brokerName: string;
-  autoCreateTopic: boolean;
-  ports: { namesrv: number; broker: number; brokerFast: number; brokerHa: number };
-  pids: { namesrv?: number | undefined; broker?: number | undefined };
-  java: string;
-  libDir: string;
-  startedAt: string;
-  /** Started with --acl (the accounts are in conf/acl-accounts.json, never here). */
-  acl?: boolean | undefined;
-  /** Started with --tls: our own probes must speak TLS too. */
-  tls?: boolean | undefined;
-  /** Set by `down`; the record stays so `status` can still say what ran here. */
-  stoppedAt?: string | undefined;
-}
-
-async function readState(layout: LocalLayout): Promise<LocalState | undefined> {
-  try {
-    const s = JSON.parse(await readFile(layout.stateFile, 'utf8')) as LocalState;
-    return s && typeof s === 'object' && s.schema === 1 ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeState(layout: LocalLayout, state: LocalState): Promise<void> {
-  const tmp = `${layout.stateFile}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(tmp, layout.stateFile);
-}
-
-/** Live JVMs of this dir by role: the state file's pids when still ours, plus any found by marker. */
-async function liveProcesses(layout: LocalLayout, state: LocalState | undefined): Promise<Map<Role, number>> {
-  const marker = ownerMarker(layout);
-  const live = new Map<Role, number>();
-  for (const pid of [state?.pids.broker, state?.pids.namesrv]) {
-    if (pid === undefined) continue;
-    const role = await ownedRole(pid, marker);
-    if (role && !live.has(role)) live.set(role, pid);
-  }
-  for (const [pid, role] of await scanOwned(marker)) if (!live.has(role)) live.set(role, pid);
-  return live;
-}
-
-// ---------------------------------------------------------------------------------------------
-// logs
-
-export interface LogFiles {
-  /** RocketMQ's own log (preferred). */
-  main: string;
-  /** The JVM's stdout+stderr (startup errors land here). */
-  stdout: string;
-}
-
-export function logFiles(layout: LocalLayout, role: Role): LogFiles {
-  return {
-    main: `${layout.rocketmqLogsDir}/${role}.log`,
-    stdout: role === 'broker' ? layout.brokerOut : layout.namesrvOut,
-  };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The log `rmq local logs` shows: RocketMQ's own file when there is one, else the JVM's stdout. */
-export async function pickLogFile(dir: string, role: Role): Promise<string> {
-  const files = logFiles(localLayout(dir), role);
-  if (await exists(files.main)) return files.main;
-  if (await exists(files.stdout)) return files.stdout;
-  throw new NotFoundError(`no ${role} log in ${localLayout(dir).dir}`, {
-    hint: 'nothing has run in this dir yet: start a cluster with `rmq local up` (or pass the --dir it used)',
-  });
-}
-
-/** The last `n` lines of a file, reading only its end. */
-export async function tailLines(file: string, n: number): Promise<{ lines: string[]; size: number }> {
-  const fh = await open(file, 'r');
-  try {
-    const { size } = await fh.stat();
-    if (n <= 0) return { lines: [], size };
-    const chunk = 64 * 1024;
-    let pos = size;
-    let text = '';
-    while (pos > 0) {
-      const len = Math.min(chunk, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, pos);
-      text = buf.toString('utf8') + text;
-      // n lines need n+1 newlines when the file ends with one.
-      if ((text.match(/\n/g)?.length ?? 0) > n) break;
-    }
-    const lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    return { lines: lines.slice(-n), size };
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * Polls a file for appended bytes until the signal aborts. A file that shrinks (rolled over or
- * truncated by a new `up`) is read again from its start.
- */
-export async function followFile(
-  file: string,
-  from: number,
-  onData: (text: string) => void,
-  signal: AbortSignal,
-  intervalMs = 500,
-): Promise<void> {
-  let pos = from;
-  while (!signal.aborted) {
-    try {
-      const { size } = await stat(file);
-      if (size < pos) pos = 0;
-      if (size > pos) {
-        const fh = await open(file, 'r');
-        try {
-          const buf = Buffer.alloc(size - pos);
-          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-          pos += bytesRead;
-          onData(buf.subarray(0, bytesRead).toString('utf8'));
-        } finally {
-          await fh.close();
-        }
-      }
-    } catch {
-      // The file may be briefly absent while a new `up` recreates it.
-    }
-    await new Promise<void>((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(t);
-        resolve();
-      };
-      const t = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, intervalMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
-/**
- * The lines of a JVM's output worth showing after it died: no logback status chatter, no stack
- * frames, the last few that remain.
- */
-export function meaningfulLines(text: string, max = 6): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .filter(
-      (l) =>
-        l.trim() !== '' &&
-        !/\|-(INFO|WARN|ERROR|DEBUG) in /.test(l) &&
-        !/^\s+at /.test(l) &&
-        !/^\s*\.\.\. \d+ more$/.test(l) &&
-        !/^OpenJDK .*(Warning|warning)/.test(l),
-    )
-    .slice(-max);
-}
-
-/** Lines appended to a file since byte `offset` (at most the last 256 KiB of them). */
-async function linesSince(file: string, offset: number): Promise<string[]> {
-  try {
-    const fh = await open(file, 'r');
-    try {
-      const { size } = await fh.stat();
-      const from = Math.max(offset > size ? 0 : offset, size - 256 * 1024);
-      const buf = Buffer.alloc(size - from);
-      await fh.read(buf, 0, buf.length, from);
-      return buf.toString('utf8').split('\n');
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return [];
-  }
-}
-
-/**
- * What to show of a JVM that died: this run's ERROR lines of RocketMQ's own log (they name the
- * cause, as in "load …/topics.json failed") and the end of its stdout (the exception that ended it).
- */
-async function lastMeaningful(files: LogFiles, mainLogOffset: number): Promise<string[]> {
-  const errors = (await linesSince(files.main, mainLogOffset)).filter((l) => / ERROR /.test(l)).slice(-3);
-  const out = meaningfulLines((await linesSince(files.stdout, 0)).join('\n'), 6 - errors.length);
-  return [...errors, ...out];
-}
-
-// ---------------------------------------------------------------------------------------------
-// up
+import { firstBroker, liveProcesses, type LocalState, probeTls, readState, writeState } from './state.js';
+import {
+  isMultiNode,
+  type NodeSpec,
+  topologyNamesrvAddr,
+  topologyNodes,
+  type TopologySpec,
+  validateTopology,
+  validateTopologyPorts,
+} from './topology.js';
 
 /** The cluster's settings as asked for: `version` may still be a release line, and ACL a wish. */
 export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
   dir: string;
+  /** --masters/--replicas/--namesrvs/--ha/--flush/--replication; absent or one node: the one-node cluster. */
+  topology?: TopologySpec | undefined;
   /** --version: exact release or release line. */
   version: string;
   /** --acl: turn authentication and authorization on; the fields override the stored account. */
-  acl?: { user?: string | undefined; password?: string | undefined } | undefined;
+  acl?: AclWish | undefined;
   /** --tls: servers accept TLS connections only. */
   tls?: boolean | undefined;
   /** Name of the connection profile to write on success; undefined writes none. */
@@ -302,6 +91,8 @@ export interface UpResult {
   elapsedMs: number;
   /** Whether the jars were fetched with mvn during this `up`. */
   downloaded: boolean;
+  /** A multi-node topology's JVMs (pids above: the first name server and the first master). */
+  nodes?: { name: string; kind: 'namesrv' | 'broker'; port: number; pid: number }[] | undefined;
   logs: { namesrv: string; broker: string };
   /**
    * --acl: the account to connect with (and, on 4.x, a read-only one), and the file that keeps
@@ -314,217 +105,6 @@ export interface UpResult {
   /** Why the profile could not be written (the cluster runs regardless). */
   profileError?: string | undefined;
 }
-
-/** How our own probes reach a cluster started with --tls: its certificate is self-signed. */
-function probeTls(tls: boolean | undefined): TlsOptions | undefined {
-  return tls ? { insecure: true } : undefined;
-}
-
-export const DEFAULT_ACL_USER = 'rmq-admin';
-const READ_ONLY_USER = 'rmq-readonly';
-
-interface StoredAccounts {
-  schema: 1;
-  admin: AclAccount;
-  readOnly: AclAccount;
-}
-
-/**
- * 24 letters and digits (~143 bits): no "-" that a shell user would have to keep from being read
- * as a flag (`--secret-key -x…`), nothing that needs quoting anywhere.
- */
-function randomSecret(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let out = '';
-  while (out.length < 24) {
-    for (const byte of randomBytes(32)) {
-      // 62 × 4 = 248: dropping bytes ≥ 248 keeps every character equally likely.
-      if (byte < 248 && out.length < 24) out += alphabet[byte % 62];
-    }
-  }
-  return out;
-}
-
-async function readAccounts(layout: LocalLayout): Promise<StoredAccounts | undefined> {
-  try {
-    const s = JSON.parse(await readFile(layout.aclFile, 'utf8')) as StoredAccounts;
-    return s?.schema === 1 && s.admin?.accessKey && s.readOnly?.accessKey ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The --acl accounts: flags first, else what an earlier `up` of this dir stored, else generated
- * (a random password at the first `up`). Stored 0600 so the next `up` keeps the same password.
- */
-async function resolveAccounts(
-  layout: LocalLayout,
-  wanted: NonNullable<UpOptions['acl']>,
-  version: string,
-): Promise<AclAccounts> {
-  const stored = await readAccounts(layout);
-  const accessKey = wanted.user ?? stored?.admin.accessKey ?? DEFAULT_ACL_USER;
-  const same = stored?.admin.accessKey === accessKey;
-  const admin: AclAccount = {
-    accessKey,
-    secretKey: wanted.password ?? (same ? stored!.admin.secretKey : randomSecret()),
-  };
-  validateAclAccount(admin, { user: '--acl-user', password: '--acl-password' });
-  const readOnly = stored?.readOnly ?? { accessKey: READ_ONLY_USER, secretKey: randomSecret() };
-  if (readOnly.accessKey === admin.accessKey) {
-    throw new InvalidArgumentError(`--acl-user ${admin.accessKey} is reserved for the read-only account`, {
-      hint: `pick another name (default ${DEFAULT_ACL_USER})`,
-    });
-  }
-  // 5.x creates the initial user only if the store has none of that name, so a new password
-  // would be written to the config and silently ignored by the broker.
-  if (
-    !isLegacy(version) &&
-    same &&
-    stored.admin.secretKey !== admin.secretKey &&
-    (await exists(`${layout.storeDir}/config/users`))
-  ) {
-    throw new InvalidArgumentError(
-      `ACL user ${accessKey} already exists in this cluster's store with another password`,
-      {
-        hint: `omit --acl-password to keep the stored one, or start afresh with \`rmq local down --purge --dir ${layout.dir}\``,
-      },
-    );
-  }
-  return { admin, readOnly };
-}
-
-async function writeSecretFile(path: string, content: string): Promise<void> {
-  await writeFile(path, content, { mode: 0o600 });
-  // The mode only applies to a new file; an older one keeps its own.
-  await chmod(path, 0o600);
-}
-
-async function checkPorts(s: ClusterSettings): Promise<void> {
-  for (const use of clusterPorts(s)) {
-    const hosts = use.allInterfaces ? ['127.0.0.1', '0.0.0.0'] : ['127.0.0.1'];
-    for (const host of hosts) {
-      const probe = await probePort(use.port, host);
-      if (probe === 'free') continue;
-      const which =
-        use.flag === '--namesrv-port'
-          ? '--namesrv-port'
-          : '--broker-port (it uses port − 2, port and port + 1)';
-      throw new EnvironmentError(
-        probe === 'denied'
-          ? `port ${use.port} (${use.role}) needs privileges to listen on`
-          : `port ${use.port} (${use.role}) is already in use`,
-        {
-          hint: `pick another with ${which}, or stop whatever listens there (\`ss -ltnp 'sport = :${use.port}'\`)`,
-        },
-      );
-    }
-  }
-}
-
-async function checkDisk(layout: LocalLayout): Promise<void> {
-  const { path, percent } = await diskUsedPercent(layout.storeDir);
-  if (percent > DISK_FULL_PERCENT) {
-    throw new EnvironmentError(
-      `the disk holding ${path} is ${percent}% full; RocketMQ refuses writes above ${DISK_FULL_PERCENT}%`,
-      { hint: 'free some space, or use --dir on another filesystem (e.g. --dir /dev/shm/rmq-local)' },
-    );
-  }
-}
-
-interface Spawned {
-  role: Role;
-  child: ChildProcess;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  exited: Promise<void>;
-  /** Size of RocketMQ's own log at spawn: it is appended to across runs. */
-  mainLogOffset: number;
-}
-
-function spawnJvm(
-  role: Role,
-  java: string,
-  args: string[],
-  layout: LocalLayout,
-  env: Readonly<Record<string, string | undefined>>,
-): Spawned {
-  let mainLogOffset = 0;
-  try {
-    mainLogOffset = statSync(logFiles(layout, role).main).size;
-  } catch {
-    // first run in this dir
-  }
-  const out = openSync(role === 'broker' ? layout.brokerOut : layout.namesrvOut, 'w');
-  let child: ChildProcess;
-  try {
-    // Detached (own session) so the JVMs outlive this command and a terminal's Ctrl-C.
-    child = spawn(java, args, {
-      cwd: layout.dir,
-      detached: true,
-      stdio: ['ignore', out, out],
-      env: { ...childEnv(env), ...javaEnv(layout) },
-    });
-  } finally {
-    closeSync(out);
-  }
-  const spawned: Spawned = { role, child, exit: undefined, exited: Promise.resolve(), mainLogOffset };
-  spawned.exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      spawned.exit = { code, signal };
-      resolve();
-    });
-    child.once('error', () => {
-      spawned.exit = { code: null, signal: null };
-      resolve();
-    });
-  });
-  child.unref();
-  return spawned;
-}
-
-async function exitedError(p: Spawned, layout: LocalLayout): Promise<RocketMQError> {
-  const files = logFiles(layout, p.role);
-  const lines = await lastMeaningful(files, p.mainLogOffset);
-  const how = p.exit?.signal ? `killed by ${p.exit.signal}` : `exit code ${p.exit?.code ?? '?'}`;
-  const name = p.role === 'broker' ? 'broker' : 'name server';
-  const detail = lines.length > 0 ? `\n  ${lines.join('\n  ')}` : '';
-  return new EnvironmentError(`the ${name} exited during startup (${how})${detail}`, {
-    hint: `see ${files.stdout} and ${files.main}`,
-  });
-}
-
-function tcpReachable(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
-
-/** Sleeps, but wakes as soon as a watched JVM exits or the caller aborts. */
-async function pause(ms: number, watched: Spawned[], signal: AbortSignal | undefined): Promise<void> {
-  let onAbort = (): void => {};
-  const abort = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([sleep(ms), abort, ...watched.map((w) => w.exited)]);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-function portOf(address: string): number {
-  return Number(address.slice(address.lastIndexOf(':') + 1));
-}
-
 export async function up(opts: UpOptions): Promise<UpResult> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => {});
@@ -541,6 +121,18 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     autoCreateTopic: opts.autoCreateTopic,
   };
   validateSettings(pre);
+  const topology = opts.topology && isMultiNode(opts.topology) ? opts.topology : undefined;
+  let nodes: NodeSpec[] | undefined;
+  if (topology) {
+    validateTopology(topology, parseVersionSpec(opts.version).candidates[0]!);
+    if (opts.acl || opts.tls) {
+      throw new InvalidArgumentError('--acl and --tls are not supported with a multi-node topology yet', {
+        hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
+      });
+    }
+    nodes = topologyNodes(topology, pre);
+    validateTopologyPorts(nodes);
+  }
 
   const previous = await readState(layout);
   const live = await liveProcesses(layout, previous);
@@ -568,7 +160,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 
   const java = await findJava(env);
   // Every candidate of a spec shares its major version, which is all the port check needs.
-  await checkPorts({ ...pre, version: parseVersionSpec(opts.version).candidates[0]! });
+  const firstCandidate = parseVersionSpec(opts.version).candidates[0]!;
+  if (nodes) await checkTopologyPorts(nodes, firstCandidate);
+  else await checkPorts({ ...pre, version: firstCandidate });
   await checkDisk(layout);
 
   progress(`resolving RocketMQ ${opts.version}`);
@@ -582,13 +176,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   });
   const acl = opts.acl ? await resolveAccounts(layout, opts.acl, runtime.version) : undefined;
   const settings: ClusterSettings = { ...pre, version: runtime.version, acl, tls: opts.tls };
-  if (runtime.downloaded) await checkPorts(settings); // a download takes long enough for ports to change hands
+  // A download takes long enough for ports to change hands.
+  if (runtime.downloaded) await (nodes ? checkTopologyPorts(nodes, runtime.version) : checkPorts(settings));
 
   const state: LocalState = {
     schema: 1,
     version: runtime.version,
     dir: layout.dir,
-    namesrvAddr: namesrvAddress(settings),
+    namesrvAddr: nodes ? topologyNamesrvAddr(nodes) : namesrvAddress(settings),
     brokerAddr: brokerAddress(settings),
     clusterName: settings.clusterName,
     brokerName: settings.brokerName,
@@ -635,70 +230,90 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   };
   const checkExited = async (): Promise<void> => {
     const dead = spawned.find((p) => p.exit !== undefined);
-    if (dead) throw await exitedError(dead, layout);
+    if (dead) throw await exitedError(dead);
   };
 
   try {
     // The state file first: with the owner file it is what lets `down --purge` clean up after this
     // `up`, however far it gets.
     await writeState(layout, state);
-    for (const dir of [
-      layout.confDir,
-      layout.homeDir,
-      layout.logsDir,
-      layout.storeDir,
-      layout.namesrvDataDir,
-      layout.tmpDir,
-    ]) {
-      await mkdir(dir, { recursive: true });
-    }
-    for (const f of confFiles(settings, layout)) {
-      if (f.secret) await writeSecretFile(f.path, f.content);
-      else await writeFile(f.path, f.content);
-    }
-    if (acl) {
-      const stored: StoredAccounts = { schema: 1, ...acl };
-      await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
-    }
-
-    checkAbort();
-    progress(`starting name server on ${state.namesrvAddr} (RocketMQ ${runtime.version})`);
-    await launch('namesrv');
-
-    // The broker registers once at start and then only every 30 s: start it after namesrv listens.
-    while (!(await tcpReachable(settings.namesrvPort, 1000))) {
-      checkAbort();
-      await checkExited();
-      if (Date.now() > deadline) throw notReady('name server', opts.waitMs, logFiles(layout, 'namesrv'));
-      await pause(200, spawned, opts.signal);
-    }
-    checkAbort();
-
-    progress(`starting broker ${settings.brokerName} on ${state.brokerAddr}`);
-    await launch('broker');
-
-    progress(`waiting for broker ${settings.brokerName} to register with the name server`);
-    const namesrv = new NameServerClient(client, [state.namesrvAddr]);
-    for (;;) {
-      checkAbort();
-      await checkExited();
-      try {
-        const info = await namesrv.getClusterInfo();
-        const b = info.brokers.find(
-          (x) => x.brokerName === settings.brokerName && x.cluster === settings.clusterName,
-        );
-        const master = b?.addrs.get(0);
-        // Registered is not yet serving: a broker registers before every part of it is up, and
-        // an admin request that early fails (CI saw `cluster list` get no version that way).
-        if (master && portOf(master) === settings.brokerPort) {
-          await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
-          break;
-        }
-      } catch {
-        // Not answering yet; the loop's deadline decides when that becomes an error.
+    if (nodes) {
+      await mkdir(layout.tmpDir, { recursive: true });
+      await startTopology({
+        spec: topology!,
+        nodes,
+        settings,
+        layout,
+        java: { path: java.path, major: java.major },
+        libDir: runtime.libDir,
+        env,
+        state,
+        spawned,
+        deadline,
+        waitMs: opts.waitMs,
+        client,
+        progress,
+        signal: opts.signal,
+      });
+    } else {
+      for (const dir of [
+        layout.confDir,
+        layout.homeDir,
+        layout.logsDir,
+        layout.storeDir,
+        layout.namesrvDataDir,
+        layout.tmpDir,
+      ]) {
+        await mkdir(dir, { recursive: true });
       }
-      if (Date.now() > deadline) throw notReady('broker', opts.waitMs, logFiles(layout, 'broker'));
-      await pause(500, spawned, opts.signal);
+      for (const f of confFiles(settings, layout)) {
+        if (f.secret) await writeSecretFile(f.path, f.content);
+        else await writeFile(f.path, f.content);
+      }
+      if (acl) {
+        const stored: StoredAccounts = { schema: 1, ...acl };
+        await writeSecretFile(layout.aclFile, `${JSON.stringify(stored, null, 2)}\n`);
+      }
+
+      checkAbort();
+      progress(`starting name server on ${state.namesrvAddr} (RocketMQ ${runtime.version})`);
+      await launch('namesrv');
+
+      // The broker registers once at start and then only every 30 s: start it after namesrv listens.
+      while (!(await tcpReachable(settings.namesrvPort, 1000))) {
+        checkAbort();
+        await checkExited();
+        if (Date.now() > deadline) throw notReady('name server', opts.waitMs, logFiles(layout, 'namesrv'));
+        await pause(200, spawned, opts.signal);
+      }
+      checkAbort();
+
+      progress(`starting broker ${settings.brokerName} on ${state.brokerAddr}`);
+      await launch('broker');
+
+      progress(`waiting for broker ${settings.brokerName} to register with the name server`);
+      const namesrv = new NameServerClient(client, [state.namesrvAddr]);
+      for (;;) {
+        checkAbort();
+        await checkExited();
+        try {
+          const info = await namesrv.getClusterInfo();
+          const b = info.brokers.find(
+            (x) => x.brokerName === settings.brokerName && x.cluster === settings.clusterName,
+          );
+          const master = b?.addrs.get(0);
+          // Registered is not yet serving: a broker registers before every part of it is up, and
+          // an admin request that early fails (CI saw `cluster list` get no version that way).
+          if (master && portOf(master) === settings.brokerPort) {
+            await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+            break;
+          }
+        } catch {
+          // Not answering yet; the loop's deadline decides when that becomes an error.
+        }
+        if (Date.now() > deadline) throw notReady('broker', opts.waitMs, logFiles(layout, 'broker'));
+        await pause(500, spawned, opts.signal);
+      }
     }
   } catch (err) {
     progress('stopping the processes started so far');
@@ -740,7 +355,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     clusterName: state.clusterName,
     brokerName: state.brokerName,
     ports: state.ports,
-    pids: { namesrv: state.pids.namesrv!, broker: state.pids.broker! },
+    pids: nodes
+      ? { namesrv: state.topology!.nodes[0]!.pid!, broker: firstBroker(state)!.pid! }
+      : { namesrv: state.pids.namesrv!, broker: state.pids.broker! },
+    nodes: state.topology?.nodes.map((n) => ({ name: n.name, kind: n.kind, port: n.port, pid: n.pid! })),
     startedAt: state.startedAt,
     elapsedMs: Date.now() - started,
     downloaded: runtime.downloaded,
@@ -770,230 +388,5 @@ export function withSecretsMasked(r: UpResult): UpResult {
       secretKey: MASKED_SECRET,
       readOnly: readOnly && { ...readOnly, secretKey: MASKED_SECRET },
     },
-  };
-}
-
-function notReady(what: string, waitMs: number, files: LogFiles): TimeoutError {
-  return new TimeoutError(`the ${what} did not become ready within ${Math.round(waitMs / 1000)}s`, waitMs, {
-    hint: `see ${files.main} (and ${files.stdout}); a slow machine may need a longer --wait`,
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// down
-
-export interface DownOptions {
-  dir: string;
-  timeoutMs: number;
-  purge: boolean;
-  /** Stop and delete nothing; the result says what would be. */
-  dryRun?: boolean | undefined;
-  onProgress?: ProgressFn;
-}
-
-export interface StoppedProcess {
-  role: Role;
-  pid: number;
-  /** SIGTERM: stopped cleanly; SIGKILL: did not stop within --timeout. */
-  signal: 'SIGTERM' | 'SIGKILL';
-}
-
-export interface DownResult {
-  dir: string;
-  /** Whether anything of this dir was running. */
-  wasRunning: boolean;
-  stopped: StoppedProcess[];
-  /** Whether --purge ran (false with --dry-run). */
-  purged: boolean;
-  /**
-   * --purge: the absolute paths deleted (with --dry-run: that would be), the dir itself last
-   * when nothing else was in it. Empty when the dir holds nothing `up` created.
-   */
-  removed: string[];
-  /** --dry-run: nothing was stopped or deleted. */
-  dryRun: boolean;
-  /** --dry-run: the processes `down` would stop. */
-  running?: { role: Role; pid: number }[] | undefined;
-}
-
-/** Resolves when the name server no longer lists the broker, the broker has exited, or after a while. */
-async function untilUnregistered(state: LocalState | undefined, brokerStop: Promise<unknown>): Promise<void> {
-  let exited = false;
-  void brokerStop.then(() => {
-    exited = true;
-  });
-  if (!state) {
-    await Promise.race([brokerStop, sleep(3000)]);
-    return;
-  }
-  const client = new RemotingClient({ timeoutMs: 1000, tls: probeTls(state.tls) });
-  const namesrv = new NameServerClient(client, [state.namesrvAddr]);
-  const deadline = Date.now() + UNREGISTER_WAIT_MS;
-  try {
-    while (!exited && Date.now() < deadline) {
-      const info = await namesrv.getClusterInfo();
-      if (!info.brokers.some((b) => b.brokerName === state.brokerName && b.addrs.size > 0)) return;
-      await Promise.race([brokerStop, sleep(200)]);
-    }
-  } catch {
-    // A name server that does not answer has nothing to wait for.
-  } finally {
-    client.close();
-  }
-}
-
-export async function down(opts: DownOptions): Promise<DownResult> {
-  const progress = opts.onProgress ?? (() => {});
-  const layout = localLayout(opts.dir);
-  const state = await readState(layout);
-  // Settled before anything is stopped: a refused purge leaves the cluster as it was.
-  const plan = opts.purge ? await purgePlan(layout, state?.dir) : undefined;
-  const live = await liveProcesses(layout, state);
-  const targets = (['broker', 'namesrv'] as const).flatMap((role) => {
-    const pid = live.get(role);
-    return pid === undefined ? [] : [{ role, pid }];
-  });
-  if (opts.dryRun) {
-    return {
-      dir: layout.dir,
-      wasRunning: live.size > 0,
-      stopped: [],
-      purged: false,
-      removed: plan ? [...plan.entries, ...(plan.dir ? [layout.dir] : [])] : [],
-      dryRun: true,
-      running: targets,
-    };
-  }
-  if (targets.length > 0) {
-    const names = targets.map((t) => `${t.role === 'broker' ? 'broker' : 'name server'} (pid ${t.pid})`);
-    progress(`stopping ${names.join(' and ')}`);
-  }
-  // Broker first, and the name server once the broker has unregistered from it (else the broker's
-  // log fills with connection-refused traces) rather than after the broker's whole shutdown
-  // (~12 s on 5.3; 5.x unregisters at once, 4.9 only near the end).
-  let brokerStop: Promise<unknown> = Promise.resolve();
-  // Identities taken before any signal: each kill is then checked against the process found here.
-  const checks = await Promise.all(
-    targets.map(async (t) => ({ t, isOurs: await ownershipCheck(t.pid, ownerMarker(layout), t.role) })),
-  );
-  const outcomes = await Promise.all(
-    checks.map(async ({ t, isOurs }) => {
-      if (t.role === 'broker') {
-        const p = stopProcess(t.pid, opts.timeoutMs, isOurs);
-        brokerStop = p;
-        return p;
-      }
-      if (live.has('broker')) await untilUnregistered(state, brokerStop);
-      return stopProcess(t.pid, opts.timeoutMs, isOurs);
-    }),
-  );
-  const stopped: StoppedProcess[] = [];
-  targets.forEach((t, i) => {
-    const outcome = outcomes[i];
-    if (outcome && outcome !== 'gone') stopped.push({ role: t.role, pid: t.pid, signal: outcome });
-  });
-  if (state && !state.stoppedAt) {
-    await writeState(layout, { ...state, pids: {}, stoppedAt: new Date().toISOString() });
-  }
-  const removed: string[] = [];
-  if (plan) {
-    if (plan.entries.length > 0) {
-      progress(`deleting ${plan.entries.map((p) => basename(p)).join(', ')} in ${layout.dir}`);
-    }
-    for (const entry of plan.entries) {
-      await rm(entry, { recursive: true, force: true });
-      removed.push(entry);
-    }
-    // Still only if nothing else is there: something may have been put there since the plan.
-    if (
-      plan.dir &&
-      (await rmdir(layout.dir).then(
-        () => true,
-        () => false,
-      ))
-    )
-      removed.push(layout.dir);
-  }
-  return {
-    dir: layout.dir,
-    wasRunning: live.size > 0,
-    stopped,
-    purged: plan !== undefined,
-    removed,
-    dryRun: false,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// status
-
-export interface ProcessStatus {
-  pid: number | null;
-  running: boolean;
-}
-
-export interface StatusResult {
-  dir: string;
-  state: 'running' | 'stopped' | 'partial';
-  version: string | null;
-  namesrvAddr: string | null;
-  brokerAddr: string | null;
-  clusterName: string | null;
-  brokerName: string | null;
-  ports: LocalState['ports'] | null;
-  processes: { namesrv: ProcessStatus; broker: ProcessStatus };
-  /** Whether the name server lists the broker right now; null when not both are running. */
-  brokerRegistered: boolean | null;
-  /** Whether the last `up` turned ACL / TLS on. */
-  acl: boolean;
-  tls: boolean;
-  startedAt: string | null;
-  uptimeMs: number | null;
-  store: { dir: string; bytes: number };
-  logs: { namesrv: string; broker: string };
-}
-
-export async function status(opts: { dir: string }): Promise<StatusResult> {
-  const layout = localLayout(opts.dir);
-  const state = await readState(layout);
-  const live = await liveProcesses(layout, state);
-  const ns = live.get('namesrv');
-  const br = live.get('broker');
-  const cluster = ns !== undefined && br !== undefined ? 'running' : live.size > 0 ? 'partial' : 'stopped';
-
-  let brokerRegistered: boolean | null = null;
-  if (cluster === 'running' && state) {
-    const client = new RemotingClient({ timeoutMs: 2000, tls: probeTls(state.tls) });
-    try {
-      const info = await new NameServerClient(client, [state.namesrvAddr]).getClusterInfo();
-      brokerRegistered = info.brokers.some((b) => b.brokerName === state.brokerName && b.addrs.has(0));
-    } catch {
-      brokerRegistered = false;
-    } finally {
-      client.close();
-    }
-  }
-  const running = cluster !== 'stopped';
-  const startedAt = running ? (state?.startedAt ?? null) : null;
-  return {
-    dir: layout.dir,
-    state: cluster,
-    version: state?.version ?? null,
-    namesrvAddr: state?.namesrvAddr ?? null,
-    brokerAddr: state?.brokerAddr ?? null,
-    clusterName: state?.clusterName ?? null,
-    brokerName: state?.brokerName ?? null,
-    ports: state?.ports ?? null,
-    processes: {
-      namesrv: { pid: ns ?? null, running: ns !== undefined },
-      broker: { pid: br ?? null, running: br !== undefined },
-    },
-    brokerRegistered,
-    acl: state?.acl === true,
-    tls: state?.tls === true,
-    startedAt,
-    uptimeMs: startedAt ? Date.now() - Date.parse(startedAt) : null,
-    store: { dir: layout.storeDir, bytes: await diskUsage(layout.storeDir) },
-    logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
   };
 }

@@ -47,6 +47,8 @@ export interface LocalLayout {
   plainAclFile: string;
   /** The --acl accounts `up` generated or was given (mode 0600), reused by the next `up`. */
   aclFile: string;
+  /** One dir per JVM of a multi-node topology (config, store, home, stdout). */
+  nodesDir: string;
 }
 
 export function localLayout(dir: string): LocalLayout {
@@ -71,6 +73,7 @@ export function localLayout(dir: string): LocalLayout {
     tmpDir: join(d, 'tmp'),
     plainAclFile: join(confDir, 'plain_acl.yml'),
     aclFile: join(confDir, 'acl-accounts.json'),
+    nodesDir: join(d, 'nodes'),
   };
 }
 
@@ -86,6 +89,7 @@ export function createdEntries(layout: LocalLayout): string[] {
     layout.homeDir,
     layout.logsDir,
     layout.tmpDir,
+    layout.nodesDir,
     layout.stateFile,
     layout.ownerFile,
   ];

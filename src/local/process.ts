@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, readdir, readFile, statfs } from 'node:fs/promises';
+import { access, lstat, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { MAIN_CLASS, type Role } from './config.js';
@@ -67,6 +67,15 @@ export async function ownedRole(pid: number, marker: string): Promise<Role | und
   if (argv.includes(MAIN_CLASS.namesrv)) return 'namesrv';
   return undefined;
 }
+
+/** The node name a multi-node JVM carries (-Drmq.local.node=…), undefined for the one-node cluster's. */
+export async function nodeOf(pid: number): Promise<string | undefined> {
+  const argv = await commandLine(pid);
+  const arg = argv?.find((a) => a.startsWith(NODE_MARKER_PREFIX));
+  return arg?.slice(NODE_MARKER_PREFIX.length);
+}
+
+export const NODE_MARKER_PREFIX = '-Drmq.local.node=';
 
 /**
  * Every live process carrying the marker, found by scanning /proc. Catches JVMs a state file does
@@ -226,4 +235,14 @@ export async function diskUsage(path: string): Promise<number> {
   };
   await walk(path);
   return total;
+}
+
+/** Whether anything (file, dir, link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

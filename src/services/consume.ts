@@ -14,16 +14,10 @@ import { MQClient } from '../core/client/mq-client.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
+import { tracedHandler } from '../core/client/trace-hooks.js';
 import { InvalidArgumentError, RocketMQError } from '../core/errors.js';
-import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
-import {
-  asIs,
-  bodyErrorNote,
-  bodyText,
-  type MessageRecord,
-  type TextEscape,
-  toRecord,
-} from './message-record.js';
+import type { MessageExt } from '../core/protocol/message.js';
+import { bodyErrorNote, type MessageRecord, toRecord } from './message-record.js';
 import { OutputSink, type SinkKind } from './output-sink.js';
 
 export const OUTPUT_FORMATS = ['text', 'ndjson', 'body', 'template'] as const;
@@ -67,74 +61,6 @@ export function parseTimestamp(input: string, what: string, also?: string): numb
   return t;
 }
 
-const TOKEN =
-  /\{(topic|msgId|offsetMsgId|keys|tags|queue|offset|broker|bornTime|storeTime|bornTimestamp|storeTimestamp|reconsumeTimes|body|bodyBase64|bornHost|storeHost|prop\.[^}]+)\}/g;
-
-/**
- * Checks a --template and returns its renderer. Escapes \n and \t are honoured. Each value put
- * in passes through `escape` (newlines too: the template's own newlines are the record's).
- */
-export function compileTemplate(
-  template: string,
-  escape: TextEscape = asIs,
-): (m: MessageExt, topic: string, broker: string) => string {
-  const t = template.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
-  const unknown = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[0]).filter((x) => !x.match(TOKEN));
-  if (unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown template token ${unknown[0]}`, {
-      hint: 'tokens: {topic} {msgId} {offsetMsgId} {keys} {tags} {queue} {offset} {broker} {bornTime} {storeTime} {reconsumeTimes} {body} {bodyBase64} {prop.NAME}',
-    });
-  }
-  return (m, topic, broker) =>
-    t.replace(TOKEN, (_, name: string) => escape(tokenValue(m, topic, broker, name)));
-}
-
-/** The text of one template token (without the braces) for message `m`. */
-function tokenValue(m: MessageExt, topic: string, broker: string, name: string): string {
-  switch (name) {
-    case 'topic':
-      return topic;
-    case 'msgId':
-      return m.msgId;
-    case 'offsetMsgId':
-      return m.offsetMsgId;
-    case 'keys':
-      return m.properties.KEYS ?? '';
-    case 'tags':
-      return m.properties.TAGS ?? '';
-    case 'queue':
-      return String(m.queueId);
-    case 'offset':
-      return String(m.queueOffset);
-    case 'broker':
-      return broker;
-    case 'bornTime':
-      return new Date(m.bornTimestamp).toISOString();
-    case 'storeTime':
-      return new Date(m.storeTimestamp).toISOString();
-    case 'bornTimestamp':
-      return String(m.bornTimestamp);
-    case 'storeTimestamp':
-      return String(m.storeTimestamp);
-    case 'reconsumeTimes':
-      return String(m.reconsumeTimes);
-    case 'bornHost':
-      return m.bornHost;
-    case 'storeHost':
-      return m.storeHost;
-    // A body that was not inflated is compressed bytes: render nothing rather than those.
-    case 'body':
-      return m.bodyError ? '' : m.body.toString('utf8');
-    case 'bodyBase64':
-      return m.bodyError ? '' : m.body.toString('base64');
-    default: {
-      // Own properties only: {prop.constructor} must not print Object's constructor.
-      const prop = name.slice(5);
-      return Object.hasOwn(m.properties, prop) ? (m.properties[prop] ?? '') : '';
-    }
-  }
-}
-
 export interface ConsumeInput {
   namesrv: string[];
   timeoutMs: number;
@@ -151,11 +77,11 @@ export interface ConsumeInput {
   count?: number | undefined;
   untilEnd: boolean;
   idleTimeoutMs?: number | undefined;
-  output: OutputFormat;
-  template?: string | undefined;
-  delimiter: string;
-  /** For human output to a terminal: escapes control characters from the wire. */
-  escape?: TextEscape | undefined;
+  /**
+   * What each message is written as (ui/message-render.ts: the --output format, escaped for a
+   * terminal); undefined writes nothing for it. Unused with `document`.
+   */
+  render: (m: MessageExt, topic: string, brokerName: string) => string | Buffer | undefined;
   nack?: NackRule | undefined;
   maxReconsume: number;
   retryDelayLevel: number;
@@ -202,32 +128,6 @@ export interface ConsumeResult {
   trace?: TraceStats;
 }
 
-/** The `--output text` line of a message; `escape` gets the line without its newline. */
-export function renderText(m: MessageExt, topic: string, escape: TextEscape = asIs): string {
-  const text = m.bodyError ? undefined : bodyText(m.body);
-  const body = m.bodyError
-    ? `<body not inflated: ${describeBodyError(m.bodyError)}>`
-    : text === undefined
-      ? `<${m.body.length} bytes, binary>`
-      : text.replace(/\n/g, '\\n');
-  const parts = [new Date(m.storeTimestamp).toISOString(), topic, `q${m.queueId}@${m.queueOffset}`, m.msgId];
-  if (m.properties.TAGS) parts.push(`tags=${m.properties.TAGS}`);
-  if (m.properties.KEYS) parts.push(`keys=${m.properties.KEYS}`);
-  if (m.reconsumeTimes > 0) parts.push(`retry=${m.reconsumeTimes}`);
-  return `${escape(`${parts.join(' ')}  ${body}`)}\n`;
-}
-
-/**
- * `--output body`: the body and the delimiter, as bytes. With an escape (a terminal) the body is
- * decoded as UTF-8 and escaped; its newlines stay unless the delimiter holds one, which makes a
- * newline the end of a record.
- */
-export function renderBody(body: Buffer, delimiter: Buffer, escape?: TextEscape): Buffer {
-  if (!escape) return Buffer.concat([body, delimiter]);
-  const text = escape(body.toString('utf8'), !delimiter.includes(0x0a));
-  return Buffer.concat([Buffer.from(text, 'utf8'), delimiter]);
-}
-
 export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   if (input.tag && input.sql) throw new InvalidArgumentError('use either --tag or --sql, not both');
   if (input.document && input.count === undefined && !input.untilEnd && input.idleTimeoutMs === undefined) {
@@ -236,9 +136,6 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
       hint: 'to stream without one, use --output ndjson',
     });
   }
-  const render =
-    input.output === 'template' ? compileTemplate(input.template ?? '', input.escape) : undefined;
-  const delimiter = Buffer.from(input.delimiter);
   const topic = input.dlq ? dlqTopic(input.group) : input.topic;
   // Reading a DLQ under the owning group would rewrite that group's subscription on the broker.
   const group = input.dlq ? `${input.group}_DLQ_READER` : input.group;
@@ -374,40 +271,12 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
         messages.push(toRecord(m, brokerName));
         return { status: 'ack', durable: heldForDocument };
       }
-      let text: string | Buffer;
-      switch (input.output) {
-        case 'ndjson':
-          text = `${JSON.stringify(toRecord(m, brokerName))}\n`;
-          break;
-        case 'body':
-          // Compressed bytes would corrupt a stream of bodies: the warning stands in for it.
-          if (m.bodyError) return { status: 'ack' };
-          text = renderBody(m.body, delimiter, input.escape);
-          break;
-        case 'template':
-          text = `${render!(m, t, brokerName)}\n`;
-          break;
-        default:
-          text = renderText(m, t, input.escape);
-      }
+      const text = input.render(m, t, brokerName);
+      if (text === undefined) return { status: 'ack' };
       const { durable } = await sink.write(text);
       return durable ? { status: 'ack', durable } : { status: 'ack' };
     };
-    // Tracing wraps each delivery: SubBefore before the handler, SubAfter with its outcome.
-    const traced: Handler | undefined = tracer
-      ? async (d) => {
-          const token = tracer.consumeStarted(d.message, d.topic);
-          try {
-            const r = await handle(d);
-            tracer.consumeEnded(token, { success: r.status === 'ack' });
-            return r;
-          } catch (err) {
-            tracer.consumeEnded(token, { success: false, returnType: 'EXCEPTION' });
-            throw err;
-          }
-        }
-      : undefined;
-    await consumer.start(traced ?? handle);
+    await consumer.start(tracer ? tracedHandler(handle, tracer) : handle);
     armIdle();
     if (input.untilEnd && consumer.isCaughtUp()) stop('end');
     if (input.signal.aborted) stop('signal');

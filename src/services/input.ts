@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { checkPropertyText, MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/producer.js';
+import { checkPropertyText, MAX_BODY_BYTES, type OutgoingMessage } from '../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { fromRecord } from './message-record.js';
 
@@ -34,43 +34,6 @@ export interface InputMessage {
 
 export const MIN_DELAY_LEVEL = 1;
 export const MAX_DELAY_LEVEL = 18;
-
-const ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, '0': 0x00, '\\': 0x5c };
-
-/**
- * A delimiter as typed on a command line: backslash escapes (\n \r \t \0 \\ \xHH) are decoded
- * because shells make those bytes awkward to pass literally; \xHH is one byte.
- * @example parseDelimiter('\\0') → <Buffer 00>
- */
-export function parseDelimiter(raw: string): Buffer {
-  const parts: Buffer[] = [];
-  let literal = '';
-  const flush = () => {
-    if (literal) parts.push(Buffer.from(literal, 'utf8'));
-    literal = '';
-  };
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i]!;
-    const n = raw[i + 1];
-    if (c === '\\' && n === 'x' && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 2, i + 4))) {
-      flush();
-      parts.push(Buffer.from([Number.parseInt(raw.slice(i + 2, i + 4), 16)]));
-      i += 3;
-    } else if (c === '\\' && n !== undefined && ESCAPES[n] !== undefined) {
-      flush();
-      parts.push(Buffer.from([ESCAPES[n]!]));
-      i += 1;
-    } else {
-      literal += c;
-    }
-  }
-  flush();
-  const out = Buffer.concat(parts);
-  if (out.length === 0) {
-    throw new InvalidArgumentError('--delimiter must not be empty', { hint: 'e.g. --delimiter "\\0"' });
-  }
-  return out;
-}
 
 /**
  * Splits a byte stream on `delimiter`, carrying partial records across chunk boundaries.

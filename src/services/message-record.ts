@@ -11,7 +11,7 @@
  * may also carry `delay` (duration or ms), `deliverAt` (ISO time or epoch ms), `delayLevel`.
  */
 
-import type { OutgoingMessage } from '../core/client/producer.js';
+import type { OutgoingMessage } from '../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import {
   type BodyError,

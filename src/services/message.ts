@@ -2,23 +2,16 @@
  * `rmq message get | query | print`: reading stored messages without consuming them — by id
  * (unique key or offset message id), by key through the broker's index, or by queue offset.
  * Output formats are consume's (text, ndjson, body, template) plus `detail`, one message as
- * labelled lines. Knows nothing of oclif or terminals.
+ * labelled lines; ui/message-render.ts renders them. Knows nothing of oclif or terminals.
  */
 import type { Admin } from '../core/client/admin.js';
 import { type FoundMessage, MessageQuery, routeBrokers } from '../core/client/query.js';
 import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
-import { describeBodyError, type MessageExt } from '../core/protocol/message.js';
+import type { MessageExt } from '../core/protocol/message.js';
 import { TRACE_TOPIC_DEFAULT } from '../core/protocol/trace.js';
-import { compileTemplate, OUTPUT_FORMATS, renderBody, renderText } from './consume.js';
-import {
-  asIs,
-  bodyText,
-  type MessageRecord,
-  originalTopic,
-  type TextEscape,
-  toRecord,
-} from './message-record.js';
-import { locate } from './trace.js';
+import { OUTPUT_FORMATS } from './consume.js';
+import { type MessageRecord, toRecord } from './message-record.js';
+import { locate } from './trace-locate.js';
 
 export const MESSAGE_OUTPUT_FORMATS = ['detail', ...OUTPUT_FORMATS] as const;
 export type MessageOutputFormat = (typeof MESSAGE_OUTPUT_FORMATS)[number];
@@ -214,79 +207,4 @@ export async function printMessages(
     },
     found: r.messages.map((message) => ({ message, brokerName: broker.brokerName })),
   };
-}
-
-/**
- * One message as labelled lines (what `message get` prints by default). Each value is one line
- * (`escape` escapes its newlines); the body, last, keeps its own lines.
- */
-export function renderDetail(m: MessageExt, brokerName: string, escape: TextEscape = asIs): string {
-  const rec = toRecord(m, brokerName || null);
-  const lines: [string, string][] = [
-    ['Message ID', m.msgId],
-    ['Offset ID', m.offsetMsgId],
-    ['Topic', originalTopic(m) === m.topic ? m.topic : `${m.topic} (sent to ${originalTopic(m)})`],
-    ['Tags', rec.tags ?? '-'],
-    ['Keys', rec.keys.join(' ') || '-'],
-    ['Queue', `${brokerName || m.storeHost} queue ${m.queueId} offset ${m.queueOffset}`],
-    ['Commit-log offset', String(m.commitLogOffset)],
-    ['Born', `${rec.bornTimestamp} from ${m.bornHost}`],
-    ['Stored', `${rec.storeTimestamp} at ${m.storeHost}`],
-    ['Reconsume times', String(m.reconsumeTimes)],
-  ];
-  if (rec.messageGroup) lines.push(['Message group', rec.messageGroup]);
-  const props = Object.entries(rec.properties);
-  lines.push(['Properties', props.length ? props.map(([k, v]) => `${k}=${v}`).join('  ') : '-']);
-  lines.push([
-    'System properties',
-    Object.entries(rec.systemProperties)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('  '),
-  ]);
-  const width = Math.max(...lines.map(([k]) => k.length)) + 1;
-  const text = m.bodyError ? undefined : bodyText(m.body);
-  const body = m.bodyError
-    ? `Body: not inflated: ${describeBodyError(m.bodyError)}`
-    : text === undefined
-      ? `Body (${m.body.length} bytes, binary, base64):\n${m.body.toString('base64')}`
-      : `Body (${m.body.length} bytes):\n${escape(text, true)}`;
-  return `${lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${escape(v)}`).join('\n')}\n${body}\n`;
-}
-
-/**
- * A formatter for found messages in one of the output formats; throws for a template with an
- * unknown token before anything is read.
- */
-export function messageFormatter(
-  format: MessageOutputFormat,
-  options: {
-    template?: string | undefined;
-    delimiter?: string | undefined;
-    /** For a terminal: escapes control characters of the human formats (not ndjson's JSON). */
-    escape?: TextEscape | undefined;
-  } = {},
-): (m: MessageExt, brokerName: string) => string | Buffer {
-  const escape = options.escape;
-  switch (format) {
-    case 'detail':
-      return (m, b) => renderDetail(m, b, escape);
-    case 'ndjson':
-      return (m, b) => `${JSON.stringify(toRecord(m, b || null))}\n`;
-    case 'body': {
-      const d = Buffer.from(options.delimiter ?? '\n');
-      // Not the compressed bytes of a body that was not inflated: the warning stands in for it.
-      return (m) => (m.bodyError ? '' : renderBody(m.body, d, escape));
-    }
-    case 'template': {
-      if (!options.template) {
-        throw new InvalidArgumentError('--output template needs --template', {
-          hint: "e.g. --template '{msgId} {body}'",
-        });
-      }
-      const render = compileTemplate(options.template, escape);
-      return (m, b) => `${render(m, originalTopic(m), b)}\n`;
-    }
-    default:
-      return (m) => renderText(m, originalTopic(m), escape);
-  }
 }

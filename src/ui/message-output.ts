@@ -3,7 +3,9 @@ import { Flags } from '@oclif/core';
 import type { MessageExt } from '../core/protocol/message.js';
 import { maxBodyFlag } from '../flags.js';
 import { bodyErrorNote } from '../services/message-record.js';
-import { MESSAGE_OUTPUT_FORMATS, type MessageOutputFormat, messageFormatter } from '../services/message.js';
+import { parseDelimiter } from '../services/escapes.js';
+import { MESSAGE_OUTPUT_FORMATS, type MessageOutputFormat } from '../services/message.js';
+import { storedMessageRenderer } from './message-render.js';
 import { escapeControls } from './terminal-text.js';
 
 export function outputFlags(defaultFormat: MessageOutputFormat) {
@@ -17,7 +19,10 @@ export function outputFlags(defaultFormat: MessageOutputFormat) {
     template: Flags.string({
       summary: 'For --output template: tokens as in `consume` ({msgId} {body} {prop.NAME} …).',
     }),
-    delimiter: Flags.string({ summary: 'Written after each body with --output body.', default: '\\n' }),
+    delimiter: Flags.string({
+      summary: 'Written after each body with --output body (escapes \\n \\t \\r \\0 \\xHH \\uHHHH \\\\).',
+      default: '\\n',
+    }),
     'max-body': maxBodyFlag(),
   };
 }
@@ -36,14 +41,15 @@ export async function writeMessages(
   f: { output: MessageOutputFormat; template?: string | undefined; delimiter: string },
   out: Pick<NodeJS.WriteStream, 'isTTY' | 'write' | 'once'> = process.stdout,
 ): Promise<void> {
-  const format = messageFormatter(f.output, {
+  const format = storedMessageRenderer(f.output, {
     template: f.template,
-    delimiter: f.delimiter.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\0/g, '\0'),
+    delimiter: parseDelimiter(f.delimiter, { allowEmpty: true }),
     escape: out.isTTY ? escapeControls : undefined,
   });
   for (const [i, { message, brokerName }] of found.entries()) {
     if (f.output === 'detail' && i > 0) out.write('\n');
-    if (!out.write(format(message, brokerName))) {
+    const text = format(message, brokerName);
+    if (text !== undefined && !out.write(text)) {
       await new Promise<void>((r) => out.once('drain', () => r()));
     }
   }

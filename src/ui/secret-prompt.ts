@@ -1,3 +1,5 @@
+import { ExitCode } from '../exit-codes.js';
+
 /** Reads a secret from the terminal without echoing it. Only call when stdin is a TTY. */
 export function promptSecret(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -15,7 +17,7 @@ export function promptSecret(question: string): Promise<string> {
         }
         if (ch === '\u0003') {
           done();
-          reject(Object.assign(new Error('interrupted'), { oclif: { exit: 130 } }));
+          reject(Object.assign(new Error('interrupted'), { oclif: { exit: ExitCode.INTERRUPTED } }));
           return;
         }
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);

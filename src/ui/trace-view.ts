@@ -5,7 +5,7 @@
  * last event. Pure: (result, {color}) → string.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { GroupTrace, TraceResult } from '../services/trace.js';
+import type { GroupTrace, TraceResult } from '../services/trace-result.js';
 
 export interface TraceViewOptions {
   color: boolean;

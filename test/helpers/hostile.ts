@@ -5,7 +5,8 @@
  */
 import { constants, deflateRawSync } from 'node:zlib';
 import { MQClient } from '../../src/core/client/mq-client.js';
-import { type OutgoingMessage, Producer, type SendResult } from '../../src/core/client/producer.js';
+import { Producer, type SendResult } from '../../src/core/client/producer.js';
+import type { OutgoingMessage } from '../../src/core/client/outgoing-message.js';
 import { SysFlag } from '../../src/core/protocol/message.js';
 import { TEST_NAMESRV } from './cli.js';
 

@@ -1,6 +1,7 @@
 /** Sends test messages through the core producer (no CLI start-up per message). */
 import { MQClient } from '../../src/core/client/mq-client.js';
-import { type OutgoingMessage, Producer, type SendResult } from '../../src/core/client/producer.js';
+import { Producer, type SendResult } from '../../src/core/client/producer.js';
+import type { OutgoingMessage } from '../../src/core/client/outgoing-message.js';
 import { TEST_NAMESRV } from './cli.js';
 
 export async function produce(

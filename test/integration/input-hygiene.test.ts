@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import type { MessagePrintResult } from '../../src/services/message.js';
-import type { SendSummary } from '../../src/services/send.js';
+import type { SendSummary } from '../../src/services/send/index.js';
 import { BIN_PATH, type CliResult, REPO_ROOT, rmq, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 

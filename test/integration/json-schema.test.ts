@@ -11,8 +11,8 @@ import { after, describe, test } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { BenchResult } from '../../src/bench/result.js';
 import type { MessageQueryResult } from '../../src/services/message.js';
-import type { SendSummary } from '../../src/services/send.js';
-import type { TraceResult } from '../../src/services/trace.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import type { TraceResult } from '../../src/services/trace-result.js';
 import { type CliResult, REPO_ROOT, rmq, uniqueName } from '../helpers/cli.js';
 import { poll } from '../helpers/read-topic.js';
 

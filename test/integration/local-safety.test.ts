@@ -19,7 +19,9 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
+import type { UpResult } from '../../src/local/cluster.js';
+import type { DownResult } from '../../src/local/down.js';
+import type { StatusResult } from '../../src/local/status.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 

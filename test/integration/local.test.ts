@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
-import type { DownResult, StatusResult, UpResult } from '../../src/local/cluster.js';
-import type { SendSummary } from '../../src/services/send.js';
+import type { UpResult } from '../../src/local/cluster.js';
+import type { DownResult } from '../../src/local/down.js';
+import type { StatusResult } from '../../src/local/status.js';
+import type { SendSummary } from '../../src/services/send/index.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
 import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts, freePortBlock } from '../helpers/ports.js';
@@ -71,6 +73,24 @@ describe('rmq local', () => {
     assert.equal(status.version, up.version);
     assert.equal(status.processes.broker.pid, up.pids.broker);
     assert.ok(status.uptimeMs !== null && status.uptimeMs >= 0);
+
+    // The broker read the generated config as meant: a misspelt key would be ignored silently.
+    const cfg = await rmq([
+      'broker',
+      'config',
+      'get',
+      up.brokerAddr,
+      'waitTimeMillsInSendQueue',
+      'mappedFileSizeCommitLog',
+      '-n',
+      up.namesrvAddr,
+      '--json',
+    ]);
+    assert.equal(cfg.code, 0, cfg.stderr);
+    assert.deepEqual((cfg.json as { config: Record<string, string> }).config, {
+      mappedFileSizeCommitLog: String(64 * 1024 * 1024),
+      waitTimeMillsInSendQueue: '1000',
+    });
 
     const logs = await rmq(['local', 'logs', '--dir', a, '--tail', '5', '--json']);
     assert.equal(logs.code, 0, logs.stderr);

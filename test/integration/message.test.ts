@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { MessageRecord } from '../../src/services/message-record.js';
 import type { MessageGetResult, MessagePrintResult, MessageQueryResult } from '../../src/services/message.js';
-import type { SendSummary } from '../../src/services/send.js';
+import type { SendSummary } from '../../src/services/send/index.js';
 import { ndjson, rmq, uniqueName } from '../helpers/cli.js';
 import { poll } from '../helpers/read-topic.js';
 

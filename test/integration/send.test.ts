@@ -13,8 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import type { MessageExt } from '../../src/core/protocol/message.js';
 import { SYSTEM_PROPERTIES } from '../../src/core/protocol/message.js';
-import { exitCodeForKind } from '../../src/exit-codes.js';
-import type { SendRecord, SendSummary } from '../../src/services/send.js';
+import { exitCodeFor } from '../../src/exit-codes.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import type { SendRecord } from '../../src/services/send/loop.js';
 import { REPO_ROOT, rmq, TEST_NAMESRV, uniqueName } from '../helpers/cli.js';
 import { poll, TopicReader } from '../helpers/read-topic.js';
 
@@ -364,7 +365,7 @@ describe('rmq send', { concurrency: true }, () => {
     // The exit code is the first failure's (5 for a broker's drop), 0 when nothing failed.
     const kind = s.firstError?.kind;
     assert.ok(kind !== 'bug', JSON.stringify(s.firstError));
-    assert.equal(r.code, kind === undefined ? 0 : exitCodeForKind(kind), r.stderr);
+    assert.equal(r.code, kind === undefined ? 0 : exitCodeFor(kind), r.stderr);
     assert.equal(kind === undefined, s.failed === 0);
     const taken = s.results.filter((x: SendRecord) => x.status === 'ONEWAY');
     const failed = s.results.filter((x: SendRecord) => x.status === 'FAILED');

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SendSummary } from '../../src/services/send.js';
-import type { GroupTrace, TraceResult } from '../../src/services/trace.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import type { GroupTrace, TraceResult } from '../../src/services/trace-result.js';
 import { type CliResult, rmq, uniqueName } from '../helpers/cli.js';
 import { findMqAdmin, type MqAdmin } from '../helpers/mqadmin.js';
 import { poll } from '../helpers/read-topic.js';

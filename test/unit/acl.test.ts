@@ -19,6 +19,7 @@ import {
   plainAclYml,
   validateAclAccount,
 } from '../../src/local/config.js';
+import { hintFor } from '../../src/hints.js';
 import { localLayout } from '../../src/local/paths.js';
 import { makeCurrent, saveLocalProfile } from '../../src/local/profile.js';
 
@@ -104,7 +105,8 @@ describe('ACL rejections', () => {
     assert.equal(e.kind, 'broker');
     assert.equal(e.retriable, false);
     assert.match(e.message, /^NO_PERMISSION \(16\): the broker requires ACL credentials/);
-    assert.match(e.hint ?? '', /RMQ_ACCESS_KEY/);
+    assert.equal(e.reason, 'acl-no-credentials');
+    assert.match(hintFor(e) ?? '', /RMQ_ACCESS_KEY/);
   });
 
   it('5.x: wrong secret, unknown user, missing permission', () => {
@@ -118,13 +120,16 @@ describe('ACL rejections', () => {
       'User:reader has no permission to access Topic:T from 127.0.0.1, the decision is deny.',
     );
     assert.match(denied.message, /access denied by the broker's ACL: User:reader has no permission/);
-    assert.match(denied.hint ?? '', /permission/);
+    assert.equal(denied.reason, 'acl-denied');
+    assert.match(hintFor(denied) ?? '', /permission/);
   });
 
   it('leaves a NO_PERMISSION that is not about ACL alone', () => {
     const e = new BrokerResponseError(16, 'the topic[T] sending message is forbidden');
     assert.equal(e.message, 'NO_PERMISSION (16): the topic[T] sending message is forbidden');
     assert.equal(e.hint, undefined);
+    assert.equal(e.reason, undefined);
+    assert.equal(hintFor(e), undefined);
     assert.equal(aclFailure(1, 'java.lang.NullPointerException, Foo.bar(Foo.java:1)'), undefined);
   });
 

@@ -17,7 +17,7 @@ import type {
   ProducerPort,
   ReceivedMessage,
   TxAction,
-} from '../../src/bench/engine.js';
+} from '../../src/bench/ports.js';
 import { BenchEngine } from '../../src/bench/engine.js';
 import { decodeHeader } from '../../src/bench/header.js';
 import { shares, split } from '../../src/bench/workers.js';
@@ -164,8 +164,23 @@ function params(over: Partial<BenchParameters> = {}): BenchParameters {
   };
 }
 
-async function bench(p: BenchParameters, script: WorldScript = {}, options: { signalAtMs?: number } = {}) {
-  const clock = new FakeClock();
+/** A clock whose long timers (the end of a --duration window) fire `lateMs` late, as on a busy machine. */
+class LateClock extends FakeClock {
+  constructor(private readonly lateMs: number) {
+    super();
+  }
+
+  override setTimeout(fn: () => void, ms: number) {
+    return super.setTimeout(fn, ms >= 500 ? ms + this.lateMs : ms);
+  }
+}
+
+async function bench(
+  p: BenchParameters,
+  script: WorldScript = {},
+  options: { signalAtMs?: number; endLateMs?: number } = {},
+) {
+  const clock = options.endLateMs ? new LateClock(options.endLateMs) : new FakeClock();
   const world = new FakeWorld(clock, script);
   const controller = new AbortController();
   const engine = new BenchEngine({
@@ -326,6 +341,18 @@ describe('bench engine: open loop', () => {
     // Not once per message: only the first ones, before a reply comes, and a turn of the loop
     // each time replies have used up a burst's budget (16 requests).
     assert.ok(clock.fired <= world.sent.length / 8, `the pacer fired ${clock.fired} times`);
+  });
+
+  test('a window whose end timer fires late still makes exactly rate x duration messages due', async () => {
+    // Seen on a loaded CI box: the end fired ~108 ms late and 54 more messages than 500 x 180 s fell due.
+    const { result } = await bench(
+      params({ rate: 1000, inflight: 8, durationMs: 1000, consumers: 0 }),
+      {
+        sendLatencyMs: () => 0.1,
+      },
+      { endLateMs: 120 },
+    );
+    assert.equal(result.totals.sent + result.totals.sendErrors + result.totals.unsent, 1000);
   });
 
   test('coordinated omission: a stall delays the queued messages, and only the corrected histogram shows it', async () => {

@@ -13,7 +13,8 @@ import { capacityPlan } from '../../src/bench/plan.js';
 import { renderPlotHtml, renderPlotSvg } from '../../src/bench/plot.js';
 import type { BenchInterval, BenchResult, HistogramName } from '../../src/bench/result.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
-import { type BenchInput, planBench } from '../../src/services/bench.js';
+import type { BenchInput } from '../../src/services/bench/model.js';
+import { planBench } from '../../src/services/bench/plan.js';
 import {
   formatUs,
   renderBenchReport,

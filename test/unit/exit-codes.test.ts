@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ErrorKind, RocketMQError } from '../../src/core/errors.js';
-import { EXIT_CODE_TABLE, ExitCode, exitCodeForKind } from '../../src/exit-codes.js';
+import {
+  EXIT_CODE_TABLE,
+  ExitCode,
+  exitCodeFor,
+  type Outcome,
+  outcomeOfError,
+} from '../../src/exit-codes.js';
 
 test('every error kind maps to its documented exit code', () => {
   const expected: Record<ErrorKind, number> = {
@@ -17,8 +23,24 @@ test('every error kind maps to its documented exit code', () => {
     'check-failed': 9,
   };
   for (const [kind, code] of Object.entries(expected)) {
-    assert.equal(exitCodeForKind(new RocketMQError(kind as ErrorKind, 'x').kind), code, kind);
+    assert.equal(exitCodeFor(outcomeOfError(new RocketMQError(kind as ErrorKind, 'x'))), code, kind);
   }
+});
+
+test('every run outcome maps to its documented exit code', () => {
+  const expected: Partial<Record<Outcome, number>> = {
+    ok: 0,
+    passed: 0,
+    interrupted: 130,
+    'slo-failed': 99,
+    'check-failed': 9,
+    usage: 2,
+    bug: 1,
+  };
+  for (const [outcome, code] of Object.entries(expected)) assert.equal(exitCodeFor(outcome as Outcome), code);
+  // Anything that is not one of the core's errors is a bug: exit 1, never 0.
+  assert.equal(exitCodeFor(outcomeOfError(new TypeError('x'))), ExitCode.FAILURE);
+  assert.equal(exitCodeFor(outcomeOfError('a string')), ExitCode.FAILURE);
 });
 
 test('the table lists every exit code once, and names match ExitCode', () => {

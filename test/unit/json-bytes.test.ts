@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { SendHeaderJson, sendHeaderV2 } from '../../src/core/protocol/message.js';
+import { SendHeaderJson, sendHeaderV2 } from '../../src/core/protocol/send-message.js';
 import {
   decodeFrame,
   encodeFrame,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../src/core/errors.js';
-import { meaningfulLines, tailLines } from '../../src/local/cluster.js';
+import { meaningfulLines, tailLines } from '../../src/local/logs.js';
 import {
   brokerConf,
   type ClusterSettings,
@@ -122,6 +122,7 @@ describe('brokerConf', () => {
       maxIndexNum: '400000',
       mappedFileSizeTimerLog: '16777216',
       fileReservedTime: '1',
+      waitTimeMillsInSendQueue: '1000',
     };
     for (const [k, v] of Object.entries(expected)) assert.equal(p.get(k), v, k);
   });

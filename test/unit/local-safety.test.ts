@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EnvironmentError, InvalidArgumentError } from '../../src/core/errors.js';
-import { down } from '../../src/local/cluster.js';
+import { down } from '../../src/local/down.js';
 import {
   claimDir,
   forbiddenDirReason,
@@ -55,7 +55,7 @@ after(() => {
 
 /** A dir laid out as a cluster dir (or a user's dir with the same names), with a file of the user's. */
 function lookalike(dir: string, state: 'none' | 'own' | string = 'none'): void {
-  for (const d of ['logs', 'store', 'conf', 'home', 'tmp', 'namesrv']) {
+  for (const d of ['logs', 'store', 'conf', 'home', 'tmp', 'namesrv', 'nodes']) {
     mkdirSync(join(dir, d), { recursive: true });
     writeFileSync(join(dir, d, 'precious.txt'), 'keep me');
   }
@@ -72,7 +72,7 @@ async function clusterDir(dir: string): Promise<void> {
 }
 
 const untouched = (dir: string): void => {
-  for (const d of ['logs', 'store', 'conf', 'home', 'tmp', 'namesrv']) {
+  for (const d of ['logs', 'store', 'conf', 'home', 'tmp', 'namesrv', 'nodes']) {
     assert.equal(readFileSync(join(dir, d, 'precious.txt'), 'utf8'), 'keep me', `${d}/ was touched`);
   }
 };

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { down } from '../../src/local/cluster.js';
+import { down } from '../../src/local/down.js';
 import { MAIN_CLASS, ownerMarker, type Role } from '../../src/local/config.js';
 import { localLayout } from '../../src/local/paths.js';
 import { isAlive, stopProcess } from '../../src/local/process.js';

@@ -7,13 +7,8 @@ import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { MQClient } from '../../src/core/client/mq-client.js';
 import { Producer } from '../../src/core/client/producer.js';
-import {
-  decodeProperties,
-  Prop,
-  SendHeaderJson,
-  sendHeaderV2,
-  UniqueIdGenerator,
-} from '../../src/core/protocol/message.js';
+import { decodeProperties, Prop, UniqueIdGenerator } from '../../src/core/protocol/message.js';
+import { SendHeaderJson, sendHeaderV2 } from '../../src/core/protocol/send-message.js';
 import { RequestCode } from '../../src/core/remoting/codes.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 

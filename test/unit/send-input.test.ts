@@ -3,19 +3,15 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { OnewaySettled } from '../../src/core/client/oneway-fence.js';
-import type {
-  OnewayReceipt,
-  OutgoingMessage,
-  SendResult,
-  TransactionAction,
-} from '../../src/core/client/producer.js';
+import type { OnewayReceipt, SendResult, TransactionAction } from '../../src/core/client/producer.js';
+import type { OutgoingMessage } from '../../src/core/client/outgoing-message.js';
 import type { OnewaySent } from '../../src/core/client/remoting-client.js';
 import { BrokerResponseError, InvalidArgumentError, TimeoutError } from '../../src/core/errors.js';
+import { parseDelimiter } from '../../src/services/escapes.js';
 import {
   applyTemplate,
   type InputMessage,
   messageSource,
-  parseDelimiter,
   parseProperties,
   parseTime,
   readLines,
@@ -25,13 +21,12 @@ import {
 import {
   type LoopOptions,
   ONEWAY_FENCE_EVERY,
-  planSend,
   runLoop,
   type SendRecord,
-  type SendRequest,
   type SendTarget,
-  TransactionBook,
-} from '../../src/services/send.js';
+} from '../../src/services/send/loop.js';
+import { planSend, type SendRequest } from '../../src/services/send/plan.js';
+import { TransactionBook } from '../../src/services/send/transaction.js';
 
 const chunks = (...parts: (string | Buffer)[]): AsyncIterable<Buffer> =>
   Readable.from(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));

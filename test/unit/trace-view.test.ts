@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SmokeResult } from '../../src/services/smoke/model.js';
-import type { TraceResult } from '../../src/services/trace.js';
+import type { TraceResult } from '../../src/services/trace-result.js';
 import { renderSmokeReport } from '../../src/ui/smoke-report.js';
 import { formatDuration, renderTrace } from '../../src/ui/trace-view.js';
 

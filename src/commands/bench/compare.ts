@@ -3,7 +3,6 @@ import { BaseCommand } from '../../base-command.js';
 import { type Comparison, compareResults } from '../../bench/compare.js';
 import { readResult } from '../../bench/merge.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { ExitCode } from '../../exit-codes.js';
 import { renderComparison } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
 import { forTerminal } from '../../ui/terminal-text.js';
@@ -42,8 +41,7 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
     });
     if (!this.jsonEnabled())
       process.stdout.write(renderComparison(forTerminal(cmp), { color: stdoutColor().level > 0 }));
-    if (this.flags['fail-on-regression'] && cmp.verdict === 'regression')
-      process.exitCode = ExitCode.SLO_FAILED;
+    if (this.flags['fail-on-regression'] && cmp.verdict === 'regression') this.setOutcome('slo-failed');
     return cmp;
   }
 }

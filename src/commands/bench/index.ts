@@ -1,12 +1,15 @@
+import { EventEmitter } from 'node:events';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { type BenchResult, MESSAGE_TYPES, SEND_MODES } from '../../bench/result.js';
 import { CheckFailedError, InvalidArgumentError } from '../../core/errors.js';
-import { ExitCode } from '../../exit-codes.js';
 import { connectionFlags, duration, size } from '../../flags.js';
-import { DEFAULT_DURATION_MS, DEFAULT_INFLIGHT, FIND_MAX_FACTOR, runBench } from '../../services/bench.js';
-import { renderBenchReport, renderTick } from '../../ui/bench-report.js';
-import { stderrColor, stdoutColor } from '../../ui/color.js';
+import { FIND_MAX_FACTOR } from '../../services/bench/find-max.js';
+import { type BenchEvents, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from '../../services/bench/model.js';
+import { runBench } from '../../services/bench/run.js';
+import { trackBench } from '../../ui/bench-progress.js';
+import { renderBenchReport } from '../../ui/bench-report.js';
+import { stdoutColor } from '../../ui/color.js';
 import type { Progress } from '../../ui/progress.js';
 import { forTerminal } from '../../ui/terminal-text.js';
 
@@ -210,20 +213,13 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
   async run(): Promise<BenchResult> {
     const f = this.flags;
     const json = this.jsonEnabled();
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      if (++signals > 1) process.exit(ExitCode.INTERRUPTED); // a second Ctrl-C means "now"
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const errColor = stderrColor().level > 0;
+    // Ctrl-C ends the run early with what was measured so far (interrupted, exit 130).
+    const signal = this.interruptSignal();
     let progress: Progress | undefined;
-    let params: BenchResult['parameters'] | undefined;
-    const tty = Boolean(process.stderr.isTTY) && !json;
+    const events = new EventEmitter<BenchEvents>();
     try {
       progress = await this.progress('preparing');
+      trackBench(events, { progress, json, note: (t) => this.note(t) });
       const c = await this.connection();
       const outcome = await runBench({
         namesrv: c.namesrv,
@@ -266,28 +262,8 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         hdrLog: f['hdr-log'],
         csv: f.csv,
         toolVersion: this.config.version,
-        signal: controller.signal,
-        onSetup: (t) => progress?.update(t),
-        onStart: (e) => {
-          params = e.parameters;
-        },
-        onStep: (step, rate) => {
-          if (json) return;
-          const line = `step ${step}: ${rate.toLocaleString('en-US')} msg/s`;
-          if (tty) progress?.update(line);
-          else process.stderr.write(`${line}\n`);
-        },
-        onTick: (e) => {
-          if (json || !params) return;
-          const line = renderTick(e.interval, params, { color: errColor });
-          // A spinner line on a terminal; a log line per interval otherwise.
-          if (tty) progress?.update(line);
-          else process.stderr.write(`${line}\n`);
-        },
-        onNote: (t) => {
-          if (tty) progress?.stop();
-          this.note(t);
-        },
+        signal,
+        events,
       });
       progress?.stop();
       progress = undefined;
@@ -297,17 +273,15 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       if (checkFailed) {
         // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
         if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });
-        process.exitCode = ExitCode.CHECK_FAILED;
+        this.setOutcome('check-failed');
       } else if (sloFailed) {
-        process.exitCode = ExitCode.SLO_FAILED;
+        this.setOutcome('slo-failed');
       } else if (result.interrupted) {
-        process.exitCode = ExitCode.INTERRUPTED;
+        this.setOutcome('interrupted');
       }
       return result;
     } finally {
       progress?.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
   }
 }

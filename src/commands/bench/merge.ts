@@ -4,7 +4,6 @@ import { BaseCommand } from '../../base-command.js';
 import { mergeResults, readResult } from '../../bench/merge.js';
 import type { BenchResult } from '../../bench/result.js';
 import { evaluateSlos, parseSlo } from '../../bench/slo.js';
-import { ExitCode } from '../../exit-codes.js';
 import { renderBenchReport } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
 import { forTerminal } from '../../ui/terminal-text.js';
@@ -31,7 +30,7 @@ export default class BenchMerge extends BaseCommand<typeof BenchMerge> {
     const { result, histograms } = mergeResults(files.map(readResult));
     if (slos.length > 0) {
       result.slo = evaluateSlos(slos, result, (n) => histograms[n]);
-      if (!result.slo.passed) process.exitCode = ExitCode.SLO_FAILED;
+      if (!result.slo.passed) this.setOutcome('slo-failed');
     }
     if (this.flags.out) writeFileSync(this.flags.out, `${JSON.stringify(result, null, 2)}\n`);
     if (!this.jsonEnabled())

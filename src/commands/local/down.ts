@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { basename } from 'node:path';
 import { BaseCommand } from '../../base-command.js';
 import { duration, localDirFlag } from '../../flags.js';
-import { type DownResult, down } from '../../local/cluster.js';
+import { type DownResult, down } from '../../local/down.js';
 
 export default class LocalDown extends BaseCommand<typeof LocalDown> {
   static override summary = 'Stop the local cluster started by `rmq local up`.';

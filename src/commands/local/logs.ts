@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { followFile, pickLogFile, tailLines } from '../../local/cluster.js';
+import { followFile, pickLogFile, tailLines } from '../../local/logs.js';
+import { pickNodeLogFile } from '../../local/nodes.js';
 import { localDirFlag } from '../../flags.js';
 
 export interface LogsResult {
@@ -16,10 +17,17 @@ export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
     '<%= config.bin %> local logs',
     '<%= config.bin %> local logs --namesrv --tail 20',
     '<%= config.bin %> local logs -f',
+    '<%= config.bin %> local logs --node broker-b-1 --dir /tmp/rmq-ha',
   ];
   static override flags = {
     dir: localDirFlag(),
-    namesrv: Flags.boolean({ summary: "The name server's log instead of the broker's." }),
+    namesrv: Flags.boolean({
+      summary: "The name server's log instead of the broker's.",
+      exclusive: ['node'],
+    }),
+    node: Flags.string({
+      summary: 'A node of a multi-node cluster (broker-b-1, namesrv-2 …; see `rmq local status`).',
+    }),
     tail: Flags.integer({ summary: 'Number of lines from the end.', default: 100, min: 0 }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing lines as they are written.' }),
   };
@@ -30,18 +38,16 @@ export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
         hint: 'use --tail N --json for a snapshot',
       });
     }
-    const file = await pickLogFile(this.flags.dir, this.flags.namesrv ? 'namesrv' : 'broker');
+    const file =
+      this.flags.node === undefined
+        ? await pickLogFile(this.flags.dir, this.flags.namesrv ? 'namesrv' : 'broker')
+        : await pickNodeLogFile(this.flags.dir, this.flags.node);
     const { lines, size } = await tailLines(file, this.flags.tail);
     if (lines.length > 0) this.log(lines.join('\n'));
     if (this.flags.follow) {
-      const stop = new AbortController();
-      const onSigint = (): void => stop.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await followFile(file, size, (text) => process.stdout.write(text), stop.signal);
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      // Ctrl-C ends --follow with exit 0: following until told to stop is what was asked.
+      const signal = this.interruptSignal();
+      await followFile(file, size, (text) => process.stdout.write(text), signal);
     }
     return { file, lines };
   }

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../base-command.js';
 import { formatBytes } from '../../core/util/units.js';
-import { type StatusResult, status } from '../../local/cluster.js';
+import { type StatusResult, status } from '../../local/status.js';
 import { localDirFlag } from '../../flags.js';
 
 function formatUptime(ms: number): string {
@@ -41,8 +41,36 @@ export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
     rows.push(['dir', r.dir]);
     const width = Math.max(...rows.map(([k]) => k.length)) + 2;
     this.log(rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
+    if (r.nodes) {
+      const table = [
+        ['NODE', 'ROLE', 'ID', 'ADDRESS', 'PID', 'STATE'],
+        ...r.nodes.map((n) => [
+          n.name,
+          n.role ?? (n.up ? 'unregistered' : '-'),
+          n.brokerId === null ? '-' : String(n.brokerId),
+          n.address,
+          n.pid === null ? '-' : String(n.pid),
+          n.up ? 'up' : 'down',
+        ]),
+      ];
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      this.log(
+        `\n${table
+          .map((row) =>
+            row
+              .map((c, i) => c.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd(),
+          )
+          .join('\n')}`,
+      );
+    }
     if (r.state === 'partial') {
-      this.note('only part of the cluster runs: `rmq local down` then `rmq local up` restarts it');
+      this.note(
+        r.nodes
+          ? 'only part of the cluster runs: `rmq local start NODE` brings a node back'
+          : 'only part of the cluster runs: `rmq local down` then `rmq local up` restarts it',
+      );
     }
     return r;
   }

@@ -1,21 +1,26 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { InvalidArgumentError } from '../../core/errors.js';
+import { exitCodeFor } from '../../exit-codes.js';
 import { duration, localDirFlag } from '../../flags.js';
-import { DEFAULT_ACL_USER, type UpResult, up, withSecretsMasked } from '../../local/cluster.js';
+import { DEFAULT_ACL_USER } from '../../local/accounts.js';
+import { type UpResult, up, withSecretsMasked } from '../../local/cluster.js';
 import { DEFAULT_ROCKETMQ_VERSION } from '../../local/config.js';
 import { rocketmqCacheRoot } from '../../local/paths.js';
+import { type HaMode, portsFromBase, type SyncMode } from '../../local/topology.js';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, formatDuration } from '../../local/resolve.js';
 import { LOCAL_PROFILE, makeCurrent } from '../../local/profile.js';
 import { PROFILE_NAME } from '../../services/profiles.js';
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
-  static override summary = 'Start a single-node RocketMQ (name server + broker) on this machine.';
+  static override summary = 'Start a RocketMQ on this machine: one name server and broker, or a topology.';
   static override description = `Downloads RocketMQ's jars from Maven Central with mvn once (into $RMQ_CACHE_DIR/rocketmq, default \${XDG_CACHE_HOME:-~/.cache}/rmq/rocketmq), then runs a name server and a broker as background java processes that listen on 127.0.0.1 only and keep config, store and logs in --dir. Returns when the broker shows up in the name server's cluster info, and prints the name server address.
 
 Needs java (17 recommended) and, for the first run of a version, mvn; a download that takes longer than --download-timeout is stopped (exit 4). The broker uses --broker-port, --broker-port − 2 and --broker-port + 1; use other ports and another --dir to run a second cluster beside the first. --dir is created mode 0700 and marked as the cluster's own (.rmq-local.json); a dir of another user, one that others may write to, or a non-empty one that is not a cluster's is refused (exit 8), and so are / and your home directory (exit 2).
 
 --acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir and in the profile; the output shows it as ******** unless --show-secret (it would end up in CI logs). --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
+
+Topologies: --masters N (groups broker-a, broker-b …), --replicas R (slaves per master), --namesrvs K, --ha controller (5.x: the controller runs inside the name servers, brokers get their ids from it and a slave is elected when a master dies), --flush and --replication sync|async. Name server i listens on --namesrv-port + i (its controller on + 5 + i), broker j (groups in order, master first) on --broker-port + 4j (− 2 and + 1 too); --port-base B sets both (B and B + 22). Each node keeps config, store and logs in <dir>/nodes/<name>; \`rmq local status\` lists them, \`rmq local stop|start NODE\` stops and restarts one. --acl and --tls are not available with a topology yet.
 
 Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only with --use. Its credentials and --tls-insecure are used only with this cluster's name server, never with another one given by --namesrv or NAMESRV_ADDR.`;
   static override examples = [
@@ -24,6 +29,8 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     '<%= config.bin %> local up --version 4.9 --dir /tmp/rmq49 --namesrv-port 19876 --broker-port 20911',
     '<%= config.bin %> local up --no-auto-create-topic --json',
     '<%= config.bin %> local up --acl --tls && <%= config.bin %> cluster list --profile local',
+    '<%= config.bin %> local up --dir /tmp/rmq-ha --port-base 30000 --masters 2 --replicas 1 --namesrvs 2',
+    '<%= config.bin %> local up --dir /tmp/rmq-ctl --port-base 30200 --replicas 1 --ha controller --replication sync',
   ];
   static override flags = {
     dir: localDirFlag('State dir of the cluster: config, store, logs, pids.'),
@@ -88,6 +95,41 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     use: Flags.boolean({
       summary: 'Make the written profile the current one (default: leave the current profile as it is).',
     }),
+    masters: Flags.integer({
+      summary: 'Broker groups (broker-a, broker-b, …): a multi-node topology when above 1.',
+      default: 1,
+      helpGroup: 'TOPOLOGY',
+    }),
+    replicas: Flags.integer({
+      summary: 'Slaves per master (brokerId 1, 2 …).',
+      default: 0,
+      helpGroup: 'TOPOLOGY',
+    }),
+    namesrvs: Flags.integer({ summary: 'Name servers.', default: 1, helpGroup: 'TOPOLOGY' }),
+    ha: Flags.string({
+      summary:
+        'Failover: none (classic master/slave), controller (5.x, the controller inside the name servers).',
+      options: ['none', 'controller'],
+      default: 'none',
+      helpGroup: 'TOPOLOGY',
+    }),
+    flush: Flags.string({
+      summary: 'flushDiskType: sync (SYNC_FLUSH) or async.',
+      options: ['sync', 'async'],
+      default: 'async',
+      helpGroup: 'TOPOLOGY',
+    }),
+    replication: Flags.string({
+      summary: 'Masters acknowledge after the slaves have a write (sync: SYNC_MASTER) or not (async).',
+      options: ['sync', 'async'],
+      default: 'async',
+      helpGroup: 'TOPOLOGY',
+    }),
+    'port-base': Flags.integer({
+      summary: 'Derive every port from one base: name servers from it, brokers from base + 22.',
+      helpGroup: 'TOPOLOGY',
+      exclusive: ['namesrv-port', 'broker-port'],
+    }),
     wait: duration({
       summary: 'How long to wait for the broker to become ready (e.g. 90s, 3m).',
       env: 'RMQ_LOCAL_WAIT',
@@ -124,16 +166,23 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     }
     const progress = await this.progress(`starting RocketMQ ${this.flags.version}`);
     // The JVMs run in their own session, so a Ctrl-C would not reach them: stop them ourselves.
-    const interrupt = new AbortController();
-    const onSigint = (): void => interrupt.abort(new Error('interrupted'));
-    process.once('SIGINT', onSigint);
+    const signal = this.interruptSignal();
     let started: UpResult;
     try {
       started = await up({
         dir: this.flags.dir,
         version: this.flags.version,
-        namesrvPort: this.flags['namesrv-port'],
-        brokerPort: this.flags['broker-port'],
+        ...(this.flags['port-base'] === undefined
+          ? { namesrvPort: this.flags['namesrv-port'], brokerPort: this.flags['broker-port'] }
+          : portsFromBase(this.flags['port-base'])),
+        topology: {
+          masters: this.flags.masters,
+          replicas: this.flags.replicas,
+          namesrvs: this.flags.namesrvs,
+          ha: this.flags.ha as HaMode,
+          flush: this.flags.flush as SyncMode,
+          replication: this.flags.replication as SyncMode,
+        },
         clusterName: this.flags['cluster-name'],
         brokerName: this.flags['broker-name'],
         autoCreateTopic: this.flags['auto-create-topic'],
@@ -149,21 +198,21 @@ Every successful up writes the connection profile "local" (--profile-name) with 
           // Plain-line progress (no TTY) would print a line per tick of the download timer.
           if (!o?.transient || process.stderr.isTTY) progress.update(msg);
         },
-        signal: interrupt.signal,
+        signal,
       });
     } catch (err) {
       progress.fail();
-      if (interrupt.signal.aborted) {
+      if (signal.aborted) {
         process.stderr.write('interrupted: stopped the processes this run had started\n');
-        process.exit(130);
+        process.exit(exitCodeFor('interrupted'));
       }
       throw err;
-    } finally {
-      process.removeListener('SIGINT', onSigint);
     }
     const result = this.flags['show-secret'] ? started : withSecretsMasked(started);
     progress.succeed(
-      `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: name server ${result.namesrvAddr}, broker ${result.brokerName} ${result.brokerAddr}, cluster ${result.clusterName} (dir ${result.dir})`,
+      result.nodes
+        ? `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: ${result.nodes.length} nodes (${result.nodes.map((n) => `${n.name} :${n.port}`).join(', ')}), cluster ${result.clusterName} (dir ${result.dir})`
+        : `RocketMQ ${result.version} is up in ${(result.elapsedMs / 1000).toFixed(1)}s: name server ${result.namesrvAddr}, broker ${result.brokerName} ${result.brokerAddr}, cluster ${result.clusterName} (dir ${result.dir})`,
     );
     // After up, not inside it: the profile is written by the cluster code, made current only here.
     if (result.profile && this.flags.use) {

@@ -19,6 +19,25 @@ import {
   type SubscriptionGroupConfig,
   type TopicConfig,
 } from '../protocol/admin.js';
+import { CREATE_TOPIC_ACCEPT, createTopicHeader } from '../protocol/create-topic.js';
+import {
+  DELETE_SUBSCRIPTION_GROUP_ACCEPT,
+  deleteSubscriptionGroupHeader,
+} from '../protocol/delete-subscription-group.js';
+import { DELETE_TOPIC_ACCEPT, deleteTopicInBrokerHeader } from '../protocol/delete-topic.js';
+import { GET_CONSUME_STATS_ACCEPT, getConsumeStatsHeader } from '../protocol/get-consume-stats.js';
+import {
+  GET_CONSUMER_CONNECTION_LIST_ACCEPT,
+  getConsumerConnectionListHeader,
+} from '../protocol/get-consumer-connection-list.js';
+import { GET_TOPIC_CONFIG_ACCEPT, getTopicConfigHeader } from '../protocol/get-topic-config.js';
+import { GET_TOPIC_STATS_INFO_ACCEPT, getTopicStatsInfoHeader } from '../protocol/get-topic-stats-info.js';
+import {
+  ORDER_TOPIC_CONFIG,
+  orderTopicConfigValue,
+  PUT_KV_CONFIG_ACCEPT,
+  putKvConfigHeader,
+} from '../protocol/put-kv-config.js';
 import { type BrokerData, type ClusterInfo, masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { VERSION_5_0_0 } from '../remoting/command.js';
@@ -139,7 +158,7 @@ export class Admin {
       const hit = all.filter((m) => m.brokerName === target.broker || m.address === target.broker);
       if (hit.length === 0) {
         throw new NotFoundError(`broker "${target.broker}" is not registered with the name server`, {
-          hint: 'see `rmq cluster list` for broker names and addresses',
+          reason: 'unknown-broker',
         });
       }
       return hit;
@@ -154,7 +173,7 @@ export class Admin {
     }
     if (all.length === 0) {
       throw new NotFoundError('no master broker is registered with the name server', {
-        hint: 'start one with `rmq local up`, or check --namesrv',
+        reason: 'no-master',
       });
     }
     return all;
@@ -171,40 +190,40 @@ export class Admin {
     validateTopicName(topic);
     const info = await this.getClusterInfo();
     const masters = await this.masters(options, info);
-    const ext: Record<string, string> = {
+    const ext = createTopicHeader({
       topic,
-      defaultTopic: 'TBW102',
-      readQueueNums: String(options.readQueues),
-      writeQueueNums: String(options.writeQueues),
-      perm: String(options.perm),
-      topicFilterType: 'SINGLE_TAG',
-      topicSysFlag: '0',
-      order: String(options.order),
-    };
-    if (options.messageType) ext.attributes = `+message.type=${options.messageType}`;
+      readQueues: options.readQueues,
+      writeQueues: options.writeQueues,
+      perm: options.perm,
+      order: options.order,
+      messageType: options.messageType,
+    });
     for (const m of masters) {
       if (options.messageType) {
         const { serverVersion } = await this.brokerRuntimeInfo(m.address);
         if (serverVersion < VERSION_5_0_0) {
           throw new InvalidArgumentError(
             `broker ${m.brokerName} runs RocketMQ 4.x, which has no topic types`,
-            {
-              hint: 'drop --type (4.x topics carry any message type)',
-            },
+            { reason: 'topic-types-unsupported' },
           );
         }
       }
-      await this.client.call(m.address, RequestCode.UPDATE_AND_CREATE_TOPIC, ext);
+      await this.client.call(m.address, RequestCode.UPDATE_AND_CREATE_TOPIC, ext, {
+        accept: CREATE_TOPIC_ACCEPT,
+      });
     }
     if (options.order) {
       // What mqadmin updateTopic -o true does: the order config lives on the name servers.
-      const value = masters.map((m) => `${m.brokerName}:${options.writeQueues}`).join(';');
+      const value = orderTopicConfigValue(
+        masters.map((m) => ({ brokerName: m.brokerName, queues: options.writeQueues })),
+      );
       for (const addr of this.namesrv.addresses) {
-        await this.client.call(addr, RequestCode.PUT_KV_CONFIG, {
-          namespace: 'ORDER_TOPIC_CONFIG',
-          key: topic,
-          value,
-        });
+        await this.client.call(
+          addr,
+          RequestCode.PUT_KV_CONFIG,
+          putKvConfigHeader(ORDER_TOPIC_CONFIG, topic, value),
+          { accept: PUT_KV_CONFIG_ACCEPT },
+        );
       }
     }
     return { brokers: masters };
@@ -253,20 +272,20 @@ export class Admin {
 
   /** Per-queue offsets of a topic on one broker. */
   async topicStats(address: string, topic: string): Promise<QueueOffsets[]> {
-    const res = await this.client.call(address, RequestCode.GET_TOPIC_STATS_INFO, { topic });
+    const res = await this.client.call(
+      address,
+      RequestCode.GET_TOPIC_STATS_INFO,
+      getTopicStatsInfoHeader(topic),
+      { accept: GET_TOPIC_STATS_INFO_ACCEPT },
+    );
     return decodeTopicStats(res.body);
   }
 
   /** The broker's topic config (5.x); undefined where the broker does not support the request. */
   async topicConfig(address: string, topic: string): Promise<TopicConfig | undefined> {
-    const res = await this.client.call(
-      address,
-      RequestCode.GET_TOPIC_CONFIG,
-      { topic },
-      {
-        accept: [ResponseCode.SUCCESS, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ResponseCode.TOPIC_NOT_EXIST],
-      },
-    );
+    const res = await this.client.call(address, RequestCode.GET_TOPIC_CONFIG, getTopicConfigHeader(topic), {
+      accept: GET_TOPIC_CONFIG_ACCEPT,
+    });
     if (res.code !== ResponseCode.SUCCESS || !res.body) return undefined;
     // TopicConfigAndQueueMapping: a TopicConfig with an optional mappingDetail beside its fields.
     return decodeTopicConfig(parseFastjson(res.body));
@@ -280,7 +299,14 @@ export class Admin {
     const inRoute = new Set(route.brokers.map((b: BrokerData) => b.brokerName));
     const targets = selected.filter((m) => inRoute.has(m.brokerName));
     for (const m of targets) {
-      await this.client.call(m.address, RequestCode.DELETE_TOPIC_IN_BROKER, { topic });
+      await this.client.call(
+        m.address,
+        RequestCode.DELETE_TOPIC_IN_BROKER,
+        deleteTopicInBrokerHeader(topic),
+        {
+          accept: DELETE_TOPIC_ACCEPT,
+        },
+      );
     }
     await this.namesrv.deleteTopic(topic, target.cluster);
     return { brokers: targets };
@@ -340,7 +366,7 @@ export class Admin {
     const entry = groups.get(group);
     if (!entry) {
       throw new NotFoundError(`consumer group "${group}" does not exist`, {
-        hint: 'list groups with `rmq group list`, or create it with `rmq group create`',
+        reason: 'group-not-found',
       });
     }
     return masters.filter((m) => entry.brokers.includes(m.brokerName));
@@ -349,21 +375,24 @@ export class Admin {
   async deleteGroup(group: string, target: BrokerTarget = {}): Promise<{ brokers: MasterBroker[] }> {
     const brokers = await this.groupBrokers(group, target);
     for (const m of brokers) {
-      await this.client.call(m.address, RequestCode.DELETE_SUBSCRIPTIONGROUP, {
-        groupName: group,
-        cleanOffset: 'true',
-      });
+      await this.client.call(
+        m.address,
+        RequestCode.DELETE_SUBSCRIPTIONGROUP,
+        deleteSubscriptionGroupHeader(group),
+        { accept: DELETE_SUBSCRIPTION_GROUP_ACCEPT },
+      );
     }
     return { brokers };
   }
 
   /** Consume stats of a group on one broker; an empty result when the group has no offsets there. */
   async consumeStats(address: string, group: string, topic?: string): Promise<ConsumeStats> {
-    const ext: Record<string, string> = { consumerGroup: group };
-    if (topic) ext.topic = topic;
-    const res = await this.client.call(address, RequestCode.GET_CONSUME_STATS, ext, {
-      accept: [ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR, ResponseCode.CONSUMER_NOT_ONLINE],
-    });
+    const res = await this.client.call(
+      address,
+      RequestCode.GET_CONSUME_STATS,
+      getConsumeStatsHeader(group, topic),
+      { accept: GET_CONSUME_STATS_ACCEPT },
+    );
     if (res.code !== ResponseCode.SUCCESS) return { consumeTps: 0, offsets: [] };
     return decodeConsumeStats(res.body);
   }
@@ -373,10 +402,8 @@ export class Admin {
     const res = await this.client.call(
       address,
       RequestCode.GET_CONSUMER_CONNECTION_LIST,
-      { consumerGroup: group },
-      {
-        accept: [ResponseCode.SUCCESS, ResponseCode.CONSUMER_NOT_ONLINE, ResponseCode.SYSTEM_ERROR],
-      },
+      getConsumerConnectionListHeader(group),
+      { accept: GET_CONSUMER_CONNECTION_LIST_ACCEPT },
     );
     if (res.code !== ResponseCode.SUCCESS) return undefined;
     return decodeConsumerConnection(res.body);

@@ -6,6 +6,11 @@
  * Offsets: a queue's committable offset only moves past a message once the handler has
  * processed it and its `durable` promise resolved true (for the CLI: the message was written
  * out). Nothing is committed past a message that was not.
+ *
+ * Rebalance inputs (rebalance.ts), the broker-side offset store (offset-store.ts) and queue
+ * locks (queue-locks.ts) live in their own modules. What stays (under 700 lines) is one state
+ * machine: the pull loop, delivery, offset settling and the lifecycle all read and write the
+ * same per-queue state and stopping flag, and splitting them would pass that state around.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -25,15 +30,25 @@ import {
   type SubscriptionData,
   tagMatches,
 } from '../protocol/heartbeat.js';
+import {
+  CONSUMER_SEND_BACK_ACCEPT,
+  consumerSendBackHeader,
+  DELAY_LEVEL_DLQ,
+} from '../protocol/consumer-send-back.js';
 import { decodeMessages, inflateBody, type MessageExt, Prop } from '../protocol/message.js';
-import { masterAddress } from '../protocol/route.js';
+import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
+import {
+  QUEUE_OFFSET_ACCEPT,
+  queueOffsetHeader,
+  readQueueOffset,
+  searchOffsetHeader,
+} from '../protocol/queue-offset.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { parseFastjson } from '../remoting/fastjson.js';
 import type { MQClient } from './mq-client.js';
-import { type LocalOffsetStore, mqKey } from './offset-store.js';
-
-/** Pull replies that are not errors: FOUND, NOT_FOUND, RETRY_IMMEDIATELY, OFFSET_MOVED. */
-const PULL_ACCEPT: readonly number[] = [0, 19, 20, 21];
+import { type LocalOffsetStore, mqKey, RemoteOffsetStore } from './offset-store.js';
+import { QueueLocks } from './queue-locks.js';
+import { allocateAveragely, groupMembers, readableQueues } from './rebalance.js';
+import { ConsumeMeter, serveRunningInfo } from './running-info.js';
 
 export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
 
@@ -105,31 +120,10 @@ interface QueueState {
   poisoned: boolean;
 }
 
-const PULL_FLAG_SUSPEND = 2;
-const PULL_FLAG_SUBSCRIPTION = 4;
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
 export const retryTopic = (group: string): string => `%RETRY%${group}`;
 export const dlqTopic = (group: string): string => `%DLQ%${group}`;
-
-/** AllocateMessageQueueAveragely. */
-export function allocateAveragely<T>(all: T[], cids: string[], me: string): T[] {
-  const i = cids.indexOf(me);
-  if (i < 0 || all.length === 0) return [];
-  const n = cids.length;
-  const mod = all.length % n;
-  const avg =
-    all.length <= n ? 1 : mod > 0 && i < mod ? Math.floor(all.length / n) + 1 : Math.floor(all.length / n);
-  const start = mod > 0 && i < mod ? i * avg : i * avg + mod;
-  const range = Math.min(avg, all.length - start);
-  return range > 0 ? all.slice(start, start + range) : [];
-}
-
-/** Java String.compareTo order, which the allocation depends on (not locale order). */
-const javaCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const compareMq = (a: MessageQueue, b: MessageQueue): number =>
-  javaCompare(a.topic, b.topic) || javaCompare(a.brokerName, b.brokerName) || a.queueId - b.queueId;
 
 export class PushConsumer extends EventEmitter {
   readonly group: string;
@@ -150,6 +144,8 @@ export class PushConsumer extends EventEmitter {
   > &
     ConsumerOptions;
   private readonly queues = new Map<string, QueueState>();
+  private readonly remoteOffsets: RemoteOffsetStore;
+  private readonly locks: QueueLocks;
   private handler: Handler | undefined;
   private stopping = false;
   private commitChain: Promise<void> = Promise.resolve();
@@ -162,6 +158,8 @@ export class PushConsumer extends EventEmitter {
   private noSuspend = false;
   private firstRebalanceDone = false;
   private halted: Promise<void> | undefined;
+  private readonly meter = new ConsumeMeter();
+  private stopServing: (() => void) | undefined;
 
   constructor(
     readonly client: MQClient,
@@ -189,6 +187,8 @@ export class PushConsumer extends EventEmitter {
       options.expressionType ?? 'TAG',
     );
     this.retrySubscription = buildSubscription(retryTopic(options.group), '*', 'TAG');
+    this.remoteOffsets = new RemoteOffsetStore(client, this.group);
+    this.locks = new QueueLocks(client, this.group, (err) => this.emit('warning', err));
   }
 
   get deliveredCount(): number {
@@ -228,6 +228,14 @@ export class PushConsumer extends EventEmitter {
     this.startedAt = Date.now();
     await this.client.route(this.topic);
     this.client.registerConsumer(this.group, () => this.consumerData());
+    this.stopServing = serveRunningInfo(this.client, this.group, this.meter, () => ({
+      messageModel: this.model,
+      orderly: this.opts.orderly === true,
+      startedAt: this.startedAt,
+      subscriptions:
+        this.model === 'CLUSTERING' ? [this.subscription, this.retrySubscription] : [this.subscription],
+      queues: this.queues.values(),
+    }));
     this.client.remoting.onRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
       if (req.extFields.consumerGroup === this.group) void this.requestRebalance();
       return undefined;
@@ -293,59 +301,6 @@ export class PushConsumer extends EventEmitter {
     return propagate ? run : this.rebalanceChain;
   }
 
-  private async queuesOf(topic: string): Promise<{ mq: MessageQueue; address: string }[]> {
-    const route = await this.client.route(topic, true);
-    const out: { mq: MessageQueue; address: string }[] = [];
-    for (const q of route.queues) {
-      if ((q.perm & 4) === 0) continue;
-      const b = route.brokers.find((x) => x.brokerName === q.brokerName);
-      const address = b && masterAddress(b);
-      if (!address) continue;
-      for (let i = 0; i < q.readQueueNums; i++)
-        out.push({ mq: { topic, brokerName: q.brokerName, queueId: i }, address });
-    }
-    return out.sort((a, b) => compareMq(a.mq, b.mq));
-  }
-
-  /** The group's members as the first broker that answers lists them, or the last failure. */
-  private async consumerIds(addresses: string[]): Promise<{ ids: string[] } | { error: unknown }> {
-    let error: unknown;
-    for (const addr of addresses) {
-      try {
-        const res = await this.client.remoting.call(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
-          consumerGroup: this.group,
-        });
-        const body = parseFastjson(res.body ?? '{}') as { consumerIdList?: unknown };
-        const ids = Array.isArray(body.consumerIdList) ? body.consumerIdList.map(String) : [];
-        return { ids: ids.sort(javaCompare) };
-      } catch (err) {
-        error = err; // try the next broker
-      }
-    }
-    return addresses.length === 0 ? { ids: [] } : { error };
-  }
-
-  /**
-   * The member list to allocate by. A broker that restarted knows no consumer until our next
-   * heartbeat (up to 30 s away) and answers "no consumer for this group", or a list without us:
-   * register again and ask once more. If still no broker answers, the rebalance fails and the
-   * current queues are kept (as the Java client does) instead of all being dropped.
-   */
-  private async members(addresses: string[]): Promise<string[]> {
-    let got = await this.consumerIds(addresses);
-    if (!('ids' in got) || !got.ids.includes(this.client.clientId)) {
-      await this.client.heartbeat();
-      got = await this.consumerIds(addresses);
-    }
-    if ('ids' in got) return got.ids;
-    const cause = got.error instanceof Error ? got.error.message : String(got.error);
-    throw new RocketMQError(
-      got.error instanceof RocketMQError ? got.error.kind : 'connection',
-      `could not list the members of group ${this.group} (${cause}); keeping the current queues`,
-      { retriable: true, cause: got.error },
-    );
-  }
-
   private async rebalance(): Promise<void> {
     if (this.stopping) return;
     const wanted: { mq: MessageQueue; address: string; retry: boolean }[] = [];
@@ -354,7 +309,7 @@ export class PushConsumer extends EventEmitter {
     for (const [topic, retry] of topics) {
       let all: { mq: MessageQueue; address: string }[];
       try {
-        all = await this.queuesOf(topic);
+        all = await readableQueues(this.client, topic);
       } catch (err) {
         if (retry && err instanceof NotFoundError) continue; // no retry topic until the first nack
         throw err;
@@ -363,7 +318,7 @@ export class PushConsumer extends EventEmitter {
         for (const a of all) wanted.push({ ...a, retry });
         continue;
       }
-      const cids = await this.members([...new Set(all.map((a) => a.address))]);
+      const cids = await groupMembers(this.client, this.group, [...new Set(all.map((a) => a.address))]);
       const mine = allocateAveragely(all, cids, this.client.clientId);
       for (const a of mine) wanted.push({ ...a, retry });
     }
@@ -381,7 +336,7 @@ export class PushConsumer extends EventEmitter {
       // the queue's new owner must not wait for that. The poll's late reply is discarded.
       await Promise.all(removed.map((q) => q.handling));
       await this.commit(removed);
-      if (this.opts.orderly) await this.unlock(removed);
+      if (this.opts.orderly) await this.locks.unlock(removed);
     }
     const added: QueueState[] = [];
     for (const w of wanted) {
@@ -407,7 +362,7 @@ export class PushConsumer extends EventEmitter {
       this.queues.set(key, q);
       added.push(q);
     }
-    if (this.opts.orderly && this.model === 'CLUSTERING') await this.lock(added);
+    if (this.opts.orderly && this.model === 'CLUSTERING') await this.locks.lock(added);
     for (const q of added) q.loop = this.run(q);
     if (removed.length > 0 || added.length > 0) {
       this.emit('rebalance', {
@@ -419,8 +374,8 @@ export class PushConsumer extends EventEmitter {
   }
 
   private async offsetCall(code: number, address: string, ext: Record<string, string>): Promise<number> {
-    const res = await this.client.remoting.call(address, code, ext);
-    return Number(res.extFields.offset ?? 0);
+    const res = await this.client.remoting.call(address, code, ext, { accept: QUEUE_OFFSET_ACCEPT });
+    return readQueueOffset(res);
   }
 
   private async startOffset(
@@ -428,61 +383,38 @@ export class PushConsumer extends EventEmitter {
     address: string,
     retry: boolean,
   ): Promise<{ offset: number; fromCommitted: boolean }> {
-    const q = { topic: mq.topic, queueId: String(mq.queueId) };
     const computed = (offset: number) => ({ offset, fromCommitted: false });
-    if (this.opts.resetToMs !== undefined && !retry) {
-      return computed(
-        await this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
-          ...q,
-          timestamp: String(this.opts.resetToMs),
-        }),
-      );
-    }
+    const search = (ms: number) =>
+      this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, searchOffsetHeader(mq, ms));
+    if (this.opts.resetToMs !== undefined && !retry) return computed(await search(this.opts.resetToMs));
     if (this.model === 'BROADCASTING') {
       const stored = await this.opts.localOffsets!.read(mq);
       if (stored !== undefined) return { offset: stored, fromCommitted: true };
     } else {
-      const res = await this.client.remoting.call(
-        address,
-        RequestCode.QUERY_CONSUMER_OFFSET,
-        // setZeroIfNotFound=false: otherwise a 5.x broker answers 0 for a new group and
-        // "--from last" would replay the whole queue.
-        { consumerGroup: this.group, ...q, setZeroIfNotFound: 'false' },
-        { accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND] },
-      );
-      if (res.code === ResponseCode.SUCCESS) {
-        const v = Number(res.extFields.offset);
-        if (v >= 0) return { offset: v, fromCommitted: true };
-      }
+      const committed = await this.remoteOffsets.read(address, mq);
+      if (committed !== undefined) return { offset: committed, fromCommitted: true };
     }
     if (retry) return computed(0);
     const from = this.opts.from ?? { kind: 'last' };
+    const q = queueOffsetHeader(mq);
     if (from.kind === 'first') return computed(await this.offsetCall(RequestCode.GET_MIN_OFFSET, address, q));
     if (from.kind === 'last') return computed(await this.offsetCall(RequestCode.GET_MAX_OFFSET, address, q));
-    return computed(
-      await this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, {
-        ...q,
-        timestamp: String(from.ms),
-      }),
-    );
+    return computed(await search(from.ms));
   }
 
   private pullExt(q: QueueState): Record<string, string> {
     const sub = q.retry ? this.retrySubscription : this.subscription;
-    const suspend = !this.noSuspend;
-    return {
+    return pullMessageHeader({
       consumerGroup: this.group,
       topic: q.mq.topic,
-      queueId: String(q.mq.queueId),
-      queueOffset: String(q.nextPullOffset),
-      maxMsgNums: String(this.opts.pullBatchSize),
-      sysFlag: String((suspend ? PULL_FLAG_SUSPEND : 0) | PULL_FLAG_SUBSCRIPTION),
-      commitOffset: '0',
-      suspendTimeoutMillis: String(suspend ? this.opts.pullSuspendMs : 0),
+      queueId: q.mq.queueId,
+      queueOffset: q.nextPullOffset,
+      maxMsgNums: this.opts.pullBatchSize,
+      suspendMs: this.noSuspend ? undefined : this.opts.pullSuspendMs,
       subscription: sub.subString,
-      subVersion: String(sub.subVersion),
+      subVersion: sub.subVersion,
       expressionType: sub.expressionType,
-    };
+    });
   }
 
   /** The per-queue loop: pull a batch, handle it, repeat (the next pull waits for the handler). */
@@ -491,7 +423,7 @@ export class PushConsumer extends EventEmitter {
     while (!q.dropped && !this.stopping) {
       if (!q.locked) {
         // Another client may still hold the queue after a rebalance; its lock lapses or is released.
-        await this.lock([q]);
+        await this.locks.lock([q]);
         if (!q.locked) await sleep(1000);
         continue;
       }
@@ -518,8 +450,9 @@ export class PushConsumer extends EventEmitter {
         continue;
       }
       if (q.dropped || this.stopping) return;
-      const next = Number(res.extFields.nextBeginOffset ?? q.nextPullOffset);
-      const max = Number(res.extFields.maxOffset ?? 0);
+      const header = readPullResponse(res);
+      const next = header.nextBeginOffset ?? q.nextPullOffset;
+      const max = header.maxOffset ?? 0;
       if (res.code === ResponseCode.SUCCESS) {
         // Inflated one by one at delivery (handleBatch), so a batch of 32 holds one inflated body.
         const msgs = decodeMessages(res.body, { inflate: false });
@@ -532,7 +465,7 @@ export class PushConsumer extends EventEmitter {
         q.caughtUp = true;
         if (!suspended) await sleep(200);
       } else {
-        // 20: everything scanned was filtered out; 21: offset moved (reset or illegal).
+        // PULL_RETRY_IMMEDIATELY: everything scanned was filtered out; PULL_OFFSET_MOVED: reset or illegal.
         this.advance(q, next);
         q.nextPullOffset = next;
         q.caughtUp = res.code === ResponseCode.PULL_RETRY_IMMEDIATELY && next >= max;
@@ -592,8 +525,10 @@ export class PushConsumer extends EventEmitter {
     let attempt = 1;
     for (;;) {
       let result: HandlerResult;
+      const t0 = Date.now();
       try {
         result = await this.handler!({ message: m, topic, brokerName: q.mq.brokerName, attempt });
+        this.meter.record(q.mq, q.mq.topic, Date.now() - t0, result.status === 'ack');
       } catch (err) {
         entry.state = 'lost';
         this.settle(q);
@@ -639,69 +574,23 @@ export class PushConsumer extends EventEmitter {
   /** CONSUMER_SEND_MSG_BACK: the broker stores the message in %RETRY%group, or the DLQ at the limit. */
   private async sendBack(q: QueueState, m: MessageExt, reconsumeTimes: number): Promise<void> {
     const toDlq = reconsumeTimes >= this.opts.maxReconsumeTimes;
-    await this.client.remoting.call(q.address, RequestCode.CONSUMER_SEND_MSG_BACK, {
-      offset: String(m.commitLogOffset),
-      group: this.group,
-      delayLevel: String(toDlq ? -1 : this.opts.retryDelayLevel),
-      originMsgId: m.msgId,
-      originTopic: m.properties[Prop.RETRY_TOPIC] ?? m.topic,
-      unitMode: 'false',
-      maxReconsumeTimes: String(this.opts.maxReconsumeTimes),
-    });
-  }
-
-  private mqSetBody(qs: QueueState[]): Buffer {
-    return Buffer.from(
-      JSON.stringify({
-        consumerGroup: this.group,
-        clientId: this.client.clientId,
-        onlyThisBroker: false,
-        mqSet: qs.map((q) => ({ brokerName: q.mq.brokerName, queueId: q.mq.queueId, topic: q.mq.topic })),
+    await this.client.remoting.call(
+      q.address,
+      RequestCode.CONSUMER_SEND_MSG_BACK,
+      consumerSendBackHeader({
+        commitLogOffset: m.commitLogOffset,
+        group: this.group,
+        delayLevel: toDlq ? DELAY_LEVEL_DLQ : this.opts.retryDelayLevel,
+        originMsgId: m.msgId,
+        originTopic: m.properties[Prop.RETRY_TOPIC] ?? m.topic,
+        maxReconsumeTimes: this.opts.maxReconsumeTimes,
       }),
+      { accept: CONSUMER_SEND_BACK_ACCEPT },
     );
   }
 
-  private byAddress(qs: QueueState[]): Map<string, QueueState[]> {
-    const m = new Map<string, QueueState[]>();
-    for (const q of qs) m.set(q.address, [...(m.get(q.address) ?? []), q]);
-    return m;
-  }
-
-  /** LOCK_BATCH_MQ: orderly consumption only handles queues this client holds the lock of. */
-  private async lock(qs: QueueState[]): Promise<void> {
-    for (const [addr, list] of this.byAddress(qs)) {
-      try {
-        const res = await this.client.remoting.call(
-          addr,
-          RequestCode.LOCK_BATCH_MQ,
-          {},
-          { body: this.mqSetBody(list) },
-        );
-        const body = parseFastjson(res.body ?? '{}') as { lockOKMQSet?: unknown[] };
-        const ok = new Set(
-          (body.lockOKMQSet ?? []).map((x) => {
-            const o = x as MessageQueue;
-            return mqKey({ topic: o.topic, brokerName: o.brokerName, queueId: Number(o.queueId) });
-          }),
-        );
-        for (const q of list) q.locked = ok.has(mqKey(q.mq));
-      } catch (err) {
-        for (const q of list) q.locked = false;
-        this.emit('warning', err);
-      }
-    }
-  }
-
   private lockAll(): Promise<void> {
-    return this.lock([...this.queues.values()]);
-  }
-
-  private async unlock(qs: QueueState[]): Promise<void> {
-    for (const [addr, list] of this.byAddress(qs)) {
-      await this.client.remoting
-        .call(addr, RequestCode.UNLOCK_BATCH_MQ, {}, { body: this.mqSetBody(list), timeoutMs: 2000 })
-        .catch(() => {});
-    }
+    return this.locks.lock([...this.queues.values()]);
   }
 
   /**
@@ -724,32 +613,7 @@ export class PushConsumer extends EventEmitter {
       for (const q of changed) q.committed = q.committable;
       return;
     }
-    const send = async (q: QueueState): Promise<void> => {
-      const offset = q.committable;
-      await this.client.remoting.call(q.address, RequestCode.UPDATE_CONSUMER_OFFSET, {
-        consumerGroup: this.group,
-        topic: q.mq.topic,
-        queueId: String(q.mq.queueId),
-        commitOffset: String(offset),
-      });
-      q.committed = Math.max(q.committed, offset);
-    };
-    // The broker keeps a group's offsets of a topic in one map, which the first commit creates
-    // with a get-then-put that is not atomic (ConsumerOffsetManager.commitOffset, 4.9.7 and 5.3.3):
-    // two commits arriving together for a topic@group without a map each create one and the
-    // later put drops the other's queue, answering SUCCESS to both. So per broker and topic one
-    // commit goes first, alone; once it is answered the map exists and the rest may go at once.
-    const byKey = new Map<string, QueueState[]>();
-    for (const q of changed) {
-      const key = `${q.address}\u0000${q.mq.topic}`;
-      byKey.set(key, [...(byKey.get(key) ?? []), q]);
-    }
-    await Promise.all(
-      [...byKey.values()].map(async ([first, ...rest]) => {
-        await send(first!);
-        await Promise.all(rest.map(send));
-      }),
-    );
+    await this.remoteOffsets.commit(changed);
   }
 
   /** Commits every queue's committable offset now. */
@@ -811,8 +675,9 @@ export class PushConsumer extends EventEmitter {
     } catch (err) {
       commitErr = err;
     }
-    if (this.opts.orderly && this.model === 'CLUSTERING') await this.unlock(qs);
+    if (this.opts.orderly && this.model === 'CLUSTERING') await this.locks.unlock(qs);
     this.client.unregisterConsumer(this.group);
+    this.stopServing?.();
     if (commitErr) {
       throw commitErr instanceof RocketMQError
         ? commitErr

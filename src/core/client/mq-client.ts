@@ -5,6 +5,7 @@
 import { NotFoundError } from '../errors.js';
 import { type ConsumerData, encodeHeartbeat } from '../protocol/heartbeat.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import { UNREGISTER_CLIENT_ACCEPT, unregisterClientHeader } from '../protocol/unregister-client.js';
 import { RequestCode } from '../remoting/codes.js';
 import { localIp } from '../util/net.js';
 import { NameServerClient } from './namesrv.js';
@@ -165,8 +166,11 @@ export class MQClient {
             .call(
               addr,
               RequestCode.UNREGISTER_CLIENT,
-              { clientID: this.clientId, [key]: g },
-              { timeoutMs: 2000 },
+              unregisterClientHeader(
+                this.clientId,
+                key === 'producerGroup' ? { producerGroup: g } : { consumerGroup: g },
+              ),
+              { timeoutMs: 2000, accept: UNREGISTER_CLIENT_ACCEPT },
             )
             .catch(() => {}),
         ),

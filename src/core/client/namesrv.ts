@@ -10,6 +10,8 @@ import {
   decodeTopicRoute,
   type TopicRoute,
 } from '../protocol/route.js';
+import { DELETE_TOPIC_ACCEPT, deleteTopicInNamesrvHeader } from '../protocol/delete-topic.js';
+import { GET_ROUTEINFO_ACCEPT, getRouteInfoHeader } from '../protocol/get-routeinfo-by-topic.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingCommand } from '../remoting/command.js';
 import type { CallOptions, RemotingClient } from './remoting-client.js';
@@ -31,7 +33,7 @@ export class NameServerClient {
   ) {
     if (addresses.length === 0) {
       throw new RocketMQError('invalid-argument', 'no name server address given', {
-        hint: 'pass --namesrv host:port or set NAMESRV_ADDR',
+        reason: 'namesrv-missing',
       });
     }
   }
@@ -57,13 +59,14 @@ export class NameServerClient {
       throw new ConnectionError(
         this.addresses.join(';'),
         `no name server reachable (${this.addresses.join(', ')}): ${lastErr.message}`,
-        { cause: lastErr, hint: 'check --namesrv / NAMESRV_ADDR, or start one with `rmq local up`' },
+        { cause: lastErr, reason: 'namesrv-unreachable', details: { addresses: this.addresses.length } },
       );
     }
-    if (lastErr instanceof ConnectionError && !lastErr.hint) {
+    if (lastErr instanceof ConnectionError && !lastErr.reason && !lastErr.hint) {
       throw new ConnectionError(lastErr.address, lastErr.message, {
         cause: lastErr.cause,
-        hint: 'check --namesrv / NAMESRV_ADDR, or start a local cluster with `rmq local up`',
+        reason: 'namesrv-unreachable',
+        details: { addresses: 1 },
       });
     }
     throw lastErr;
@@ -76,14 +79,12 @@ export class NameServerClient {
 
   /** Route of a topic; NotFoundError when no broker serves it. */
   async getTopicRoute(topic: string): Promise<TopicRoute> {
-    const res = await this.call(
-      RequestCode.GET_ROUTEINFO_BY_TOPIC,
-      { topic, acceptStandardJsonOnly: 'true' },
-      { accept: [ResponseCode.SUCCESS, ResponseCode.TOPIC_NOT_EXIST] },
-    );
+    const res = await this.call(RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoHeader(topic), {
+      accept: GET_ROUTEINFO_ACCEPT,
+    });
     if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
       throw new NotFoundError(`topic "${topic}" does not exist`, {
-        hint: 'list topics with `rmq topic list`, or create it with `rmq topic create`',
+        reason: 'topic-not-found',
       });
     }
     return decodeTopicRoute(res.body);
@@ -96,10 +97,9 @@ export class NameServerClient {
 
   /** Deletes the topic's route on every name server (each keeps its own copy). */
   async deleteTopic(topic: string, clusterName?: string): Promise<void> {
-    const ext: Record<string, string> = { topic };
-    if (clusterName) ext.clusterName = clusterName;
+    const ext = deleteTopicInNamesrvHeader(topic, clusterName);
     for (const addr of this.addresses) {
-      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext);
+      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext, { accept: DELETE_TOPIC_ACCEPT });
     }
   }
 }

@@ -32,7 +32,7 @@
  * takes and answers the fence would have its answer come after the fence's.
  */
 import { BrokerResponseError, ConnectionClosedError, RocketMQError } from '../errors.js';
-import { sendHeaderV2 } from '../protocol/message.js';
+import { sendHeaderV2 } from '../protocol/send-message.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingCommand } from '../remoting/command.js';
 import type { Connection } from '../remoting/connection.js';

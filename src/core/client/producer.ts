@@ -1,8 +1,10 @@
 /**
- * Producer: queue selection, retries on another broker, compression, delay/timer properties,
- * FIFO message groups, batches and transactions, as the Java DefaultMQProducer behaves.
+ * Producer: queue selection, retries on another broker, delay/timer checks, FIFO message groups
+ * and batches, as the Java DefaultMQProducer behaves. What a message becomes before a queue is
+ * chosen (properties, UNIQ_KEY, compression) is outgoing-message.ts; transactions and the
+ * check-back are producer-transaction.ts. The rest stays here because the send paths (send,
+ * sendAck, oneway, batch) share the queue choice, the retry loop and the per-queue header cache.
  */
-import { deflateSync } from 'node:zlib';
 import {
   BrokerResponseError,
   ConnectionError,
@@ -11,43 +13,30 @@ import {
   RocketMQError,
 } from '../errors.js';
 import {
-  decodeMessages,
-  decodeOffsetMsgId,
   encodeBatchBody,
   encodeProperties,
   javaHashCode,
-  type MessageExt,
   Prop,
-  SysFlag,
+  UniqueIdGenerator,
+} from '../protocol/message.js';
+import type { TransactionAction } from '../protocol/end-transaction.js';
+import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import {
+  readSendResponse,
+  SEND_ACCEPT,
   SendHeaderJson,
   type SendHeaderText,
   sendHeaderV2,
-  UniqueIdGenerator,
-} from '../protocol/message.js';
-import { masterAddress, type TopicRoute } from '../protocol/route.js';
+} from '../protocol/send-message.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
 import type { MQClient } from './mq-client.js';
+import { MAX_BODY_BYTES, type OutgoingMessage, type Prepared, prepareMessage } from './outgoing-message.js';
+import { OnewayFence } from './oneway-fence.js';
+import { type CheckRequest, onTransactionCheck, sendTransaction } from './producer-transaction.js';
 import type { OnewaySent } from './remoting-client.js';
 
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-export interface OutgoingMessage {
-  topic: string;
-  body: Buffer;
-  tags?: string | undefined;
-  keys?: string[] | undefined;
-  properties?: Record<string, string> | undefined;
-  /** 4.x delay level 1..18 */
-  delayLevel?: number | undefined;
-  /** 5.x timer: deliver this many ms from now */
-  delayMs?: number | undefined;
-  /** 5.x timer: deliver at this epoch ms */
-  deliverAtMs?: number | undefined;
-  /** FIFO: all messages of a group go to one queue, in order */
-  messageGroup?: string | undefined;
-  flag?: number | undefined;
-}
+const NO_BODY = Buffer.alloc(0);
 
 /** A oneway send: the message's id and queue, and the request on the wire. */
 export interface OnewayReceipt {
@@ -92,14 +81,23 @@ export interface ProducerOptions {
 }
 
 const STATUS: Record<number, SendStatus> = {
-  0: 'SEND_OK',
-  10: 'FLUSH_DISK_TIMEOUT',
-  12: 'FLUSH_SLAVE_TIMEOUT',
-  11: 'SLAVE_NOT_AVAILABLE',
+  [ResponseCode.SUCCESS]: 'SEND_OK',
+  [ResponseCode.FLUSH_DISK_TIMEOUT]: 'FLUSH_DISK_TIMEOUT',
+  [ResponseCode.FLUSH_SLAVE_TIMEOUT]: 'FLUSH_SLAVE_TIMEOUT',
+  [ResponseCode.SLAVE_NOT_AVAILABLE]: 'SLAVE_NOT_AVAILABLE',
 };
 
 /** Codes the Java producer retries (DefaultMQProducer#retryResponseCodes). */
-const RETRY_CODES = new Set([17, 14, 1, 2, 16, 204, 205, 1500]);
+const RETRY_CODES: ReadonlySet<number> = new Set([
+  ResponseCode.TOPIC_NOT_EXIST,
+  ResponseCode.SERVICE_NOT_AVAILABLE,
+  ResponseCode.SYSTEM_ERROR,
+  ResponseCode.SYSTEM_BUSY,
+  ResponseCode.NO_PERMISSION,
+  ResponseCode.NO_BUYER_ID,
+  ResponseCode.NOT_IN_CURRENT_UNIT,
+  ResponseCode.GO_AWAY,
+]);
 
 /** Whether a failed send may succeed if sent again, on another broker where there is one. */
 const sendRetriable = (err: unknown): boolean =>
@@ -110,98 +108,8 @@ function groupIndex(group: string, n: number): number {
   return Math.abs(javaHashCode(group) % n);
 }
 
-export type TransactionAction = 'commit' | 'rollback' | 'unknown';
-const TX_CODE: Record<TransactionAction, string> = { commit: '8', rollback: '12', unknown: '0' };
-
-export interface CheckRequest {
-  message: MessageExt | undefined;
-  msgId: string;
-  transactionId: string;
-  brokerAddress: string;
-}
-
-/** A message made ready to send: its body, sysFlag, properties string and UNIQ_KEY. */
-interface Prepared {
-  body: Buffer;
-  sysFlag: number;
-  properties: string;
-  uniq: string;
-}
-
-/** Send replies that are not errors: OK, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
-const SEND_ACCEPT: readonly number[] = [0, 10, 11, 12];
-
-/** U+0001 ends a property's name and U+0002 its value in the properties string of the wire. */
-const PROPERTY_SEPARATORS = /[\u0001\u0002]/;
-
-/**
- * Throws InvalidArgumentError (exit 2) when `value`, bound for the properties string as `field`,
- * holds a separator: a tag like "a\u0002DELAY\u00013" would otherwise add a property of its own.
- * @example checkPropertyText('message key', 'order-1') // fine
- */
-export function checkPropertyText(field: string, value: string): void {
-  if (PROPERTY_SEPARATORS.test(value)) {
-    throw new InvalidArgumentError(
-      `${field} ${JSON.stringify(value)} contains \\u0001 or \\u0002, which separate message properties`,
-      { hint: 'remove those characters: RocketMQ cannot carry them in keys, tags, groups or properties' },
-    );
-  }
-}
-
-function checkProperties(props: Record<string, string>): void {
-  for (const k in props) {
-    checkPropertyText('property name', k);
-    const v = props[k];
-    if (v != null) checkPropertyText(`property ${JSON.stringify(k)}`, v);
-  }
-}
-
-/**
- * Checks every string of a message that goes into its properties string (user properties,
- * keys, tags, message group, and `extra`). The producer calls it for each message it sends.
- */
-export function checkPropertyStrings(
-  msg: Pick<OutgoingMessage, 'tags' | 'keys' | 'properties' | 'messageGroup'>,
-  extra?: Record<string, string>,
-): void {
-  if (msg.properties) checkProperties(msg.properties);
-  if (extra) checkProperties(extra);
-  if (msg.keys) for (const key of msg.keys) checkPropertyText('message key', key);
-  if (msg.tags) checkPropertyText('tag', msg.tags);
-  if (msg.messageGroup !== undefined) checkPropertyText('message group', msg.messageGroup);
-}
-
-/** Whether `extra` sets k itself (own keys only: "constructor" is not in a plain object). */
-function inExtra(extra: Record<string, string> | undefined, k: string): boolean {
-  return extra !== undefined && Object.hasOwn(extra, k) && extra[k] != null;
-}
-
-/** `out` with property k=v appended, unless `extra` sets k (then extra's value is appended later). */
-function prop(out: string, extra: Record<string, string> | undefined, k: string, v: string): string {
-  return inExtra(extra, k) ? out : out + k + '\u0001' + v + '\u0002';
-}
-
-const WAIT_TRUE = `${Prop.WAIT}\u0001true\u0002`;
-
-/** Whether one of the message's own fields sets property `k` (and so replaces a user's). */
-function setByMessage(msg: OutgoingMessage, k: string): boolean {
-  switch (k) {
-    case Prop.KEYS:
-      return msg.keys !== undefined && msg.keys.length > 0;
-    case Prop.TAGS:
-      return !!msg.tags;
-    case Prop.DELAY:
-      return msg.delayLevel !== undefined && msg.delayLevel > 0;
-    case Prop.TIMER_DELAY_MS:
-      return msg.delayMs !== undefined;
-    case Prop.TIMER_DELIVER_MS:
-      return msg.deliverAtMs !== undefined;
-    case Prop.SHARDING_KEY:
-      return msg.messageGroup !== undefined;
-    default:
-      return false;
-  }
-}
+/** How a transaction ends; the producer's callers name it, the END_TRANSACTION codec encodes it. */
+export type { TransactionAction };
 
 export class Producer {
   readonly group: string;
@@ -261,7 +169,7 @@ export class Producer {
     }
     if (out.length === 0) {
       throw new NotFoundError(`topic "${topic}" has no writable queue on a reachable master`, {
-        hint: 'check the topic with `rmq topic describe`',
+        reason: 'topic-not-writable',
       });
     }
     cache.set(route, out);
@@ -292,68 +200,36 @@ export class Producer {
   }
 
   /**
-   * Properties string, UNIQ_KEY (made when absent) and sysFlag of one message. The message's own
-   * fields (keys, tags, delays, group) replace user properties of the same name, and `extra`
-   * replaces both. The string is written directly, without a merged properties object: this
-   * runs for every message sent. Every string that goes into it is checked for separators first.
+   * Fails before anything is sent when a broker that serves `topic` runs RocketMQ 4.x, which
+   * would deliver a timer message (delayMs, deliverAtMs) at once: one check for a whole run,
+   * where send() checks each message's broker as it goes.
+   * @example await producer.requireTimerSupport('orders')
    */
-  private prepare(msg: OutgoingMessage, extra?: Record<string, string>): Prepared {
-    if (msg.body.length > MAX_BODY_BYTES) {
-      throw new InvalidArgumentError(
-        `message body is ${msg.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
-      );
+  async requireTimerSupport(topic: string): Promise<void> {
+    const checked = new Set<string>();
+    for (const q of await this.publishQueues(topic)) {
+      if (checked.has(q.address)) continue;
+      checked.add(q.address);
+      // Any timer message stands for the run's: the check reads only whether it has a timer.
+      await this.checkTimerSupport({ topic, body: NO_BODY, delayMs: 0 }, q.address, q.brokerName);
     }
-    checkPropertyStrings(msg, extra);
-    // Written without helper closures and with constant pieces where a value is fixed: this
-    // runs for every message sent, and every closure and intermediate string is garbage.
-    const user = msg.properties;
-    let out = '';
-    if (user) {
-      for (const k in user) {
-        const v = user[k];
-        if (v == null || inExtra(extra, k) || setByMessage(msg, k)) continue;
-        out += k + '\u0001' + v + '\u0002';
-      }
-    }
-    if (msg.keys && msg.keys.length > 0) out = prop(out, extra, Prop.KEYS, msg.keys.join(' '));
-    if (msg.tags) out = prop(out, extra, Prop.TAGS, msg.tags);
-    if (msg.delayLevel !== undefined && msg.delayLevel > 0)
-      out = prop(out, extra, Prop.DELAY, String(msg.delayLevel));
-    if (msg.delayMs !== undefined)
-      out = prop(out, extra, Prop.TIMER_DELAY_MS, String(Math.round(msg.delayMs)));
-    if (msg.deliverAtMs !== undefined)
-      out = prop(out, extra, Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
-    if (msg.messageGroup !== undefined) out = prop(out, extra, Prop.SHARDING_KEY, msg.messageGroup);
-    let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
-    if (uniq == null) {
-      uniq = this.ids.next();
-      out = prop(out, extra, Prop.UNIQ_KEY, uniq);
-    }
-    if (user?.[Prop.WAIT] == null && !inExtra(extra, Prop.WAIT)) out += WAIT_TRUE;
-    if (extra) {
-      for (const k in extra) {
-        const v = extra[k];
-        if (v != null) out += k + '\u0001' + v + '\u0002';
-      }
-    }
-    let body = msg.body;
-    let sysFlag = 0;
-    if (body.length >= this.compressThreshold) {
-      const z = deflateSync(body, { level: 5 });
-      if (z.length < body.length) {
-        body = z;
-        sysFlag |= SysFlag.COMPRESSED | SysFlag.COMPRESSION_ZLIB;
-      }
-    }
-    return { body, sysFlag, properties: out, uniq };
+  }
+
+  /**
+   * A fence for this producer's oneway sends: settle() says which of the messages tracked since
+   * the last settle the broker took (see OnewayFence). The caller closes it.
+   * @example const fence = producer.onewayFence<number>(); fence.track((await producer.sendOneway(m)).sent, 1)
+   */
+  onewayFence<T>(): OnewayFence<T> {
+    return new OnewayFence<T>(this.group, this.timeoutMs);
   }
 
   private async checkTimerSupport(msg: OutgoingMessage, address: string, brokerName: string): Promise<void> {
     if (msg.delayMs === undefined && msg.deliverAtMs === undefined) return;
     if ((await this.brokerVersion(address)) < VERSION_5_0_0) {
       throw new InvalidArgumentError(
-        `broker ${brokerName} runs RocketMQ 4.x, which would deliver a --delay/--deliver-at message at once`,
-        { hint: 'use --delay-level 1..18 on 4.x brokers' },
+        `broker ${brokerName} runs RocketMQ 4.x, which would deliver a delayed or timed message at once`,
+        { reason: 'timer-unsupported' },
       );
     }
   }
@@ -361,18 +237,18 @@ export class Producer {
   private toResult(res: RemotingCommand, q: PublishQueue, uniq: string, attempts: number): SendResult {
     const status = STATUS[res.code];
     if (!status) throw new BrokerResponseError(res.code, res.remark, q.address);
-    const ext = res.extFields;
+    const h = readSendResponse(res);
     return {
       status,
       msgId: uniq,
-      offsetMsgId: ext.msgId ?? '',
+      offsetMsgId: h.msgId ?? '',
       brokerName: q.brokerName,
       brokerAddress: q.address,
-      queueId: Number(ext.queueId ?? q.queueId),
-      queueOffset: Number(ext.queueOffset ?? -1),
-      transactionId: ext.transactionId,
-      regionId: ext.MSG_REGION ?? 'DefaultRegion',
-      traceOn: ext.TRACE_ON !== 'false',
+      queueId: h.queueId ?? q.queueId,
+      queueOffset: h.queueOffset ?? -1,
+      transactionId: h.transactionId,
+      regionId: h.region ?? 'DefaultRegion',
+      traceOn: h.traceOn,
       attempts,
     };
   }
@@ -386,7 +262,7 @@ export class Producer {
     msg: OutgoingMessage,
     options: { extraProps?: Record<string, string>; sysFlag?: number } = {},
   ): Promise<SendResult> {
-    const prepared = this.prepare(msg, options.extraProps);
+    const prepared = prepareMessage(msg, options.extraProps, this.ids, this.compressThreshold);
     const deadline = Date.now() + this.timeoutMs;
     return this.attempts(msg, prepared, options.sysFlag ?? 0, deadline, 1, this.lastFailedBroker, undefined);
   }
@@ -401,7 +277,7 @@ export class Producer {
   sendAck(msg: OutgoingMessage, done: (err: unknown) => void): void {
     let prepared: Prepared;
     try {
-      prepared = this.prepare(msg);
+      prepared = prepareMessage(msg, undefined, this.ids, this.compressThreshold);
     } catch (err) {
       process.nextTick(done, err);
       return;
@@ -538,7 +414,12 @@ export class Producer {
    * it went on the wire (for OnewayFence, which learns whether the broker dropped it).
    */
   async sendOneway(msg: OutgoingMessage): Promise<OnewayReceipt> {
-    const { body, sysFlag, properties, uniq } = this.prepare(msg);
+    const { body, sysFlag, properties, uniq } = prepareMessage(
+      msg,
+      undefined,
+      this.ids,
+      this.compressThreshold,
+    );
     const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
     const q = this.pickQueue(queues, msg, undefined);
     if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
@@ -567,7 +448,12 @@ export class Producer {
       if (m.delayLevel || m.delayMs !== undefined || m.deliverAtMs !== undefined) {
         throw new InvalidArgumentError('a batch cannot hold delayed messages');
       }
-      const p = this.prepare({ ...m, messageGroup: undefined });
+      const p = prepareMessage(
+        { ...m, messageGroup: undefined },
+        undefined,
+        this.ids,
+        this.compressThreshold,
+      );
       // Inner records are stored uncompressed: the broker ignores per-record sysFlags.
       return {
         body: m.body,
@@ -609,7 +495,7 @@ export class Producer {
           accept: SEND_ACCEPT,
         });
         const base = this.toResult(res, q, batchUniq, attempt);
-        const offsetIds = (res.extFields.msgId ?? '').split(',');
+        const offsetIds = (readSendResponse(res).msgId ?? '').split(',');
         return items.map((it, i) => ({
           ...base,
           msgId: it.uniq,
@@ -625,58 +511,16 @@ export class Producer {
     throw lastErr;
   }
 
-  /**
-   * Sends a transaction half message, then ends it as `action` says (unknown: leave it to the
-   * broker's check-back, answered by the handler given to onTransactionCheck).
-   */
-  async sendTransaction(
+  /** A half message ended as `action` says (producer-transaction.ts). */
+  sendTransaction(
     msg: OutgoingMessage,
     action: TransactionAction,
   ): Promise<SendResult & { action: TransactionAction }> {
-    if (msg.delayLevel || msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
-      throw new InvalidArgumentError('a transaction message cannot be delayed');
-    }
-    // The check-back only reaches channels registered for the producer group: heartbeat first.
-    await this.publishQueues(msg.topic);
-    await this.client.heartbeat();
-    const result = await this.send(msg, {
-      extraProps: { [Prop.TRAN_MSG]: 'true', [Prop.PGROUP]: this.group },
-      sysFlag: SysFlag.TRANSACTION_PREPARED,
-    });
-    const { offset } = decodeOffsetMsgId(result.offsetMsgId);
-    await this.client.remoting.oneway(result.brokerAddress, RequestCode.END_TRANSACTION, {
-      producerGroup: this.group,
-      tranStateTableOffset: String(result.queueOffset),
-      commitLogOffset: offset.toString(),
-      commitOrRollback: TX_CODE[action],
-      fromTransactionCheck: 'false',
-      msgId: result.msgId,
-      transactionId: result.transactionId ?? result.msgId,
-      topic: msg.topic,
-    });
-    return { ...result, action };
+    return sendTransaction(this, msg, action);
   }
 
-  /** Answers the broker's transaction check-back (CHECK_TRANSACTION_STATE) with `decide`. */
+  /** Answers the broker's transaction check-back with `decide` (producer-transaction.ts). */
   onTransactionCheck(decide: (req: CheckRequest) => TransactionAction | Promise<TransactionAction>): void {
-    this.client.remoting.onRequest(RequestCode.CHECK_TRANSACTION_STATE, async (req, conn) => {
-      const h = req.extFields;
-      const message = decodeMessages(req.body)[0];
-      const msgId = h.msgId ?? message?.properties[Prop.UNIQ_KEY] ?? '';
-      const transactionId = h.transactionId ?? message?.properties[Prop.UNIQ_KEY] ?? msgId;
-      const action = await decide({ message, msgId, transactionId, brokerAddress: conn.address });
-      const group = message?.properties[Prop.PGROUP] ?? this.group;
-      conn.oneway(RequestCode.END_TRANSACTION, {
-        producerGroup: group,
-        tranStateTableOffset: h.tranStateTableOffset ?? '0',
-        commitLogOffset: h.commitLogOffset ?? '0',
-        commitOrRollback: TX_CODE[action],
-        fromTransactionCheck: 'true',
-        msgId,
-        transactionId,
-        ...(h.topic ? { topic: h.topic } : {}),
-      });
-      return undefined;
-    });
+    onTransactionCheck(this, decide);
   }
 }

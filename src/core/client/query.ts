@@ -17,9 +17,21 @@ import {
   decodeOffsetMsgId,
   inflateBody,
   type MessageExt,
-  Prop,
 } from '../protocol/message.js';
+import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
+import {
+  isQueryHit,
+  QUERY_MESSAGE_ACCEPT,
+  type QueryMessage,
+  queryMessageHeader,
+} from '../protocol/query-message.js';
+import {
+  QUERY_CONSUMER_OFFSET_ACCEPT,
+  queryConsumerOffsetHeader,
+  readConsumerOffset,
+} from '../protocol/query-consumer-offset.js';
 import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import { VIEW_MESSAGE_BY_ID_ACCEPT, viewMessageByIdHeader } from '../protocol/view-message-by-id.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { parseFastjson } from '../remoting/fastjson.js';
 import type { NameServerClient } from './namesrv.js';
@@ -56,10 +68,6 @@ export interface PullResult {
   /** Where the next read would start. */
   nextOffset: number;
 }
-
-const FLAG_SUBSCRIPTION = 4;
-/** Groups that consume a topic (online, or with offsets), per broker; body {"groupList":[…]}. */
-const QUERY_TOPIC_CONSUME_BY_WHO = 300;
 
 /** Brokers of a route with a usable address, master preferred. */
 export function routeBrokers(route: TopicRoute): { brokerName: string; address: string }[] {
@@ -121,15 +129,15 @@ export class MessageQuery {
   ): Promise<IndexQueryResult> {
     const route = await this.namesrv.getTopicRoute(topic);
     const brokers = routeBrokers(route);
-    const unique = options.unique ?? false;
-    const ext: Record<string, string> = {
+    const query: QueryMessage = {
       topic,
       key,
-      maxNum: String(options.maxNum ?? (unique ? 32 : 64)),
-      beginTimestamp: String(Math.max(0, Math.floor(options.beginMs ?? 0))),
-      endTimestamp: String(Math.floor(options.endMs ?? Number.MAX_SAFE_INTEGER)),
-      _UNIQUE_KEY_QUERY: String(unique),
+      unique: options.unique ?? false,
+      maxNum: options.maxNum,
+      beginMs: options.beginMs,
+      endMs: options.endMs,
     };
+    const ext = queryMessageHeader(query);
     const timeoutMs = options.timeoutMs ?? this.client.timeoutMs * 3;
     const result: IndexQueryResult = { found: [], failedBrokers: [] };
     const errors: unknown[] = [];
@@ -138,14 +146,11 @@ export class MessageQuery {
         try {
           const res = await this.client.call(b.address, RequestCode.QUERY_MESSAGE, ext, {
             timeoutMs,
-            accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND],
+            accept: QUERY_MESSAGE_ACCEPT,
           });
           if (res.code !== ResponseCode.SUCCESS) return;
           for (const m of decodeMessages(res.body, { inflate: false })) {
-            const hit = unique
-              ? m.msgId === key
-              : m.topic === topic && (m.properties[Prop.KEYS] ?? '').split(' ').includes(key);
-            if (hit) {
+            if (isQueryHit(query, m)) {
               inflateBody(m, this.maxBodyBytes);
               result.found.push({ message: m, brokerName: b.brokerName, address: b.address });
             }
@@ -176,12 +181,10 @@ export class MessageQuery {
     const { address, offset } = decodeOffsetMsgId(id);
     let res;
     try {
-      res = await this.client.call(
-        address,
-        RequestCode.VIEW_MESSAGE_BY_ID,
-        { offset: offset.toString() },
-        { timeoutMs: options.timeoutMs, accept: [ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR] },
-      );
+      res = await this.client.call(address, RequestCode.VIEW_MESSAGE_BY_ID, viewMessageByIdHeader(offset), {
+        timeoutMs: options.timeoutMs,
+        accept: VIEW_MESSAGE_BY_ID_ACCEPT,
+      });
     } catch (err) {
       if (err instanceof ConnectionError) {
         throw new ConnectionError(
@@ -232,35 +235,24 @@ export class MessageQuery {
     let minOffset = 0;
     let maxOffset = 0;
     for (let rounds = 0; out.length < count && rounds < 100_000; rounds++) {
-      const res = await this.client.call(
-        address,
-        RequestCode.PULL_MESSAGE,
-        {
-          consumerGroup: options.group ?? TOOLS_CONSUMER_GROUP,
-          topic,
-          queueId: String(queueId),
-          queueOffset: String(next),
-          maxMsgNums: String(Math.min(32, count - out.length)),
-          sysFlag: String(FLAG_SUBSCRIPTION),
-          commitOffset: '0',
-          suspendTimeoutMillis: '0',
-          subscription: '*',
-          subVersion: '0',
-          expressionType: 'TAG',
-        },
-        {
-          timeoutMs: options.timeoutMs,
-          accept: [
-            ResponseCode.SUCCESS,
-            ResponseCode.PULL_NOT_FOUND,
-            ResponseCode.PULL_RETRY_IMMEDIATELY,
-            ResponseCode.PULL_OFFSET_MOVED,
-          ],
-        },
-      );
-      minOffset = Number(res.extFields.minOffset ?? minOffset);
-      maxOffset = Number(res.extFields.maxOffset ?? maxOffset);
-      const nextBegin = Number(res.extFields.nextBeginOffset ?? next);
+      const ext = pullMessageHeader({
+        consumerGroup: options.group ?? TOOLS_CONSUMER_GROUP,
+        topic,
+        queueId,
+        queueOffset: next,
+        maxMsgNums: Math.min(32, count - out.length),
+        subscription: '*',
+        subVersion: 0,
+        expressionType: 'TAG',
+      });
+      const res = await this.client.call(address, RequestCode.PULL_MESSAGE, ext, {
+        timeoutMs: options.timeoutMs,
+        accept: PULL_ACCEPT,
+      });
+      const header = readPullResponse(res);
+      minOffset = header.minOffset ?? minOffset;
+      maxOffset = header.maxOffset ?? maxOffset;
+      const nextBegin = header.nextBeginOffset ?? next;
       if (res.code === ResponseCode.SUCCESS) {
         for (const m of decodeMessages(res.body, { inflate: false })) {
           if (m.queueOffset < next || out.length >= count) continue;
@@ -293,17 +285,18 @@ export class MessageQuery {
     const res = await this.client.call(
       address,
       RequestCode.QUERY_CONSUMER_OFFSET,
-      { consumerGroup: group, topic, queueId: String(queueId), setZeroIfNotFound: 'false' },
-      { accept: [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND] },
+      queryConsumerOffsetHeader({ consumerGroup: group, topic, queueId }),
+      { accept: QUERY_CONSUMER_OFFSET_ACCEPT },
     );
-    if (res.code !== ResponseCode.SUCCESS) return null;
-    const v = Number(res.extFields.offset);
-    return Number.isFinite(v) && v >= 0 ? v : null;
+    return readConsumerOffset(res) ?? null;
   }
 
-  /** Groups subscribed to a topic on a broker: online subscribers and groups with offsets. */
+  /**
+   * Groups subscribed to a topic on a broker: online subscribers and groups with offsets
+   * (QUERY_TOPIC_CONSUME_BY_WHO: ext `topic`; body {"groupList":[…]}).
+   */
   async groupsOf(topic: string, address: string): Promise<string[]> {
-    const res = await this.client.call(address, QUERY_TOPIC_CONSUME_BY_WHO, { topic });
+    const res = await this.client.call(address, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic });
     const body = parseFastjson(res.body ?? '{}') as { groupList?: unknown } | null;
     if (!body || typeof body !== 'object') throw new ProtocolError(`unreadable group list of ${topic}`);
     return Array.isArray(body.groupList) ? body.groupList.map(String) : [];

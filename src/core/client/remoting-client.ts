@@ -5,6 +5,7 @@
 import { BrokerResponseError, ConnectionError } from '../errors.js';
 import type { JsonWriter, RemotingCommand, SerializeType } from '../remoting/command.js';
 import { aclHook, type Credentials } from '../remoting/acl.js';
+import { ResponseCode } from '../remoting/codes.js';
 import {
   Connection,
   type ConnectionOptions,
@@ -38,7 +39,7 @@ export interface CallOptions {
   extJson?: string | JsonWriter | undefined;
 }
 
-const ACCEPT_SUCCESS: readonly number[] = [0];
+const ACCEPT_SUCCESS: readonly number[] = [ResponseCode.SUCCESS];
 
 /** Where a oneway request went: an answer to it (a drop) comes on that connection, with that opaque. */
 export interface OnewaySent {

@@ -6,16 +6,14 @@
  * the dashboard query by. Tracing never fails or slows the host: a full queue drops records and
  * failed trace sends are counted, not thrown.
  *
- * Hooking it up (what `send --trace` and `consume --trace` do):
+ * Hooking it up (what `send --trace`, `consume --trace` and `smoke` do), with the hooks of
+ * trace-hooks.ts:
  *
  *   const tracer = new TraceDispatcher({ namesrv, timeoutMs, group: 'my-producer', role: 'PRODUCE' });
- *   const t0 = Date.now();
- *   const result = await producer.send(msg);
- *   tracer.published(msg, result, t0);                    // Pub
+ *   const traced = tracedProducer(producer, tracer);      // Pub per send, EndTransaction
+ *   await traced.send(msg);
  *
- *   const token = tracer.consumeStarted(message);         // SubBefore
- *   … handle …
- *   tracer.consumeEnded(token, { success: true });        // SubAfter
+ *   await consumer.start(tracedHandler(handle, tracer));  // SubBefore, SubAfter per delivery
  *
  *   await tracer.shutdown();                              // flushes what is queued
  */
@@ -34,7 +32,8 @@ import {
   type TransactionState,
 } from '../protocol/trace.js';
 import { MQClient } from './mq-client.js';
-import { type OutgoingMessage, Producer, type SendResult, type TransactionAction } from './producer.js';
+import { Producer, type SendResult, type TransactionAction } from './producer.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import type { ClientSecurity } from './remoting-client.js';
 
 export type TraceRole = 'PRODUCE' | 'CONSUME';

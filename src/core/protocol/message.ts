@@ -1,5 +1,6 @@
 /**
- * Message encoding: properties, ids, stored-message records, batch bodies, send headers.
+ * Message encoding: properties, ids, stored-message records, batch bodies. The send request's
+ * header is in send-message.ts.
  *
  * Properties string:  repeated  name 0x01 value 0x02
  *
@@ -24,13 +25,6 @@ import { randomBytes } from 'node:crypto';
 import { constants as bufferConstants } from 'node:buffer';
 import { inflateSync } from 'node:zlib';
 import { ProtocolError } from '../errors.js';
-import type { JsonWriter } from '../remoting/command.js';
-import {
-  jsonStringMaxBytes,
-  NUMBER_MAX_BYTES,
-  writeJsonString,
-  writeNumber,
-} from '../remoting/json-bytes.js';
 import { localIp } from '../util/net.js';
 
 export const Prop = {
@@ -421,123 +415,4 @@ export function encodeBatchBody(items: BatchItem[]): Buffer {
     parts.push(head, it.body, tail, props);
   }
   return Buffer.concat(parts);
-}
-
-/** SEND_MESSAGE_V2 header fields (short keys a…n, docs/protocol.md §4.1). */
-export interface SendHeader {
-  producerGroup: string;
-  topic: string;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes?: number;
-  maxReconsumeTimes?: number;
-  batch?: boolean;
-  brokerName?: string;
-}
-
-export function sendHeaderV2(h: SendHeader): Record<string, string> {
-  const ext: Record<string, string> = {
-    a: h.producerGroup,
-    b: h.topic,
-    c: 'TBW102',
-    d: '4',
-    e: String(h.queueId),
-    f: String(h.sysFlag),
-    g: String(h.bornTimestamp),
-    h: String(h.flag),
-    i: h.properties,
-    j: String(h.reconsumeTimes ?? 0),
-    k: 'false',
-  };
-  if (h.maxReconsumeTimes !== undefined) ext.l = String(h.maxReconsumeTimes);
-  if (h.batch) ext.m = 'true';
-  if (h.brokerName) ext.n = h.brokerName;
-  return ext;
-}
-
-/**
- * JSON.stringify(sendHeaderV2(…)) of one queue's plain sends (flag 0, first attempt, no batch),
- * with what does not change between messages kept as bytes: only the timestamp and the
- * properties are written per message, straight into the frame (SendHeaderText).
- * JSON.stringify of the whole header was the largest single cost of a send.
- */
-export class SendHeaderJson {
-  private topic: string | undefined;
-  private sysFlag = -1;
-  private head: Buffer = Buffer.alloc(0);
-  private tail: Buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly producerGroup: string,
-    private readonly queueId: number,
-    private readonly brokerName: string,
-  ) {}
-
-  /** The header of one message, to hand to the frame encoder as RemotingCommand.extJson. */
-  text(topic: string, sysFlag: number, bornTimestamp: number, properties: string): SendHeaderText {
-    if (topic !== this.topic || sysFlag !== this.sysFlag) {
-      const text = JSON.stringify(
-        sendHeaderV2({
-          producerGroup: this.producerGroup,
-          topic,
-          queueId: this.queueId,
-          sysFlag,
-          bornTimestamp: 0,
-          flag: 0,
-          properties: '',
-          brokerName: this.brokerName,
-        }),
-      );
-      // Quotes inside values are escaped, so these markers can only be the fields themselves.
-      this.head = Buffer.from(text.slice(0, text.indexOf('"g":"0"') + 5), 'utf8');
-      this.tail = Buffer.from(text.slice(text.indexOf(',"j":')), 'utf8');
-      this.topic = topic;
-      this.sysFlag = sysFlag;
-    }
-    return new SendHeaderText(this.head, bornTimestamp, properties, this.tail);
-  }
-
-  /** The same header as a string. */
-  render(topic: string, sysFlag: number, bornTimestamp: number, properties: string): string {
-    return this.text(topic, sysFlag, bornTimestamp, properties).toString();
-  }
-}
-
-const G_TO_I = Buffer.from('","h":"0","i":', 'latin1');
-
-/** One message's SEND_MESSAGE_V2 header JSON: the queue's constant bytes around two fields. */
-export class SendHeaderText implements JsonWriter {
-  constructor(
-    private readonly head: Buffer,
-    private readonly bornTimestamp: number,
-    private readonly properties: string,
-    private readonly tail: Buffer,
-  ) {}
-
-  get maxBytes(): number {
-    return (
-      this.head.length +
-      NUMBER_MAX_BYTES +
-      G_TO_I.length +
-      jsonStringMaxBytes(this.properties) +
-      this.tail.length
-    );
-  }
-
-  writeTo(buf: Buffer, pos: number): number {
-    buf.set(this.head, pos);
-    pos = writeNumber(buf, pos + this.head.length, this.bornTimestamp);
-    buf.set(G_TO_I, pos);
-    pos = writeJsonString(buf, pos + G_TO_I.length, this.properties);
-    buf.set(this.tail, pos);
-    return pos + this.tail.length;
-  }
-
-  toString(): string {
-    const buf = Buffer.allocUnsafe(this.maxBytes);
-    return buf.toString('utf8', 0, this.writeTo(buf, 0));
-  }
 }

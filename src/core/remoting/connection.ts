@@ -1,6 +1,10 @@
 /**
  * One multiplexed remoting connection: correlates responses by `opaque`, times requests out,
  * limits requests in flight, answers server-initiated requests, and coalesces small writes.
+ *
+ * Over ~500 lines on purpose, for now: the pending-request table, the timeout sweep, the write
+ * coalescing and the close path share the socket's state and its ordering guarantees (a oneway
+ * fence relies on writes leaving in call order); a split is left for a change that needs it.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -10,6 +14,7 @@ import {
   ConnectionClosedError,
   ConnectionError,
   type ErrorOptions as RocketMQErrorOptions,
+  type ErrorReason,
   RocketMQError,
   TimeoutError,
 } from '../errors.js';
@@ -107,18 +112,16 @@ const UNTRUSTED_CERT = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** What to do about a failed TLS connect, if the error says what went wrong. */
-function tlsFailureHint(err: NodeJS.ErrnoException): string | undefined {
-  if (err.code && UNTRUSTED_CERT.has(err.code)) {
-    return "the server's certificate is not trusted: pass its CA with --tls-ca, or --tls-insecure for a server in TLS test mode (self-signed)";
-  }
+/** What went wrong in a failed TLS connect, if the error says. */
+function tlsFailureReason(err: NodeJS.ErrnoException): ErrorReason | undefined {
+  if (err.code && UNTRUSTED_CERT.has(err.code)) return 'tls-untrusted-certificate';
   // A plain-only server (tls.server.mode=disabled) answers the ClientHello with garbage or a close.
   if (
     err.code === 'ECONNRESET' ||
     err.code === 'EPROTO' ||
     /wrong version number|socket disconnected/i.test(err.message)
   ) {
-    return 'the server may not accept TLS on this port: try without --tls';
+    return 'tls-not-accepted';
   }
   return undefined;
 }
@@ -166,13 +169,12 @@ export class Connection extends EventEmitter {
     // A server in TLS `enforcing` mode accepts the TCP connection, reads the first byte of our
     // plain request and closes: all the client ever sees is a close before any reply.
     const closedEarly = (): boolean => !this.received && !options.tls && this.pending.size > 0;
-    const earlyHint = (): RocketMQErrorOptions =>
-      closedEarly() ? { hint: 'the server may require TLS: try --tls (or it is shutting down)' } : {};
+    const earlyReason = (): RocketMQErrorOptions => (closedEarly() ? { reason: 'tls-required' } : {});
     transport.on('error', (err: Error) =>
       this.shutdown(
         new ConnectionClosedError(this.address, `connection to ${this.address} failed: ${err.message}`, {
           cause: err,
-          ...earlyHint(),
+          ...earlyReason(),
         }),
       ),
     );
@@ -183,7 +185,7 @@ export class Connection extends EventEmitter {
           closedEarly()
             ? `connection to ${this.address} closed by the server before any reply`
             : `connection to ${this.address} closed`,
-          earlyHint(),
+          earlyReason(),
         ),
       ),
     );
@@ -231,10 +233,10 @@ export class Connection extends EventEmitter {
             ? `connection refused by ${options.address}`
             : `could not connect to ${options.address}: ${err.message}`;
         (failure as { cause?: unknown }).cause = err;
-        const hint = options.tls ? tlsFailureHint(err) : undefined;
-        if (hint) {
+        const reason = options.tls ? tlsFailureReason(err) : undefined;
+        if (reason) {
           failure.message = `TLS handshake with ${options.address} failed: ${err.message}`;
-          (failure as { hint?: string }).hint = hint;
+          (failure as { reason?: ErrorReason }).reason = reason;
         }
         finish(failure);
       };

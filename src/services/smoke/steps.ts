@@ -10,11 +10,11 @@ import { MQClient } from '../../core/client/mq-client.js';
 import { Producer, type TransactionAction } from '../../core/client/producer.js';
 import { MessageQuery } from '../../core/client/query.js';
 import { TraceDispatcher } from '../../core/client/trace.js';
+import { tracedHandler, tracedProducer } from '../../core/client/trace-hooks.js';
 import { ConnectionError, NotFoundError, TimeoutError } from '../../core/errors.js';
 import { TRACE_TOPIC_DEFAULT } from '../../core/protocol/trace.js';
 import { VERSION_5_0_0 } from '../../core/remoting/command.js';
-import { tracedTarget } from '../send.js';
-import { queryTraceRecords } from '../trace.js';
+import { queryTraceRecords } from '../trace-locate.js';
 import type { Receipts, Sent } from './checks.js';
 import type { SmokeInput, SmokeResult, SmokeType } from './model.js';
 
@@ -186,16 +186,7 @@ export async function startConsumer(run: SmokeRun): Promise<void> {
   const tracer = run.consumerTracer;
   run.consumer = new PushConsumer(run.client, { group: run.group, topic: run.topic, from: { kind: 'last' } });
   run.progress(`starting consumer group ${run.group}`);
-  await run.consumer.start(
-    tracer
-      ? (d) => {
-          const token = tracer.consumeStarted(d.message, d.topic);
-          const r = handle(d);
-          tracer.consumeEnded(token, { success: true });
-          return r;
-        }
-      : handle,
-  );
+  await run.consumer.start(tracer ? tracedHandler(handle, tracer) : handle);
 }
 
 /** 4. Send `count` of each type (plus one transaction to roll back), one at a time, timing each. */
@@ -204,7 +195,7 @@ export async function sendAll(run: SmokeRun, types: readonly SmokeType[]): Promi
   const producer = new Producer(run.client!, { group: `${run.group}_p`, timeoutMs: input.timeoutMs });
   const intended = new Map<string, TransactionAction>();
   producer.onTransactionCheck((req) => intended.get(req.msgId) ?? 'unknown');
-  const target = run.producerTracer ? tracedTarget(producer, run.producerTracer) : producer;
+  const target = run.producerTracer ? tracedProducer(producer, run.producerTracer) : producer;
   let firstError: string | undefined;
   for (const type of types) {
     if (input.signal?.aborted) break;

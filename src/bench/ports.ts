@@ -1,0 +1,59 @@
+/**
+ * What the benchmark engine drives: producers and consumers behind small interfaces, so the
+ * engine runs the same on the real client (rocketmq.ts) and on in-process fakes (unit tests).
+ */
+export interface OutMessage {
+  body: Buffer;
+  /** the bench header (see header.ts), carried in the `rmqb` property */
+  header: string;
+  tags?: string | undefined;
+  keys?: string[] | undefined;
+  messageGroup?: string | undefined;
+  deliverAtMs?: number | undefined;
+}
+
+export type TxAction = 'commit' | 'rollback' | 'unknown';
+
+/** What the engine needs from a producer. Every promise must settle (ports enforce timeouts). */
+export interface ProducerPort {
+  /** Connects and warms the route, so the first measured send is not a connection set-up. */
+  open(): Promise<void>;
+  /** Resolves (with anything) when the broker acknowledged. */
+  send(msg: OutMessage): Promise<unknown>;
+  /**
+   * Optional: send()'s callback form, used instead of send() when present (a promise per message
+   * is garbage, and garbage is GC pauses in the latencies). `done` is called once, with
+   * undefined when the broker acknowledged, else the error, and never before sendCb returns.
+   */
+  sendCb?(msg: OutMessage, done: (err: unknown) => void): void;
+  /** Resolves when the request was handed to the kernel (there is no reply): not when it was queued. */
+  sendOneway(msg: OutMessage): Promise<unknown>;
+  sendBatch(msgs: OutMessage[]): Promise<unknown>;
+  sendTransaction(msg: OutMessage, action: TxAction): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface ReceivedMessage {
+  /** the `rmqb` property, if any */
+  header: string | undefined;
+  bytes: number;
+}
+
+export interface ConsumerPort {
+  /** Resolves once the consumer is subscribed; onMessage is called for every delivery. */
+  start(onMessage: (m: ReceivedMessage) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ProducerHooks {
+  /** The answer to a broker's transaction check-back for the message with this header. */
+  transactionDecision(header: string | undefined): TxAction;
+}
+
+export interface BenchPorts {
+  producer(index: number, hooks: ProducerHooks): ProducerPort;
+  /** `group` indexes parameters.groupNames. */
+  consumer(index: number, group: number): ConsumerPort;
+  /** Resolves when every consumer group has settled its queue assignment. */
+  consumersSettled?(): Promise<void>;
+}

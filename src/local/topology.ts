@@ -1,0 +1,289 @@
+/**
+ * Multi-node local clusters: which JVMs a topology (--masters, --replicas, --namesrvs, --ha,
+ * --flush, --replication) runs, on which ports, with which config. Pure, like config.ts, so the
+ * port plan and every config key are unit-tested.
+ *
+ * Port plan, from the two bases `up` already takes (--namesrv-port N, --broker-port B; or
+ * --port-base P for N = P, B = P + 22): name server i listens on N + i, the controller embedded in
+ * it on N + 5 + i; broker j (groups in order, master first) on B + 4j, with its fast channel on
+ * B + 4j − 2 and its HA port on B + 4j + 1. Two topologies of up to 6 brokers with bases 50 apart
+ * never collide.
+ */
+import { InvalidArgumentError } from '../core/errors.js';
+import { type ClusterSettings, isLegacy, properties, SHARED_BOX_ENTRIES } from './config.js';
+import { join } from 'node:path';
+import type { LocalLayout } from './paths.js';
+import { NODE_MARKER_PREFIX } from './process.js';
+
+export type HaMode = 'none' | 'controller' | 'dledger';
+export type SyncMode = 'sync' | 'async';
+
+export interface TopologySpec {
+  masters: number;
+  /** Slaves per master. */
+  replicas: number;
+  namesrvs: number;
+  ha: HaMode;
+  flush: SyncMode;
+  replication: SyncMode;
+}
+
+export const SINGLE_NODE: TopologySpec = {
+  masters: 1,
+  replicas: 0,
+  namesrvs: 1,
+  ha: 'none',
+  flush: 'async',
+  replication: 'async',
+};
+
+/** Whether a spec needs the multi-node code path: the default keeps the one-node `up` as it was. */
+export function isMultiNode(t: TopologySpec): boolean {
+  return (
+    t.masters > 1 ||
+    t.replicas > 0 ||
+    t.namesrvs > 1 ||
+    t.ha !== 'none' ||
+    t.flush !== 'async' ||
+    t.replication !== 'async'
+  );
+}
+
+/** What --port-base derives: name servers from the base, brokers (fast channel first) 20 above it. */
+export function portsFromBase(base: number): { namesrvPort: number; brokerPort: number } {
+  return { namesrvPort: base, brokerPort: base + 22 };
+}
+
+export const MAX_MASTERS = 8;
+export const MAX_REPLICAS = 2;
+export const MAX_NAMESRVS = 5;
+
+export type NodeKind = 'namesrv' | 'broker';
+
+export interface NodeSpec {
+  /** namesrv-1 …, broker-a-0 (the configured master), broker-a-1 … (its slaves). */
+  name: string;
+  kind: NodeKind;
+  /** The port clients use. */
+  port: number;
+  /** Every port the node listens on (for the free-port check). */
+  ports: number[];
+  /** Brokers: the group (broker-a …) and the id it is configured with (-1 in controller mode). */
+  brokerName?: string | undefined;
+  brokerId?: number | undefined;
+  /** Brokers: the role configured (controller mode: SLAVE until the controller elects one). */
+  brokerRole?: 'ASYNC_MASTER' | 'SYNC_MASTER' | 'SLAVE' | undefined;
+  /** The controller port (controller embedded in this name server). */
+  controllerPort?: number | undefined;
+}
+
+/** broker-a, broker-b, … broker-h. */
+export function groupName(i: number): string {
+  return `broker-${String.fromCharCode(97 + i)}`;
+}
+
+export function validateTopology(t: TopologySpec, version: string): void {
+  const bad = (msg: string, hint: string): never => {
+    throw new InvalidArgumentError(msg, { hint });
+  };
+  const range = (flag: string, v: number, lo: number, hi: number): void => {
+    if (!Number.isInteger(v) || v < lo || v > hi) bad(`invalid ${flag} ${v}`, `use ${lo} to ${hi}`);
+  };
+  range('--masters', t.masters, 1, MAX_MASTERS);
+  range('--replicas', t.replicas, 0, MAX_REPLICAS);
+  range('--namesrvs', t.namesrvs, 1, MAX_NAMESRVS);
+  if (t.ha === 'controller') {
+    if (isLegacy(version))
+      bad('--ha controller needs RocketMQ 5.x', 'use --version 5.3, or --ha dledger on 4.9');
+    if (t.replicas < 1)
+      bad('--ha controller needs --replicas 1 or more', 'a group with no slave has nothing to fail over to');
+  }
+  if (t.ha === 'dledger') {
+    bad('--ha dledger is not supported yet', 'use --ha controller (5.x) or --ha none');
+  }
+}
+
+/** The nodes of a topology, name servers first, then each group's master and its slaves. */
+export function topologyNodes(
+  t: TopologySpec,
+  s: Pick<ClusterSettings, 'namesrvPort' | 'brokerPort'>,
+): NodeSpec[] {
+  const nodes: NodeSpec[] = [];
+  for (let i = 0; i < t.namesrvs; i++) {
+    const port = s.namesrvPort + i;
+    const controllerPort = t.ha === 'controller' ? s.namesrvPort + MAX_NAMESRVS + i : undefined;
+    nodes.push({
+      name: `namesrv-${i + 1}`,
+      kind: 'namesrv',
+      port,
+      ports: controllerPort === undefined ? [port] : [port, controllerPort],
+      controllerPort,
+    });
+  }
+  let j = 0;
+  for (let g = 0; g < t.masters; g++) {
+    for (let r = 0; r <= t.replicas; r++, j++) {
+      const port = s.brokerPort + 4 * j;
+      const controller = t.ha === 'controller';
+      nodes.push({
+        name: `${groupName(g)}-${r}`,
+        kind: 'broker',
+        port,
+        ports: [port - 2, port, port + 1],
+        brokerName: groupName(g),
+        brokerId: controller ? -1 : r,
+        brokerRole: controller || r > 0 ? 'SLAVE' : t.replication === 'sync' ? 'SYNC_MASTER' : 'ASYNC_MASTER',
+      });
+    }
+  }
+  return nodes;
+}
+
+/** Every port of a topology must be a valid, distinct port. */
+export function validateTopologyPorts(nodes: readonly NodeSpec[]): void {
+  const seen = new Map<number, string>();
+  for (const n of nodes) {
+    for (const p of n.ports) {
+      if (!Number.isInteger(p) || p < 1 || p > 65535) {
+        throw new InvalidArgumentError(`port ${p} of ${n.name} is out of range`, {
+          hint: 'pick lower --namesrv-port / --broker-port (or --port-base)',
+        });
+      }
+      const other = seen.get(p);
+      if (other) {
+        throw new InvalidArgumentError(`port ${p} would be used by both ${other} and ${n.name}`, {
+          hint: `name servers use --namesrv-port … +${2 * MAX_NAMESRVS - 1}, brokers --broker-port − 2 and 4 ports each above it; pick bases further apart (or --port-base)`,
+        });
+      }
+      seen.set(p, n.name);
+    }
+  }
+}
+
+/** Where one node keeps its config, store, home (RocketMQ's logs) and stdout. */
+export interface NodePaths {
+  dir: string;
+  conf: string;
+  storeDir: string;
+  homeDir: string;
+  /** RocketMQ's own log. */
+  mainLog: string;
+  /** The JVM's stdout+stderr. */
+  out: string;
+}
+
+export function nodePaths(layout: LocalLayout, n: Pick<NodeSpec, 'name' | 'kind'>): NodePaths {
+  const dir = join(layout.nodesDir, n.name);
+  const homeDir = join(dir, 'home');
+  return {
+    dir,
+    conf: join(dir, `${n.kind}.conf`),
+    storeDir: join(dir, 'store'),
+    homeDir,
+    mainLog: join(homeDir, 'logs', 'rocketmqlogs', `${n.kind}.log`),
+    out: join(dir, `${n.kind}.out`),
+  };
+}
+
+const HEADER = (v: string): string =>
+  `Generated by rmq local up (RocketMQ ${v}, topology); rewritten on every up.`;
+
+export function topologyNamesrvConf(
+  n: NodeSpec,
+  all: readonly NodeSpec[],
+  s: Pick<ClusterSettings, 'version'>,
+  layout: LocalLayout,
+): string {
+  const p = nodePaths(layout, n);
+  const entries: [string, string | number | boolean][] = [['listenPort', n.port]];
+  if (!isLegacy(s.version)) entries.push(['bindAddress', '127.0.0.1']);
+  entries.push(['kvConfigPath', join(p.storeDir, 'kvConfig.json')]);
+  if (n.controllerPort !== undefined) {
+    const peers = all
+      .filter((x) => x.controllerPort !== undefined)
+      .map((x) => `${controllerId(x)}-127.0.0.1:${x.controllerPort}`)
+      .join(';');
+    entries.push(
+      ['enableControllerInNamesrv', true],
+      ['controllerDLegerGroup', 'rmq-controller'],
+      ['controllerDLegerPeers', peers],
+      ['controllerDLegerSelfId', controllerId(n)],
+      ['controllerStorePath', join(p.storeDir, 'controller')],
+    );
+  }
+  return properties(HEADER(s.version), entries);
+}
+
+function controllerId(n: NodeSpec): string {
+  return `n${Number(n.name.slice(n.name.lastIndexOf('-') + 1)) - 1}`;
+}
+
+export function topologyBrokerConf(
+  n: NodeSpec,
+  all: readonly NodeSpec[],
+  t: TopologySpec,
+  s: Pick<ClusterSettings, 'version' | 'clusterName' | 'autoCreateTopic'>,
+  layout: LocalLayout,
+): string {
+  const legacy = isLegacy(s.version);
+  const p = nodePaths(layout, n);
+  const namesrvs = all.filter((x) => x.kind === 'namesrv');
+  const entries: [string, string | number | boolean][] = [
+    ['brokerClusterName', s.clusterName],
+    ['brokerName', n.brokerName!],
+    ['brokerId', n.brokerId!],
+    ['brokerRole', n.brokerRole!],
+    ['flushDiskType', t.flush === 'sync' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH'],
+    ['namesrvAddr', namesrvs.map((x) => `127.0.0.1:${x.port}`).join(';')],
+    ['brokerIP1', '127.0.0.1'],
+    ['brokerIP2', '127.0.0.1'],
+    ['listenPort', n.port],
+    ['haListenPort', n.port + 1],
+  ];
+  if (!legacy) entries.push(['bindAddress', '127.0.0.1']);
+  if (t.ha === 'controller') {
+    entries.push(
+      ['enableControllerMode', true],
+      ['controllerAddr', namesrvs.map((x) => `127.0.0.1:${x.controllerPort}`).join(';')],
+      // Sync replication in controller mode: a write is acknowledged once every in-sync replica has it.
+      ['allAckInSyncStateSet', t.replication === 'sync'],
+    );
+  }
+  entries.push(
+    ['storePathRootDir', p.storeDir],
+    ['storePathCommitLog', join(p.storeDir, 'commitlog')],
+    ['autoCreateTopicEnable', s.autoCreateTopic],
+    ['autoCreateSubscriptionGroup', true],
+    ['traceTopicEnable', true],
+    ['enablePropertyFilter', true],
+    // A proxy in cluster mode starts only once the brokers register the cluster's own topic.
+    ['clusterTopicEnable', true],
+    ['mappedFileSizeCommitLog', 64 * 1024 * 1024],
+    ['mappedFileSizeConsumeQueue', 600000],
+    ['maxHashSlotNum', 100000],
+    ['maxIndexNum', 400000],
+  );
+  if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024]);
+  entries.push(['fileReservedTime', 1], ...SHARED_BOX_ENTRIES);
+  return properties(HEADER(s.version), entries);
+}
+
+/** Smaller heaps than the one-node cluster's: a topology runs up to a dozen JVMs on 2 cores. */
+export function topologyHeap(kind: NodeKind): string[] {
+  return kind === 'namesrv'
+    ? ['-Xms32m', '-Xmx128m']
+    : ['-Xms128m', '-Xmx256m', '-XX:MaxDirectMemorySize=128m'];
+}
+
+/** The -D that names a node in its argv: how `status` and `down` tell the JVMs of one dir apart. */
+export function nodeMarker(name: string): string {
+  return `${NODE_MARKER_PREFIX}${name}`;
+}
+
+/** The name server list clients are given: every name server, ';'-separated as RocketMQ takes it. */
+export function topologyNamesrvAddr(nodes: readonly NodeSpec[]): string {
+  return nodes
+    .filter((n) => n.kind === 'namesrv')
+    .map((n) => `127.0.0.1:${n.port}`)
+    .join(';');
+}

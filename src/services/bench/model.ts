@@ -1,0 +1,91 @@
+/**
+ * What `rmq bench` takes, tells while it runs and returns. planBench (plan.ts) checks and
+ * completes the input; runBench (run.ts) runs it; find-max.ts steps the rate.
+ */
+import type { EventEmitter } from 'node:events';
+import type { StartEvent } from '../../bench/engine.js';
+import type { TickEvent } from '../../bench/meter.js';
+import type { BenchParameters, BenchResult, MessageType, SendMode } from '../../bench/result.js';
+import type { Slo } from '../../bench/slo.js';
+import type { ClientSecurity } from '../../core/client/remoting-client.js';
+
+export interface BenchInput {
+  namesrv: string[];
+  timeoutMs: number;
+  /** ACL credentials and TLS, for every client the bench opens */
+  security?: ClientSecurity | undefined;
+  topic?: string | undefined;
+  queues: number;
+  producers: number;
+  consumers: number;
+  groups: number;
+  group?: string | undefined;
+  size: number;
+  payloadFile?: string | undefined;
+  keys: boolean;
+  tags?: string | undefined;
+  mode: SendMode;
+  batch: number;
+  inflight?: number | undefined;
+  rate?: number | undefined;
+  precise?: boolean | undefined;
+  durationMs?: number | undefined;
+  messages?: number | undefined;
+  warmupMs: number;
+  intervalMs: number;
+  type?: MessageType | undefined;
+  delayMs?: number | undefined;
+  fifoGroups: number;
+  txRollbackRatio?: number | undefined;
+  verify: boolean;
+  drainMs: number;
+  slo: string[];
+  retries: number;
+  /** worker threads to spread producers and consumers over (1: all on the main thread) */
+  workers?: number | undefined;
+  /** step the rate up (from --rate, default 1000) to the highest that holds the SLOs */
+  findMax?: boolean | undefined;
+  /** add a capacity plan for this target msg/s */
+  planTps?: number | undefined;
+  hdrLog?: string | undefined;
+  csv?: string | undefined;
+  toolVersion: string;
+  signal?: AbortSignal;
+  runId?: string;
+  /** Told what happens while the run goes on (the command's live lines subscribe to it). */
+  events?: EventEmitter<BenchEvents> | undefined;
+}
+
+/**
+ * A run's events: the engine's `start` and `tick` (merged across worker threads, once per
+ * --find-max step), and the service's own set-up texts, steps and notes.
+ */
+export interface BenchEvents {
+  setup: [text: string];
+  start: [e: StartEvent];
+  tick: [e: TickEvent];
+  step: [step: number, rate: number];
+  note: [text: string];
+}
+
+export interface BenchPlan {
+  params: BenchParameters;
+  slos: Slo[];
+  runId: string;
+  /** the topic is ours to delete afterwards */
+  ephemeralTopic: boolean;
+  /** the groups are ours to delete afterwards */
+  ephemeralGroups: boolean;
+  notes: string[];
+}
+
+export interface BenchOutcome {
+  result: BenchResult;
+  /** an --slo threshold failed: exit 99 */
+  sloFailed: boolean;
+  /** a verification failed that no --slo covers: exit 9, with this message */
+  checkFailed: string | undefined;
+}
+
+export const DEFAULT_INFLIGHT = 32;
+export const DEFAULT_DURATION_MS = 10_000;

@@ -1,0 +1,179 @@
+/**
+ * The workload of `rmq bench`, checked and completed before anything connects: contradictory
+ * flags are one InvalidArgumentError (exit 2), implied settings become notes.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { newRunId } from '../../bench/header.js';
+import type { BenchParameters, MessageType } from '../../bench/result.js';
+import { parseSlo, VERIFY_METRICS } from '../../bench/slo.js';
+import { MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
+import { InvalidArgumentError } from '../../core/errors.js';
+import { type BenchInput, type BenchPlan, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from './model.js';
+
+function bad(message: string, hint?: string): InvalidArgumentError {
+  return new InvalidArgumentError(message, hint ? { hint } : {});
+}
+
+/** Checks and completes the workload; throws InvalidArgumentError (exit 2) for contradictions. */
+export function planBench(input: BenchInput): BenchPlan {
+  const notes: string[] = [];
+  if (input.runId !== undefined && !/^[0-9a-z]{1,16}$/.test(input.runId)) {
+    throw bad(`invalid --run-id "${input.runId}"`, 'use up to 16 characters a-z 0-9');
+  }
+  const runId = input.runId ?? newRunId();
+  if (input.producers === 0) {
+    // Receive-only: the other half of a two-process run (producers elsewhere, same --run-id).
+    if (input.consumers === 0) throw bad('nothing to do: --producers 0 and --consumers 0');
+    if (input.runId === undefined || input.topic === undefined) {
+      throw bad("--producers 0 receives another process's run: give its --topic and --run-id");
+    }
+    for (const [flag, set] of [
+      ['--rate', input.rate !== undefined],
+      ['--messages', input.messages !== undefined],
+      ['--verify', input.verify],
+      ['--find-max', input.findMax],
+      ['--workers', (input.workers ?? 1) > 1],
+    ] as const) {
+      if (set) throw bad(`${flag} needs producers in this process`);
+    }
+  }
+  let type: MessageType = input.type ?? 'normal';
+  if (input.delayMs !== undefined && input.type === undefined) type = 'delay';
+  if (type === 'delay' && input.delayMs === undefined)
+    throw bad('--type delay needs --delay', 'e.g. --delay 5s');
+  if (input.delayMs !== undefined && type !== 'delay') throw bad('--delay goes with --type delay');
+  if (input.txRollbackRatio !== undefined && type !== 'transaction') {
+    throw bad('--tx-rollback-ratio goes with --type transaction');
+  }
+  const ratio = input.txRollbackRatio ?? 0;
+  if (!(ratio >= 0 && ratio <= 1)) throw bad('--tx-rollback-ratio is between 0 and 1');
+  if (input.durationMs !== undefined && input.messages !== undefined) {
+    throw bad('use either --duration or --messages, not both');
+  }
+  if (input.rate !== undefined && !(input.rate > 0)) throw bad('--rate must be above 0');
+  if (input.durationMs !== undefined && !(input.durationMs > 0))
+    throw bad('--duration must be above 0', 'e.g. --duration 30s');
+  if (input.messages !== undefined && !(input.messages > 0)) throw bad('--messages must be at least 1');
+  if (input.precise && input.rate === undefined && !input.findMax) throw bad('--precise goes with --rate');
+  if (input.workers !== undefined && input.workers > 1 && input.workers > input.producers) {
+    throw bad(
+      `--workers ${input.workers} is more than --producers ${input.producers}`,
+      'every worker thread needs a producer',
+    );
+  }
+  if (input.findMax && input.messages !== undefined)
+    throw bad('--find-max runs steps of --duration, not --messages');
+  if (input.planTps !== undefined && !(input.planTps > 0)) throw bad('--plan-tps must be above 0');
+  if (input.batch > 1) {
+    if (type !== 'normal')
+      throw bad(`--batch cannot be used with --type ${type}`, 'RocketMQ batches hold normal messages only');
+    if (input.mode === 'oneway') throw bad('--batch cannot be used with --mode oneway');
+  }
+  if (input.mode === 'oneway' && (type === 'fifo' || type === 'transaction')) {
+    throw bad(`--type ${type} needs acknowledged sends: use --mode sync or async`);
+  }
+  if (input.payloadFile !== undefined && input.size !== 1024)
+    notes.push('--size is ignored with --payload-file');
+  let inflight = input.inflight ?? DEFAULT_INFLIGHT;
+  if (input.mode === 'sync') {
+    if (input.inflight !== undefined && input.inflight !== 1) {
+      notes.push('--mode sync sends one message at a time per producer: --inflight is ignored');
+    }
+    inflight = 1;
+  }
+  const slos = input.slo.map(parseSlo);
+  let verify = input.verify;
+  const verifyMetrics = slos.filter((s) => s.metric.kind === 'scalar' && VERIFY_METRICS.has(s.metric.name));
+  if (verifyMetrics.length > 0 && !verify) {
+    verify = true;
+    notes.push(`--slo ${verifyMetrics[0]!.expr} turns on --verify`);
+  }
+  if (verify && input.consumers === 0) throw bad('--verify needs consumers', 'drop --consumers 0');
+  if (verify && input.producers === 0) throw bad('--verify needs producers in this process');
+  for (const s of slos) {
+    const h = s.metric.kind === 'scalar' ? undefined : s.metric.histogram;
+    if ((h === 'e2e' || (s.metric.kind === 'scalar' && s.metric.name === 'rtps')) && input.consumers === 0) {
+      throw bad(`--slo ${s.expr} needs consumers`);
+    }
+    if (h === 'delay' && type !== 'delay') throw bad(`--slo ${s.expr} needs --type delay`);
+    if (s.metric.kind === 'scalar' && s.metric.name === 'reordered' && type !== 'fifo') {
+      throw bad(`--slo ${s.expr} needs --type fifo`);
+    }
+  }
+  let warmupMs = input.warmupMs;
+  if (input.findMax && warmupMs === 0) {
+    // A step's first second (connections, JIT, broker page cache) is not its steady state.
+    warmupMs = 1000;
+    notes.push('--find-max: each step warms up for 1s (set --warmup to change)');
+  }
+  const groupPrefix = input.group ?? `rmq_bench_${runId}`;
+  const groupNames =
+    input.groups === 1
+      ? [groupPrefix]
+      : Array.from({ length: input.groups }, (_, i) => `${groupPrefix}_${i}`);
+  const tags = (input.tags ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const params: BenchParameters = {
+    topic: input.topic ?? `rmq_bench_${runId}`,
+    queues: input.queues,
+    producers: input.producers,
+    consumers: input.consumers,
+    groups: input.groups,
+    groupNames,
+    size: input.size,
+    payloadFile: input.payloadFile,
+    keys: input.keys,
+    tags,
+    mode: input.mode,
+    batch: input.batch,
+    inflight,
+    rate: input.rate,
+    precise: input.precise ?? false,
+    durationMs: input.messages === undefined ? (input.durationMs ?? DEFAULT_DURATION_MS) : undefined,
+    messages: input.messages,
+    warmupMs,
+    intervalMs: input.intervalMs,
+    type,
+    delayMs: input.delayMs,
+    fifoGroups: input.fifoGroups,
+    txRollbackRatio: ratio,
+    verify,
+    drainMs: input.drainMs,
+    slo: input.slo,
+  };
+  return {
+    params,
+    slos,
+    runId,
+    ephemeralTopic: input.topic === undefined,
+    ephemeralGroups: input.group === undefined,
+    notes,
+  };
+}
+
+/** --size bytes of printable text (readable in a consumer's output), or the --payload-file. */
+export function loadPayload(params: BenchParameters): Buffer {
+  let body: Buffer;
+  if (params.payloadFile !== undefined) {
+    try {
+      body = readFileSync(params.payloadFile);
+    } catch (err) {
+      throw new InvalidArgumentError(
+        `cannot read --payload-file ${params.payloadFile}: ${(err as Error).message}`,
+      );
+    }
+  } else {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const r = randomBytes(params.size);
+    body = Buffer.alloc(params.size);
+    for (let i = 0; i < params.size; i++) body[i] = alphabet.charCodeAt(r[i]! % alphabet.length);
+  }
+  if (body.length === 0) throw new InvalidArgumentError('the payload is empty');
+  if (body.length > MAX_BODY_BYTES) {
+    throw new InvalidArgumentError(`the payload is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+  }
+  return body;
+}

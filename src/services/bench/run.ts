@@ -1,0 +1,250 @@
+/**
+ * `rmq bench`: makes sure the topic exists, runs the engine on the real client (one engine, or
+ * one per worker thread), streams --csv / --hdr-log, evaluates --slo and --verify, and removes
+ * what it created. Knows nothing of oclif; the command renders and picks the exit code from the
+ * outcome, and its live lines subscribe to input.events.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { BenchEngine, type StartEvent } from '../../bench/engine.js';
+import type { Histogram } from '../../bench/histogram.js';
+import type { TickEvent } from '../../bench/meter.js';
+import { csvHeader, csvRow, HdrLog } from '../../bench/output.js';
+import { capacityPlan } from '../../bench/plan.js';
+import type { BenchParameters, BenchResult, HistogramName, MessageType } from '../../bench/result.js';
+import { HELD_PULL_MS, rocketmqPorts } from '../../bench/rocketmq.js';
+import { evaluateSlos } from '../../bench/slo.js';
+import { runWorkers } from '../../bench/workers.js';
+import { Admin } from '../../core/client/admin.js';
+import { BrokerResponseError, NotFoundError, RocketMQError } from '../../core/errors.js';
+import type { TopicRoute } from '../../core/protocol/route.js';
+import { findMax } from './find-max.js';
+import type { BenchInput, BenchOutcome, BenchPlan } from './model.js';
+import { loadPayload, planBench } from './plan.js';
+
+const TOPIC_TYPE: Record<MessageType, 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION'> = {
+  normal: 'NORMAL',
+  fifo: 'FIFO',
+  delay: 'DELAY',
+  transaction: 'TRANSACTION',
+};
+
+/** Creates the topic when missing; returns its readable queue count and whether we created it. */
+async function ensureTopic(
+  admin: Admin,
+  params: BenchParameters,
+  progress: (s: string) => void,
+): Promise<{ created: boolean; readQueues: number; brokers: number }> {
+  const readable = (route: TopicRoute) =>
+    route.queues.reduce((a, q) => a + ((q.perm & 4) !== 0 ? q.readQueueNums : 0), 0);
+  const brokerCount = (route: TopicRoute) =>
+    new Set(route.queues.filter((q) => (q.perm & 2) !== 0).map((q) => q.brokerName)).size;
+  try {
+    const route = await admin.namesrv.getTopicRoute(params.topic);
+    return { created: false, readQueues: readable(route), brokers: brokerCount(route) };
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  progress(`creating topic ${params.topic} with ${params.queues} queues`);
+  const { brokers } = await admin.createTopic(params.topic, {
+    readQueues: params.queues,
+    writeQueues: params.queues,
+    perm: 6,
+    order: false,
+    messageType: TOPIC_TYPE[params.type],
+  });
+  const route = await admin.waitForRoute(
+    params.topic,
+    brokers.map((b) => b.brokerName),
+    15_000,
+  );
+  if (!route) {
+    throw new RocketMQError(
+      'timeout',
+      `topic ${params.topic} was created but the name server does not route it yet`,
+    );
+  }
+  return { created: true, readQueues: readable(route), brokers: brokerCount(route) };
+}
+
+interface StepContext {
+  input: BenchInput;
+  plan: BenchPlan;
+  payload: Buffer;
+  topic: { readQueues: number; brokers: number };
+  note: (s: string) => void;
+  csvFd: number | undefined;
+  hdrFd: number | undefined;
+}
+
+/** One run on the real client (one engine, or one per worker thread); SLOs and verification judged. */
+async function runStep(ctx: StepContext, params: BenchParameters, runId: string): Promise<BenchOutcome> {
+  const { input, plan, note, csvFd, hdrFd } = ctx;
+  const portOptions = {
+    namesrv: input.namesrv,
+    timeoutMs: input.timeoutMs,
+    topic: params.topic,
+    producerGroup: `rmq_bench_producer_${plan.runId}`,
+    groupNames: params.groupNames,
+    type: params.type,
+    runId,
+    // A little before now, so a consumer that joins late still starts before our first message.
+    consumeFromMs: Date.now() - 1000,
+    retries: input.retries,
+    security: input.security,
+  };
+  let hdr: HdrLog | undefined;
+  const onStart = (e: StartEvent) => {
+    if (hdrFd !== undefined) {
+      const fd = hdrFd;
+      hdr = new HdrLog(
+        (s) => writeSync(fd, s),
+        e.startUs,
+        `rmq bench run ${e.runId} on ${params.topic}${params.rate !== undefined ? ` at ${params.rate} msg/s` : ''}`,
+      );
+    }
+    input.events?.emit('start', e);
+  };
+  const onTick = (e: TickEvent) => {
+    if (csvFd !== undefined) writeSync(csvFd, csvRow(e.interval));
+    hdr?.interval(e.histograms, e.startUs, e.endUs);
+    input.events?.emit('tick', e);
+  };
+  let result: BenchResult;
+  let histogram: (name: HistogramName) => Histogram | undefined;
+  input.events?.emit(
+    'setup',
+    `starting ${params.consumers * params.groups} consumers, ${params.producers} producers${(input.workers ?? 1) > 1 ? ` on ${Math.min(input.workers ?? 1, params.producers)} threads` : ''}`,
+  );
+  if ((input.workers ?? 1) > 1) {
+    const run = await runWorkers({
+      workers: input.workers ?? 1,
+      params,
+      ports: portOptions,
+      readQueues: ctx.topic.readQueues,
+      payload: ctx.payload,
+      runId,
+      toolVersion: input.toolVersion,
+      signal: input.signal,
+      onStart,
+      onTick,
+      onWarning: (m) => note(m),
+    });
+    result = run.result;
+    histogram = (name) => run.histograms[name];
+  } else {
+    const engine = new BenchEngine({
+      params,
+      ports: rocketmqPorts(
+        { ...portOptions, onWarning: (err) => note(`consumer: ${(err as Error).message ?? String(err)}`) },
+        ctx.topic.readQueues,
+      ),
+      payload: ctx.payload,
+      runId,
+      signal: input.signal,
+      toolVersion: input.toolVersion,
+    });
+    engine.on('start', onStart);
+    engine.on('tick', onTick);
+    engine.on('warning', (err: unknown) => note(String((err as Error).message ?? err)));
+    result = await engine.run();
+    histogram = (name) => engine.histogram(name);
+  }
+  result.environment = { brokers: ctx.topic.brokers, readQueues: ctx.topic.readQueues };
+  if (input.planTps !== undefined) result.plan = capacityPlan(result, input.planTps);
+
+  const slos = plan.slos;
+  let sloFailed = false;
+  if (slos.length > 0) {
+    result.slo = evaluateSlos(slos, result, histogram);
+    sloFailed = !result.slo.passed;
+  }
+  const covered = new Set(slos.map((s) => (s.metric.kind === 'scalar' ? s.metric.name : '')));
+  const v = result.verification;
+  let checkFailed: string | undefined;
+  if (v) {
+    const failures: string[] = [];
+    if (v.lost > 0 && !covered.has('lost')) {
+      failures.push(
+        `${v.lost} acknowledged messages were never received (e.g. ${v.lostSample.slice(0, 3).join(', ')})`,
+      );
+    }
+    if (v.rolledBackReceived > 0)
+      failures.push(`${v.rolledBackReceived} rolled-back messages were delivered`);
+    if (params.type === 'fifo' && v.reordered > 0 && !covered.has('reordered')) {
+      failures.push(`${v.reordered} messages arrived out of order within their message group`);
+    }
+    if (failures.length > 0) checkFailed = `verification failed: ${failures.join('; ')}`;
+  }
+  return { result, sloFailed, checkFailed };
+}
+
+export async function runBench(input: BenchInput): Promise<BenchOutcome> {
+  const plan = planBench(input);
+  const { params } = plan;
+  const note = (text: string) => input.events?.emit('note', text);
+  for (const n of plan.notes) note(n);
+  const payload = loadPayload(params);
+  const admin = new Admin({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
+  let created = false;
+  let csvFd: number | undefined;
+  let hdrFd: number | undefined;
+  try {
+    input.events?.emit('setup', `preparing topic ${params.topic}`);
+    const topic = await ensureTopic(admin, params, (t) => input.events?.emit('setup', t));
+    created = topic.created && plan.ephemeralTopic;
+    if (topic.created && !plan.ephemeralTopic) note(`topic ${params.topic} was created and is kept`);
+    if (input.csv) {
+      csvFd = openSync(input.csv, 'w');
+      writeSync(csvFd, csvHeader());
+    }
+    if (input.hdrLog) hdrFd = openSync(input.hdrLog, 'w');
+    const ctx: StepContext = { input, plan, payload, topic, note, csvFd, hdrFd };
+    if (!input.findMax) return await runStep(ctx, params, plan.runId);
+    return await findMax(input, plan, (p, runId) => runStep(ctx, p, runId));
+  } finally {
+    if (csvFd !== undefined) closeSync(csvFd);
+    if (hdrFd !== undefined) closeSync(hdrFd);
+    await cleanup(admin, plan, created, note, input);
+    admin.close();
+  }
+}
+
+/**
+ * Deletes the topic and groups this run made up, and the groups' retry topics (the broker makes
+ * %RETRY%<group> when a consumer of the group first sends it a heartbeat); a failure is a note,
+ * not an error.
+ */
+async function cleanup(
+  admin: Admin,
+  plan: BenchPlan,
+  topicCreated: boolean,
+  note: (s: string) => void,
+  input: BenchInput,
+): Promise<void> {
+  if (plan.ephemeralGroups && plan.params.consumers > 0) {
+    // A pull the broker still holds would re-create a group deleted now (its pull handler
+    // auto-creates groups): wait those out, unless the user is in a hurry (Ctrl-C).
+    if (!input.signal?.aborted) {
+      input.events?.emit('setup', 'removing the consumer groups (after the broker has answered held pulls)');
+      await new Promise((r) => setTimeout(r, HELD_PULL_MS));
+    }
+    for (const g of plan.params.groupNames) {
+      await admin.deleteGroup(g).catch((err: unknown) => {
+        // 26: SUBSCRIPTION_GROUP_NOT_EXIST, a group that never got a subscription.
+        const gone =
+          err instanceof NotFoundError || (err instanceof BrokerResponseError && err.responseCode === 26);
+        if (!gone) note(`could not delete group ${g}: ${(err as Error).message}`);
+      });
+      const retry = `%RETRY%${g}`;
+      await admin.deleteTopic(retry).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError))
+          note(`could not delete topic ${retry}: ${(err as Error).message}`);
+      });
+    }
+  }
+  if (topicCreated) {
+    await admin.deleteTopic(plan.params.topic).catch((err: unknown) => {
+      note(`could not delete topic ${plan.params.topic}: ${(err as Error).message}`);
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { localLayout } from '../../src/local/paths.js';
+import {
+  isMultiNode,
+  portsFromBase,
+  SINGLE_NODE,
+  topologyBrokerConf,
+  topologyNamesrvConf,
+  topologyNodes,
+  validateTopology,
+  validateTopologyPorts,
+} from '../../src/local/topology.js';
+
+const layout = localLayout('/tmp/rmq-unit-topo');
+const s = { version: '5.3.3', clusterName: 'C', autoCreateTopic: true, ...portsFromBase(30000) };
+
+describe('local topologies', () => {
+  test('the default is the one-node cluster', () => {
+    assert.equal(isMultiNode(SINGLE_NODE), false);
+    assert.equal(isMultiNode({ ...SINGLE_NODE, replicas: 1 }), true);
+  });
+
+  test('2 masters × 1 slave, 2 name servers: names, ids, roles and distinct ports', () => {
+    const t = { ...SINGLE_NODE, masters: 2, replicas: 1, namesrvs: 2 };
+    const nodes = topologyNodes(t, s);
+    assert.deepEqual(
+      nodes.map((n) => [n.name, n.port, n.brokerId, n.brokerRole]),
+      [
+        ['namesrv-1', 30000, undefined, undefined],
+        ['namesrv-2', 30001, undefined, undefined],
+        ['broker-a-0', 30022, 0, 'ASYNC_MASTER'],
+        ['broker-a-1', 30026, 1, 'SLAVE'],
+        ['broker-b-0', 30030, 0, 'ASYNC_MASTER'],
+        ['broker-b-1', 30034, 1, 'SLAVE'],
+      ],
+    );
+    validateTopologyPorts(nodes);
+    const conf = topologyBrokerConf(nodes[3]!, nodes, t, s, layout);
+    assert.match(conf, /^namesrvAddr=127\.0\.0\.1:30000;127\.0\.0\.1:30001$/m);
+    assert.match(conf, /^brokerName=broker-a$/m);
+    assert.match(conf, /^brokerId=1$/m);
+    assert.match(conf, /^haListenPort=30027$/m);
+    assert.match(conf, /^storePathRootDir=\/tmp\/rmq-unit-topo\/nodes\/broker-a-1\/store$/m);
+    assert.doesNotMatch(conf, /enableControllerMode/);
+    assert.match(conf, /^waitTimeMillsInSendQueue=1000$/m);
+  });
+
+  test('sync flush and replication set SYNC_FLUSH and SYNC_MASTER', () => {
+    const t = { ...SINGLE_NODE, replicas: 1, flush: 'sync' as const, replication: 'sync' as const };
+    const nodes = topologyNodes(t, s);
+    const conf = topologyBrokerConf(nodes[1]!, nodes, t, s, layout);
+    assert.match(conf, /^brokerRole=SYNC_MASTER$/m);
+    assert.match(conf, /^flushDiskType=SYNC_FLUSH$/m);
+  });
+
+  test('controller mode: the controller inside the name servers, brokers without a fixed id', () => {
+    const t = { ...SINGLE_NODE, replicas: 1, namesrvs: 3, ha: 'controller' as const };
+    validateTopology(t, '5.3.3');
+    const nodes = topologyNodes(t, s);
+    validateTopologyPorts(nodes);
+    const ns = topologyNamesrvConf(nodes[1]!, nodes, s, layout);
+    assert.match(ns, /^enableControllerInNamesrv=true$/m);
+    assert.match(
+      ns,
+      /^controllerDLegerPeers=n0-127\.0\.0\.1:30005;n1-127\.0\.0\.1:30006;n2-127\.0\.0\.1:30007$/m,
+    );
+    assert.match(ns, /^controllerDLegerSelfId=n1$/m);
+    const b = topologyBrokerConf(nodes[3]!, nodes, t, s, layout);
+    assert.match(b, /^brokerId=-1$/m);
+    assert.match(b, /^brokerRole=SLAVE$/m);
+    assert.match(b, /^enableControllerMode=true$/m);
+    assert.match(b, /^controllerAddr=127\.0\.0\.1:30005;127\.0\.0\.1:30006;127\.0\.0\.1:30007$/m);
+  });
+
+  test('refusals: controller on 4.x or without slaves, out-of-range counts, colliding ports', () => {
+    assert.throws(() => validateTopology({ ...SINGLE_NODE, replicas: 1, ha: 'controller' }, '4.9.7'), /5\.x/);
+    assert.throws(() => validateTopology({ ...SINGLE_NODE, ha: 'controller' }, '5.3.3'), /--replicas/);
+    assert.throws(() => validateTopology({ ...SINGLE_NODE, masters: 0 }, '5.3.3'), /--masters/);
+    assert.throws(() => validateTopology({ ...SINGLE_NODE, ha: 'dledger' }, '4.9.7'), /dledger/);
+    const nodes = topologyNodes({ ...SINGLE_NODE, masters: 2 }, { namesrvPort: 30000, brokerPort: 30002 }); // broker-a's VIP port 30000 is the name server's
+    assert.throws(() => validateTopologyPorts(nodes), /would be used by both/);
+  });
+});
