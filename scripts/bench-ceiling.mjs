@@ -19,7 +19,6 @@
 //          [--cpu-prof DIR] [--no-open-loop]
 //   --runs N   N runs of each (rmq and the reference)
 // Needs `npm run build` first (it uses dist/).
-import { spawn } from 'node:child_process';
 import {
   arg,
   calibrationMs,
@@ -27,45 +26,12 @@ import {
   cpuPct,
   has,
   loadAvg,
-  root,
   runBench,
+  runReference,
   spread,
   thousands,
 } from './bench-common.mjs';
 import { startNullResponder } from './bench-null-responder.mjs';
-
-function runReference(port, duration, inflight) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [
-      `${root}scripts/bench-reference-client.mjs`,
-      '--port',
-      String(port),
-      '--duration',
-      duration,
-      '--warmup',
-      '2s',
-      '--inflight',
-      inflight,
-      '--size',
-      '1024',
-    ]);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('close', (code) => {
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`reference client: exit ${code}\n${err}\n${out}`));
-      }
-    });
-  });
-}
 
 async function main() {
   const runs = Number(arg('runs', '3'));
@@ -95,7 +61,14 @@ async function main() {
       // R A, then A R: each pair's two runs are adjacent, and the order alternates.
       for (const side of i % 2 === 0 ? ['ref', 'rmq'] : ['rmq', 'ref']) {
         if (side === 'ref') {
-          pair.ref = await runReference(port, duration, inflight);
+          pair.ref = await runReference(port, [
+            '--duration',
+            duration,
+            '--warmup',
+            '2s',
+            '--inflight',
+            inflight,
+          ]);
           out(
             `run ${i + 1} reference: ${thousands(pair.ref.tps)} msg/s, ${pair.ref.usPerMessage} µs CPU/msg; load ${loadAvg()}`,
           );

@@ -1,6 +1,7 @@
 // Shared by the instrument benchmarks (bench-ceiling, bench-overhead): running the built CLI's
-// `bench` against the null responder as a child process, the machine's description (CPU model,
-// load, a calibration loop), the young-generation GC figures of a run, and spread statistics.
+// `bench` and the reference client against the null responder as child processes, the machine's
+// description (CPU model, load, a calibration loop), the young-generation GC figures of a run,
+// and spread statistics.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -145,6 +146,38 @@ export function runBench(port, extra, label, { cliRoot = root, nodeArgs = [], gc
         resolve(result);
       } catch {
         reject(new Error(`${label}: exit ${code}\n${err}\n${out.slice(0, 2000)}`));
+      }
+    });
+  });
+}
+
+/**
+ * Runs scripts/bench-reference-client.mjs (of this checkout) against the null responder on
+ * `port` with `extra` arguments, 1 KiB messages; resolves with its JSON line.
+ */
+export function runReference(port, extra) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      `${root}scripts/bench-reference-client.mjs`,
+      '--port',
+      String(port),
+      '--size',
+      '1024',
+      ...extra,
+    ]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`reference client: exit ${code}\n${err}\n${out}`));
       }
     });
   });

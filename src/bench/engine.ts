@@ -412,6 +412,14 @@ export class BenchEngine extends EventEmitter {
     this.burst = 0;
     if (!this.sending) return;
     this.turnBudget = this.p.precise ? PRECISE_BURST : Infinity;
+    this.sendDue();
+  };
+
+  /**
+   * dispatch()'s work within the turn's budget; --precise also calls it on every reply, so with
+   * requests in flight the replies clock the schedule and the pacer sleeps (see Pacer.arm).
+   */
+  private sendDue(): void {
     const P = this.lanes.length;
     if (!this.scheduleDone) {
       const now = this.clock.nowUs();
@@ -447,9 +455,10 @@ export class BenchEngine extends EventEmitter {
     if (this.sending && !(this.scheduleDone && this.turnBudget > 0)) {
       this.pacer ??= this.clock.pacer(this.dispatch, this.p.precise);
       // A budget spent with messages still waiting: straight back after a turn of the loop.
-      this.pacer.arm(this.turnBudget > 0 ? this.dueUs(this.nextDue) : this.clock.nowUs());
+      if (this.turnBudget > 0) this.pacer.arm(this.dueUs(this.nextDue), this.inflight > 0);
+      else this.pacer.arm(this.clock.nowUs());
     }
-  };
+  }
 
   /** Open loop: sends queued due messages while the producer has room (and the turn has budget). */
   private flushQueue(lane: Lane): void {
@@ -610,8 +619,9 @@ export class BenchEngine extends EventEmitter {
       this.endMeasure();
     }
     if (this.sending) {
-      if (this.p.rate !== undefined) this.flushQueue(lane);
-      else this.pump(lane);
+      if (this.p.rate === undefined) this.pump(lane);
+      else if (this.p.precise) this.sendDue();
+      else this.flushQueue(lane);
     }
     if (this.inflight === 0 && this.inflightZero) this.inflightZero.resolve();
   }

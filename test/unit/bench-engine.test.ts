@@ -302,6 +302,51 @@ describe('bench engine: open loop', () => {
     assert.deepEqual(result.warnings, []);
   });
 
+  test('--precise: with a reply on its way the pacer is not needed; the replies send what is due, on time', async () => {
+    // 1000 msg/s, 3 ms replies: every due time finds a reply in flight. A pacer armed with
+    // replyDue sleeps on a backstop 1 ms ahead (as SystemPacer does) and the reply's handler
+    // sends the message due, re-arming it before it fires.
+    class ReplyClockedClock extends FakeClock {
+      fired = 0;
+      override pacer(fn: () => void) {
+        let timer: ReturnType<FakeClock['setTimeout']> | undefined;
+        const fire = () => {
+          this.fired++;
+          fn();
+        };
+        return {
+          arm: (atUs: number, replyDue?: boolean) => {
+            if (timer) this.clearTimeout(timer);
+            timer = this.setTimeout(fire, Math.max(atUs - this.nowUs(), replyDue ? 1000 : 0) / 1000);
+          },
+          cancel: () => {
+            if (timer) this.clearTimeout(timer);
+            timer = undefined;
+          },
+        };
+      }
+    }
+    const clock = new ReplyClockedClock();
+    const world = new FakeWorld(clock, { sendLatencyMs: () => 3 });
+    const rate = 1000;
+    const engine = new BenchEngine({
+      params: params({ rate, precise: true, inflight: 8, durationMs: 1000, consumers: 0 }),
+      ports: world,
+      payload: Buffer.alloc(100, 'x'),
+      clock,
+      system: false,
+      runId: 'test01',
+    });
+    const result = await clock.run(engine.run(), 50);
+    const t0 = new FakeClock().nowUs();
+    assert.ok(world.sent.length >= 1000, `${world.sent.length} sent`);
+    for (const r of world.sent) near(r.sendUs, t0 + (r.seq * 1e6) / rate, 1, `send time of message ${r.seq}`);
+    assert.equal(result.totals.unsent, 0);
+    // Not once per message: only the first ones, before a reply comes, and a turn of the loop
+    // each time replies have used up a burst's budget (16 requests).
+    assert.ok(clock.fired <= world.sent.length / 8, `the pacer fired ${clock.fired} times`);
+  });
+
   test('a window whose end timer fires late still makes exactly rate x duration messages due', async () => {
     // Seen on a loaded CI box: the end fired ~108 ms late and 54 more messages than 500 x 180 s fell due.
     const { result } = await bench(

@@ -137,9 +137,10 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       helpGroup: 'SENDING',
     }),
     precise: Flags.boolean({
-      summary: 'With --rate: keep the schedule to tens of µs by spinning between sends (costs a core).',
+      summary:
+        'With --rate: keep the schedule to tens of µs; replies in flight pace the sends, else a spin (up to a core).',
       description:
-        "Without it, Node's 1 ms timers send the messages due within a millisecond together, which adds up to ~1 ms to the corrected send latency.",
+        "Without it, Node's 1 ms timers send the messages due within a millisecond together, which adds up to ~1 ms to the corrected send latency. With it, while a request is in flight the pacer sleeps and each reply sends what is due by then; only a gap with no reply coming is spun through, and a due message waits at most ~1 ms (a timer) for a reply that does not come.",
       helpGroup: 'SENDING',
     }),
     retries: Flags.integer({
