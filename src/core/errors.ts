@@ -61,6 +61,8 @@ export class RocketMQError extends Error {
   readonly hint: string | undefined;
   /** A send's error: the broker its last attempt went to, for per-broker accounting. */
   brokerName: string | undefined;
+  /** A send's error: how many attempts were made before it was given up. */
+  attempts: number | undefined;
 
   constructor(kind: ErrorKind, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

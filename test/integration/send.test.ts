@@ -483,6 +483,7 @@ describe('rmq send', { concurrency: true }, () => {
       code: 13,
     });
     assert.match(recs[1]!.msgId, /^[0-9A-F]{32}$/);
+    assert.equal(recs[1]!.attempts, 1, 'the refused message was tried once (--retries 0)');
     assert.match(r.stderr, /^sent 2, failed 1 in .*\nError: 1 message failed; first: MESSAGE_ILLEGAL \(13\)/);
     assert.deepEqual(bodies(await reader.read(topic)), ['one', 'three']);
 

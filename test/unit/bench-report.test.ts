@@ -1,6 +1,6 @@
 /** The pure renderers, the streaming file formats, and the workload checks of planBench. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -447,8 +447,9 @@ describe('bench merge', () => {
     assert.equal(mergeResults([result(), result({ runId: 'cccccc' })]).result.brokers, undefined);
   });
 
-  test('readResult takes version 1 results only', () => {
-    const dir = tmpdir();
+  test('readResult takes version 1 results only', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rmq-bench-read-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const good = join(dir, `rmq-bench-${process.pid}-good.json`);
     const bad = join(dir, `rmq-bench-${process.pid}-bad.json`);
     const text = join(dir, `rmq-bench-${process.pid}-text.json`);

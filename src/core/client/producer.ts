@@ -380,7 +380,10 @@ export class Producer {
         return this.toResult(res, q, uniq, attempt);
       } catch (err) {
         lastErr = err;
-        if (err instanceof RocketMQError) err.brokerName ??= q.brokerName;
+        if (err instanceof RocketMQError) {
+          err.brokerName ??= q.brokerName;
+          err.attempts = attempt;
+        }
         // A message the broker refuses for its own content says nothing of the broker.
         if (!sendRetriable(err)) throw err;
         this.faults.record(q.brokerName, Date.now() - now, true);

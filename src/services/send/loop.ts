@@ -200,7 +200,8 @@ export async function runLoop(
         queueId: null,
         queueOffset: null,
         latencyMs: round3(latencyMs),
-        attempts: 0,
+        // Made before the send was given up (0: none reached a broker, e.g. no route).
+        attempts: err instanceof RocketMQError ? (err.attempts ?? 0) : 0,
         error: errorInfo(err),
       });
     }
