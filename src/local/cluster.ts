@@ -40,7 +40,7 @@ import { claimDir } from './owner.js';
 import { localLayout } from './paths.js';
 import { ownershipCheck, stopProcess } from './process.js';
 import { type LocalProfileResult, saveLocalProfile } from './profile.js';
-import { findJava, type ProgressFn, resolveRuntime } from './resolve.js';
+import { findJava, type ProgressFn, type ReleaseChoice, resolveRuntime } from './resolve.js';
 import { firstBroker, liveProcesses, type LocalState, probeTls, readState, writeState } from './state.js';
 import {
   isMultiNode,
@@ -91,6 +91,8 @@ export interface UpResult {
   elapsedMs: number;
   /** Whether the jars were fetched with mvn during this `up`. */
   downloaded: boolean;
+  /** How a release line (--version 5.5) was settled: listed releases, skipped ones. */
+  release?: ReleaseChoice | undefined;
   /** A multi-node topology's JVMs (pids above: the first name server and the first master). */
   nodes?: { name: string; kind: 'namesrv' | 'broker'; port: number; pid: number }[] | undefined;
   logs: { namesrv: string; broker: string };
@@ -124,7 +126,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const topology = opts.topology && isMultiNode(opts.topology) ? opts.topology : undefined;
   let nodes: NodeSpec[] | undefined;
   if (topology) {
-    validateTopology(topology, parseVersionSpec(opts.version).candidates[0]!);
+    validateTopology(topology, parseVersionSpec(opts.version).representative);
     if (opts.acl || opts.tls) {
       throw new InvalidArgumentError('--acl and --tls are not supported with a multi-node topology yet', {
         hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
@@ -160,7 +162,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 
   const java = await findJava(env);
   // Every candidate of a spec shares its major version, which is all the port check needs.
-  const firstCandidate = parseVersionSpec(opts.version).candidates[0]!;
+  const firstCandidate = parseVersionSpec(opts.version).representative;
   if (nodes) await checkTopologyPorts(nodes, firstCandidate);
   else await checkPorts({ ...pre, version: firstCandidate });
   await checkDisk(layout);
@@ -362,6 +364,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     startedAt: state.startedAt,
     elapsedMs: Date.now() - started,
     downloaded: runtime.downloaded,
+    release: runtime.release,
     logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
     acl: acl && {
       ...acl.admin,

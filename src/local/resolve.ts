@@ -10,6 +10,7 @@ import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'n
 import { delimiter, join } from 'node:path';
 import { EnvironmentError, TimeoutError } from '../core/errors.js';
 import { childEnv, mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
+import { fetchReleases, lineReleases } from './releases.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 /** `transient` marks updates that only refresh a counter: worth a spinner, not a log line. */
@@ -87,6 +88,22 @@ export interface ResolvedRuntime {
   bytes: number;
   /** False when it came from the cache without running mvn. */
   downloaded: boolean;
+  /** How a release line was settled (absent for an exact --version). */
+  release?: ReleaseChoice | undefined;
+}
+
+export interface ReleaseChoice {
+  /** The line asked for, e.g. "5.5". */
+  line: string;
+  /**
+   * repository: from the Maven repository's list, read now; remembered: the pick of the last
+   * day (or, offline, the last one); built-in: offline, from the table rmq was built with.
+   */
+  source: 'repository' | 'remembered' | 'built-in';
+  /** The line's releases as the repository listed them, newest first (source repository). */
+  listed?: string[] | undefined;
+  /** Newer releases of the line that Maven Central does not serve completely, and why. */
+  skipped: { version: string; reason: string }[];
 }
 
 /** How long one mvn run may take by default: a first download is ~100 MB over a slow link. */
@@ -102,7 +119,15 @@ export interface ResolveOptions {
   downloadTimeoutMs?: number;
   /** Aborting stops a running mvn and rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
+  /** Every release the Maven repository lists (tests replace the network). */
+  listReleases?: () => Promise<string[]>;
 }
+
+/** A line's pick is trusted this long before the repository's list is read again (mvn's daily). */
+export const LINE_RECHECK_MS = 24 * 3600_000;
+
+/** resolved.json: what a line settled on and when the repository's list was last read for it. */
+type Alias = string | { version: string; checkedAt: string };
 
 const versionDir = (root: string, v: string): string => join(root, v);
 const libDirOf = (root: string, v: string): string => join(root, v, 'lib');
@@ -355,6 +380,32 @@ async function download(
 }
 
 /**
+ * A line's releases as the Maven repository lists them, newest first; undefined (with a progress
+ * note) when the list cannot be read, so the caller falls back on what it knows.
+ */
+async function lineFromRepository(
+  line: string,
+  opts: ResolveOptions,
+  env: Env,
+  progress: ProgressFn,
+): Promise<string[] | undefined> {
+  const list =
+    opts.listReleases ??
+    (() => fetchReleases({ repo: env.RMQ_MAVEN_REPO || undefined, signal: opts.signal }));
+  try {
+    const releases = lineReleases(await list(), line);
+    if (releases.length > 0) progress(`RocketMQ ${line}: the Maven repository lists ${releases.join(', ')}`);
+    return releases;
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    progress(
+      `could not read the list of RocketMQ releases (${(err as Error).message}); trying the releases rmq knows`,
+    );
+    return undefined;
+  }
+}
+
+/**
  * The runtime jars for a --version value: from the cache when present, else via mvn, trying a
  * line's releases newest-first and skipping those Central does not (completely) hold.
  */
@@ -363,19 +414,44 @@ export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRunt
   const progress = opts.onProgress ?? (() => {});
   const timeoutMs = opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   const spec = parseVersionSpec(opts.spec);
-  const aliases = (await readJson<Record<string, string>>(aliasFile(opts.cacheRoot))) ?? {};
-
-  const remembered = spec.exact ? spec.spec : aliases[spec.spec];
-  if (remembered) {
+  const aliases = (await readJson<Record<string, Alias>>(aliasFile(opts.cacheRoot))) ?? {};
+  const alias = spec.exact ? undefined : aliases[spec.spec];
+  const remembered = spec.exact ? spec.spec : typeof alias === 'string' ? alias : alias?.version;
+  const checkedAt = typeof alias === 'object' ? Date.parse(alias.checkedAt) : NaN;
+  const fresh = spec.exact || Date.now() - checkedAt < LINE_RECHECK_MS;
+  const release: ReleaseChoice = { line: spec.spec, source: 'remembered', skipped: [] };
+  const chosen = (r: ResolvedRuntime): ResolvedRuntime => (spec.exact ? r : { ...r, release });
+  if (remembered && fresh) {
     const hit = await cachedRuntime(opts.cacheRoot, remembered);
-    if (hit) return hit;
+    if (hit) return chosen(hit);
+  }
+  if (!spec.exact) {
+    const listed = await lineFromRepository(spec.spec, opts, env, progress);
+    release.source = listed ? 'repository' : 'built-in';
+    release.listed = listed;
+    if (listed) spec.candidates = listed;
+    else if (remembered) {
+      // Offline: what this line settled on before beats the hand-kept table.
+      const hit = await cachedRuntime(opts.cacheRoot, remembered);
+      if (hit) {
+        release.source = 'remembered';
+        return chosen(hit);
+      }
+    }
+    if (spec.candidates.length === 0) {
+      throw new EnvironmentError(`RocketMQ ${spec.spec} has no releases rmq can find`, {
+        hint: listed
+          ? 'Maven Central lists none of that line; pick another, e.g. --version 5.5'
+          : 'check access to Maven Central (RMQ_MAVEN_REPO for a mirror), or give an exact release, e.g. --version 5.3.3',
+      });
+    }
   }
   const mvn = await which('mvn', env);
   if (!mvn) {
     // Offline and without Maven, any cached release of the line beats failing.
     for (const v of spec.candidates) {
       const hit = await cachedRuntime(opts.cacheRoot, v);
-      if (hit) return hit;
+      if (hit) return chosen(hit);
     }
     throw new EnvironmentError(
       `mvn was not found on PATH; it is needed once to download RocketMQ ${spec.spec}`,
@@ -416,6 +492,7 @@ export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRunt
       if (!attempt.ok) {
         if (attempt.notPublished && !spec.exact) {
           skipped.push(v);
+          release.skipped.push({ version: v, reason: attempt.keyLine });
           progress(
             `RocketMQ ${v} is not completely on Maven Central (${attempt.keyLine}); trying an older ${spec.spec}.x`,
           );
@@ -431,10 +508,10 @@ export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRunt
       progress(`RocketMQ ${v}: ${runtime.jars} jars (${Math.round(runtime.bytes / 1048576)} MB) cached`);
     }
     if (!spec.exact) {
-      aliases[spec.spec] = v;
+      aliases[spec.spec] = { version: v, checkedAt: new Date().toISOString() };
       await writeJsonAtomic(aliasFile(opts.cacheRoot), aliases);
     }
-    return runtime;
+    return chosen(runtime);
   }
   throw new EnvironmentError(
     `no RocketMQ ${spec.spec}.x release resolves completely from Maven Central (tried ${skipped.join(', ')})`,

@@ -10,7 +10,13 @@
  * never collide.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { type ClusterSettings, isLegacy, properties, SHARED_BOX_ENTRIES } from './config.js';
+import {
+  type ClusterSettings,
+  FEATURE_ENTRIES_5X,
+  isLegacy,
+  properties,
+  SHARED_BOX_ENTRIES,
+} from './config.js';
 import { join } from 'node:path';
 import type { LocalLayout } from './paths.js';
 import { NODE_MARKER_PREFIX } from './process.js';
@@ -263,7 +269,7 @@ export function topologyBrokerConf(
     ['maxHashSlotNum', 100000],
     ['maxIndexNum', 400000],
   );
-  if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024]);
+  if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024], ...FEATURE_ENTRIES_5X);
   entries.push(['fileReservedTime', 1], ...SHARED_BOX_ENTRIES);
   return properties(HEADER(s.version), entries);
 }

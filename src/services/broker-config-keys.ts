@@ -21,6 +21,7 @@ export const HOT_BROKER_KEYS: Readonly<Record<string, string>> = {
   deleteWhen: 'DefaultMessageStore#isTimeToDelete, each round',
   diskMaxUsedSpaceRatio: 'DefaultMessageStore.CleanCommitLogService, each round',
   waitTimeMillsInSendQueue: 'BrokerFastFailure, each 10 ms sweep',
+  recallMessageEnable: 'RecallMessageProcessor, per request (5.3.2+)',
   osPageCacheBusyTimeOutMills: 'DefaultMessageStore#isOSPageCacheBusy, per send',
   accessMessageInMemoryMaxRatio: 'DefaultMessageStore#getMessage, per pull',
   maxTransferCountOnMessageInMemory: 'DefaultMessageStore#isTheBatchFull, per pull',

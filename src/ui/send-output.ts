@@ -27,6 +27,7 @@ export function formatResult(
   if (r.queueId !== null) parts.push(`queue=${r.queueId}`);
   if (r.queueOffset !== null) parts.push(`offset=${r.queueOffset}`);
   if (r.transaction) parts.push(`transaction=${r.transaction}`);
+  if (r.recallHandle) parts.push(`recallHandle=${escape(r.recallHandle)}`);
   parts.push(`latency=${r.latencyMs.toFixed(3)}ms`);
   return parts.join('  ');
 }

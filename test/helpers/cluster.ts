@@ -33,6 +33,8 @@ export interface TestCluster {
   brokerName: string;
   /** The RocketMQ version that came up, e.g. 4.9.7. */
   version: string;
+  /** `local up --json`'s whole answer (e.g. `release`: how a release line was settled). */
+  upResult: UpResult;
   pids: { namesrv: number; broker: number };
   /** `-n <namesrv>`, to append to a command line. */
   n: string[];
@@ -45,6 +47,8 @@ export interface ClusterOptions {
   version?: string;
   /** `rmq local up --wait` in seconds (default UP_WAIT_S): a loaded machine may need more. */
   waitSeconds?: number;
+  /** Extra environment of `local up` (e.g. RMQ_CACHE_DIR). */
+  env?: Record<string, string>;
 }
 
 export async function startCluster(
@@ -71,7 +75,10 @@ export async function startCluster(
       '--json',
     ],
     // Beyond the wait: a first start of a version downloads its jars before it.
-    { timeoutMs: Math.max(UP_TIMEOUT_MS, (options.waitSeconds ?? 0) * 1000 + 120_000) },
+    {
+      timeoutMs: Math.max(UP_TIMEOUT_MS, (options.waitSeconds ?? 0) * 1000 + 120_000),
+      ...(options.env ? { env: options.env } : {}),
+    },
   );
   const res = up.json as UpResult | undefined;
   if (up.code !== 0 || !res) {
@@ -86,6 +93,7 @@ export async function startCluster(
     broker: res.brokerAddr,
     brokerName: res.brokerName,
     version: res.version,
+    upResult: res,
     pids: res.pids,
     n: ['-n', res.namesrvAddr],
     async down() {

@@ -2,7 +2,8 @@
  * rmq group reset on RocketMQ 4.9, which has no server-side reset (a cluster of the test's own):
  * a running group is moved by time through its consumers (the broker sends them
  * RESET_CONSUMER_CLIENT_OFFSET, which an `rmq consume` child must follow), any other move of it
- * is refused with nothing changed, and a stopped group's offsets are committed.
+ * is refused with nothing changed, and a stopped group's offsets are committed. The same cluster
+ * shows that a 5.x-only command (message recall) refuses a 4.9 broker cleanly.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -105,6 +106,16 @@ describe('4.9: no server-side reset', () => {
           [['commit', false]],
         );
         assert.deepEqual(await offsets(g, c.n, t), { 0: 7, 1: 7 });
+
+        // A 5.x-only feature on this cluster: one line naming the version needed, exit 2. A 4.9
+        // broker never hands out a recall handle, so this one is made the way 5.3.2+ makes them.
+        const handle = Buffer.from(
+          `v1 ${t} ${c.brokerName} ${Date.now() + 60_000} C0A8000100002A9F0000000000000000`,
+        ).toString('base64url');
+        const recall = await rmq(['message', 'recall', handle, '--yes', ...c.n]);
+        assert.equal(recall.code, 2, recall.stderr);
+        assert.equal(recall.stderr.trim().split('\n').length, 1, recall.stderr);
+        assert.match(recall.stderr, /needs RocketMQ 5\.3\.2 or newer; broker \S+ runs V4_9_7/);
       } finally {
         await c.down();
       }

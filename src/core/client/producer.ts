@@ -62,6 +62,8 @@ export interface SendResult {
   regionId: string;
   traceOn: boolean;
   attempts: number;
+  /** A timer message on 5.3.2+: the handle `message recall` takes to cancel it before it is due. */
+  recallHandle?: string | undefined;
 }
 
 export interface PublishQueue {
@@ -265,6 +267,7 @@ export class Producer {
       transactionId: h.transactionId,
       regionId: h.region ?? 'DefaultRegion',
       traceOn: h.traceOn,
+      ...(h.recallHandle ? { recallHandle: h.recallHandle } : {}),
       attempts,
     };
   }

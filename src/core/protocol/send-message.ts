@@ -14,7 +14,8 @@
  * Response: SUCCESS or, stored but not as asked, FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT,
  * SLAVE_NOT_AVAILABLE (SEND_ACCEPT); extFields msgId string (offset message id; comma-separated
  * for a batch) | queueId int | queueOffset int64 | transactionId string (optional) | MSG_REGION
- * string and TRACE_ON bool, which the broker adds (4.9 and 5.x).
+ * string and TRACE_ON bool, which the broker adds (4.9 and 5.x) | recallHandle string (5.3.2+, a
+ * timer message only: what RECALL_MESSAGE takes to cancel it before it is due).
  */
 import { ResponseCode } from '../remoting/codes.js';
 import type { JsonWriter, RemotingCommand } from '../remoting/command.js';
@@ -43,6 +44,7 @@ export interface SendResponseHeader {
   region: string | undefined;
   /** Whether the broker has message tracing on (absent: on). */
   traceOn: boolean;
+  recallHandle: string | undefined;
 }
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -56,6 +58,7 @@ export function readSendResponse(res: RemotingCommand): SendResponseHeader {
     transactionId: ext.transactionId,
     region: ext.MSG_REGION,
     traceOn: ext.TRACE_ON !== 'false',
+    recallHandle: ext.recallHandle,
   };
 }
 

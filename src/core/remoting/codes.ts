@@ -49,6 +49,7 @@ export const RequestCode = {
   INVOKE_BROKER_TO_RESET_OFFSET: 222,
   GET_CONSUMER_RUNNING_INFO: 307,
   CONSUME_MESSAGE_DIRECTLY: 309,
+  RECALL_MESSAGE: 370,
   SEND_MESSAGE_V2: 310,
   SEND_BATCH_MESSAGE: 320,
   UPDATE_NAMESRV_CONFIG: 318,
@@ -56,6 +57,9 @@ export const RequestCode = {
   PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   QUERY_TOPIC_CONSUME_BY_WHO: 300,
   GET_TOPIC_CONFIG: 351,
+  POP_MESSAGE: 200050,
+  ACK_MESSAGE: 200051,
+  CHANGE_MESSAGE_INVISIBLETIME: 200053,
 } as const;
 
 export const ResponseCode = {
@@ -78,6 +82,9 @@ export const ResponseCode = {
   NOT_IN_CURRENT_UNIT: 205,
   CONSUMER_NOT_ONLINE: 206,
   CONSUME_MSG_TIMEOUT: 207,
+  NO_MESSAGE: 208,
+  POLLING_FULL: 209,
+  POLLING_TIMEOUT: 210,
   GO_AWAY: 1500,
 } as const;
 
@@ -148,6 +155,8 @@ const table: Record<number, ResponseCodeInfo> = {
   206: { name: 'CONSUMER_NOT_ONLINE', retriable: false, message: 'the consumer group is not online' },
   207: { name: 'CONSUME_MSG_TIMEOUT', retriable: false, message: 'consume message timeout' },
   208: { name: 'NO_MESSAGE', retriable: false, message: 'no message' },
+  209: { name: 'POLLING_FULL', retriable: true, message: 'the broker holds too many POP polls' },
+  210: { name: 'POLLING_TIMEOUT', retriable: true, message: 'a POP poll ended without a message' },
   215: { name: 'FLOW_CONTROL', retriable: true, message: 'flow control' },
   501: { name: 'NOT_LEADER_FOR_QUEUE', retriable: true, message: 'not the leader for this queue' },
   604: { name: 'ILLEGAL_OPERATION', retriable: false, message: 'illegal operation' },

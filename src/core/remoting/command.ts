@@ -46,6 +46,8 @@ const languageNames = Object.keys(LanguageCode) as (keyof typeof LanguageCode)[]
 export const CLIENT_VERSION = 479;
 /** MQVersion ordinal of V5_0_0: servers below it have no topic types, timers or GET_TOPIC_CONFIG. */
 export const VERSION_5_0_0 = 413;
+/** RECALL_MESSAGE and the recall handle of a timer message arrived in 5.3.2 (MQVersion ordinal). */
+export const VERSION_5_3_2 = 477;
 /**
  * JAVA, not NODE_JS: servers before 5.3.2 decode an unknown language to null and NPE on some
  * admin paths (docs/protocol.md §2.5).

@@ -40,6 +40,8 @@ export interface SendRecord {
   /** Milliseconds with microsecond precision, from the request to its answer. */
   latencyMs: number;
   attempts: number;
+  /** A timer message on 5.3.2+: what `rmq message recall` takes to cancel it. */
+  recallHandle?: string;
   transaction?: TransactionAction;
   error?: { kind: ErrorKind | 'bug'; name: string; message: string; code?: number };
 }
@@ -116,6 +118,7 @@ function okRecord(index: number, r: SendResult, latencyMs: number): SendRecord {
     queueOffset: r.queueOffset,
     latencyMs: round3(latencyMs),
     attempts: r.attempts,
+    ...(r.recallHandle ? { recallHandle: r.recallHandle } : {}),
   };
 }
 

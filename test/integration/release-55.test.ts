@@ -1,0 +1,121 @@
+/**
+ * The 5.5 release line on a cluster of the test's own: `--version 5.5` takes the newest 5.5.x that
+ * Maven Central lists and serves completely (found from the repository's list, not from a table
+ * in rmq), smoke passes on it, and a timer message recalled before it is due never arrives.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fetchReleases, lineReleases } from '../../src/local/releases.js';
+import type { RecallPlan } from '../../src/services/message-recall.js';
+import type { SendSummary } from '../../src/services/send/index.js';
+import { ndjson, rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
+import { startCluster, type TestCluster, waitUntil } from '../helpers/cluster.js';
+import { freeClusterPorts } from '../helpers/ports.js';
+
+let c: TestCluster;
+// A cache of its own: with the user's, a line resolved within the last day is taken from it without
+// reading the repository's list, and there would be nothing to check. The jars come from Maven's
+// local repository, so this costs a copy, not a download, after the first time.
+const cache = mkdtempSync(join(tmpdir(), 'rmq-cache-55-'));
+
+before(
+  async () => {
+    const { namesrvPort, brokerPort } = await freeClusterPorts();
+    c = await startCluster('release-55', namesrvPort, brokerPort, {
+      version: '5.5',
+      env: { RMQ_CACHE_DIR: cache },
+    });
+  },
+  { timeout: 900_000 },
+);
+
+after(async () => {
+  await c?.down();
+  rmSync(cache, { recursive: true, force: true });
+});
+
+describe('RocketMQ 5.5', { concurrency: false }, () => {
+  test('--version 5.5 is the newest 5.5.x that resolves, as the repository lists them', async () => {
+    const listed = lineReleases(await fetchReleases(), '5.5');
+    assert.ok(listed.length > 0, 'Maven Central lists 5.5 releases');
+    const release = c.upResult.release;
+    assert.equal(release?.source, 'repository', 'a cache of its own: the list was read');
+    assert.deepEqual(release.listed, listed);
+    // Every newer release was tried and found incomplete, not skipped by a table.
+    assert.deepEqual(
+      release.skipped.map((s) => s.version),
+      listed.slice(0, listed.indexOf(c.version)),
+    );
+    for (const s of release.skipped) assert.match(s.reason, /is not on Maven Central/);
+    const info = await rmq(['cluster', 'list', '--json', ...c.n]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, new RegExp(`"V${c.version.replace(/\./g, '_')}"`));
+  });
+
+  test('smoke passes', { timeout: 300_000 }, async () => {
+    const r = await rmq(['smoke', '--json', ...c.n], { timeoutMs: 240_000 });
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  });
+
+  test('a recalled timer message never arrives; its twin does', { timeout: 300_000 }, async () => {
+    const topic = uniqueName('recall55');
+    const created = await rmq(['topic', 'create', topic, '--queues', '1', ...c.n]);
+    assert.equal(created.code, 0, created.stderr);
+    const sent = await rmq(['send', topic, '--delay', '30s', '--json', ...c.n], {
+      input: 'recalled\ncontrol\n',
+    });
+    assert.equal(sent.code, 0, sent.stderr);
+    const [recalled, control] = (sent.json as SendSummary).results;
+    assert.ok(recalled?.recallHandle && control?.recallHandle, 'a 5.5 broker gives timer messages a handle');
+
+    const dry = await rmq(['message', 'recall', recalled.recallHandle, '--dry-run', '--json', ...c.n]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = dry.json as RecallPlan;
+    assert.equal(plan.msgId, recalled.msgId);
+    assert.equal(plan.recalled, false);
+    assert.ok(plan.dueInMs > 10_000 && plan.dueInMs <= 30_001, `due in ${plan.dueInMs} ms`);
+
+    const noYes = await rmq(['message', 'recall', recalled.recallHandle, ...c.n]);
+    assert.equal(noYes.code, 2, 'no --yes without a terminal: refused');
+
+    const r = await rmq(['message', 'recall', recalled.recallHandle, '--yes', '--json', ...c.n]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((r.json as RecallPlan).recalled, true);
+
+    const group = uniqueName('recall55g');
+    const consumer = rmqBackground(
+      ['consume', topic, '-g', group, '--from', 'first', '--output', 'ndjson', ...c.n],
+      {
+        timeoutMs: 240_000,
+      },
+    );
+    try {
+      const seen = (): { msgId: string; body?: string }[] => ndjson(consumer.stdout());
+      await waitUntil(
+        'the control message arrives',
+        () => seen().some((m) => m.msgId === control.msgId),
+        150_000,
+      );
+      // The two were due within milliseconds of each other: a recalled one would be here by now,
+      // and after a few more seconds surely.
+      await new Promise((res) => setTimeout(res, 5000));
+      assert.deepEqual(
+        seen().map((m) => m.body),
+        ['control'],
+      );
+    } finally {
+      consumer.kill('SIGTERM');
+      await consumer.done;
+    }
+
+    const bad = await rmq(['message', 'recall', 'not a handle', '--yes', ...c.n]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a recall handle/);
+    const due = await rmq(['message', 'recall', control.recallHandle, '--yes', ...c.n]);
+    assert.equal(due.code, 2, 'a delivered message cannot be recalled');
+    assert.match(due.stderr, /delivered already/);
+  });
+});
