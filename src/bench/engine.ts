@@ -635,7 +635,7 @@ export class BenchEngine extends EventEmitter {
       this.meter.foreignReceived();
       return;
     }
-    this.meter.received(m.bytes, this.clock.nowUs(), h.sendUs);
+    this.meter.received(m.bytes, this.clock.nowUs(), h.sendUs, group);
     this.receivedByGroup[group] = (this.receivedByGroup[group] ?? 0) + 1;
     this.verifier?.received(group, h.producer, h.seq);
   }

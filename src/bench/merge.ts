@@ -6,6 +6,7 @@
  * aligned by index, which assumes the runs started together with the same --interval.
  */
 import { mergeBrokerRows } from './brokers.js';
+import { mergeModeRows } from './consume-modes.js';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from './histogram.js';
@@ -253,6 +254,8 @@ export function mergeResults(results: BenchResult[]): {
   if (verification) result.verification = verification;
   const brokers = mergeBrokerRows(results, result.phases.measureMs / 1000);
   if (brokers) result.brokers = brokers;
+  const modes = mergeModeRows(results, result.phases.measureMs / 1000);
+  if (modes) result.consumeModes = modes;
   if (first.environment) result.environment = first.environment;
   return { result, histograms };
 }

@@ -15,6 +15,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { BrokerResponseError, RocketMQError } from '../core/errors.js';
 import { type BrokerTally, brokerRows, UNKNOWN_BROKER } from './brokers.js';
+import { type ModeTally, modeRows, newModeTally } from './consume-modes.js';
 import {
   encodeHistogram,
   type Histogram,
@@ -30,6 +31,7 @@ import {
   HISTOGRAM_NAMES,
   type HistogramName,
   type Phase,
+  type ConsumeMode,
   type RateStats,
   SCHEMA_VERSION,
   type VerificationSummary,
@@ -171,6 +173,8 @@ export class Meter {
   private readonly intervals: BenchInterval[] = [];
   /** The measure window's sends per broker ("which broker is slow" is a capacity test's first question). */
   private readonly perBroker = new Map<string, BrokerTally>();
+  /** The measure window's e2e per consume mode, when the run has POP groups. */
+  private readonly perMode = new Map<ConsumeMode, ModeTally>();
 
   private t0 = 0;
   /** Receipts of messages stamped from this time on are e2e samples. */
@@ -288,8 +292,19 @@ export class Meter {
     return t;
   }
 
-  /** A message of this run received at `nowUs`, stamped `sentUs` by its producer. */
-  received(bytes: number, nowUs: number, sentUs: number): void {
+  /**
+   * A message of this run received at `nowUs`, stamped `sentUs` by its producer, by consumer
+   * group `group` (an index of the parameters' groupNames).
+   */
+  received(bytes: number, nowUs: number, sentUs: number, group = 0): void {
+    const mode = this.p.consumeModes?.[group];
+    if (mode && this.current === 'measure' && sentUs >= this.e2eFromUs) {
+      let t = this.perMode.get(mode);
+      if (!t) this.perMode.set(mode, (t = newModeTally()));
+      t.groups.add(this.p.groupNames[group] ?? String(group));
+      t.received++;
+      recordUs(t.e2e, nowUs - sentUs);
+    }
     this.iv.received++;
     this.iv.receivedBytes += bytes;
     this.pc.received++;
@@ -457,6 +472,7 @@ export class Meter {
     if ([...this.perBroker.keys()].some((k) => k !== UNKNOWN_BROKER)) {
       result.brokers = brokerRows(this.perBroker, measureS);
     }
+    if (this.perMode.size > 0) result.consumeModes = modeRows(this.perMode, measureS);
     if (end.verification) result.verification = end.verification;
     result.warnings = resultWarnings(result, end.caughtUp);
     return result;

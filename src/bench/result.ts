@@ -41,6 +41,8 @@ export const MESSAGE_TYPES = ['normal', 'fifo', 'delay', 'transaction'] as const
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 export const SEND_MODES = ['sync', 'async', 'oneway'] as const;
 export type SendMode = (typeof SEND_MODES)[number];
+export const CONSUME_MODES = ['pull', 'pop'] as const;
+export type ConsumeMode = (typeof CONSUME_MODES)[number];
 export const HISTOGRAM_NAMES = ['send', 'send_raw', 'e2e', 'delay'] as const;
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
@@ -54,6 +56,8 @@ export interface BenchParameters {
   groups: number;
   /** Consumer group names, one per fan-out group. */
   groupNames: string[];
+  /** How each group consumes (pull: client-balanced queues; pop: broker-assigned, 5.x); absent: all pull. */
+  consumeModes?: ConsumeMode[] | undefined;
   size: number;
   payloadFile?: string | undefined;
   keys: boolean;
@@ -241,6 +245,8 @@ export interface BenchResult {
   verification?: VerificationSummary;
   /** The measure window per broker, busiest first (absent from older result files). */
   brokers?: BrokerBreakdown[];
+  /** End-to-end latency per consume mode, when groups consume differently or by POP. */
+  consumeModes?: ConsumeModeBreakdown[];
   slo?: { passed: boolean; results: SloResult[] };
   environment?: { brokers: number; readQueues: number };
   plan?: CapacityPlan;
@@ -261,6 +267,19 @@ export interface BrokerBreakdown {
   /** corrected send latency (from the intended send time), µs */
   send: LatencySummary | null;
   /** the send histogram, HdrHistogram base64, for exact merges */
+  histogram: string | null;
+}
+
+/** The groups of one consume mode, in the measure window. */
+export interface ConsumeModeBreakdown {
+  mode: ConsumeMode;
+  groups: string[];
+  /** receipts of this run's messages by these groups */
+  received: number;
+  rtps: number;
+  /** end-to-end latency, µs */
+  e2e: LatencySummary | null;
+  /** the e2e histogram, HdrHistogram base64, for exact merges */
   histogram: string | null;
 }
 

@@ -4,13 +4,14 @@
  * group need distinct client ids to share the queues, which is what the instance names do.
  */
 import { PushConsumer } from '../core/client/consumer.js';
+import { PopConsumer } from '../core/client/pop-consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
 import { Producer } from '../core/client/producer.js';
 import type { OutgoingMessage } from '../core/client/outgoing-message.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import type { BenchPorts, ConsumerPort, OutMessage, ProducerHooks, ProducerPort, TxAction } from './ports.js';
 import { HEADER_PROPERTY } from './header.js';
-import type { MessageType } from './result.js';
+import type { ConsumeMode, MessageType } from './result.js';
 
 export interface RocketMQPortsOptions {
   namesrv: string[];
@@ -18,6 +19,8 @@ export interface RocketMQPortsOptions {
   topic: string;
   producerGroup: string;
   groupNames: string[];
+  /** Per group; absent: every group pulls. */
+  consumeModes?: ConsumeMode[] | undefined;
   type: MessageType;
   runId: string;
   /** Consumers of a new group start at messages stored from this time (epoch ms). */
@@ -119,7 +122,7 @@ class RocketMQProducerPort implements ProducerPort {
 
 class RocketMQConsumerPort implements ConsumerPort {
   readonly client: MQClient;
-  readonly consumer: PushConsumer;
+  readonly consumer: PushConsumer | PopConsumer;
 
   constructor(o: RocketMQPortsOptions, index: number, group: number) {
     this.client = new MQClient({
@@ -129,16 +132,27 @@ class RocketMQConsumerPort implements ConsumerPort {
       callSiteStacks: false,
       ...o.security,
     });
-    this.consumer = new PushConsumer(this.client, {
-      group: o.groupNames[group]!,
-      topic: o.topic,
-      from: { kind: 'timestamp', ms: o.consumeFromMs },
-      orderly: o.type === 'fifo',
-      pullBatchSize: o.pullBatchSize ?? 32,
-      // Short long-polls: the broker answers a held pull (and re-creates a deleted group while
-      // doing so) within this plus its 5 s hold check, which bounds the wait before cleanup.
-      pullSuspendMs: PULL_SUSPEND_MS,
-    });
+    this.consumer =
+      o.consumeModes?.[group] === 'pop'
+        ? new PopConsumer(this.client, {
+            group: o.groupNames[group]!,
+            topic: o.topic,
+            // The broker starts a new group at each queue's last message: bench's groups are new,
+            // and the producers wait until every pop consumer has been answered once (settled).
+            from: 'last',
+            batchSize: o.pullBatchSize ?? 32,
+            idleWaitMs: 20,
+          })
+        : new PushConsumer(this.client, {
+            group: o.groupNames[group]!,
+            topic: o.topic,
+            from: { kind: 'timestamp', ms: o.consumeFromMs },
+            orderly: o.type === 'fifo',
+            pullBatchSize: o.pullBatchSize ?? 32,
+            // Short long-polls: the broker answers a held pull (and re-creates a deleted group while
+            // doing so) within this plus its 5 s hold check, which bounds the wait before cleanup.
+            pullSuspendMs: PULL_SUSPEND_MS,
+          });
     if (o.onWarning) {
       this.consumer.on('warning', o.onWarning);
       this.consumer.on('fatal', o.onWarning);
@@ -154,6 +168,11 @@ class RocketMQConsumerPort implements ConsumerPort {
 
   assigned(): number {
     return this.consumer.assignedQueues().length;
+  }
+
+  /** POP: every broker answered once; pull: undefined (judged by the queues it holds). */
+  popSettled(): boolean | undefined {
+    return this.consumer instanceof PopConsumer ? this.consumer.settled() : undefined;
   }
 
   async stop(): Promise<void> {
@@ -190,13 +209,17 @@ export function rocketmqPorts(
       // AllocateMessageQueueAveragely gives each member ⌊Q/C⌋ or ⌈Q/C⌉ queues.
       const fair = (n: number) =>
         total !== undefined && (n === Math.floor(readQueues / total) || n === Math.ceil(readQueues / total));
+      const pop = (g: number) => o.consumeModes?.[g] === 'pop';
       for (;;) {
         const held = o.groupNames.map(() => 0);
         for (const c of consumers) held[c.group] = (held[c.group] ?? 0) + c.port.assigned();
+        // POP groups hold no queues: the broker hands out messages; they are ready once answered.
+        const popReady = consumers.every((c) => c.port.popSettled() !== false);
         if (
-          total === undefined
-            ? held.every((n) => n === readQueues)
-            : consumers.every((c) => fair(c.port.assigned()))
+          popReady &&
+          (total === undefined
+            ? held.every((n, g) => pop(g) || n === readQueues)
+            : consumers.every((c) => pop(c.group) || fair(c.port.assigned())))
         )
           return;
         if (Date.now() >= deadline) {
@@ -208,7 +231,11 @@ export function rocketmqPorts(
           return;
         }
         // Members learn of each other through the broker's notification; nudge them meanwhile.
-        await Promise.all(consumers.map((c) => c.port.consumer.requestRebalance()));
+        await Promise.all(
+          consumers.map((c) =>
+            c.port.consumer instanceof PushConsumer ? c.port.consumer.requestRebalance() : undefined,
+          ),
+        );
         await new Promise((r) => setTimeout(r, 100));
       }
     },

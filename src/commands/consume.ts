@@ -28,6 +28,8 @@ Output formats: text (one line per message), ndjson (one JSON record per message
 
 --json returns the messages in one document written when consuming stops, so it needs --count, --until-end or --idle-timeout (stream with --output ndjson instead); their offsets are committed only after the document is written.
 
+--pop (RocketMQ 5.x) consumes the POP way: the broker picks the queues and messages for each request, so any number of members share any number of queues without a rebalance, and a slow member holds nothing up. A message is acked only once written out; one that is not (the process died, stdout closed) comes back after --invisible-time. A nacked one (--nack) comes back after the broker's retry delay, and goes to the DLQ after the group's retryMaxTimes (--max-reconsume does not apply). No --broadcast, --orderly, --dlq, --reset-to or --from <time> with it.
+
 A compressed body that would inflate past --max-body (or is not valid zlib) is not shown: a warning names the message, the ndjson/--json record carries bodyError instead of a body, and the message counts as consumed.`;
   static override examples = [
     '<%= config.bin %> consume orders -g billing --from first --until-end',
@@ -87,6 +89,18 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       defaultHelp: async () => '128KiB',
     }),
     dlq: Flags.boolean({ summary: "Read the group's dead-letter queue %DLQ%<group>." }),
+    pop: Flags.boolean({
+      summary:
+        'POP consumption (RocketMQ 5.x): the broker hands out messages, no client rebalance or offsets; each is acked once written out.',
+      helpGroup: 'POP',
+    }),
+    'invisible-time': duration({
+      summary:
+        'With --pop: how long a handed-out message stays hidden from other members before it comes back.',
+      default: 60_000,
+      defaultHelp: async () => '60s',
+      helpGroup: 'POP',
+    }),
     'max-body': maxBodyFlag(),
     'offsets-dir': Flags.string({
       summary: 'Where --broadcast keeps offsets.',
@@ -147,6 +161,7 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       pipeWindow: f['pipe-window'],
       trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
       maxBodyBytes: f['max-body'],
+      pop: f.pop ? { invisibleTimeMs: f['invisible-time'] } : undefined,
       onBodyError: (note) => this.note(note),
       signal,
       onWarning: (err) => {

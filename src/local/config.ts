@@ -233,6 +233,15 @@ export function namesrvConf(s: ClusterSettings, layout: LocalLayout): string {
 export const SHARED_BOX_ENTRIES: readonly [string, number][] = [['waitTimeMillsInSendQueue', 1000]];
 
 /**
+ * A cap on the broker's direct memory, not a reservation: each thread that writes the commit log
+ * keeps a ~4 MiB direct encoder buffer, and POP consumption writes its checkpoints from every pull
+ * thread (20 of them) and more. At 256 MiB a POP run hit "OutOfMemoryError: Cannot reserve
+ * 4259840 bytes of direct buffer memory" in the broker, which then never answered that pop.
+ * RocketMQ's own start script allows 15 GiB.
+ */
+export const BROKER_DIRECT_MEMORY_CAP = '1g';
+
+/**
  * 5.x features RocketMQ ships switched off that a development cluster should show: recalling a
  * timer message (5.3.2+; older 5.x brokers ignore the key). Hot, like the entries above.
  */
@@ -461,7 +470,9 @@ export function javaArgs(
 ): string[] {
   const heap =
     node?.heap ??
-    (role === 'namesrv' ? ['-Xms64m', '-Xmx256m'] : ['-Xms256m', '-Xmx512m', '-XX:MaxDirectMemorySize=256m']);
+    (role === 'namesrv'
+      ? ['-Xms64m', '-Xmx256m']
+      : ['-Xms256m', '-Xmx512m', `-XX:MaxDirectMemorySize=${BROKER_DIRECT_MEMORY_CAP}`]);
   const args = [...heap, '-XX:+UseG1GC', '-XX:-OmitStackTraceInFastThrow'];
   if (javaMajor >= 9) args.push(...JDK_OPENS);
   args.push(ownerMarker(layout));

@@ -11,6 +11,7 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import {
+  BROKER_DIRECT_MEMORY_CAP,
   type ClusterSettings,
   FEATURE_ENTRIES_5X,
   isLegacy,
@@ -278,7 +279,7 @@ export function topologyBrokerConf(
 export function topologyHeap(kind: NodeKind): string[] {
   return kind === 'namesrv'
     ? ['-Xms32m', '-Xmx128m']
-    : ['-Xms128m', '-Xmx256m', '-XX:MaxDirectMemorySize=128m'];
+    : ['-Xms128m', '-Xmx256m', `-XX:MaxDirectMemorySize=${BROKER_DIRECT_MEMORY_CAP}`];
 }
 
 /** The -D that names a node in its argv: how `status` and `down` tell the JVMs of one dir apart. */

@@ -11,6 +11,7 @@ import {
   type StartFrom,
 } from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
+import { PopConsumer } from '../core/client/pop-consumer.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
@@ -107,6 +108,8 @@ export interface ConsumeInput {
   trace?: { topic?: string | undefined } | undefined;
   /** --max-body: largest inflated body; a larger one is reported (bodyError) and the run goes on. */
   maxBodyBytes?: number | undefined;
+  /** --pop: POP consumption (5.x); the broker assigns messages, each hidden for invisibleTimeMs. */
+  pop?: { invisibleTimeMs: number } | undefined;
   /** A message whose body was not inflated: one line naming it, where it is and why. */
   onBodyError?: (note: string) => void;
   /** The first trace send that failed (tracing goes on). */
@@ -117,6 +120,8 @@ export interface ConsumeResult {
   topic: string;
   group: string;
   model: 'CLUSTERING' | 'BROADCASTING';
+  /** pull: rmq's client balances queues and commits offsets; pop: the broker assigns, rmq acks. */
+  mode: 'pull' | 'pop';
   received: number;
   nacked: number;
   elapsedMs: number;
@@ -130,6 +135,20 @@ export interface ConsumeResult {
 
 export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   if (input.tag && input.sql) throw new InvalidArgumentError('use either --tag or --sql, not both');
+  if (input.pop) {
+    const clash = [
+      input.broadcast && '--broadcast',
+      input.orderly && '--orderly',
+      input.dlq && '--dlq',
+      input.resetToMs !== undefined && '--reset-to',
+      input.from.kind === 'timestamp' && '--from <time>',
+    ].filter(Boolean);
+    if (clash.length > 0) {
+      throw new InvalidArgumentError(`--pop does not go with ${clash.join(', ')}`, {
+        hint: 'POP consumption has no client offsets or queue locks: the broker hands out messages; use --from first|last',
+      });
+    }
+  }
   if (input.document && input.count === undefined && !input.untilEnd && input.idleTimeoutMs === undefined) {
     // Every message is held in memory and uncommitted until the document is written at the end.
     throw new InvalidArgumentError('--json needs a stop condition: --count, --until-end or --idle-timeout', {
@@ -141,21 +160,34 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   const group = input.dlq ? `${input.group}_DLQ_READER` : input.group;
   const client = new MQClient({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
   const model = input.broadcast ? 'BROADCASTING' : 'CLUSTERING';
-  const consumer = new PushConsumer(client, {
-    group,
-    topic,
-    expression: input.sql ?? input.tag ?? '*',
-    expressionType: input.sql ? 'SQL92' : 'TAG',
-    model,
-    from: input.from,
-    resetToMs: input.resetToMs,
-    orderly: input.orderly,
-    maxReconsumeTimes: input.maxReconsume,
-    retryDelayLevel: input.retryDelayLevel,
-    maxMessages: input.count,
-    localOffsets: input.broadcast ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`)) : undefined,
-    maxBodyBytes: input.maxBodyBytes,
-  });
+  const consumer = input.pop
+    ? new PopConsumer(client, {
+        group,
+        topic,
+        expression: input.sql ?? input.tag ?? '*',
+        expressionType: input.sql ? 'SQL92' : 'TAG',
+        from: input.from.kind === 'first' ? 'first' : 'last',
+        invisibleTimeMs: input.pop.invisibleTimeMs,
+        maxMessages: input.count,
+        maxBodyBytes: input.maxBodyBytes,
+      })
+    : new PushConsumer(client, {
+        group,
+        topic,
+        expression: input.sql ?? input.tag ?? '*',
+        expressionType: input.sql ? 'SQL92' : 'TAG',
+        model,
+        from: input.from,
+        resetToMs: input.resetToMs,
+        orderly: input.orderly,
+        maxReconsumeTimes: input.maxReconsume,
+        retryDelayLevel: input.retryDelayLevel,
+        maxMessages: input.count,
+        localOffsets: input.broadcast
+          ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`))
+          : undefined,
+        maxBodyBytes: input.maxBodyBytes,
+      });
   const sink = new OutputSink(input.out, input.outKind, input.pipeWindow);
   const messages: MessageRecord[] = [];
   // With --json every collected message waits on this: its offset may be committed once it is true.
@@ -238,6 +270,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
       topic,
       group,
       model,
+      mode: input.pop ? 'pop' : 'pull',
       received,
       nacked,
       elapsedMs,

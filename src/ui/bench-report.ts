@@ -264,6 +264,29 @@ export function renderBenchReport(r: BenchResult, options: RenderOptions): strin
     out.push('');
   }
 
+  const modes = r.consumeModes ?? [];
+  if (modes.length > 0) {
+    out.push(c.bold('End-to-end latency per consume mode (measure window)'));
+    out.push(
+      table(
+        c,
+        ['mode', 'groups', 'received', 'msg/s', 'e2e p50', 'e2e p99', 'e2e p99.9', 'e2e max'],
+        modes.map((m) => [
+          m.mode,
+          String(m.groups.length),
+          int(m.received),
+          int(Math.round(m.rtps)),
+          m.e2e ? formatUs(m.e2e.p50) : '–',
+          m.e2e ? formatUs(m.e2e.p99) : '–',
+          m.e2e ? formatUs(m.e2e.p999) : '–',
+          m.e2e ? formatUs(m.e2e.max) : '–',
+        ]),
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ),
+    );
+    out.push('');
+  }
+
   if (r.errors.length > 0) {
     out.push(c.bold(c.red('Errors')));
     out.push(

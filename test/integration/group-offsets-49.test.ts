@@ -3,7 +3,7 @@
  * a running group is moved by time through its consumers (the broker sends them
  * RESET_CONSUMER_CLIENT_OFFSET, which an `rmq consume` child must follow), any other move of it
  * is refused with nothing changed, and a stopped group's offsets are committed. The same cluster
- * shows that a 5.x-only command (message recall) refuses a 4.9 broker cleanly.
+ * shows that 5.x-only commands (message recall, consume --pop) refuse a 4.9 broker cleanly.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -116,6 +116,10 @@ describe('4.9: no server-side reset', () => {
         assert.equal(recall.code, 2, recall.stderr);
         assert.equal(recall.stderr.trim().split('\n').length, 1, recall.stderr);
         assert.match(recall.stderr, /needs RocketMQ 5\.3\.2 or newer; broker \S+ runs V4_9_7/);
+        const pop = await rmq(['consume', t, '-g', uniqueName('pop49'), '--pop', '--count', '1', ...c.n]);
+        assert.equal(pop.code, 2, pop.stderr);
+        assert.equal(pop.stderr.trim().split('\n').length, 1, pop.stderr);
+        assert.match(pop.stderr, /POP consumption needs RocketMQ 5\.0 or newer/);
       } finally {
         await c.down();
       }

@@ -236,7 +236,7 @@ describe('javaArgs', () => {
     ]);
     for (const a of [
       '-Xmx512m',
-      '-XX:MaxDirectMemorySize=256m',
+      '-XX:MaxDirectMemorySize=1g',
       '-Drmq.logback.configurationFile=rmq.broker.logback.xml',
       '-Duser.home=/tmp/rmq-unit/home',
       '-Djava.io.tmpdir=/tmp/rmq-unit/tmp',

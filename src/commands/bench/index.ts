@@ -72,6 +72,12 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       min: 1,
       helpGroup: 'WORKLOAD',
     }),
+    'consume-mode': Flags.string({
+      summary:
+        'pull (rmq balances queues, commits offsets), pop (RocketMQ 5.x: the broker hands out messages, each acked), or pull,pop: one group each, e2e compared per mode in one run.',
+      default: 'pull',
+      helpGroup: 'WORKLOAD',
+    }),
     group: Flags.string({
       char: 'g',
       summary:
@@ -230,6 +236,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         producers: f.producers,
         consumers: f.consumers,
         groups: f.groups,
+        consumeModes: f['consume-mode'].split(','),
         group: f.group,
         size: f.size,
         payloadFile: f['payload-file'],

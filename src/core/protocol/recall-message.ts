@@ -36,7 +36,7 @@ export interface RecallHandle {
 export function decodeRecallHandle(handle: string): RecallHandle {
   const bad = (why: string): InvalidArgumentError =>
     new InvalidArgumentError(`not a recall handle: ${why}`, {
-      hint: 'use the recallHandle that `rmq send --delay …` printed for the message',
+      hint: 'use the recall handle the broker returned when the timer message was sent',
     });
   if (handle.length === 0 || handle.length > RECALL_HANDLE_MAX_CHARS) {
     throw bad(`length ${handle.length} (1 to ${RECALL_HANDLE_MAX_CHARS} characters)`);

@@ -20,6 +20,8 @@ export interface BenchInput {
   consumers: number;
   groups: number;
   group?: string | undefined;
+  /** --consume-mode: pull, pop, or a list given to the groups in turn (pull,pop). */
+  consumeModes?: string[] | undefined;
   size: number;
   payloadFile?: string | undefined;
   keys: boolean;

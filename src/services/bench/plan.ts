@@ -5,7 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { newRunId } from '../../bench/header.js';
-import type { BenchParameters, MessageType } from '../../bench/result.js';
+import {
+  type BenchParameters,
+  CONSUME_MODES,
+  type ConsumeMode,
+  type MessageType,
+} from '../../bench/result.js';
 import { parseSlo, VERIFY_METRICS } from '../../bench/slo.js';
 import { MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../../core/errors.js';
@@ -107,11 +112,33 @@ export function planBench(input: BenchInput): BenchPlan {
     warmupMs = 1000;
     notes.push('--find-max: each step warms up for 1s (set --warmup to change)');
   }
+  const modes = (input.consumeModes ?? []).map((m) => m.trim().toLowerCase()).filter((m) => m !== '');
+  for (const m of modes) {
+    if (!(CONSUME_MODES as readonly string[]).includes(m)) {
+      throw bad(
+        `unknown --consume-mode "${m}"`,
+        'use pull, pop, or a list such as pull,pop (one per group, in turn)',
+      );
+    }
+  }
+  let groups = input.groups;
+  if (modes.length > groups) {
+    groups = modes.length;
+    notes.push(`--consume-mode ${modes.join(',')}: ${groups} consumer groups, one per mode`);
+  }
+  if (modes.includes('pop') && input.consumers === 0) throw bad('--consume-mode pop needs consumers');
+  if (modes.includes('pop') && type === 'fifo') {
+    throw bad(
+      '--consume-mode pop does not keep FIFO order in rmq',
+      'use --consume-mode pull with --type fifo',
+    );
+  }
+  const consumeModes = modes.includes('pop')
+    ? Array.from({ length: groups }, (_, i) => modes[i % modes.length] as ConsumeMode)
+    : undefined;
   const groupPrefix = input.group ?? `rmq_bench_${runId}`;
   const groupNames =
-    input.groups === 1
-      ? [groupPrefix]
-      : Array.from({ length: input.groups }, (_, i) => `${groupPrefix}_${i}`);
+    groups === 1 ? [groupPrefix] : Array.from({ length: groups }, (_, i) => `${groupPrefix}_${i}`);
   const tags = (input.tags ?? '')
     .split(',')
     .map((t) => t.trim())
@@ -121,8 +148,9 @@ export function planBench(input: BenchInput): BenchPlan {
     queues: input.queues,
     producers: input.producers,
     consumers: input.consumers,
-    groups: input.groups,
+    groups,
     groupNames,
+    consumeModes,
     size: input.size,
     payloadFile: input.payloadFile,
     keys: input.keys,

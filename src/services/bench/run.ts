@@ -85,6 +85,7 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
     topic: params.topic,
     producerGroup: `rmq_bench_producer_${plan.runId}`,
     groupNames: params.groupNames,
+    consumeModes: params.consumeModes,
     type: params.type,
     runId,
     // A little before now, so a consumer that joins late still starts before our first message.
