@@ -28,6 +28,9 @@ const ADVICE: Partial<Record<ErrorReason, (err: RocketMQError) => string>> = {
   'acl-no-credentials': () => CREDENTIALS,
   'acl-wrong-secret': () => 'check the secret key (RMQ_SECRET_KEY, --secret-key or the profile)',
   'acl-unknown-access-key': () => 'check the access key (RMQ_ACCESS_KEY, --access-key or the profile)',
+  'acl2-unsupported': () =>
+    'a 4.x broker has plain ACL accounts: use `rmq acl account` and `rmq acl whitelist`',
+  'plain-acl-unsupported': () => 'a 5.3+ broker has ACL 2.0: use `rmq acl user` and `rmq acl policy`',
 };
 
 /** How deep into `cause` to look: wrappers nest a few levels, never more. */

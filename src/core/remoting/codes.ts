@@ -56,6 +56,23 @@ export const RequestCode = {
   PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   QUERY_TOPIC_CONSUME_BY_WHO: 300,
   GET_TOPIC_CONFIG: 351,
+  // 4.x plain ACL (also 5.0–5.2; gone in 5.3)
+  UPDATE_AND_CREATE_ACL_CONFIG: 50,
+  DELETE_ACL_CONFIG: 51,
+  GET_BROKER_CLUSTER_ACL_INFO: 52,
+  UPDATE_GLOBAL_WHITE_ADDRS_CONFIG: 53,
+  GET_BROKER_CLUSTER_ACL_CONFIG: 54,
+  // ACL 2.0 (5.3+)
+  AUTH_CREATE_USER: 3001,
+  AUTH_UPDATE_USER: 3002,
+  AUTH_DELETE_USER: 3003,
+  AUTH_GET_USER: 3004,
+  AUTH_LIST_USER: 3005,
+  AUTH_CREATE_ACL: 3006,
+  AUTH_UPDATE_ACL: 3007,
+  AUTH_DELETE_ACL: 3008,
+  AUTH_GET_ACL: 3009,
+  AUTH_LIST_ACL: 3010,
 } as const;
 
 export const ResponseCode = {
@@ -74,6 +91,7 @@ export const ResponseCode = {
   PULL_OFFSET_MOVED: 21,
   QUERY_NOT_FOUND: 22,
   SUBSCRIPTION_GROUP_NOT_EXIST: 26,
+  INVALID_PARAMETER: 29,
   NO_BUYER_ID: 204,
   NOT_IN_CURRENT_UNIT: 205,
   CONSUMER_NOT_ONLINE: 206,
@@ -148,6 +166,21 @@ const table: Record<number, ResponseCodeInfo> = {
   206: { name: 'CONSUMER_NOT_ONLINE', retriable: false, message: 'the consumer group is not online' },
   207: { name: 'CONSUME_MSG_TIMEOUT', retriable: false, message: 'consume message timeout' },
   208: { name: 'NO_MESSAGE', retriable: false, message: 'no message' },
+  209: {
+    name: 'UPDATE_AND_CREATE_ACL_CONFIG_FAILED',
+    retriable: false,
+    message: 'the broker could not create or update the ACL account',
+  },
+  210: {
+    name: 'DELETE_ACL_CONFIG_FAILED',
+    retriable: false,
+    message: 'the broker could not delete the ACL account',
+  },
+  211: {
+    name: 'UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED',
+    retriable: false,
+    message: 'the broker could not update the global white list',
+  },
   215: { name: 'FLOW_CONTROL', retriable: true, message: 'flow control' },
   501: { name: 'NOT_LEADER_FOR_QUEUE', retriable: true, message: 'not the leader for this queue' },
   604: { name: 'ILLEGAL_OPERATION', retriable: false, message: 'illegal operation' },
