@@ -27,8 +27,9 @@ Prints the plan first (before → after, per broker); asks on a terminal; needs 
     const f = this.flags;
     const { argv } = await this.parse(AclWhitelistSet);
     const addresses = argv.map(String);
-    if (f.none === addresses.length > 0) {
-      throw new InvalidArgumentError(f.none ? '--none takes no addresses' : 'no address given', {
+    const none = f.none === true;
+    if (none === addresses.length > 0) {
+      throw new InvalidArgumentError(none ? '--none takes no addresses' : 'no address given', {
         hint: 'give the addresses, or --none to empty the list',
       });
     }
