@@ -8,7 +8,7 @@ import { BaseCommand } from './base-command.js';
 import { InvalidArgumentError } from './core/errors.js';
 import { DECISIONS } from './core/protocol/acl-policy.js';
 import { connectionFlags } from './flags.js';
-import type { Planned } from './services/acl-users.js';
+import type { Planned } from './services/acl-common.js';
 import { promptSecret } from './ui/secret-prompt.js';
 
 export const aclTargetFlags = {

@@ -8,8 +8,14 @@
 import type { Admin } from '../core/client/admin.js';
 import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
 import { type PlainAccount, validateAccessKey } from '../core/protocol/plain-acl.js';
-import { type AclBroker, aclContext, type AclTarget, brokerOf, withSecretMasked } from './acl-common.js';
-import type { Planned } from './acl-users.js';
+import {
+  type AclBroker,
+  aclContext,
+  type AclTarget,
+  brokerOf,
+  type Planned,
+  withSecretMasked,
+} from './acl-common.js';
 
 export interface AclAccountListResult {
   /** One row per account per broker, without secrets. */

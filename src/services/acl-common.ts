@@ -12,6 +12,12 @@ export interface AclTarget {
   cluster?: string | undefined;
 }
 
+/** A change worked out and shown before it is made. */
+export interface Planned<R> {
+  plan: R;
+  apply: () => Promise<R>;
+}
+
 export interface AclBroker {
   brokerName: string;
   address: string;

@@ -16,8 +16,7 @@ import {
   parseResource,
   parseSubject,
 } from '../core/protocol/acl-policy.js';
-import { type AclBroker, aclContext, type AclTarget, brokerOf } from './acl-common.js';
-import type { Planned } from './acl-users.js';
+import { type AclBroker, aclContext, type AclTarget, brokerOf, type Planned } from './acl-common.js';
 
 export interface AclPolicyListResult {
   acls: (AclBroker & AclInfo)[];

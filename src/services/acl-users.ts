@@ -11,6 +11,7 @@ import {
   aclContext,
   type AclTarget,
   brokerOf,
+  type Planned,
   validatePassword,
   validateUsername,
   withSecretMasked,
@@ -58,11 +59,6 @@ export interface AclUserChangeInput extends AclTarget {
   userType?: UserType | undefined;
   userStatus?: UserStatus | undefined;
   dryRun: boolean;
-}
-
-export interface Planned<R> {
-  plan: R;
-  apply: () => Promise<R>;
 }
 
 export async function listAclUsers(

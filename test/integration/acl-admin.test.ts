@@ -26,6 +26,7 @@ import type {
 import { type CliOptions, type CliResult, rmq, uniqueName } from '../helpers/cli.js';
 import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
+import { assertSchema } from '../helpers/schema.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string; code?: number };
@@ -102,7 +103,14 @@ describe('ACL administration', () => {
       RMQ_ACCESS_KEY: accessKey,
       RMQ_SECRET_KEY: secretKey,
     };
-    return (args: string[], o: CliOptions = {}) => rmq(args, { ...o, env: { ...env, ...o.env } });
+    return async (args: string[], o: CliOptions = {}) => {
+      const r = await rmq(args, { ...o, env: { ...env, ...o.env } });
+      // Every `rmq acl … --json` document against its committed schema.
+      if (args[0] === 'acl' && args.includes('--json') && r.json !== undefined) {
+        assertSchema(r.code === 0 ? args.slice(0, 3).join('-') : 'error', r.json);
+      }
+      return r;
+    };
   }
 
   test(
@@ -322,6 +330,43 @@ describe('ACL administration', () => {
           '--yes',
         ]);
         assert.equal(noEntry.code, 6, show(noEntry));
+
+        // One entry of several deleted: the others stay.
+        const group = uniqueName('g');
+        const extra = await run([
+          'acl',
+          'policy',
+          'create',
+          user,
+          '-r',
+          `Group:${group}`,
+          '--actions',
+          'Sub',
+          '--yes',
+        ]);
+        assert.equal(extra.code, 0, show(extra));
+        const dropped = await run([
+          'acl',
+          'policy',
+          'delete',
+          user,
+          '-r',
+          `Group:${group}`,
+          '--yes',
+          '--json',
+        ]);
+        assert.equal(dropped.code, 0, show(dropped));
+        assert.deepEqual(
+          (dropped.json as AclPolicyChangeResult).entries.map((e) => [e.resource, e.action, e.applied]),
+          [[`Group:${group}`, 'delete', true]],
+        );
+        const left = await run(['acl', 'policy', 'get', user, '--json']);
+        assert.deepEqual(
+          (left.json as AclPolicyGetResult).brokers[0]!.policies.flatMap((p) =>
+            p.entries.map((e) => e.resource),
+          ),
+          [`Topic:${allowed}`],
+        );
 
         // Disabled, then deleted: refused.
         const back = await run([

@@ -4,7 +4,7 @@
  * addresses the request, checks that the broker has that kind of ACL at all, and maps the
  * accepted response codes to results.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { BrokerResponseError, InvalidArgumentError } from '../errors.js';
 import {
   type AclInfo,
   decodeAclInfo,
@@ -36,6 +36,16 @@ import { whiteAddrsHeader } from '../protocol/plain-acl-white-addrs.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingCommand } from '../remoting/command.js';
 import type { RemotingClient } from './remoting-client.js';
+
+/**
+ * How 4.x answers a plain ACL change it could not make. The codes mean other things on 5.x
+ * (POLLING_FULL, POLLING_TIMEOUT, BROKER_NOT_EXIST), so they are named here, not in codes.ts.
+ */
+const PLAIN_ACL_FAILURES: Record<number, string> = {
+  209: 'UPDATE_AND_CREATE_ACL_CONFIG_FAILED',
+  210: 'DELETE_ACL_CONFIG_FAILED',
+  211: 'UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED',
+};
 
 /** MQVersion ordinal of V5_3_0, the first release with ACL 2.0 (and without plain ACL). */
 export const VERSION_5_3_0 = 473;
@@ -84,9 +94,17 @@ export class AclAdmin {
   }
 
   private async plain(address: string, code: number, ext: Record<string, string>): Promise<RemotingCommand> {
-    const res = await this.client.call(address, code, ext, { accept: ACL_ADMIN_ACCEPT });
+    const res = await this.client.call(address, code, ext, {
+      accept: [...ACL_ADMIN_ACCEPT, ...Object.keys(PLAIN_ACL_FAILURES).map(Number)],
+    });
     if (res.code === ResponseCode.REQUEST_CODE_NOT_SUPPORTED || res.version >= VERSION_5_3_0) {
       throw new AclKindError('plain', address, res.version);
+    }
+    const failure = PLAIN_ACL_FAILURES[res.code];
+    if (failure) {
+      const err = new BrokerResponseError(res.code, res.remark, address);
+      err.message = `${failure} (${res.code}): ${res.remark?.trim() || 'the broker did not make the change'}`;
+      throw err;
     }
     return res;
   }

@@ -166,21 +166,6 @@ const table: Record<number, ResponseCodeInfo> = {
   206: { name: 'CONSUMER_NOT_ONLINE', retriable: false, message: 'the consumer group is not online' },
   207: { name: 'CONSUME_MSG_TIMEOUT', retriable: false, message: 'consume message timeout' },
   208: { name: 'NO_MESSAGE', retriable: false, message: 'no message' },
-  209: {
-    name: 'UPDATE_AND_CREATE_ACL_CONFIG_FAILED',
-    retriable: false,
-    message: 'the broker could not create or update the ACL account',
-  },
-  210: {
-    name: 'DELETE_ACL_CONFIG_FAILED',
-    retriable: false,
-    message: 'the broker could not delete the ACL account',
-  },
-  211: {
-    name: 'UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED',
-    retriable: false,
-    message: 'the broker could not update the global white list',
-  },
   215: { name: 'FLOW_CONTROL', retriable: true, message: 'flow control' },
   501: { name: 'NOT_LEADER_FOR_QUEUE', retriable: true, message: 'not the leader for this queue' },
   604: { name: 'ILLEGAL_OPERATION', retriable: false, message: 'illegal operation' },
