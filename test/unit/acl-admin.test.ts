@@ -59,6 +59,12 @@ describe('ACL 2.0 users', () => {
     assert.throws(() => decodeUserInfo(body('[1]')), ProtocolError);
     assert.throws(() => decodeUserList(body('[' + '['.repeat(100))), ProtocolError);
     assert.throws(() => decodeUserList(Buffer.alloc(9 * 1024 * 1024, 0x20)), ProtocolError);
+    // String() of an object whose "toString" is not a function throws a TypeError.
+    assert.deepEqual(decodeUserInfo(body('{"username":{"toString":"x"},"userType":["a"]}')), {
+      username: '',
+      userType: '',
+      userStatus: '',
+    });
   });
 
   it('sends only the fields given', () => {
@@ -137,6 +143,7 @@ describe('ACL 2.0 policies', () => {
     assert.deepEqual(decodeAclList(undefined), []);
     assert.throws(() => decodeAclList(body('{"subject":"User:a"}')), ProtocolError);
     assert.throws(() => decodeAclInfo(body('{"subject":"x","policies":{"a":1}}')), ProtocolError);
+    assert.equal(decodeAclInfo(body('{"subject":{"toString":1},"policies":[]}'))?.subject, '');
     assert.deepEqual(deleteAclHeader('User:a', undefined), { subject: 'User:a' });
     assert.deepEqual(deleteAclHeader('User:a', 'Topic:t'), {
       subject: 'User:a',
@@ -187,6 +194,10 @@ describe('plain ACL (4.x)', () => {
     assert.deepEqual(c.globalWhiteAddrs, ['10.10.*.*'], 'an emptied list reads back as [""]');
     assert.throws(() => decodePlainAclConfig(body('{"plainAccessConfigs":{"a":1}}')), ProtocolError);
     assert.throws(() => decodePlainAclConfig(body('[]')), ProtocolError);
+    const hostile = decodePlainAclConfig(
+      body('{"plainAccessConfigs":[{"accessKey":{"toString":0},"topicPerms":[{"valueOf":1}]}]}'),
+    );
+    assert.deepEqual([hostile.accounts[0]!.accessKey, hostile.accounts[0]!.topicPerms], ['', ['']]);
   });
 
   it('sends the whole account, and checks what the broker would refuse', () => {

@@ -162,8 +162,9 @@ const obj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
+/** Only primitives become text: String() of a hostile object (a "toString" key) throws. */
 const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
 const list = (v: unknown, what: string): unknown[] => {
   if (v === undefined || v === null) return [];

@@ -76,8 +76,9 @@ export function encodeUserInfo(u: UserChange): Buffer {
   );
 }
 
+/** Only primitives become text: String() of a hostile object (a "toString" key) throws. */
 const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 
 function decodeUser(v: unknown): AclUser {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError('user info is not an object');

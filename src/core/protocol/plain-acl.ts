@@ -99,8 +99,9 @@ export function deleteAccountHeader(accessKey: string): Record<string, string> {
   return { accessKey };
 }
 
+/** Only primitives become text: String() of a hostile object (a "toString" key) throws. */
 const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
 
 export function decodePlainAclConfig(body: Buffer | undefined): PlainAclConfig {
