@@ -27,6 +27,7 @@ import {
   validateAccessKey,
 } from '../../src/core/protocol/plain-acl.js';
 import { parseWhiteAddr, whiteAddrsHeader } from '../../src/core/protocol/plain-acl-white-addrs.js';
+import { hintFor } from '../../src/hints.js';
 import { withSecretMasked } from '../../src/services/acl-common.js';
 
 const body = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
@@ -239,13 +240,18 @@ describe('plain ACL (4.x)', () => {
 describe('ACL administration errors', () => {
   it('names the release a broker of the other kind needs', () => {
     const v5 = new AclKindError('plain', '127.0.0.1:10911', 479);
-    assert.match(v5.message, /runs RocketMQ 5\.3 or later: .* need RocketMQ before 5\.3/);
+    assert.match(v5.message, /runs RocketMQ 5\.3 or later: .* need RocketMQ 4\.x \(up to 5\.1\)/);
+    assert.match(hintFor(v5) ?? '', /use `rmq acl user` and `rmq acl policy`/);
+    const v52 = new AclKindError('plain', '127.0.0.1:10911', 453);
+    assert.match(v52.message, /runs RocketMQ 5\.2: /);
+    assert.match(hintFor(v52) ?? '', /edit its plain_acl\.yml/);
     assert.equal(v5.kind, 'invalid-argument');
     const v4 = new AclKindError('acl2', '127.0.0.1:10911', 407);
     assert.match(
       v4.message,
       /runs RocketMQ 4\.x: users and policies \(ACL 2\.0\) need RocketMQ 5\.3 or later/,
     );
+    assert.match(hintFor(v4) ?? '', /use `rmq acl account` and `rmq acl whitelist`/);
   });
 
   it('masks a secret a broker quotes back', async () => {

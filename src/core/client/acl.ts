@@ -34,7 +34,7 @@ import {
 } from '../protocol/plain-acl.js';
 import { whiteAddrsHeader } from '../protocol/plain-acl-white-addrs.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import type { RemotingCommand } from '../remoting/command.js';
+import { type RemotingCommand, VERSION_5_0_0, VERSION_5_2_0, VERSION_5_3_0 } from '../remoting/command.js';
 import type { RemotingClient } from './remoting-client.js';
 
 /**
@@ -47,19 +47,17 @@ const PLAIN_ACL_FAILURES: Record<number, string> = {
   211: 'UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED',
 };
 
-/** MQVersion ordinal of V5_3_0, the first release with ACL 2.0 (and without plain ACL). */
-export const VERSION_5_3_0 = 473;
-const VERSION_5_0_0 = 413;
-
 /** A release line for a server's version ordinal, for messages. */
 export function releaseLine(version: number): string {
   if (version < VERSION_5_0_0) return '4.x';
-  if (version < VERSION_5_3_0) return '5.0–5.2';
+  if (version < VERSION_5_2_0) return '5.0–5.1';
+  if (version < VERSION_5_3_0) return '5.2';
   return '5.3 or later';
 }
 
 /**
- * The ACL a broker speaks: 'acl2' (5.3+: users and policies) or 'plain' (before 5.3: accounts).
+ * The ACL a broker speaks: 'acl2' (5.3+: users and policies) or 'plain' (4.x to 5.1: accounts;
+ * 5.2 still has them but cannot list them, which every account command starts with).
  * Thrown when a request of one kind reaches a broker of the other; `needs` names the kind.
  */
 export class AclKindError extends InvalidArgumentError {
@@ -71,8 +69,8 @@ export class AclKindError extends InvalidArgumentError {
     super(
       needs === 'acl2'
         ? `broker ${address} runs RocketMQ ${releaseLine(serverVersion)}: users and policies (ACL 2.0) need RocketMQ 5.3 or later`
-        : `broker ${address} runs RocketMQ ${releaseLine(serverVersion)}: plain ACL accounts and the white list need RocketMQ before 5.3 (4.x)`,
-      { reason: needs === 'acl2' ? 'acl2-unsupported' : 'plain-acl-unsupported' },
+        : `broker ${address} runs RocketMQ ${releaseLine(serverVersion)}: plain ACL accounts and the white list need RocketMQ 4.x (up to 5.1)`,
+      { reason: needs === 'acl2' ? 'acl2-unsupported' : 'plain-acl-unsupported', details: { serverVersion } },
     );
   }
 }
@@ -97,7 +95,7 @@ export class AclAdmin {
     const res = await this.client.call(address, code, ext, {
       accept: [...ACL_ADMIN_ACCEPT, ...Object.keys(PLAIN_ACL_FAILURES).map(Number)],
     });
-    if (res.code === ResponseCode.REQUEST_CODE_NOT_SUPPORTED || res.version >= VERSION_5_3_0) {
+    if (res.code === ResponseCode.REQUEST_CODE_NOT_SUPPORTED || res.version >= VERSION_5_2_0) {
       throw new AclKindError('plain', address, res.version);
     }
     const failure = PLAIN_ACL_FAILURES[res.code];

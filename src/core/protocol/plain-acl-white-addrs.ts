@@ -1,5 +1,5 @@
 /**
- * UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53), to a broker with plain ACL (4.x, 5.0–5.2): replace the
+ * UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53), to a broker with plain ACL (4.x to 5.2): replace the
  * global white list, the remote addresses whose requests skip the signature check (Java:
  * UpdateGlobalWhiteAddrsConfigRequestHeader, PlainPermissionManager#updateGlobalWhiteAddrsConfig).
  *

@@ -1,5 +1,5 @@
 /**
- * Plain ACL accounts (RocketMQ 4.x, and 5.0–5.2 with aclEnable; gone in 5.3). To a broker, which
+ * Plain ACL accounts (RocketMQ 4.x and 5.0–5.1 with aclEnable; 5.2 lacks 54, 5.3 all of them). To a broker, which
  * keeps them in $ROCKETMQ_HOME/conf/plain_acl.yml (PlainPermissionManager; Java:
  * CreateAccessConfigRequestHeader, DeleteAccessConfigRequestHeader,
  * GetBrokerClusterAclConfigResponseBody, PlainAccessConfig). Each needs an admin account.

@@ -56,7 +56,7 @@ export const RequestCode = {
   PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   QUERY_TOPIC_CONSUME_BY_WHO: 300,
   GET_TOPIC_CONFIG: 351,
-  // 4.x plain ACL (also 5.0–5.2; gone in 5.3)
+  // plain ACL: 4.x to 5.1 (5.2 lacks 54; gone in 5.3)
   UPDATE_AND_CREATE_ACL_CONFIG: 50,
   DELETE_ACL_CONFIG: 51,
   GET_BROKER_CLUSTER_ACL_INFO: 52,
