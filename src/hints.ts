@@ -4,6 +4,7 @@
  * user can do about it, in rmq's words. test/unit/core-words.test.ts keeps the core clean.
  */
 import { type ErrorReason, RocketMQError } from './core/errors.js';
+import { VERSION_5_2_0, VERSION_5_3_0 } from './core/remoting/command.js';
 
 const CREDENTIALS =
   'set RMQ_ACCESS_KEY and RMQ_SECRET_KEY (or --access-key/--secret-key, or a --profile that has them)';
@@ -28,6 +29,14 @@ const ADVICE: Partial<Record<ErrorReason, (err: RocketMQError) => string>> = {
   'acl-no-credentials': () => CREDENTIALS,
   'acl-wrong-secret': () => 'check the secret key (RMQ_SECRET_KEY, --secret-key or the profile)',
   'acl-unknown-access-key': () => 'check the access key (RMQ_ACCESS_KEY, --access-key or the profile)',
+  'acl2-unsupported': (e) =>
+    Number(e.details?.serverVersion) < VERSION_5_2_0
+      ? 'this broker has plain ACL accounts: use `rmq acl account` and `rmq acl whitelist`'
+      : 'ACL 2.0 came with RocketMQ 5.3; 5.2 has plain ACL but no request that lists its accounts (edit its plain_acl.yml)',
+  'plain-acl-unsupported': (e) =>
+    Number(e.details?.serverVersion) >= VERSION_5_3_0
+      ? 'a 5.3+ broker has ACL 2.0: use `rmq acl user` and `rmq acl policy`'
+      : 'RocketMQ 5.2 has plain ACL but no request that lists its accounts: edit its plain_acl.yml',
 };
 
 /** How deep into `cause` to look: wrappers nest a few levels, never more. */

@@ -36,7 +36,9 @@ export type ErrorReason =
   | 'acl-no-credentials' // the broker's ACL wants credentials and the request carried none
   | 'acl-wrong-secret'
   | 'acl-unknown-access-key'
-  | 'acl-denied'; // authenticated, but the account lacks the permission
+  | 'acl-denied' // authenticated, but the account lacks the permission
+  | 'acl2-unsupported' // users and policies asked of a broker before 5.3; details.serverVersion
+  | 'plain-acl-unsupported'; // plain ACL accounts asked of a 5.2+ broker; details.serverVersion
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
 

@@ -8,6 +8,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ProtocolError } from '../../src/core/errors.js';
 import { decodeConsumeStats, decodeTopicStats } from '../../src/core/protocol/admin.js';
+import { decodeAclInfo, decodeAclList } from '../../src/core/protocol/acl-policy.js';
+import { decodeUserInfo, decodeUserList } from '../../src/core/protocol/acl-user.js';
+import { decodePlainAclConfig } from '../../src/core/protocol/plain-acl.js';
 import {
   decodeMessages,
   decodeProperties,
@@ -124,12 +127,57 @@ describe('fuzz: network decoders', () => {
   });
 
   test('body decoders: arbitrary JSON-ish text only ever raises ProtocolError', () => {
-    const decoders = [decodeClusterInfo, decodeTopicRoute, decodeTopicStats, decodeConsumeStats];
+    const decoders = [
+      decodeClusterInfo,
+      decodeTopicRoute,
+      decodeTopicStats,
+      decodeConsumeStats,
+      decodeUserInfo,
+      decodeUserList,
+      decodeAclInfo,
+      decodeAclList,
+      decodePlainAclConfig,
+    ];
     fc.assert(
       fc.property(fc.oneof(fc.json(), fc.string({ maxLength: 100 })), fc.nat(decoders.length - 1), (s, i) =>
         onlyProtocolErrors(() => decoders[i]!(Buffer.from(s))),
       ),
       params,
+    );
+  });
+
+  test('ACL decoders: the right shape with anything inside only ever raises ProtocolError', () => {
+    const any = fc.anything({ maxDepth: 3 });
+    const entry = fc.record(
+      { resource: any, actions: any, sourceIps: any, decision: any },
+      { requiredKeys: [] },
+    );
+    const policy = fc.record(
+      { policyType: any, entries: fc.oneof(fc.array(entry), any) },
+      { requiredKeys: [] },
+    );
+    const acl = fc.record({ subject: any, policies: fc.oneof(fc.array(policy), any) }, { requiredKeys: [] });
+    const account = fc.record(
+      { accessKey: any, secretKey: any, admin: any, topicPerms: any, whiteRemoteAddress: any },
+      { requiredKeys: [] },
+    );
+    const config = fc.record(
+      { globalWhiteAddrs: any, plainAccessConfigs: fc.oneof(fc.array(account), any) },
+      { requiredKeys: [] },
+    );
+    const user = fc.record(
+      { username: any, password: any, userType: any, userStatus: any },
+      { requiredKeys: [] },
+    );
+    const cases = fc.oneof(
+      acl.map((v) => () => decodeAclInfo(Buffer.from(JSON.stringify(v)))),
+      fc.array(acl).map((v) => () => decodeAclList(Buffer.from(JSON.stringify(v)))),
+      config.map((v) => () => decodePlainAclConfig(Buffer.from(JSON.stringify(v)))),
+      fc.array(user).map((v) => () => decodeUserList(Buffer.from(JSON.stringify(v)))),
+    );
+    fc.assert(
+      fc.property(cases, (run) => onlyProtocolErrors(run)),
+      { numRuns: Math.ceil(RUNS / 4) },
     );
   });
 

@@ -46,6 +46,10 @@ const languageNames = Object.keys(LanguageCode) as (keyof typeof LanguageCode)[]
 export const CLIENT_VERSION = 479;
 /** MQVersion ordinal of V5_0_0: servers below it have no topic types, timers or GET_TOPIC_CONFIG. */
 export const VERSION_5_0_0 = 413;
+/** MQVersion ordinal of V5_2_0: plain ACL without GET_BROKER_CLUSTER_ACL_CONFIG (no account can be read). */
+export const VERSION_5_2_0 = 453;
+/** MQVersion ordinal of V5_3_0: ACL 2.0 (users and policies), and no plain ACL. */
+export const VERSION_5_3_0 = 473;
 /** RECALL_MESSAGE and the recall handle of a timer message arrived in 5.3.2 (MQVersion ordinal). */
 export const VERSION_5_3_2 = 477;
 /**
