@@ -258,11 +258,11 @@ export async function diffBrokerConfig(
         noDefault,
       },
       ...r,
-      identityKeysIncluded: input.includeIdentity,
+      identityKeysIncluded: input.includeIdentity === true,
     };
   }
   if (!input.b) throw new InvalidArgumentError('name a second broker, or pass --defaults');
   const b = await resolveBroker(admin, input.b, info);
   const [ca, cb] = await Promise.all([ops.brokerConfig(a.address), ops.brokerConfig(b.address)]);
-  return { a, b, ...diffConfigs(ca, cb, skipIdentity), identityKeysIncluded: input.includeIdentity };
+  return { a, b, ...diffConfigs(ca, cb, skipIdentity), identityKeysIncluded: input.includeIdentity === true };
 }

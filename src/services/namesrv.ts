@@ -186,6 +186,6 @@ export async function diffNamesrvConfig(
     a: input.a,
     b: input.b,
     ...diffConfigs(ca, cb, skip),
-    identityKeysIncluded: input.includeIdentity,
+    identityKeysIncluded: input.includeIdentity === true,
   };
 }

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { BrokerDrainResult } from '../../src/services/broker-drain.js';
 import { BIN_PATH, REPO_ROOT, rmq, TEST_NAMESRV } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/cluster.js';
+import { assertSchema } from '../helpers/schema.js';
 
 const suffix = `${process.pid}_${Date.now()}`;
 const topic = `drain_it_${suffix}`;
@@ -58,6 +59,7 @@ describe('broker drain', () => {
     const original = await permission();
     const dry = await rmq(['broker', 'drain', broker, '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
+    assertSchema('broker-drain', dry.json);
     const d = dry.json as BrokerDrainResult;
     assert.equal(d.dryRun, true);
     assert.equal(d.permission.new & 2, 0);
@@ -116,6 +118,7 @@ describe('broker drain', () => {
       },
     );
     assert.equal(drain.code, 4, drain.stderr);
+    assertSchema('broker-drain', drain.json);
     const d = drain.json as BrokerDrainResult;
     assert.equal(d.drained, false);
     assert.equal(d.permissionApplied, true);
@@ -132,6 +135,7 @@ describe('broker drain', () => {
 
     const undrain = await rmq(['broker', 'undrain', broker, '--yes', '--json']);
     assert.equal(undrain.code, 0, undrain.stderr);
+    assertSchema('broker-undrain', undrain.json);
     assert.equal((undrain.json as { applied: boolean }).applied, true);
     assert.equal(Number(await permission()) & 2, 2, 'writable again');
   });

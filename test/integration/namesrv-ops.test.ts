@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { rmq, TEST_NAMESRV } from '../helpers/cli.js';
 import { freePortBlock } from '../helpers/ports.js';
+import { assertSchema } from '../helpers/schema.js';
 
 interface ErrorBody {
   error: { exitCode: number; message: string };
@@ -42,6 +43,7 @@ describe('namesrv config', () => {
   test('get: all keys or the ones named; an unknown key exits 2', async () => {
     const all = await rmq(['namesrv', 'config', 'get', '--json']);
     assert.equal(all.code, 0, all.stderr);
+    assertSchema('namesrv-config-get', all.json);
     const config = (all.json as ConfigGet).namesrvs[0]!.config!;
     assert.ok(Object.keys(config).length > 20, JSON.stringify(config));
     assert.match(config.listenPort ?? '', /^\d+$/);
@@ -63,6 +65,7 @@ describe('namesrv config', () => {
         changes: { key: string; old: string; new: string; appliesAtRunTime: boolean }[];
       }[];
     };
+    assertSchema('namesrv-config-set', plan.json);
     assert.equal(p.dryRun, true);
     assert.equal(p.changes, 1);
     assert.deepEqual(
@@ -82,6 +85,7 @@ describe('namesrv config', () => {
 
     const set = await rmq(['namesrv', 'config', 'set', `${key}=${next}`, '--yes', '--json']);
     assert.equal(set.code, 0, set.stderr);
+    assertSchema('namesrv-config-set', set.json);
     const s = set.json as { namesrvs: { applied: { key: string; value: string; ok: boolean }[] }[] };
     assert.deepEqual(s.namesrvs[0]!.applied, [{ key, value: next, ok: true }]);
     assert.equal(await namesrvValue(key), next);
@@ -113,6 +117,7 @@ describe('namesrv config', () => {
     for (const extra of [[], ['--all']]) {
       const d = await rmq(['namesrv', 'config', 'diff', TEST_NAMESRV, TEST_NAMESRV, ...extra, '--json']);
       assert.equal(d.code, 0, d.stderr);
+      assertSchema('namesrv-config-diff', d.json);
       const body = d.json as { differences: unknown[]; compared: number };
       assert.deepEqual(body.differences, []);
       assert.ok(body.compared > 20);
@@ -145,12 +150,18 @@ describe('namesrv kv', () => {
 
     const put = await rmq(['namesrv', 'kv', 'put', '--namespace', ns, key, 'v1 = one', '--yes', '--json']);
     assert.equal(put.code, 0, put.stderr);
+    assertSchema('namesrv-kv-put', put.json);
     assert.deepEqual((put.json as { namesrvs: unknown[] }).namesrvs, [
       { address: TEST_NAMESRV, old: null, changed: true, applied: true },
     ]);
     const got = await rmq(['namesrv', 'kv', 'get', '--namespace', ns, key]);
     assert.equal(got.code, 0, got.stderr);
     assert.equal(got.stdout, 'v1 = one\n');
+    const gotJson = await rmq(['namesrv', 'kv', 'get', '--namespace', ns, key, '--json']);
+    assertSchema('namesrv-kv-get', gotJson.json);
+    assert.deepEqual((gotJson.json as { namesrvs: unknown[] }).namesrvs, [
+      { address: TEST_NAMESRV, value: 'v1 = one' },
+    ]);
 
     const again = await rmq(['namesrv', 'kv', 'put', '--namespace', ns, key, 'v2', '--yes', '--json']);
     assert.equal(again.code, 0, again.stderr);
@@ -160,6 +171,7 @@ describe('namesrv kv', () => {
 
     const list = await rmq(['namesrv', 'kv', 'list', '--namespace', ns, '--json']);
     assert.equal(list.code, 0, list.stderr);
+    assertSchema('namesrv-kv-list', list.json);
     const l = list.json as { entries: { key: string; values: string[]; same: boolean }[] };
     assert.deepEqual(
       l.entries.find((e) => e.key === key),
@@ -168,6 +180,7 @@ describe('namesrv kv', () => {
 
     const del = await rmq(['namesrv', 'kv', 'delete', '--namespace', ns, key, '--yes', '--json']);
     assert.equal(del.code, 0, del.stderr);
+    assertSchema('namesrv-kv-delete', del.json);
     assert.deepEqual((del.json as { namesrvs: unknown[] }).namesrvs, [
       { address: TEST_NAMESRV, old: 'v2', changed: true, applied: true },
     ]);
@@ -220,6 +233,7 @@ describe('broker config diff --defaults', () => {
   const diff = async (): Promise<Diff> => {
     const r = await rmq(['broker', 'config', 'diff', broker, '--defaults', '--json'], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
+    assertSchema('broker-config-diff', r.json);
     return r.json as Diff;
   };
 
