@@ -3,12 +3,25 @@
  */
 import type { Admin } from '../core/client/admin.js';
 import { Ops } from '../core/client/ops.js';
-import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
+import { InvalidArgumentError, NotFoundError, ProtocolError } from '../core/errors.js';
+import { brokerDefaults } from '../local/defaults.js';
+import type { ProgressFn } from '../local/resolve.js';
 import { type BrokerRuntimeStats, runtimeStats } from '../core/protocol/broker-runtime-info.js';
-import { isValidConfigKey } from '../core/protocol/properties-text.js';
 import { BROKER_CONFIG_BLACKLIST } from '../core/protocol/update-broker-config.js';
 import type { ClusterInfo } from '../core/protocol/route.js';
-import { appliesAtRunTime, HOT_BROKER_KEYS, IDENTITY_BROKER_KEYS } from './broker-config-keys.js';
+import { HOT_BROKER_KEYS, IDENTITY_BROKER_KEYS } from './broker-config-keys.js';
+import {
+  type ConfigChange,
+  type ConfigDifference,
+  diffConfigs,
+  planChanges,
+  readBack,
+  refusedKeys,
+  selectKeys,
+} from './config-plan.js';
+
+export type { ConfigChange } from './config-plan.js';
+export { parseAssignments } from './config-plan.js';
 
 export interface BrokerRef {
   cluster: string;
@@ -113,19 +126,7 @@ export interface BrokerConfigGetResult {
   config: Record<string, string>;
 }
 
-function unknownKeys(config: Map<string, string>, keys: string[]): string[] {
-  return keys.filter((k) => !config.has(k));
-}
-
-function suggest(config: Map<string, string>, key: string): string {
-  const lower = key.toLowerCase();
-  const near = [...config.keys()].filter(
-    (k) => k.toLowerCase().includes(lower) || lower.includes(k.toLowerCase()),
-  );
-  return near.length > 0
-    ? `did you mean ${near.slice(0, 5).join(', ')}?`
-    : 'see `rmq broker config get <broker>` for its keys';
-}
+const LIST_COMMAND = 'rmq broker config get <broker>';
 
 export async function getBrokerConfig(
   admin: Admin,
@@ -133,24 +134,8 @@ export async function getBrokerConfig(
 ): Promise<BrokerConfigGetResult> {
   const broker = await resolveBroker(admin, input.broker);
   const config = await new Ops(admin.client).brokerConfig(broker.address);
-  const missing = unknownKeys(config, input.keys);
-  if (missing.length > 0) {
-    throw new InvalidArgumentError(`broker ${broker.brokerName} has no config key ${missing.join(', ')}`, {
-      hint: suggest(config, missing[0]!),
-    });
-  }
-  const keys = input.keys.length > 0 ? input.keys : [...config.keys()].sort();
-  return { broker, config: Object.fromEntries(keys.map((k) => [k, config.get(k)!])) };
-}
-
-export interface ConfigChange {
-  key: string;
-  old: string;
-  new: string;
-  /** Whether the broker acts on the new value without a restart (see broker-config-keys.ts). */
-  appliesAtRunTime: boolean;
-  /** Where the broker reads the key on each use, for a key applied at run time. */
-  readAt?: string;
+  const who = `broker ${broker.brokerName}`;
+  return { broker, config: selectKeys(config, input.keys, { who, listCommand: LIST_COMMAND }) };
 }
 
 export interface BrokerConfigSetResult {
@@ -171,40 +156,6 @@ export interface BrokerConfigSetResult {
   applied?: { key: string; value: string; ok: boolean }[];
 }
 
-/** Parses KEY=VALUE arguments; the last one of a key wins. */
-export function parseAssignments(args: string[]): Map<string, string> {
-  if (args.length === 0) {
-    throw new InvalidArgumentError('nothing to set', {
-      hint: 'give KEY=VALUE pairs, e.g. fileReservedTime=48',
-    });
-  }
-  const out = new Map<string, string>();
-  for (const a of args) {
-    const eq = a.indexOf('=');
-    const key = eq > 0 ? a.slice(0, eq) : '';
-    if (!isValidConfigKey(key)) {
-      throw new InvalidArgumentError(`"${a}" is not KEY=VALUE`, { hint: 'e.g. fileReservedTime=48' });
-    }
-    out.set(key, a.slice(eq + 1));
-  }
-  return out;
-}
-
-/** The value must keep the type the current one shows: the broker ignores what it cannot parse. */
-function checkType(key: string, old: string, value: string): void {
-  const bad = (what: string) =>
-    new InvalidArgumentError(`${key} takes ${what}; "${value}" is not one`, {
-      hint: `its current value is ${old}`,
-    });
-  if (old === 'true' || old === 'false') {
-    if (value !== 'true' && value !== 'false') throw bad('true or false');
-  } else if (/^-?\d+$/.test(old)) {
-    if (!/^-?\d+$/.test(value.trim())) throw bad('an integer');
-  } else if (/^-?\d+\.\d+$/.test(old)) {
-    if (!Number.isFinite(Number(value)) || value.trim() === '') throw bad('a number');
-  }
-}
-
 export async function planBrokerConfigSet(
   admin: Admin,
   input: { broker: string; assignments: Map<string, string>; dryRun: boolean | undefined },
@@ -212,39 +163,12 @@ export async function planBrokerConfigSet(
   const broker = await resolveBroker(admin, input.broker);
   const ops = new Ops(admin.client);
   const config = await ops.brokerConfig(broker.address);
-  const changes: ConfigChange[] = [];
-  const unchanged: string[] = [];
-  // The broker's own list (configBlackList, ";"-separated) adds to the keys every broker refuses.
-  const refused = new Set<string>([
-    ...BROKER_CONFIG_BLACKLIST,
-    ...(config.get('configBlackList') ?? '').split(';'),
-  ]);
-  for (const [key, value] of input.assignments) {
-    if (refused.has(key)) {
-      throw new InvalidArgumentError(`the broker refuses to change ${key}`, {
-        hint: 'edit its config file and restart it',
-      });
-    }
-    const old = config.get(key);
-    if (old === undefined) {
-      throw new InvalidArgumentError(`broker ${broker.brokerName} has no config key ${key}`, {
-        hint: suggest(config, key),
-      });
-    }
-    checkType(key, old, value);
-    if (old === value) {
-      unchanged.push(key);
-      continue;
-    }
-    const hot = appliesAtRunTime(key);
-    changes.push({
-      key,
-      old,
-      new: value,
-      appliesAtRunTime: hot,
-      ...(hot ? { readAt: HOT_BROKER_KEYS[key] } : {}),
-    });
-  }
+  const { changes, unchanged } = planChanges(config, input.assignments, {
+    who: `broker ${broker.brokerName}`,
+    listCommand: LIST_COMMAND,
+    refused: refusedKeys(BROKER_CONFIG_BLACKLIST, config),
+    hotKeys: HOT_BROKER_KEYS,
+  });
   const plan: BrokerConfigSetResult = {
     broker,
     changes,
@@ -257,43 +181,88 @@ export async function planBrokerConfigSet(
   const apply = async (): Promise<BrokerConfigSetResult> => {
     if (changes.length === 0) return { ...plan, applied: [] };
     await ops.updateBrokerConfig(broker.address, new Map(changes.map((c) => [c.key, c.new])));
-    const after = await ops.brokerConfig(broker.address);
-    return {
-      ...plan,
-      applied: changes.map((c) => ({
-        key: c.key,
-        value: after.get(c.key) ?? '',
-        ok: after.get(c.key) === c.new,
-      })),
-    };
+    return { ...plan, applied: readBack(changes, await ops.brokerConfig(broker.address)) };
   };
   return { plan, apply };
 }
 
 export interface BrokerConfigDiffResult {
   a: BrokerRef;
-  b: BrokerRef;
-  /** Keys whose values differ; null where a broker does not have the key. */
-  differences: { key: string; a: string | null; b: string | null }[];
+  /** The second broker; null when the first is compared with its version's defaults. */
+  b: BrokerRef | null;
+  /**
+   * With --defaults: whose defaults; the keys left out because their default depends on the
+   * machine; and the broker's keys that the version prints no default for (BrokerStartup -p lists
+   * the config classes' own fields, not inherited ones such as brokerClusterName, and a broker also
+   * reports keys found only in its config file).
+   */
+  defaults?: { version: string; source: string; machineDependent: string[]; noDefault: string[] };
+  /** Keys whose values differ; null where a side does not have the key. */
+  differences: ConfigDifference[];
   /** Keys compared (identity keys, which always differ, are left out unless asked for). */
   compared: number;
   identityKeysIncluded: boolean;
 }
 
+/** "V5_3_3" (brokerVersionDesc) → "5.3.3". */
+export function versionOfDesc(desc: string | undefined): string | undefined {
+  const m = /^V(\d+)_(\d+)_(\d+)/.exec(desc ?? '');
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : undefined;
+}
+
 export async function diffBrokerConfig(
   admin: Admin,
-  input: { a: string; b: string; includeIdentity: boolean },
+  input: {
+    a: string;
+    b?: string | undefined;
+    includeIdentity: boolean;
+    /** Compare `a` with its version's defaults instead of with `b`. */
+    defaults?: { cacheRoot: string; onProgress?: ProgressFn } | undefined;
+  },
 ): Promise<BrokerConfigDiffResult> {
   const info = await admin.getClusterInfo();
   const a = await resolveBroker(admin, input.a, info);
-  const b = await resolveBroker(admin, input.b, info);
   const ops = new Ops(admin.client);
+  const skipIdentity = (k: string) => !input.includeIdentity && IDENTITY_BROKER_KEYS.has(k);
+  if (input.defaults) {
+    const [ca, { table }] = await Promise.all([
+      ops.brokerConfig(a.address),
+      ops.brokerRuntimeInfo(a.address),
+    ]);
+    const version = versionOfDesc(table.brokerVersionDesc);
+    if (!version) {
+      throw new ProtocolError(
+        `broker ${a.brokerName} reports no version rmq can read ("${table.brokerVersionDesc ?? ''}")`,
+      );
+    }
+    const d = await brokerDefaults(version, input.defaults);
+    const machine = new Set(d.machineDependent);
+    const noDefault = [...ca.keys()]
+      .filter((k) => !d.defaults.has(k) && !machine.has(k) && !skipIdentity(k))
+      .sort();
+    const unprinted = new Set(noDefault);
+    // -p prints a null field as "", where the broker's own listing leaves the key out: the same.
+    const unset = (k: string) => !ca.has(k) && d.defaults.get(k) === '';
+    const r = diffConfigs(
+      ca,
+      d.defaults,
+      (k) => skipIdentity(k) || machine.has(k) || unprinted.has(k) || unset(k),
+    );
+    return {
+      a,
+      b: null,
+      defaults: {
+        version: d.version,
+        source: 'BrokerStartup -p',
+        machineDependent: d.machineDependent,
+        noDefault,
+      },
+      ...r,
+      identityKeysIncluded: input.includeIdentity === true,
+    };
+  }
+  if (!input.b) throw new InvalidArgumentError('name a second broker, or pass --defaults');
+  const b = await resolveBroker(admin, input.b, info);
   const [ca, cb] = await Promise.all([ops.brokerConfig(a.address), ops.brokerConfig(b.address)]);
-  const keys = [...new Set([...ca.keys(), ...cb.keys()])]
-    .filter((k) => input.includeIdentity || !IDENTITY_BROKER_KEYS.has(k))
-    .sort();
-  const differences = keys
-    .filter((k) => ca.get(k) !== cb.get(k))
-    .map((k) => ({ key: k, a: ca.get(k) ?? null, b: cb.get(k) ?? null }));
-  return { a, b, differences, compared: keys.length, identityKeysIncluded: input.includeIdentity };
+  return { a, b, ...diffConfigs(ca, cb, skipIdentity), identityKeysIncluded: input.includeIdentity === true };
 }

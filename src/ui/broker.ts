@@ -99,9 +99,25 @@ export function renderConfigPlan(p: BrokerConfigSetResult): string {
 }
 
 export function renderConfigDiff(d: BrokerConfigDiffResult): string {
-  if (d.differences.length === 0) return `no differences in ${d.compared} keys`;
-  return renderTable(
-    ['KEY', `${d.a.brokerName} (${d.a.address})`, `${d.b.brokerName} (${d.b.address})`],
-    d.differences.map((x) => [x.key, x.a ?? '(absent)', x.b ?? '(absent)']),
-  );
+  const other = d.b ? `${d.b.brokerName} (${d.b.address})` : `RocketMQ ${d.defaults?.version ?? ''} default`;
+  const lines: string[] = [];
+  if (d.differences.length === 0) lines.push(`no differences in ${d.compared} keys`);
+  else
+    lines.push(
+      renderTable(
+        ['KEY', `${d.a.brokerName} (${d.a.address})`, other],
+        d.differences.map((x) => [x.key, x.a ?? '(absent)', x.b ?? '(absent)']),
+      ),
+    );
+  if (d.defaults && d.defaults.machineDependent.length > 0) {
+    lines.push(
+      `not compared, their defaults depend on the machine: ${d.defaults.machineDependent.join(', ')}`,
+    );
+  }
+  if (d.defaults && d.defaults.noDefault.length > 0) {
+    lines.push(
+      `not compared, RocketMQ ${d.defaults.version} prints no default for: ${d.defaults.noDefault.join(', ')}`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import type { BenchResult } from '../../src/bench/result.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import type { StatusResult } from '../../src/local/status.js';
 import type { NodeActionResult } from '../../src/local/nodes.js';
+import type { BrokerDrainResult } from '../../src/services/broker-drain.js';
 import type { ClusterListResult } from '../../src/services/cluster.js';
 import { rmq, rmqBackground } from '../helpers/cli.js';
 import { UP_TIMEOUT_MS, waitUntil } from '../helpers/cluster.js';
@@ -224,6 +225,116 @@ describe('rmq local topologies', () => {
       } finally {
         bench.kill('SIGKILL');
         await bench.done;
+      }
+    },
+  );
+
+  test(
+    'broker drain under a fixed-rate bench with a consumer: no producer error, the group catches up on the drained master, undrain gives it writes back',
+    { timeout: UP_TIMEOUT_MS * 3 },
+    async (t) => {
+      assert.ok(namesrv, 'the topology of the first test is up');
+      const RATE = 300;
+      const DURATION_S = 80;
+      const topic = 'drill_drain';
+      const group = 'drill_drain_g';
+      const created = await rmq(['topic', 'create', topic, '--queues', '4', '-n', namesrv, '--json']);
+      assert.equal(created.code, 0, created.stderr);
+      const csv = join(root, 'drain.csv');
+      const bench = rmqBackground(
+        [
+          'bench',
+          '-n',
+          namesrv,
+          '--topic',
+          topic,
+          '-g',
+          group,
+          '--rate',
+          String(RATE),
+          '--inflight',
+          '128',
+          '--duration',
+          `${DURATION_S}s`,
+          '--verify',
+          '--drain',
+          '60s',
+          '--json',
+          '--csv',
+          csv,
+        ],
+        { timeoutMs: (DURATION_S + 240) * 1000 },
+      );
+      const writtenOnB = async (): Promise<number> => {
+        const d = await rmq(['topic', 'describe', topic, '-n', namesrv, '--json']);
+        assert.equal(d.code, 0, d.stderr);
+        return (d.json as { queues: { brokerName: string; maxOffset: number }[] }).queues
+          .filter((q) => q.brokerName === 'broker-b')
+          .reduce((n, q) => n + q.maxOffset, 0);
+      };
+      try {
+        await waitUntil(
+          `3 s in a row at ${RATE} msg/s`,
+          () => {
+            const tail = csvIntervals(csv).slice(-3);
+            return tail.length === 3 && tail.every((i) => i.sent >= 0.9 * RATE);
+          },
+          90_000,
+          200,
+        );
+        const startedAtS = csvIntervals(csv).length;
+        const drain = await rmq(
+          ['broker', 'drain', 'broker-b', '-n', namesrv, '--yes', '--wait', '150s', '--json'],
+          { timeoutMs: 200_000 },
+        );
+        assert.equal(drain.code, 0, `${drain.stdout}${drain.stderr}`);
+        const d = drain.json as BrokerDrainResult;
+        const row = d.groups.find((g) => g.group === group);
+        t.diagnostic(
+          `drain of broker-b from ${startedAtS} s of a ${RATE} msg/s run: ${d.elapsedMs} ms, last write ${d.lastWriteAfterMs} ms after the change; ` +
+            `groups ${JSON.stringify(d.groups)}`,
+        );
+        assert.equal(d.permissionChanged, true);
+        assert.equal(d.permissionApplied, true);
+        assert.equal(d.permission.new & 2, 0, 'write permission taken away');
+        assert.equal(d.drained, true);
+        assert.ok(row, JSON.stringify(d.groups));
+        assert.equal(row.online, true);
+        assert.equal(row.status, 'drained');
+        assert.equal(row.finalLag, 0);
+        assert.ok(row.lagAtStart >= 0 && row.drainedAfterMs !== null && row.drainedAfterMs >= d.settleMs);
+
+        // While the bench goes on, nothing more is written to broker-b.
+        const stored = await writtenOnB();
+        await new Promise((r) => setTimeout(r, 3000));
+        assert.equal(await writtenOnB(), stored, 'broker-b took no write after the drain');
+
+        const undrain = await rmq(['broker', 'undrain', 'broker-b', '-n', namesrv, '--yes', '--json']);
+        assert.equal(undrain.code, 0, undrain.stderr);
+        assert.equal((undrain.json as { applied: boolean }).applied, true);
+        // A fresh producer reads the new route: broker-b takes its share again.
+        const sent = await rmq(['send', topic, '-n', namesrv, '-b', 'after undrain', '-c', '8', '--json']);
+        assert.equal(sent.code, 0, sent.stderr);
+        const brokers = (sent.json as { results: { brokerName: string }[] }).results.map((x) => x.brokerName);
+        assert.ok(brokers.includes('broker-b'), `sends after undrain went to ${brokers.join(', ')}`);
+
+        const r = await bench.done;
+        const res = r.json as BenchResult | undefined;
+        assert.ok(res, `bench printed no result (exit ${r.code}):\n${r.stdout.slice(0, 500)}\n${r.stderr}`);
+        t.diagnostic(
+          `bench: sent ${res.totals.sent}, errors ${res.totals.sendErrors}, lost ${res.verification!.lost}; per broker: ${(
+            res.brokers ?? []
+          )
+            .map((x) => `${x.brokerName} ${x.sent} sent/${x.sendErrors} errors`)
+            .join('; ')}`,
+        );
+        assert.equal(res.totals.sendErrors, 0, 'producers saw no error');
+        assert.equal(res.verification!.lost, 0);
+      } finally {
+        bench.kill('SIGKILL');
+        await bench.done;
+        // Whatever happened, broker-b takes writes again for the tests after this one.
+        await rmq(['broker', 'undrain', 'broker-b', '-n', namesrv, '--yes']);
       }
     },
   );

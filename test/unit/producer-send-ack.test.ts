@@ -100,3 +100,57 @@ describe('Producer.sendAck', () => {
     assert.equal(broker.requests.filter((r) => r.code === 310).length, 2);
   });
 });
+
+describe('a broker made read-only (rmq broker drain)', () => {
+  let fake: FakeBroker;
+  let client: MQClient;
+
+  afterEach(async () => {
+    await client.shutdown();
+    await fake.close();
+  });
+
+  it('NO_PERMISSION is retried on another broker, not reported, and the route is read again at once', async () => {
+    fake = await FakeBroker.start();
+    // Two broker names at the fake's address; b0 turns read-only in the route after the first send.
+    let readOnly = false;
+    const route = () => ({
+      brokerDatas: ['b0', 'b1'].map((n) => ({
+        brokerAddrs: { 0: fake.address },
+        brokerName: n,
+        cluster: 'C',
+      })),
+      filterServerTable: {},
+      queueDatas: ['b0', 'b1'].map((n) => ({
+        brokerName: n,
+        perm: n === 'b0' && readOnly ? 4 : 6,
+        readQueueNums: 2,
+        topicSysFlag: 0,
+        writeQueueNums: 2,
+      })),
+    });
+    fake.respondWith(105, () => ({ body: Buffer.from(JSON.stringify(route())) }));
+    fake.respondWith(310, (req) => {
+      if (req.extFields.n === 'b0' && readOnly)
+        return { code: 16, remark: 'the broker[b0] sending message is forbidden' };
+      return { code: 0, extFields: { msgId: 'X', queueId: '0', queueOffset: '1' } };
+    });
+    client = new MQClient({ namesrv: [fake.address], timeoutMs: 2000, callSiteStacks: false });
+    const producer = new Producer(client, { group: 'G', retries: 2 });
+    await producer.send({ topic: TOPIC, body: Buffer.from('warm') });
+    readOnly = true;
+    const routeReads = () => fake.requests.filter((r) => r.code === 105).length;
+    const before = routeReads();
+    const errors: unknown[] = [];
+    for (let i = 0; i < 8; i++) {
+      const err = await ack(producer, `m${i}`);
+      if (err) errors.push(err);
+    }
+    assert.deepEqual(errors, [], 'every send succeeded');
+    assert.equal(routeReads(), before + 1, 'one route read, after the first NO_PERMISSION');
+    const sends = fake.requests.filter((r) => r.code === 310).slice(1);
+    const refused = sends.filter((r) => r.extFields.n === 'b0');
+    assert.ok(refused.length <= 1, `b0 was tried ${refused.length} times after turning read-only`);
+    assert.equal(sends.filter((r) => r.extFields.n === 'b1').length, 8);
+  });
+});

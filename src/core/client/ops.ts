@@ -27,6 +27,14 @@ import { parseFastjson } from '../remoting/fastjson.js';
 import { decodeNamesrvConfig } from '../protocol/get-namesrv-config.js';
 import { encodeBrokerConfigUpdate } from '../protocol/update-broker-config.js';
 import { encodeNamesrvConfigUpdate } from '../protocol/update-namesrv-config.js';
+import { DELETE_KV_CONFIG_ACCEPT, deleteKvConfigHeader } from '../protocol/delete-kv-config.js';
+import { decodeKvConfigValue, GET_KV_CONFIG_ACCEPT, getKvConfigHeader } from '../protocol/get-kv-config.js';
+import {
+  decodeKvList,
+  GET_KVLIST_BY_NAMESPACE_ACCEPT,
+  getKvListByNamespaceHeader,
+} from '../protocol/get-kvlist-by-namespace.js';
+import { PUT_KV_CONFIG_ACCEPT, putKvConfigHeader } from '../protocol/put-kv-config.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { RemotingClient } from './remoting-client.js';
 
@@ -76,6 +84,42 @@ export class Ops {
       {},
       { body: encodeNamesrvConfigUpdate(changes) },
     );
+  }
+
+  /** One KV-config key on one name server; undefined when it has no such key. */
+  async kvConfig(address: string, namespace: string, key: string): Promise<string | undefined> {
+    const res = await this.client.call(
+      address,
+      RequestCode.GET_KV_CONFIG,
+      getKvConfigHeader(namespace, key),
+      {
+        accept: GET_KV_CONFIG_ACCEPT,
+      },
+    );
+    return decodeKvConfigValue(res);
+  }
+
+  /** A KV-config namespace on one name server; undefined when it has no such namespace. */
+  async kvList(address: string, namespace: string): Promise<Record<string, string> | undefined> {
+    const res = await this.client.call(
+      address,
+      RequestCode.GET_KVLIST_BY_NAMESPACE,
+      getKvListByNamespaceHeader(namespace),
+      { accept: GET_KVLIST_BY_NAMESPACE_ACCEPT },
+    );
+    return decodeKvList(res);
+  }
+
+  async putKvConfig(address: string, namespace: string, key: string, value: string): Promise<void> {
+    await this.client.call(address, RequestCode.PUT_KV_CONFIG, putKvConfigHeader(namespace, key, value), {
+      accept: PUT_KV_CONFIG_ACCEPT,
+    });
+  }
+
+  async deleteKvConfig(address: string, namespace: string, key: string): Promise<void> {
+    await this.client.call(address, RequestCode.DELETE_KV_CONFIG, deleteKvConfigHeader(namespace, key), {
+      accept: DELETE_KV_CONFIG_ACCEPT,
+    });
   }
 
   /** Consumers of a group connected to one broker; undefined when none is. */

@@ -401,9 +401,17 @@ export class Producer {
     );
   }
 
-  /** After a retriable failure: a topic the broker does not know has its route read again. */
+  /**
+   * After a retriable failure, the route is read again when it may be stale: the broker does not
+   * know the topic, or refused the write (NO_PERMISSION: a broker made read-only, e.g. by `rmq
+   * broker drain`, refuses sends to ordered topics; the new route leaves its queues out, so the
+   * retry and the sends after it go elsewhere instead of waiting for the 30 s refresh).
+   */
   private async afterFailure(err: unknown, topic: string): Promise<void> {
-    if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+    if (
+      err instanceof BrokerResponseError &&
+      (err.responseCode === ResponseCode.TOPIC_NOT_EXIST || err.responseCode === ResponseCode.NO_PERMISSION)
+    ) {
       await this.client.route(topic, true).catch(() => {});
     }
   }
