@@ -15,6 +15,13 @@ export const DOCUMENT_KIND = 'ClusterMetadata';
 export const INCLUDES = ['topics', 'groups', 'acl'] as const;
 export type Include = (typeof INCLUDES)[number];
 
+/**
+ * A whole number.
+ * @minimum 0
+ * @asType integer
+ */
+export type Integer = number;
+
 export const PERMS = ['rw', 'r', 'w', '-'] as const;
 export type PermText = (typeof PERMS)[number];
 
@@ -25,16 +32,21 @@ export type PermText = (typeof PERMS)[number];
 export const MESSAGE_TYPES = ['UNSPECIFIED', 'NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'MIXED'] as const;
 export const MESSAGE_TYPE_RE = /^[A-Z][A-Z_]{0,31}$/;
 
+/** @pattern ^[a-zA-Z0-9_.:-]{1,127}$ */
+export type BrokerName = string;
+
 /** Where a topic or group is, when not on every master of the cluster alike. */
 export interface TopicPlacement {
   /**
    * @minimum 1
    * @maximum 1024
+   * @asType integer
    */
   readQueues?: number;
   /**
    * @minimum 1
    * @maximum 1024
+   * @asType integer
    */
   writeQueues?: number;
   perm?: PermText;
@@ -44,11 +56,13 @@ export interface TopicSpec {
   /**
    * @minimum 1
    * @maximum 1024
+   * @asType integer
    */
   readQueues?: number;
   /**
    * @minimum 1
    * @maximum 1024
+   * @asType integer
    */
   writeQueues?: number;
   /** Read/write permission: rw, r (read-only), w (write-only) or - (neither). */
@@ -61,11 +75,16 @@ export interface TopicSpec {
    * @pattern ^[A-Z][A-Z_]{0,31}$
    */
   messageType?: string;
-  /** Other 5.x topic attributes (queue.type, cleanup.policy, reserve.time, …), as the broker stores them. */
+  /**
+   * Other 5.x topic attributes (queue.type, cleanup.policy, reserve.time, …), as the broker stores them.
+   * @propertyNames {"pattern": "^[a-zA-Z0-9._]+$", "not": {"const": "message.type"}}
+   */
   attributes?: Record<string, string>;
   /**
    * Per broker, when the topic is not on every master alike: it is on exactly these brokers,
    * each with these values (a value left out here is the topic's own).
+   * @minProperties 1
+   * @propertyNames {"pattern": "^[a-zA-Z0-9_.:-]{1,127}$"}
    */
   brokers?: Record<string, TopicPlacement>;
 }
@@ -73,16 +92,25 @@ export interface TopicSpec {
 export interface CustomizedRetryPolicy {
   type: 'CUSTOMIZED';
   /** Delay before each redelivery, in milliseconds. */
-  next?: number[];
+  next?: Integer[];
 }
 
 export interface ExponentialRetryPolicy {
   type: 'EXPONENTIAL';
-  /** @minimum 0 */
+  /**
+   * @minimum 0
+   * @asType integer
+   */
   initial?: number;
-  /** @minimum 0 */
+  /**
+   * @minimum 0
+   * @asType integer
+   */
   max?: number;
-  /** @minimum 1 */
+  /**
+   * @minimum 1
+   * @asType integer
+   */
   multiplier?: number;
 }
 
@@ -93,11 +121,13 @@ export interface GroupSpec {
    * Deliveries before a message goes to the group's DLQ.
    * @minimum 0
    * @maximum 1000
+   * @asType integer
    */
   retryMaxTimes?: number;
   /**
    * @minimum 0
    * @maximum 1024
+   * @asType integer
    */
   retryQueueNums?: number;
   /** consumeBroadcastEnable */
@@ -106,20 +136,30 @@ export interface GroupSpec {
   orderly?: boolean;
   consumeEnable?: boolean;
   consumeFromMinEnable?: boolean;
-  /** @minimum 0 */
+  /**
+   * @minimum 0
+   * @asType integer
+   */
   whichBrokerWhenConsumeSlowly?: number;
   notifyConsumerIdsChangedEnable?: boolean;
-  /** @minimum 0 */
+  /**
+   * @minimum 0
+   * @asType integer
+   */
   brokerId?: number;
   /**
    * 5.x
    * @minimum 0
+   * @asType integer
    */
   consumeTimeoutMinute?: number;
   /** groupRetryPolicy (5.x) */
   retryPolicy?: RetryPolicy;
-  /** The brokers the group is on, when not on every master of the cluster. */
-  brokers?: string[];
+  /**
+   * The brokers the group is on, when not on every master of the cluster.
+   * @minItems 1
+   */
+  brokers?: BrokerName[];
 }
 
 export interface DocumentMetadata {
@@ -147,7 +187,9 @@ export interface MetadataDocument {
   kind: 'ClusterMetadata';
   metadata?: DocumentMetadata;
   scope?: DocumentScope;
+  /** @propertyNames {"pattern": "^[%|a-zA-Z0-9_-]{1,127}$"} */
   topics?: Record<string, TopicSpec>;
+  /** @propertyNames {"pattern": "^[%|a-zA-Z0-9_-]{1,120}$"} */
   groups?: Record<string, GroupSpec>;
 }
 
