@@ -69,7 +69,7 @@ const LANES = [
   {
     name: 'own',
     files:
-      /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security|group-offsets-49)\.test\.js$/,
+      /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security|group-offsets-49|metadata-49)\.test\.js$/,
   },
   { name: 'main', files: /./ },
 ];
