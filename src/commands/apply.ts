@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
+import { metadataFlags } from '../flags.js';
 import { type IncludeSkipped, planAgainstCluster } from '../services/metadata/cluster.js';
 import { readMetadataFile } from '../services/metadata/parse.js';
 import type { MetadataPlan } from '../services/metadata/plan.js';
 import { renderPlan } from '../ui/metadata.js';
-import { metadataFlags } from './diff.js';
 
 export interface ApplyResult {
   file: string;

@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { connectionFlags } from '../flags.js';
+import { metadataFlags } from '../flags.js';
 import { type IncludeSkipped, planAgainstCluster } from '../services/metadata/cluster.js';
 import { readMetadataFile } from '../services/metadata/parse.js';
 import type { MetadataPlan } from '../services/metadata/plan.js';
@@ -15,20 +14,6 @@ export interface DiffResult {
   plan: MetadataPlan;
   skipped: IncludeSkipped[];
 }
-
-export const metadataFlags = {
-  ...connectionFlags,
-  file: Flags.string({ char: 'f', summary: 'The metadata document (YAML or JSON).', required: true }),
-  cluster: Flags.string({ char: 'c', summary: "Compare with this cluster's masters only." }),
-  include: Flags.string({
-    summary: 'What to compare, comma-separated: topics, groups, acl (default topics,groups).',
-    multiple: true,
-  }),
-  system: Flags.boolean({ summary: 'Look at system topics and groups too.' }),
-  prefix: Flags.string({
-    summary: "Only names starting with this (default: the document's scope.prefix).",
-  }),
-};
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show how a cluster differs from a metadata document; exit 9 on drift.';
