@@ -216,20 +216,28 @@ export class Admin {
       });
     }
     if (options.order) {
-      // What mqadmin updateTopic -o true does: the order config lives on the name servers.
-      const value = orderTopicConfigValue(
+      await this.putOrderConfig(
+        topic,
         masters.map((m) => ({ brokerName: m.brokerName, queues: options.writeQueues })),
       );
-      for (const addr of this.namesrv.addresses) {
-        await this.client.call(
-          addr,
-          RequestCode.PUT_KV_CONFIG,
-          putKvConfigHeader(ORDER_TOPIC_CONFIG, topic, value),
-          { accept: PUT_KV_CONFIG_ACCEPT },
-        );
-      }
     }
     return { brokers: masters };
+  }
+
+  /**
+   * What mqadmin updateTopic -o true does: an ordered topic's brokers and queue counts go to the
+   * name servers' ORDER_TOPIC_CONFIG, where clients look for them.
+   */
+  async putOrderConfig(topic: string, brokers: { brokerName: string; queues: number }[]): Promise<void> {
+    const value = orderTopicConfigValue(brokers);
+    for (const addr of this.namesrv.addresses) {
+      await this.client.call(
+        addr,
+        RequestCode.PUT_KV_CONFIG,
+        putKvConfigHeader(ORDER_TOPIC_CONFIG, topic, value),
+        { accept: PUT_KV_CONFIG_ACCEPT },
+      );
+    }
   }
 
   /** Waits until the name server routes the topic to all the given brokers. */

@@ -192,7 +192,8 @@ async function carryOut(admin: Admin, work: PlannedWork, cluster: string | undef
     }
     if (item.action === 'extra') continue;
     if (item.kind === 'topic') {
-      for (const t of work.topics.get(item.name) ?? []) {
+      const targets = work.topics.get(item.name) ?? [];
+      for (const t of targets) {
         const attrs = t.attributes
           ? attributeChanges(t.current ? topicAttributes(t.current) : {}, t.attributes)
           : [];
@@ -222,6 +223,16 @@ async function carryOut(admin: Admin, work: PlannedWork, cluster: string | undef
             }),
           );
         }
+      }
+      // An existing topic made ordered: the name servers learn it as `topic create --order` tells them.
+      const ordered = targets.filter((t) => t.current && !t.current.order && t.desired.order);
+      if (ordered.length > 0) {
+        await attempt(`${what}: order config on the name servers`, () =>
+          admin.putOrderConfig(
+            item.name,
+            targets.map((t) => ({ brokerName: t.master.brokerName, queues: t.desired.writeQueues })),
+          ),
+        );
       }
     } else {
       for (const g of work.groups.get(item.name) ?? []) {
