@@ -199,7 +199,7 @@ function planTopic(
     );
   }
   if (work.length === 0) return { item: undefined, work };
-  const created = masters.every((m) => !current.has(m.brokerName)) && current.size === 0;
+  const created = current.size === 0;
   return {
     item: {
       kind: 'topic',
