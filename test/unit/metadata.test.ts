@@ -8,13 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import {
+  decodeSubscriptionGroups,
   defaultSubscriptionGroup,
   type SubscriptionGroupConfig,
   type TopicConfig,
 } from '../../src/core/protocol/admin.js';
 import { attributeChanges, parseIncludes } from '../../src/services/metadata/cluster.js';
 import type { MetadataDocument } from '../../src/services/metadata/document.js';
-import { type ClusterState, exportDocument, groupConfigFields } from '../../src/services/metadata/model.js';
+import {
+  type ClusterState,
+  exportDocument,
+  groupConfigFields,
+  groupValues,
+} from '../../src/services/metadata/model.js';
 import {
   formatMetadataDocument,
   MAX_DOCUMENT_BYTES,
@@ -479,4 +485,29 @@ test('--include: acl is reported as not supported yet; unknown parts are refused
     skipped: [{ include: 'acl', reason: 'not supported yet: rmq has no ACL admin' }],
   });
   assert.throws(() => parseIncludes(['topics,queues']), /unknown part "queues"/);
+});
+
+test("groups as real brokers send them: 4.9.7's have no 5.x fields, 5.3.3's do", () => {
+  const fixture = (v: string) =>
+    decodeSubscriptionGroups(
+      readFileSync(
+        fileURLToPath(
+          new URL(`../../../test/fixtures/${v}/all-subscription-group-config.body`, import.meta.url),
+        ),
+      ),
+    ).find((g) => g.groupName === 'fixture_group')!;
+  assert.deepEqual(groupValues(fixture('4.9.7')), {
+    retryMaxTimes: 16,
+    retryQueueNums: 1,
+    broadcast: true,
+    consumeEnable: true,
+    consumeFromMinEnable: true,
+    whichBrokerWhenConsumeSlowly: 1,
+    notifyConsumerIdsChangedEnable: true,
+    brokerId: 0,
+  });
+  const five = groupValues(fixture('5.3.3'));
+  assert.equal(five.orderly, false);
+  assert.equal(five.consumeTimeoutMinute, 15);
+  assert.deepEqual(five.retryPolicy, { type: 'CUSTOMIZED' });
 });
