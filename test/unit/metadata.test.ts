@@ -511,3 +511,21 @@ test("groups as real brokers send them: 4.9.7's have no 5.x fields, 5.3.3's do",
   assert.equal(five.consumeTimeoutMinute, 15);
   assert.deepEqual(five.retryPolicy, { type: 'CUSTOMIZED' });
 });
+
+test('a change of an attribute fixed at creation is planned with a note that the broker refuses it', () => {
+  const s = state(
+    true,
+    { t: { 'broker-a': topicConfig('t', { attributes: { 'cleanup.policy': 'DELETE' } }) } },
+    {},
+  );
+  const d: MetadataDocument = {
+    apiVersion: 'rmq/v1',
+    kind: 'ClusterMetadata',
+    topics: { t: { attributes: { 'cleanup.policy': 'COMPACTION' } } },
+  };
+  const { plan } = planMetadata(d, s, ALL);
+  assert.equal(plan.items[0]!.changes[0]!.field, 'attributes');
+  assert.deepEqual(plan.notes, [
+    'topic t: cleanup.policy cannot change once a topic exists: the broker will refuse it',
+  ]);
+});

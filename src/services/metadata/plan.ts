@@ -26,6 +26,9 @@ import {
   topicValues,
 } from './model.js';
 
+/** Topic attributes a broker sets at creation only (TopicAttributes: changeable false). */
+export const FIXED_ATTRIBUTES = ['queue.type', 'cleanup.policy'] as const;
+
 /** Queue counts of a topic created from a spec that names none (as `rmq topic create`). */
 export const DEFAULT_QUEUES = 8;
 
@@ -174,8 +177,14 @@ function planTopic(
       if (type) attributes['message.type'] = type;
       if (spec.messageType !== undefined && have && spec.messageType !== have.messageType)
         addChange(changes, 'messageType', have.messageType ?? null, spec.messageType, m.brokerName);
-      if (spec.attributes !== undefined && have && !same(spec.attributes, have.attributes))
+      if (spec.attributes !== undefined && have && !same(spec.attributes, have.attributes)) {
         addChange(changes, 'attributes', have.attributes, spec.attributes, m.brokerName);
+        const fixed = FIXED_ATTRIBUTES.filter(
+          (k) => (spec.attributes![k] ?? null) !== (have.attributes?.[k] ?? null),
+        );
+        const note = `topic ${name}: ${fixed.join(', ')} cannot change once a topic exists: the broker will refuse it`;
+        if (fixed.length > 0 && !plan.notes.includes(note)) plan.notes.push(note);
+      }
       if (same(attributes, curAttrs)) attributes = undefined;
     }
     if (!have) {
