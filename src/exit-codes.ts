@@ -39,7 +39,7 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
     code: 9,
     name: 'CHECK_FAILED',
     meaning:
-      'a verification asked for did not hold (lost/duplicate messages, a `rmq check` warning or critical, …)',
+      'a verification asked for did not hold (lost/duplicate messages, a `rmq check` warning or critical, drift found by `rmq diff`, …)',
   },
   { code: 99, name: 'SLO_FAILED', meaning: 'an --slo threshold failed' },
   { code: 130, name: 'INTERRUPTED', meaning: 'interrupted by SIGINT' },
@@ -51,7 +51,7 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
  * line, a bug). exitCodeFor is the one place that turns any of them into an exit code.
  */
 export type Outcome =
-  'ok' | 'passed' | 'interrupted' | 'slo-failed' | 'check-failed' | ErrorKind | 'usage' | 'bug';
+  'ok' | 'passed' | 'interrupted' | 'slo-failed' | 'check-failed' | 'drift' | ErrorKind | 'usage' | 'bug';
 
 const byOutcome: Record<Outcome, ExitCode> = {
   ok: ExitCode.OK,
@@ -59,6 +59,8 @@ const byOutcome: Record<Outcome, ExitCode> = {
   interrupted: ExitCode.INTERRUPTED,
   'slo-failed': ExitCode.SLO_FAILED,
   'check-failed': ExitCode.CHECK_FAILED,
+  // `rmq diff`: the cluster is not as the document says (CI drift detection).
+  drift: ExitCode.CHECK_FAILED,
   connection: ExitCode.CONNECTION,
   timeout: ExitCode.TIMEOUT,
   protocol: ExitCode.PROTOCOL,

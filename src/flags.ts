@@ -97,3 +97,18 @@ export const dlqFilterFlags = {
   }),
   until: Flags.string({ summary: 'Only those stored in the DLQ before this time (as --since).' }),
 };
+
+/** The flags `rmq diff` and `rmq apply` share: the document, and which of the cluster to compare it with. */
+export const metadataFlags = {
+  ...connectionFlags,
+  file: Flags.string({ char: 'f', summary: 'The metadata document (YAML or JSON).', required: true }),
+  cluster: Flags.string({ char: 'c', summary: "Compare with this cluster's masters only." }),
+  include: Flags.string({
+    summary: 'What to compare, comma-separated: topics, groups, acl (default topics,groups).',
+    multiple: true,
+  }),
+  system: Flags.boolean({ summary: 'Look at system topics and groups too.' }),
+  prefix: Flags.string({
+    summary: "Only names starting with this (default: the document's scope.prefix).",
+  }),
+};

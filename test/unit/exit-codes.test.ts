@@ -35,6 +35,7 @@ test('every run outcome maps to its documented exit code', () => {
     interrupted: 130,
     'slo-failed': 99,
     'check-failed': 9,
+    drift: 9,
     usage: 2,
     bug: 1,
   };

@@ -126,7 +126,9 @@ export interface CreateTopicOptions extends BrokerTarget {
   perm: number;
   order: boolean;
   /** 5.x topic attribute message.type */
-  messageType?: 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | undefined;
+  messageType?: 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'MIXED' | undefined;
+  /** Other 5.x attributes, "+key=value" each (see createTopicHeader). */
+  attributes?: readonly string[] | undefined;
 }
 
 export class Admin {
@@ -197,9 +199,10 @@ export class Admin {
       perm: options.perm,
       order: options.order,
       messageType: options.messageType,
+      attributes: options.attributes,
     });
     for (const m of masters) {
-      if (options.messageType) {
+      if (options.messageType || options.attributes?.length) {
         const { serverVersion } = await this.brokerRuntimeInfo(m.address);
         if (serverVersion < VERSION_5_0_0) {
           throw new InvalidArgumentError(
@@ -213,20 +216,28 @@ export class Admin {
       });
     }
     if (options.order) {
-      // What mqadmin updateTopic -o true does: the order config lives on the name servers.
-      const value = orderTopicConfigValue(
+      await this.putOrderConfig(
+        topic,
         masters.map((m) => ({ brokerName: m.brokerName, queues: options.writeQueues })),
       );
-      for (const addr of this.namesrv.addresses) {
-        await this.client.call(
-          addr,
-          RequestCode.PUT_KV_CONFIG,
-          putKvConfigHeader(ORDER_TOPIC_CONFIG, topic, value),
-          { accept: PUT_KV_CONFIG_ACCEPT },
-        );
-      }
     }
     return { brokers: masters };
+  }
+
+  /**
+   * What mqadmin updateTopic -o true does: an ordered topic's brokers and queue counts go to the
+   * name servers' ORDER_TOPIC_CONFIG, where clients look for them.
+   */
+  async putOrderConfig(topic: string, brokers: { brokerName: string; queues: number }[]): Promise<void> {
+    const value = orderTopicConfigValue(brokers);
+    for (const addr of this.namesrv.addresses) {
+      await this.client.call(
+        addr,
+        RequestCode.PUT_KV_CONFIG,
+        putKvConfigHeader(ORDER_TOPIC_CONFIG, topic, value),
+        { accept: PUT_KV_CONFIG_ACCEPT },
+      );
+    }
   }
 
   /** Waits until the name server routes the topic to all the given brokers. */
@@ -248,6 +259,18 @@ export class Admin {
     }
   }
 
+  /** Every topic config one broker holds. */
+  async brokerTopicConfigs(address: string): Promise<TopicConfig[]> {
+    const res = await this.client.call(address, RequestCode.GET_ALL_TOPIC_CONFIG, {});
+    return decodeAllTopicConfig(res.body);
+  }
+
+  /** Every subscription group config one broker holds. */
+  async brokerGroupConfigs(address: string): Promise<SubscriptionGroupConfig[]> {
+    const res = await this.client.call(address, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, {});
+    return decodeSubscriptionGroups(res.body);
+  }
+
   async listTopics(
     target: BrokerTarget = {},
   ): Promise<{ info: ClusterInfo; configs: Map<string, { config: TopicConfig; brokers: string[] }> }> {
@@ -255,10 +278,7 @@ export class Admin {
     const masters = await this.masters(target, info);
     const configs = new Map<string, { config: TopicConfig; brokers: string[] }>();
     const results = await Promise.all(
-      masters.map(async (m) => {
-        const res = await this.client.call(m.address, RequestCode.GET_ALL_TOPIC_CONFIG, {});
-        return { m, topics: decodeAllTopicConfig(res.body) };
-      }),
+      masters.map(async (m) => ({ m, topics: await this.brokerTopicConfigs(m.address) })),
     );
     for (const { m, topics } of results) {
       for (const t of topics) {
@@ -343,10 +363,7 @@ export class Admin {
     const masters = await this.masters(target);
     const out = new Map<string, { config: SubscriptionGroupConfig; brokers: string[] }>();
     const results = await Promise.all(
-      masters.map(async (m) => {
-        const res = await this.client.call(m.address, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, {});
-        return { m, groups: decodeSubscriptionGroups(res.body) };
-      }),
+      masters.map(async (m) => ({ m, groups: await this.brokerGroupConfigs(m.address) })),
     );
     for (const { m, groups } of results) {
       for (const g of groups) {

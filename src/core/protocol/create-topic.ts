@@ -6,7 +6,8 @@
  * Request extFields: topic string | defaultTopic "TBW102" | readQueueNums int | writeQueueNums int
  *   | perm int (PermName bits) | topicFilterType "SINGLE_TAG" | topicSysFlag int ("0" on create;
  *   an update sends the topic's own) | order bool
- *   | attributes string (5.x: "+message.type=<TYPE>"; sent only with a type, which 4.x lacks).
+ *   | attributes string (5.x: "+message.type=<TYPE>,+k=v,-k"; sent only with a type or
+ *   attribute changes, which 4.x lacks).
  * No body. Response codes: SUCCESS only.
  *
  * The broker replaces the whole config with these fields (an update must send every one of them
@@ -27,6 +28,11 @@ export interface CreateTopic {
   topicSysFlag?: number | undefined;
   /** 5.x topic type (NORMAL, FIFO, DELAY, TRANSACTION); sent only when given. */
   messageType?: string | undefined;
+  /**
+   * 5.x attribute changes, each "+key=value" (add or change) or "-key" (remove), sent as given
+   * after the message type's; AttributeParser reads them comma-separated.
+   */
+  attributes?: readonly string[] | undefined;
 }
 
 export function createTopicHeader(t: CreateTopic): Record<string, string> {
@@ -40,6 +46,7 @@ export function createTopicHeader(t: CreateTopic): Record<string, string> {
     topicSysFlag: String(t.topicSysFlag ?? 0),
     order: String(t.order),
   };
-  if (t.messageType) ext.attributes = `+message.type=${t.messageType}`;
+  const attributes = [...(t.messageType ? [`+message.type=${t.messageType}`] : []), ...(t.attributes ?? [])];
+  if (attributes.length > 0) ext.attributes = attributes.join(',');
   return ext;
 }
