@@ -30,6 +30,8 @@ Output formats: text (one line per message), ndjson (one JSON record per message
 
 --pop (RocketMQ 5.x) consumes the POP way: the broker picks the queues and messages for each request, so any number of members share any number of queues without a rebalance, and a slow member holds nothing up. A message is acked only once written out; one that is not (the process died, stdout closed) comes back after --invisible-time. A nacked one (--nack) comes back after the broker's retry delay, and goes to the DLQ after the group's retryMaxTimes (--max-reconsume does not apply). No --broadcast, --orderly, --dlq, --reset-to or --from <time> with it.
 
+--lite-topic L (RocketMQ 5.5+, repeatable) consumes lite topics of a LITE parent topic (\`rmq lite create\`) with a group bound to it (\`rmq lite bind\`): rmq subscribes them on the parent's brokers and the broker hands out their messages, in order within each lite topic. --from first starts a lite topic the group has no offset in at its first message; last (the default) takes new messages only. A message is acked once written out, as with --pop (--invisible-time applies). No --pop, --nack, --tag, --sql, --broadcast, --orderly, --dlq, --reset-to or --from <time> with it; a broker older than 5.5 is refused (exit 2).
+
 A compressed body that would inflate past --max-body (or is not valid zlib) is not shown: a warning names the message, the ndjson/--json record carries bodyError instead of a body, and the message counts as consumed.`;
   static override examples = [
     '<%= config.bin %> consume orders -g billing --from first --until-end',
@@ -37,6 +39,7 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
     "<%= config.bin %> consume orders -g billing --tag 'paid || refunded' --output body | head -n 3",
     '<%= config.bin %> consume orders -g audit --sql "amount > 100" --output template --template \'{msgId} {prop.amount}\'',
     '<%= config.bin %> consume -g billing --dlq --from first --until-end',
+    '<%= config.bin %> consume chats -g chat-readers --lite-topic room-7 --from first --output ndjson',
   ];
   static override args = {
     topic: Args.string({ description: 'Topic to consume (not needed with --dlq).' }),
@@ -101,6 +104,12 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       defaultHelp: async () => '60s',
       helpGroup: 'POP',
     }),
+    'lite-topic': Flags.string({
+      summary:
+        'Consume this lite topic of the LITE parent topic (RocketMQ 5.5+, repeatable); the group must be bound to the parent (`rmq lite bind`).',
+      multiple: true,
+      helpGroup: 'LITE',
+    }),
     'max-body': maxBodyFlag(),
     'offsets-dir': Flags.string({
       summary: 'Where --broadcast keeps offsets.',
@@ -162,6 +171,9 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       trace: f.trace || f['trace-topic'] ? { topic: f['trace-topic'] } : undefined,
       maxBodyBytes: f['max-body'],
       pop: f.pop ? { invisibleTimeMs: f['invisible-time'] } : undefined,
+      lite: f['lite-topic']?.length
+        ? { liteTopics: [...new Set(f['lite-topic'])], invisibleTimeMs: f['invisible-time'] }
+        : undefined,
       onBodyError: (note) => this.note(note),
       signal,
       onWarning: (err) => {

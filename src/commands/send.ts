@@ -22,6 +22,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     '<%= config.bin %> send orders --size 1k --count 100000 --mode async --output ndjson > results.ndjson',
     '<%= config.bin %> send orders --body hi --delay 30s',
     '<%= config.bin %> send orders --body paid --message-group order-42',
+    '<%= config.bin %> send chats --lite-topic room-7 --body hello',
     '<%= config.bin %> send orders --body hi --transaction unknown --check-result commit --wait-check 40s -g tx-group',
   ];
   static override args = { topic: Args.string({ required: true, description: 'Topic to send to.' }) };
@@ -62,6 +63,9 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     'delay-level': Flags.integer({ summary: 'Delay level 1..18 (1s 5s 10s 30s 1m … 2h; 4.x and 5.x).' }),
     'message-group': Flags.string({
       summary: 'FIFO: every message goes to the queue of this group, one after another.',
+    }),
+    'lite-topic': Flags.string({
+      summary: 'Send to this lite topic of the LITE parent topic (RocketMQ 5.5+; letters, digits, - and _).',
     }),
     mode: Flags.option({
       options: SEND_MODES,
@@ -154,6 +158,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       deliverAt: f['deliver-at'],
       delayLevel: f['delay-level'],
       messageGroup: f['message-group'],
+      liteTopic: f['lite-topic'],
       mode: f.mode,
       concurrency: f.concurrency,
       batch: f.batch,

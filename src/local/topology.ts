@@ -14,6 +14,7 @@ import {
   BROKER_DIRECT_MEMORY_CAP,
   type ClusterSettings,
   FEATURE_ENTRIES_5X,
+  liteEntries,
   isLegacy,
   properties,
   SHARED_BOX_ENTRIES,
@@ -271,6 +272,7 @@ export function topologyBrokerConf(
     ['maxIndexNum', 400000],
   );
   if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024], ...FEATURE_ENTRIES_5X);
+  entries.push(...liteEntries(s.version));
   entries.push(['fileReservedTime', 1], ...SHARED_BOX_ENTRIES);
   return properties(HEADER(s.version), entries);
 }

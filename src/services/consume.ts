@@ -11,6 +11,7 @@ import {
   type StartFrom,
 } from '../core/client/consumer.js';
 import { MQClient } from '../core/client/mq-client.js';
+import { LiteConsumer } from '../core/client/lite-consumer.js';
 import { PopConsumer } from '../core/client/pop-consumer.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
@@ -110,6 +111,8 @@ export interface ConsumeInput {
   maxBodyBytes?: number | undefined;
   /** --pop: POP consumption (5.x); the broker assigns messages, each hidden for invisibleTimeMs. */
   pop?: { invisibleTimeMs: number } | undefined;
+  /** --lite-topic: consume these lite topics of a LITE parent topic (5.5+), with a group bound to it. */
+  lite?: { liteTopics: string[]; invisibleTimeMs: number } | undefined;
   /** A message whose body was not inflated: one line naming it, where it is and why. */
   onBodyError?: (note: string) => void;
   /** The first trace send that failed (tracing goes on). */
@@ -121,7 +124,7 @@ export interface ConsumeResult {
   group: string;
   model: 'CLUSTERING' | 'BROADCASTING';
   /** pull: rmq's client balances queues and commits offsets; pop: the broker assigns, rmq acks. */
-  mode: 'pull' | 'pop';
+  mode: 'pull' | 'pop' | 'lite';
   received: number;
   nacked: number;
   elapsedMs: number;
@@ -135,6 +138,24 @@ export interface ConsumeResult {
 
 export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   if (input.tag && input.sql) throw new InvalidArgumentError('use either --tag or --sql, not both');
+  if (input.lite) {
+    const clash = [
+      input.pop && '--pop',
+      input.nack && '--nack',
+      input.broadcast && '--broadcast',
+      input.orderly && '--orderly',
+      input.dlq && '--dlq',
+      input.tag && '--tag',
+      input.sql && '--sql',
+      input.resetToMs !== undefined && '--reset-to',
+      input.from.kind === 'timestamp' && '--from <time>',
+    ].filter(Boolean);
+    if (clash.length > 0) {
+      throw new InvalidArgumentError(`--lite-topic does not go with ${clash.join(', ')}`, {
+        hint: 'lite topics are consumed from the broker by subscription: use --from first|last',
+      });
+    }
+  }
   if (input.pop) {
     const clash = [
       input.broadcast && '--broadcast',
@@ -160,34 +181,44 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
   const group = input.dlq ? `${input.group}_DLQ_READER` : input.group;
   const client = new MQClient({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
   const model = input.broadcast ? 'BROADCASTING' : 'CLUSTERING';
-  const consumer = input.pop
-    ? new PopConsumer(client, {
+  const consumer = input.lite
+    ? new LiteConsumer(client, {
         group,
         topic,
-        expression: input.sql ?? input.tag ?? '*',
-        expressionType: input.sql ? 'SQL92' : 'TAG',
+        liteTopics: input.lite.liteTopics,
         from: input.from.kind === 'first' ? 'first' : 'last',
-        invisibleTimeMs: input.pop.invisibleTimeMs,
+        invisibleTimeMs: input.lite.invisibleTimeMs,
         maxMessages: input.count,
         maxBodyBytes: input.maxBodyBytes,
       })
-    : new PushConsumer(client, {
-        group,
-        topic,
-        expression: input.sql ?? input.tag ?? '*',
-        expressionType: input.sql ? 'SQL92' : 'TAG',
-        model,
-        from: input.from,
-        resetToMs: input.resetToMs,
-        orderly: input.orderly,
-        maxReconsumeTimes: input.maxReconsume,
-        retryDelayLevel: input.retryDelayLevel,
-        maxMessages: input.count,
-        localOffsets: input.broadcast
-          ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`))
-          : undefined,
-        maxBodyBytes: input.maxBodyBytes,
-      });
+    : input.pop
+      ? new PopConsumer(client, {
+          group,
+          topic,
+          expression: input.sql ?? input.tag ?? '*',
+          expressionType: input.sql ? 'SQL92' : 'TAG',
+          from: input.from.kind === 'first' ? 'first' : 'last',
+          invisibleTimeMs: input.pop.invisibleTimeMs,
+          maxMessages: input.count,
+          maxBodyBytes: input.maxBodyBytes,
+        })
+      : new PushConsumer(client, {
+          group,
+          topic,
+          expression: input.sql ?? input.tag ?? '*',
+          expressionType: input.sql ? 'SQL92' : 'TAG',
+          model,
+          from: input.from,
+          resetToMs: input.resetToMs,
+          orderly: input.orderly,
+          maxReconsumeTimes: input.maxReconsume,
+          retryDelayLevel: input.retryDelayLevel,
+          maxMessages: input.count,
+          localOffsets: input.broadcast
+            ? new FileOffsetStore(join(input.offsetsDir, `${group}.json`))
+            : undefined,
+          maxBodyBytes: input.maxBodyBytes,
+        });
   const sink = new OutputSink(input.out, input.outKind, input.pipeWindow);
   const messages: MessageRecord[] = [];
   // With --json every collected message waits on this: its offset may be committed once it is true.
@@ -270,7 +301,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
       topic,
       group,
       model,
-      mode: input.pop ? 'pop' : 'pull',
+      mode: input.lite ? 'lite' : input.pop ? 'pop' : 'pull',
       received,
       nacked,
       elapsedMs,

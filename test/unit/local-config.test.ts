@@ -132,6 +132,19 @@ describe('brokerConf', () => {
     for (const [k, v] of Object.entries(expected)) assert.equal(p.get(k), v, k);
   });
 
+  it('turns on the LMQ keys lite topics need from 5.5 on, and only there', () => {
+    for (const version of ['5.5.0', '5.5.1', '5.6.0', '6.0.0']) {
+      const p = props(brokerConf(settings({ version }), layout));
+      assert.equal(p.get('enableLmq'), 'true', version);
+      assert.equal(p.get('enableMultiDispatch'), 'true', version);
+    }
+    for (const version of ['5.3.3', '5.4.0', '4.9.7']) {
+      const p = props(brokerConf(settings({ version }), layout));
+      assert.equal(p.has('enableLmq'), false, version);
+      assert.equal(p.has('enableMultiDispatch'), false, version);
+    }
+  });
+
   it('never uses the misspelt keys RocketMQ silently ignores', () => {
     assert.doesNotMatch(brokerConf(settings(), layout), /mapedFile/);
   });

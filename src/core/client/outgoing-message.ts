@@ -24,6 +24,8 @@ export interface OutgoingMessage {
   deliverAtMs?: number | undefined;
   /** FIFO: all messages of a group go to one queue, in order */
   messageGroup?: string | undefined;
+  /** 5.5: the lite topic of a message to a LITE parent topic (the producer sends it to that lite topic's queue). */
+  liteTopic?: string | undefined;
   flag?: number | undefined;
 }
 
@@ -65,7 +67,7 @@ function checkProperties(props: Record<string, string>): void {
  * keys, tags, message group, and `extra`). The producer calls it for each message it sends.
  */
 export function checkPropertyStrings(
-  msg: Pick<OutgoingMessage, 'tags' | 'keys' | 'properties' | 'messageGroup'>,
+  msg: Pick<OutgoingMessage, 'tags' | 'keys' | 'properties' | 'messageGroup' | 'liteTopic'>,
   extra?: Record<string, string>,
 ): void {
   if (msg.properties) checkProperties(msg.properties);
@@ -73,6 +75,7 @@ export function checkPropertyStrings(
   if (msg.keys) for (const key of msg.keys) checkPropertyText('message key', key);
   if (msg.tags) checkPropertyText('tag', msg.tags);
   if (msg.messageGroup !== undefined) checkPropertyText('message group', msg.messageGroup);
+  if (msg.liteTopic !== undefined) checkPropertyText('lite topic', msg.liteTopic);
 }
 
 /** Whether `extra` sets k itself (own keys only: "constructor" is not in a plain object). */
@@ -102,6 +105,8 @@ function setByMessage(msg: OutgoingMessage, k: string): boolean {
       return msg.deliverAtMs !== undefined;
     case Prop.SHARDING_KEY:
       return msg.messageGroup !== undefined;
+    case Prop.LITE_TOPIC:
+      return msg.liteTopic !== undefined;
     default:
       return false;
   }
@@ -144,6 +149,7 @@ export function prepareMessage(
   if (msg.deliverAtMs !== undefined)
     out = prop(out, extra, Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
   if (msg.messageGroup !== undefined) out = prop(out, extra, Prop.SHARDING_KEY, msg.messageGroup);
+  if (msg.liteTopic !== undefined) out = prop(out, extra, Prop.LITE_TOPIC, msg.liteTopic);
   let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
   if (uniq == null) {
     uniq = ids.next();

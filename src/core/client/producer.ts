@@ -5,6 +5,7 @@
  * check-back are producer-transaction.ts. The rest stays here because the send paths (send,
  * sendAck, oneway, batch) share the queue choice, the retry loop and the per-queue header cache.
  */
+import { liteQueueIndex } from './lite-sharding.js';
 import {
   BrokerResponseError,
   ConnectionError,
@@ -194,6 +195,8 @@ export class Producer {
     avoid: string | undefined,
   ): PublishQueue {
     if (msg.messageGroup !== undefined) return queues[groupIndex(msg.messageGroup, queues.length)]!;
+    // Where the broker keeps the lite topic (lite-sharding.ts); a FIFO group above wins, as in the proxy.
+    if (msg.liteTopic !== undefined) return queues[liteQueueIndex(msg.liteTopic, queues.length)]!;
     // First a broker neither just failed nor put aside; then one not just failed; then any
     // (with every broker put aside, sending somewhere beats not sending).
     for (let i = 0; i < queues.length; i++) {

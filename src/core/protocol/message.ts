@@ -44,6 +44,11 @@ export const Prop = {
   RECONSUME_TIME: 'RECONSUME_TIME',
   MAX_RECONSUME_TIMES: 'MAX_RECONSUME_TIMES',
   SHARDING_KEY: '__SHARDINGKEY',
+  /** 5.5: the lite topic of a message sent to a LITE parent topic. */
+  LITE_TOPIC: '__LITE_TOPIC',
+  /** Set by the broker: the LMQs ("%LMQ%$parent$lite") a message is dispatched to, and its offsets there. */
+  INNER_MULTI_DISPATCH: 'INNER_MULTI_DISPATCH',
+  INNER_MULTI_QUEUE_OFFSET: 'INNER_MULTI_QUEUE_OFFSET',
   TRANSACTION_ID: '__transactionId__',
   MSG_REGION: 'MSG_REGION',
   TRACE_ON: 'TRACE_ON',

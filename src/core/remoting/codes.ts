@@ -60,6 +60,14 @@ export const RequestCode = {
   POP_MESSAGE: 200050,
   ACK_MESSAGE: 200051,
   CHANGE_MESSAGE_INVISIBLETIME: 200053,
+  // lite topics (5.5+): POP of the lite topics a client subscribed, and LiteManagerProcessor's reads
+  POP_LITE_MESSAGE: 200070,
+  LITE_SUBSCRIPTION_CTL: 200071,
+  GET_BROKER_LITE_INFO: 200074,
+  GET_PARENT_TOPIC_INFO: 200075,
+  GET_LITE_TOPIC_INFO: 200076,
+  GET_LITE_CLIENT_INFO: 200077,
+  GET_LITE_GROUP_INFO: 200078,
   // plain ACL: 4.x to 5.1 (5.2 lacks 54; gone in 5.3)
   UPDATE_AND_CREATE_ACL_CONFIG: 50,
   DELETE_ACL_CONFIG: 51,
@@ -103,6 +111,7 @@ export const ResponseCode = {
   NO_MESSAGE: 208,
   POLLING_FULL: 209,
   POLLING_TIMEOUT: 210,
+  LITE_SUBSCRIPTION_QUOTA_EXCEEDED: 2018,
   GO_AWAY: 1500,
 } as const;
 
@@ -179,6 +188,11 @@ const table: Record<number, ResponseCodeInfo> = {
   501: { name: 'NOT_LEADER_FOR_QUEUE', retriable: true, message: 'not the leader for this queue' },
   604: { name: 'ILLEGAL_OPERATION', retriable: false, message: 'illegal operation' },
   1500: { name: 'GO_AWAY', retriable: true, message: 'the server is shutting down' },
+  2018: {
+    name: 'LITE_SUBSCRIPTION_QUOTA_EXCEEDED',
+    retriable: false,
+    message: 'the broker holds its maximum of lite subscriptions (maxLiteSubscriptionCount)',
+  },
   3001: { name: 'USER_NOT_EXIST', retriable: false, message: 'user does not exist' },
   3002: { name: 'POLICY_NOT_EXIST', retriable: false, message: 'ACL policy does not exist' },
 };

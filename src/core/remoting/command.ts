@@ -52,6 +52,8 @@ export const VERSION_5_2_0 = 453;
 export const VERSION_5_3_0 = 473;
 /** RECALL_MESSAGE and the recall handle of a timer message arrived in 5.3.2 (MQVersion ordinal). */
 export const VERSION_5_3_2 = 477;
+/** Lite topics (LITE parent topics, lite POP, the lite admin requests) arrived in 5.5.0 (MQVersion ordinal). */
+export const VERSION_5_5_0 = 513;
 /**
  * JAVA, not NODE_JS: servers before 5.3.2 decode an unknown language to null and NPE on some
  * admin paths (docs/protocol.md §2.5).

@@ -12,6 +12,7 @@ import { TraceDispatcher, type TraceStats } from '../../core/client/trace.js';
 import { traceCheckBack, tracedProducer } from '../../core/client/trace-hooks.js';
 import { InvalidArgumentError, RocketMQError } from '../../core/errors.js';
 import { messageSource } from '../input.js';
+import { requireLiteParent } from '../lite.js';
 import { errorInfo, round3, runLoop, type SendHooks, type SendMode, type SendRecord } from './loop.js';
 import type { SendPlan } from './plan.js';
 import { type CheckResult, TransactionBook } from './transaction.js';
@@ -102,6 +103,11 @@ export async function runSend(
     await producer.publishQueues(plan.topic);
     if (plan.template.delayMs !== undefined || plan.template.deliverAtMs !== undefined) {
       await producer.requireTimerSupport(plan.topic);
+    }
+    if (plan.template.liteTopic !== undefined) {
+      const queues = await producer.publishQueues(plan.topic);
+      const brokers = [...new Map(queues.map((q) => [q.brokerName, q])).values()];
+      await requireLiteParent(client.remoting, plan.topic, brokers);
     }
     client.start();
     if (plan.loop.mode === 'oneway') oneway = producer.onewayFence<SendRecord>();

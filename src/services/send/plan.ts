@@ -1,4 +1,5 @@
 /** `rmq send`'s flags become a plan: where bodies come from, their attributes, how they are sent. */
+import { validateLiteTopicName } from '../../core/protocol/lite-info.js';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { validateGroupName, validateTopicName } from '../../core/client/admin.js';
@@ -43,6 +44,8 @@ export interface SendRequest {
   deliverAt?: string | undefined;
   delayLevel?: number | undefined;
   messageGroup?: string | undefined;
+  /** --lite-topic: the lite topic of a LITE parent topic (5.5+). */
+  liteTopic?: string | undefined;
   mode: SendMode;
   concurrency: number;
   batch?: number | undefined;
@@ -75,6 +78,24 @@ export interface SendPlan {
   waitCheckMs: number;
   /** Message tracing, when asked for. */
   trace?: { topic?: string | undefined } | undefined;
+}
+
+/** --lite-topic: a name the proxy would take, on its own (no batch, transaction or delay). */
+function checkLiteTopicFlag(
+  liteTopic: string,
+  with_: { batch: number; transaction: TransactionAction | undefined; delays: number },
+): void {
+  validateLiteTopicName(liteTopic, '--lite-topic');
+  const clash = [
+    with_.batch > 0 && '--batch',
+    with_.transaction && '--transaction',
+    with_.delays > 0 && 'a delay',
+  ].filter(Boolean);
+  if (clash.length > 0) {
+    throw new InvalidArgumentError(`--lite-topic does not go with ${clash.join(', ')}`, {
+      hint: 'a lite message is sent on its own, at once',
+    });
+  }
 }
 
 const positive = (v: number | undefined, name: string): void => {
@@ -128,6 +149,8 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
   if (sources > 1) throw new InvalidArgumentError('use only one of --body, --file and --size');
   if (req.body === '') throw new InvalidArgumentError('--body is empty; a message body cannot be');
   if (req.messageGroup === '') throw new InvalidArgumentError('--message-group must not be empty');
+  if (req.liteTopic !== undefined)
+    checkLiteTopicFlag(req.liteTopic, { batch, transaction: req.transaction, delays });
   // As the Java client does (Validators.checkTopic): a clear exit 2 instead of one broker error per message.
   validateTopicName(req.topic);
   validateGroupName(req.group.trim());
@@ -164,6 +187,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     delayMs: req.delayMs,
     deliverAtMs,
     messageGroup: req.messageGroup,
+    liteTopic: req.liteTopic,
   };
   // The producer's own check, once for the flags: a bad --key fails before anything connects,
   // not once per message.
