@@ -344,7 +344,10 @@ export interface LiteGroupInfoResult {
   group: string;
   parentTopic: string;
   liteTopic: string | null;
-  /** Messages not yet consumed, over all brokers (-1 counts as 0: the lite topic has none there). */
+  /**
+   * Messages not yet consumed, over all brokers (-1 counts as 0: the lite topic has none there).
+   * With --lite-topic, only where the group has an offset (brokers[].offsets not null).
+   */
   totalLagCount: number;
   /** Store time of the oldest message not consumed, null when none. */
   earliestUnconsumedTimestamp: number | null;

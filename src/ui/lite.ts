@@ -80,6 +80,9 @@ export function renderLiteClientInfo(r: LiteClientInfoResult): string {
 export function renderLiteGroupInfo(r: LiteGroupInfoResult): string {
   const head = `group ${r.group} on ${r.parentTopic}${r.liteTopic ? ` / ${r.liteTopic}` : ''}: ${r.totalLagCount} message${r.totalLagCount === 1 ? '' : 's'} behind${r.earliestUnconsumedTimestamp ? `, oldest unconsumed ${new Date(r.earliestUnconsumedTimestamp).toISOString()}` : ''}`;
   if (r.liteTopic) {
+    if (r.brokers.every((b) => b.offsets === null)) {
+      return `group ${r.group} has no offset in lite topic ${r.liteTopic} of ${r.parentTopic} yet: it has not consumed it`;
+    }
     return `${head}\n${renderTable(
       ['BROKER', 'BROKER OFFSET', 'CONSUMER OFFSET', 'LAG', 'LAST CONSUMED'],
       r.brokers.map((b) => [

@@ -3,7 +3,7 @@
  * a running group is moved by time through its consumers (the broker sends them
  * RESET_CONSUMER_CLIENT_OFFSET, which an `rmq consume` child must follow), any other move of it
  * is refused with nothing changed, and a stopped group's offsets are committed. The same cluster
- * shows that 5.x-only commands (message recall, consume --pop) refuse a 4.9 broker cleanly.
+ * shows that 5.x-only commands (message recall, consume --pop, lite topics) refuse a 4.9 broker cleanly.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -120,6 +120,19 @@ describe('4.9: no server-side reset', () => {
         assert.equal(pop.code, 2, pop.stderr);
         assert.equal(pop.stderr.trim().split('\n').length, 1, pop.stderr);
         assert.match(pop.stderr, /POP consumption needs RocketMQ 5\.0 or newer/);
+        // Lite topics (5.5): every way in refuses the same way.
+        for (const args of [
+          ['lite', 'broker'],
+          ['lite', 'create', uniqueName('lite49')],
+          ['lite', 'parent', t],
+          ['send', t, '--lite-topic', 'room-a', '--body', 'x'],
+          ['consume', t, '-g', uniqueName('lite49g'), '--lite-topic', 'room-a', '--count', '1'],
+        ]) {
+          const r = await rmq([...args, ...c.n]);
+          assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+          assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+          assert.match(r.stderr, /lite topics need RocketMQ 5\.5 or newer; broker \S+ runs V4_9_7/);
+        }
       } finally {
         await c.down();
       }

@@ -2,16 +2,29 @@
  * The 5.5 release line on a cluster of the test's own: `--version 5.5` takes the newest 5.5.x that
  * Maven Central lists and serves completely (found from the repository's list, not from a table
  * in rmq), smoke passes on it, and a timer message recalled before it is due never arrives.
+ * Lite topics: a LITE parent topic, a bound group, sends to lite topics, their consumption in
+ * order, and every lite admin read, against the broker itself.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Ajv } from 'ajv';
 import { fetchReleases, lineReleases } from '../../src/local/releases.js';
+import type { ConsumeResult } from '../../src/services/consume.js';
+import type {
+  BrokerLiteInfoResult,
+  LiteBindResult,
+  LiteClientInfoResult,
+  LiteCreateResult,
+  LiteGroupInfoResult,
+  LiteTopicInfoResult,
+  ParentTopicInfoResult,
+} from '../../src/services/lite.js';
 import type { RecallPlan } from '../../src/services/message-recall.js';
 import type { SendSummary } from '../../src/services/send/index.js';
-import { ndjson, rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
+import { ndjson, REPO_ROOT, rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
 import { startCluster, type TestCluster, waitUntil } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 
@@ -117,5 +130,224 @@ describe('RocketMQ 5.5', { concurrency: false }, () => {
     const due = await rmq(['message', 'recall', control.recallHandle, '--yes', ...c.n]);
     assert.equal(due.code, 2, 'a delivered message cannot be recalled');
     assert.match(due.stderr, /delivered already/);
+  });
+});
+
+describe('RocketMQ 5.5 lite topics', { concurrency: false }, () => {
+  const ajv = new Ajv({ strict: true, allErrors: true });
+  // Every --json result here is checked against its schema: the schema test's cluster is older.
+  const ok = async <T>(args: string[], input?: string): Promise<T> => {
+    const r = await rmq([...args, '--json', ...c.n], input === undefined ? {} : { input });
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    const command = args[0] === 'lite' ? `lite-${args[1]}` : args[0]!;
+    const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', `${command}.json`), 'utf8')) as object;
+    const validate = ajv.getSchema(command) ?? (ajv.addSchema(schema, command), ajv.getSchema(command)!);
+    assert.ok(validate(r.json), `${command}: ${ajv.errorsText(validate.errors)}`);
+    return r.json as T;
+  };
+  const parent = uniqueName('lite55');
+  const group = uniqueName('lite55g');
+
+  test('a LITE parent topic and a group bound to it', async () => {
+    const created = await ok<LiteCreateResult>([
+      'lite',
+      'create',
+      parent,
+      '--queues',
+      '4',
+      '--expiration',
+      '1d',
+    ]);
+    assert.equal(created.action, 'created');
+    assert.equal(created.expirationMinutes, 1440);
+    const bound = await ok<LiteBindResult>(['lite', 'bind', group, '--topic', parent]);
+    assert.deepEqual(
+      bound.brokers.map((b) => b.brokerName),
+      [c.brokerName],
+    );
+    // What the broker now says about both, through GET_BROKER_LITE_INFO and GET_PARENT_TOPIC_INFO.
+    const broker = await ok<BrokerLiteInfoResult>(['lite', 'broker']);
+    const b = broker.brokers.find((x) => x.brokerName === c.brokerName)!;
+    assert.equal(b.topicMeta[parent], 1440);
+    assert.deepEqual(b.groupMeta[parent], [group]);
+    assert.ok(b.maxLmqNum > 0, 'the broker holds LMQs (rmq local up turned enableLmq on)');
+    const info = await ok<ParentTopicInfoResult>(['lite', 'parent', parent]);
+    assert.equal(info.liteTopicCount, 0);
+    assert.deepEqual(info.brokers[0]!.groups, [group]);
+    assert.equal(info.brokers[0]!.ttl, 1440);
+  });
+
+  test('sent to lite topics, consumed in order one lite topic at a time', { timeout: 240_000 }, async () => {
+    await ok(['send', parent, '--lite-topic', 'room-a'], 'a1\na2\na3\n');
+    await ok(['send', parent, '--lite-topic', 'room-b'], 'b1\nb2\n');
+    const a = await ok<LiteTopicInfoResult>(['lite', 'topic', parent, 'room-a']);
+    assert.equal(a.lmq, `%LMQ%$${parent}$room-a`);
+    assert.equal(a.messages, 3);
+    assert.equal(a.shardedTo, c.brokerName, 'sent where the broker shards it');
+    assert.equal((await ok<ParentTopicInfoResult>(['lite', 'parent', parent])).liteTopicCount, 2);
+
+    // Only room-a, from its first message; room-b stays untouched.
+    const got = await ok<ConsumeResult>([
+      'consume',
+      parent,
+      '-g',
+      group,
+      '--lite-topic',
+      'room-a',
+      '--from',
+      'first',
+      '--count',
+      '3',
+    ]);
+    assert.equal(got.mode, 'lite');
+    assert.deepEqual(
+      got.messages!.map((m) => m.body),
+      ['a1', 'a2', 'a3'],
+    );
+    // The acks moved the group's offset in room-a to its end; room-b has none.
+    const lagA = await ok<LiteGroupInfoResult>([
+      'lite',
+      'group',
+      group,
+      '--topic',
+      parent,
+      '--lite-topic',
+      'room-a',
+    ]);
+    assert.deepEqual(
+      lagA.brokers[0]!.offsets && [
+        lagA.brokers[0]!.offsets.brokerOffset,
+        lagA.brokers[0]!.offsets.consumerOffset,
+      ],
+      [3, 3],
+    );
+    assert.equal(lagA.totalLagCount, 0);
+    const lagB = await ok<LiteGroupInfoResult>([
+      'lite',
+      'group',
+      group,
+      '--topic',
+      parent,
+      '--lite-topic',
+      'room-b',
+    ]);
+    assert.equal(lagB.brokers[0]!.offsets, null);
+
+    // --from last (the default): a lite topic new to the group starts at its end.
+    const late = uniqueName('lite55late');
+    await ok(['lite', 'bind', late, '--topic', parent]);
+    const none = await ok<ConsumeResult>([
+      'consume',
+      parent,
+      '-g',
+      late,
+      '--lite-topic',
+      'room-b',
+      '--idle-timeout',
+      '5s',
+    ]);
+    assert.equal(none.received, 0);
+    await ok(['send', parent, '--lite-topic', 'room-b'], 'b3\n');
+    const one = await ok<ConsumeResult>([
+      'consume',
+      parent,
+      '-g',
+      late,
+      '--lite-topic',
+      'room-b',
+      '--count',
+      '1',
+    ]);
+    assert.deepEqual(
+      one.messages!.map((m) => m.body),
+      ['b3'],
+    );
+  });
+
+  test(
+    'a running consumer is seen as subscriber and as client, and unsubscribes on exit',
+    { timeout: 240_000 },
+    async () => {
+      const consumer = rmqBackground(
+        [
+          'consume',
+          parent,
+          '-g',
+          group,
+          '--lite-topic',
+          'room-b',
+          '--lite-topic',
+          'room-c',
+          '--output',
+          'ndjson',
+          ...c.n,
+        ],
+        { timeoutMs: 180_000 },
+      );
+      try {
+        let clientId = '';
+        await waitUntil(
+          'the broker lists the consumer as a room-b subscriber',
+          async () => {
+            const t = await ok<LiteTopicInfoResult>(['lite', 'topic', parent, 'room-b']);
+            clientId = t.brokers[0]!.subscribers.find((s) => s.group === group)?.clientId ?? '';
+            return clientId !== '';
+          },
+          60_000,
+        );
+        const client = await ok<LiteClientInfoResult>([
+          'lite',
+          'client',
+          parent,
+          '-g',
+          group,
+          '--client-id',
+          clientId,
+        ]);
+        assert.deepEqual(client.brokers[0]!.liteTopics, ['room-b', 'room-c']);
+        assert.equal(client.brokers[0]!.liteTopicCount, 2);
+        assert.ok(client.brokers[0]!.lastAccessTime > 0, 'it polls');
+        // A message sent now arrives (room-c had none: --from last starts it at its end, 0).
+        await ok(['send', parent, '--lite-topic', 'room-c'], 'c1\n');
+        await waitUntil(
+          'room-c reaches the consumer',
+          () => ndjson<{ body: string }>(consumer.stdout()).some((m) => m.body === 'c1'),
+          60_000,
+        );
+      } finally {
+        consumer.kill('SIGTERM');
+        await consumer.done;
+      }
+      const after = await ok<LiteTopicInfoResult>(['lite', 'topic', parent, 'room-b']);
+      assert.deepEqual(
+        after.brokers[0]!.subscribers.filter((s) => s.group === group),
+        [],
+        'unsubscribed on exit',
+      );
+    },
+  );
+
+  test('refused: not a LITE topic, a bad lite topic name, lite with POP', async () => {
+    const plain = uniqueName('lite55plain');
+    assert.equal((await rmq(['topic', 'create', plain, '--queues', '1', ...c.n])).code, 0);
+    const cases: [string[], number, RegExp][] = [
+      [['send', plain, '--lite-topic', 'x', '--body', 'hi'], 2, /is not a LITE topic/],
+      [['lite', 'bind', uniqueName('g'), '--topic', plain], 2, /is not a LITE topic/],
+      [['lite', 'parent', plain], 5, /INVALID_PARAMETER \(29\): Topic \[\S+\] type not match/],
+      [['lite', 'topic', parent, 'bad$name'], 2, /may contain only letters, digits/],
+      [['send', parent, '--lite-topic', 'a b', '--body', 'x'], 2, /may contain only letters, digits/],
+      [
+        ['consume', parent, '-g', group, '--lite-topic', 'a', '--pop', '--count', '1'],
+        2,
+        /does not go with --pop/,
+      ],
+      [['lite', 'parent', uniqueName('nosuch')], 6, /does not exist/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await rmq([...args, ...c.n]);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, message);
+    }
   });
 });

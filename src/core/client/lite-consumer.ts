@@ -42,7 +42,8 @@ export interface LiteConsumerOptions {
   liteTopics: readonly string[];
   /**
    * Where the group starts in a lite topic it has no offset in: first, its first message; last
-   * (the broker's own choice), new messages only. Committed offsets are kept either way.
+   * (the default), new messages only. Committed offsets are kept either way. (Left to itself, a
+   * 5.5.0 broker starts a new group at a lite topic's first message.)
    */
   from?: LiteOffsetPolicy | undefined;
   invisibleTimeMs?: number;
@@ -145,9 +146,9 @@ export class LiteConsumer extends EventEmitter {
     // topics the group has no offset in yet; renewals send none.
     await Promise.all(
       this.loops.map(async (l) => {
-        const fresh = this.opts.from === 'first' ? await this.withoutOffset(l) : [];
+        const fresh = await this.withoutOffset(l);
         const kept = this.opts.liteTopics.filter((t) => !fresh.includes(t));
-        if (fresh.length > 0) await this.subscribe(l, 'PARTIAL_ADD', 'first', fresh);
+        if (fresh.length > 0) await this.subscribe(l, 'PARTIAL_ADD', this.opts.from ?? 'last', fresh);
         if (kept.length > 0) await this.subscribe(l, 'PARTIAL_ADD', undefined, kept);
       }),
     );
