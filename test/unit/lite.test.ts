@@ -3,8 +3,12 @@
  * lite admin bodies are read within budgets, and lite pops are acked as Java's client acks them.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { consistentHash, liteQueueIndex } from '../../src/core/client/lite-sharding.js';
+import { MQClient } from '../../src/core/client/mq-client.js';
+import { prepareMessage } from '../../src/core/client/outgoing-message.js';
+import { Producer } from '../../src/core/client/producer.js';
 import { InvalidArgumentError, ProtocolError } from '../../src/core/errors.js';
 import {
   decodeBrokerLiteInfo,
@@ -19,14 +23,22 @@ import {
   validateLiteTopicName,
 } from '../../src/core/protocol/lite-info.js';
 import { encodeLiteSubscriptionCtl } from '../../src/core/protocol/lite-subscription-ctl.js';
-import { javaHashCode, type MessageExt } from '../../src/core/protocol/message.js';
+import {
+  decodeProperties,
+  javaHashCode,
+  type MessageExt,
+  UniqueIdGenerator,
+} from '../../src/core/protocol/message.js';
 import {
   ackLiteHeader,
   litePosition,
   popLiteMessageHeader,
   readPopLiteResponse,
 } from '../../src/core/protocol/pop-lite-message.js';
+import { RequestCode } from '../../src/core/remoting/codes.js';
 import type { RemotingCommand } from '../../src/core/remoting/command.js';
+import { planSend, type SendRequest } from '../../src/services/send/plan.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
 
 describe('lite sharding', () => {
   // Computed with Guava 32.0.1 (the jar RocketMQ 5.5.0 ships):
@@ -260,5 +272,96 @@ describe('lite POP and ack', () => {
     }
     const bad = { code: 0, extFields: { popTime: 'soon', invisibleTime: '1' } };
     assert.throws(() => readPopLiteResponse(bad as unknown as RemotingCommand), ProtocolError);
+  });
+});
+
+describe('send --lite-topic', () => {
+  test('the lite topic goes into the properties, in place of a user property of that name', () => {
+    const p = prepareMessage(
+      {
+        topic: 'p',
+        body: Buffer.from('x'),
+        liteTopic: 'room-7',
+        properties: { __LITE_TOPIC: 'other', a: '1' },
+      },
+      undefined,
+      new UniqueIdGenerator(),
+      4096,
+    );
+    const props = decodeProperties(p.properties);
+    assert.equal(props.__LITE_TOPIC, 'room-7');
+    assert.equal(props.a, '1');
+    assert.equal(p.properties.split('__LITE_TOPIC').length, 2, 'named once');
+  });
+
+  test('refused with a batch, a transaction, a delay, or a name the proxy would refuse', async () => {
+    const base: SendRequest = {
+      topic: 'p',
+      namesrv: '127.0.0.1:9876',
+      timeoutMs: 3000,
+      group: 'g',
+      input: 'lines',
+      mode: 'sync',
+      concurrency: 1,
+      checkResult: 'commit',
+      waitCheckMs: 0,
+      retries: 2,
+      compress: true,
+      failFast: false,
+      stdin: Readable.from([]),
+      body: 'x',
+      liteTopic: 'room-7',
+    };
+    assert.equal((await planSend(base)).template.liteTopic, 'room-7');
+    for (const [extra, message] of [
+      [{ batch: 4, count: 4 }, /does not go with --batch/],
+      [{ transaction: 'commit' as const }, /does not go with --transaction/],
+      [{ delayMs: 1000 }, /does not go with a delay/],
+      [{ liteTopic: 'room 7' }, /may contain only letters/],
+    ] as const) {
+      await assert.rejects(planSend({ ...base, ...extra }), message);
+    }
+  });
+});
+
+describe('Producer: a lite message goes to the queue its lite topic is sharded to', () => {
+  test('over 2 brokers x 4 queues, as the broker computes it', async () => {
+    const server = await FakeBroker.start();
+    const route = {
+      brokerDatas: ['b', 'a'].map((n) => ({
+        brokerAddrs: { 0: server.address },
+        brokerName: n,
+        cluster: 'c',
+      })),
+      queueDatas: ['b', 'a'].map((n) => ({
+        brokerName: n,
+        perm: 6,
+        readQueueNums: 4,
+        writeQueueNums: 4,
+        topicSysFlag: 0,
+      })),
+    };
+    server.respondWith(RequestCode.GET_ROUTEINFO_BY_TOPIC, () => ({
+      code: 0,
+      body: Buffer.from(JSON.stringify(route)),
+    }));
+    server.respondWith(RequestCode.SEND_MESSAGE_V2, () => ({
+      code: 0,
+      extFields: { msgId: '0A', queueId: '0', queueOffset: '1' },
+    }));
+    const client = new MQClient({ namesrv: [server.address], timeoutMs: 2000 });
+    try {
+      const producer = new Producer(client, { group: 'pg' });
+      for (const lite of ['user-1', 'order-42', 'x', 'a']) {
+        await producer.send({ topic: 'p', body: Buffer.from('m'), liteTopic: lite });
+        const req = server.requests.filter((x) => x.code === RequestCode.SEND_MESSAGE_V2).at(-1)!;
+        // Queues as the broker lists them: broker a's 0..3, then b's 0..3.
+        const i = consistentHash(javaHashCode(lite), 8);
+        assert.deepEqual([req.extFields.n, req.extFields.e], [i < 4 ? 'a' : 'b', String(i % 4)], lite);
+      }
+    } finally {
+      client.remoting.close();
+      await server.close();
+    }
   });
 });
