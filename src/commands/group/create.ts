@@ -29,7 +29,7 @@ export default class GroupCreate extends BaseCommand<typeof GroupCreate> {
     'consume-mode': Flags.option({
       options: ['pop', 'pull'] as const,
       summary:
-        "With --topic (RocketMQ 5.x): the group's Java push consumers POP that topic (the broker hands out messages, members share every queue) or pull it.",
+        "With --topic (RocketMQ 5.x): the group's Java push consumers that leave rebalancing to the broker (setClientRebalance(false)) POP that topic or pull it.",
       dependsOn: ['topic'],
     })(),
     topic: Flags.string({
