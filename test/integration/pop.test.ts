@@ -122,7 +122,9 @@ describe('POP consumption', { concurrency: false }, () => {
 async function clusterRelease(): Promise<[number, number]> {
   const r = await rmq(['cluster', 'list', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const v = (r.json as { brokers: { version: string | null }[] }).brokers[0]?.version ?? '';
+  const v =
+    (r.json as { clusters: { brokers: { version: string | null }[] }[] }).clusters[0]?.brokers[0]?.version ??
+    '';
   const m = /(\d+)[._](\d+)/.exec(v);
   assert.ok(m, `a broker version in ${r.stdout}`);
   return [Number(m[1]), Number(m[2])];
