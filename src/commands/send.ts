@@ -22,6 +22,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     '<%= config.bin %> send orders --size 1k --count 100000 --mode async --output ndjson > results.ndjson',
     '<%= config.bin %> send orders --body hi --delay 30s',
     '<%= config.bin %> send orders --body paid --message-group order-42',
+    '<%= config.bin %> send tasks --body urgent --priority 7',
     '<%= config.bin %> send orders --body hi --transaction unknown --check-result commit --wait-check 40s -g tx-group',
   ];
   static override args = { topic: Args.string({ required: true, description: 'Topic to send to.' }) };
@@ -62,6 +63,10 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     'delay-level': Flags.integer({ summary: 'Delay level 1..18 (1s 5s 10s 30s 1m … 2h; 4.x and 5.x).' }),
     'message-group': Flags.string({
       summary: 'FIFO: every message goes to the queue of this group, one after another.',
+    }),
+    priority: Flags.integer({
+      summary:
+        'Priority message (RocketMQ 5.4+, a PRIORITY topic consumed with --pop): 0 and up, higher first; a topic of N queues has N levels.',
     }),
     mode: Flags.option({
       options: SEND_MODES,
@@ -154,6 +159,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       deliverAt: f['deliver-at'],
       delayLevel: f['delay-level'],
       messageGroup: f['message-group'],
+      priority: f.priority,
       mode: f.mode,
       concurrency: f.concurrency,
       batch: f.batch,

@@ -18,6 +18,7 @@ export interface MessageTemplate {
   delayMs?: number | undefined;
   deliverAtMs?: number | undefined;
   messageGroup?: string | undefined;
+  priority?: number | undefined;
 }
 
 export type BodySource =
@@ -209,6 +210,7 @@ export function applyTemplate(msg: OutgoingMessage, t: MessageTemplate): Outgoin
     delayMs: recordDelays ? msg.delayMs : t.delayMs,
     deliverAtMs: recordDelays ? msg.deliverAtMs : t.deliverAtMs,
     messageGroup: msg.messageGroup ?? t.messageGroup,
+    priority: msg.priority ?? t.priority,
   };
 }
 
@@ -230,6 +232,7 @@ export async function* messageSource(
     delayMs: t.delayMs,
     deliverAtMs: t.deliverAtMs,
     messageGroup: t.messageGroup,
+    priority: t.priority,
   });
   switch (source.kind) {
     case 'body':

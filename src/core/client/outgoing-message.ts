@@ -24,8 +24,16 @@ export interface OutgoingMessage {
   deliverAtMs?: number | undefined;
   /** FIFO: all messages of a group go to one queue, in order */
   messageGroup?: string | undefined;
+  /** 5.4+ priority message: 0 and up, higher first (see MAX_PRIORITY). */
+  priority?: number | undefined;
   flag?: number | undefined;
 }
+
+/**
+ * Java's Message.setPriority refuses less than 0 and the broker reads an int; it stores the
+ * message in queue min(priority, writeQueues - 1), so a topic of N queues has N levels.
+ */
+export const MAX_PRIORITY = 2147483647;
 
 /** A message made ready to send: its body, sysFlag, properties string and UNIQ_KEY. */
 export interface Prepared {
@@ -102,6 +110,8 @@ function setByMessage(msg: OutgoingMessage, k: string): boolean {
       return msg.deliverAtMs !== undefined;
     case Prop.SHARDING_KEY:
       return msg.messageGroup !== undefined;
+    case Prop.PRIORITY:
+      return msg.priority !== undefined;
     default:
       return false;
   }
@@ -144,6 +154,7 @@ export function prepareMessage(
   if (msg.deliverAtMs !== undefined)
     out = prop(out, extra, Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
   if (msg.messageGroup !== undefined) out = prop(out, extra, Prop.SHARDING_KEY, msg.messageGroup);
+  if (msg.priority !== undefined) out = prop(out, extra, Prop.PRIORITY, String(msg.priority));
   let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
   if (uniq == null) {
     uniq = ids.next();

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { validateGroupName, validateTopicName } from '../../core/client/admin.js';
 import { parseNamesrvList } from '../../core/client/namesrv.js';
 import { type TransactionAction } from '../../core/client/producer.js';
-import { checkPropertyStrings, MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
+import { checkPropertyStrings, MAX_BODY_BYTES, MAX_PRIORITY } from '../../core/client/outgoing-message.js';
 import type { ClientSecurity } from '../../core/client/remoting-client.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { parseSize } from '../../core/util/units.js';
@@ -43,6 +43,8 @@ export interface SendRequest {
   deliverAt?: string | undefined;
   delayLevel?: number | undefined;
   messageGroup?: string | undefined;
+  /** --priority: a priority message (5.4+). */
+  priority?: number | undefined;
   mode: SendMode;
   concurrency: number;
   batch?: number | undefined;
@@ -116,6 +118,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
   if (req.transaction && delays > 0) {
     throw new InvalidArgumentError('a transaction message cannot be delayed');
   }
+  if (req.priority !== undefined) checkPriority(req, delays > 0, batch > 0);
   if (req.input === 'ndjson' && (req.body !== undefined || req.size !== undefined)) {
     throw new InvalidArgumentError('--input ndjson reads records from standard input or --file', {
       hint: 'drop --body/--size, or drop --input ndjson',
@@ -164,6 +167,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     delayMs: req.delayMs,
     deliverAtMs,
     messageGroup: req.messageGroup,
+    priority: req.priority,
   };
   // The producer's own check, once for the flags: a bad --key fails before anything connects,
   // not once per message.
@@ -190,6 +194,31 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     waitCheckMs: req.waitCheckMs,
     trace: req.trace || req.traceTopic ? { topic: req.traceTopic } : undefined,
   };
+}
+
+/**
+ * The broker gives a message its priority only when nothing else types it: a delayed, FIFO or
+ * transaction message loses the property, and a batch is stored without looking at it.
+ */
+function checkPriority(req: SendRequest, delayed: boolean, batched: boolean): void {
+  const p = req.priority!;
+  if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY) {
+    throw new InvalidArgumentError(`--priority must be a whole number from 0 to ${MAX_PRIORITY}, got ${p}`, {
+      hint: 'higher is delivered first; a topic of N queues has the levels 0 to N-1',
+    });
+  }
+  const other = delayed
+    ? 'a delayed message'
+    : req.transaction
+      ? 'a transaction message'
+      : req.messageGroup !== undefined
+        ? 'a FIFO message (--message-group)'
+        : batched
+          ? '--batch'
+          : undefined;
+  if (other) {
+    throw new InvalidArgumentError(`--priority cannot be combined with ${other}: the broker would drop it`);
+  }
 }
 
 function usesStdinLines(req: SendRequest): boolean {
