@@ -23,6 +23,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     '<%= config.bin %> send orders --body hi --delay 30s',
     '<%= config.bin %> send orders --body paid --message-group order-42',
     '<%= config.bin %> send chats --lite-topic room-7 --body hello',
+    '<%= config.bin %> send tasks --body urgent --priority 7',
     '<%= config.bin %> send orders --body hi --transaction unknown --check-result commit --wait-check 40s -g tx-group',
   ];
   static override args = { topic: Args.string({ required: true, description: 'Topic to send to.' }) };
@@ -66,6 +67,10 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
     }),
     'lite-topic': Flags.string({
       summary: 'Send to this lite topic of the LITE parent topic (RocketMQ 5.5+; letters, digits, - and _).',
+    }),
+    priority: Flags.integer({
+      summary:
+        'Priority message (RocketMQ 5.4+, a PRIORITY topic consumed with --pop): 0 and up, higher first; a topic of N queues has N levels.',
     }),
     mode: Flags.option({
       options: SEND_MODES,
@@ -159,6 +164,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       delayLevel: f['delay-level'],
       messageGroup: f['message-group'],
       liteTopic: f['lite-topic'],
+      priority: f.priority,
       mode: f.mode,
       concurrency: f.concurrency,
       batch: f.batch,

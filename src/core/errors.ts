@@ -30,6 +30,7 @@ export type ErrorReason =
   | 'group-not-found'
   | 'topic-types-unsupported' // a topic type asked of a 4.x broker
   | 'timer-unsupported' // a delay or delivery time asked of a 4.x broker, which would ignore it
+  | 'priority-unsupported' // a priority message or PRIORITY topic asked of a broker before 5.4
   | 'tls-untrusted-certificate' // the server's certificate did not verify
   | 'tls-not-accepted' // a TLS handshake the server answered as a plain-only server does
   | 'tls-required' // a plain connection dropped before any reply, as a TLS-only server does

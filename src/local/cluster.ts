@@ -40,7 +40,7 @@ import { claimDir } from './owner.js';
 import { localLayout } from './paths.js';
 import { ownershipCheck, stopProcess } from './process.js';
 import { type LocalProfileResult, saveLocalProfile } from './profile.js';
-import { findJava, type ProgressFn, type ReleaseChoice, resolveRuntime } from './resolve.js';
+import { checkLineExists, findJava, type ProgressFn, type ReleaseChoice, resolveRuntime } from './resolve.js';
 import { firstBroker, liveProcesses, type LocalState, probeTls, readState, writeState } from './state.js';
 import {
   isMultiNode,
@@ -123,6 +123,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     autoCreateTopic: opts.autoCreateTopic,
   };
   validateSettings(pre);
+  await checkLineExists(opts.version, { env, signal: opts.signal });
   const topology = opts.topology && isMultiNode(opts.topology) ? opts.topology : undefined;
   let nodes: NodeSpec[] | undefined;
   if (topology) {

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { EnvironmentError, TimeoutError } from '../core/errors.js';
+import { EnvironmentError, InvalidArgumentError, TimeoutError } from '../core/errors.js';
 import { childEnv, mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
 import { fetchReleases, lineReleases } from './releases.js';
 
@@ -402,6 +402,45 @@ async function lineFromRepository(
       `could not read the list of RocketMQ releases (${(err as Error).message}); trying the releases rmq knows`,
     );
     return undefined;
+  }
+}
+
+/**
+ * A line rmq's table does not know (a typo like "9.9", or a line newer than this rmq) is checked
+ * against the repository's list at once, before ports or the dir are looked at: one the list lacks
+ * is bad input. Known lines and exact releases pass untouched (resolveRuntime settles them).
+ */
+export async function checkLineExists(
+  specText: string,
+  opts: { env?: Env; listReleases?: () => Promise<string[]>; signal?: AbortSignal | undefined } = {},
+): Promise<void> {
+  const spec = parseVersionSpec(specText);
+  if (spec.exact || spec.candidates.length > 0) return;
+  const env = opts.env ?? process.env;
+  let all: string[];
+  try {
+    all = await (
+      opts.listReleases ??
+      (() => fetchReleases({ repo: env.RMQ_MAVEN_REPO || undefined, signal: opts.signal }))
+    )();
+  } catch (err) {
+    throw new EnvironmentError(
+      `cannot tell whether RocketMQ ${spec.spec} exists: the list of releases could not be read (${(err as Error).message})`,
+      {
+        hint: 'check access to Maven Central (RMQ_MAVEN_REPO for a mirror), or give an exact release, e.g. --version 5.3.3',
+      },
+    );
+  }
+  if (lineReleases(all, spec.spec).length === 0) {
+    const lines = [...new Set(all.map((v) => v.split('.').slice(0, 2).join('.')))].filter(
+      (l) => Number(l.split('.')[0]) >= 4,
+    );
+    throw new InvalidArgumentError(
+      `unknown RocketMQ version "${specText}": Maven Central has no ${spec.spec}.x release`,
+      {
+        hint: `release lines there: ${lines.join(', ')}`,
+      },
+    );
   }
 }
 

@@ -1,5 +1,13 @@
 import { type Admin, type BrokerTarget, isSystemGroup } from '../core/client/admin.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { SubscriptionGroupConfig } from '../core/protocol/admin.js';
+import type { ConsumeMode } from '../core/protocol/message-request-mode.js';
+import {
+  type ConsumeModeRow,
+  consumeModeBrokers,
+  readConsumeModes,
+  setConsumeMode,
+} from './group-consume-mode.js';
 
 export interface GroupCreateInput extends BrokerTarget {
   group: string;
@@ -7,6 +15,9 @@ export interface GroupCreateInput extends BrokerTarget {
   broadcast?: boolean | undefined;
   orderly?: boolean | undefined;
   consumeEnable?: boolean | undefined;
+  /** With `topic`: how the group's Java push consumers fetch that topic (5.x). */
+  consumeMode?: ConsumeMode | undefined;
+  topic?: string | undefined;
 }
 
 export interface GroupCreateResult {
@@ -14,9 +25,22 @@ export interface GroupCreateResult {
   action: 'created' | 'updated';
   brokers: { cluster: string; brokerName: string; address: string }[];
   config: SubscriptionGroupConfig;
+  /** The mode set for one topic, on the brokers of the group that hold it. */
+  consumeMode?: { topic: string; mode: ConsumeMode; brokers: string[] };
 }
 
 export async function createGroup(admin: Admin, input: GroupCreateInput): Promise<GroupCreateResult> {
+  if ((input.consumeMode === undefined) !== (input.topic === undefined)) {
+    throw new InvalidArgumentError(
+      '--consume-mode and --topic go together: the mode is per topic and group',
+      {
+        hint: 'e.g. rmq group create billing --topic orders --consume-mode pop',
+      },
+    );
+  }
+  // Checked before the group is created: a broker that cannot take the mode changes nothing.
+  const modeBrokers =
+    input.topic !== undefined ? await consumeModeBrokers(admin, input.topic, input) : undefined;
   const existing = await admin.listGroups({ cluster: input.cluster, broker: input.broker });
   const overrides: Partial<SubscriptionGroupConfig> = { ...(existing.get(input.group)?.config ?? {}) };
   if (input.retryMaxTimes !== undefined) overrides.retryMaxTimes = input.retryMaxTimes;
@@ -28,7 +52,26 @@ export async function createGroup(admin: Admin, input: GroupCreateInput): Promis
     broker: input.broker,
     ...overrides,
   });
-  return { group: input.group, action: existing.has(input.group) ? 'updated' : 'created', brokers, config };
+  const result: GroupCreateResult = {
+    group: input.group,
+    action: existing.has(input.group) ? 'updated' : 'created',
+    brokers,
+    config,
+  };
+  if (modeBrokers && input.topic !== undefined && input.consumeMode !== undefined) {
+    await setConsumeMode(admin, {
+      group: input.group,
+      topic: input.topic,
+      mode: input.consumeMode,
+      brokers: modeBrokers,
+    });
+    result.consumeMode = {
+      topic: input.topic,
+      mode: input.consumeMode,
+      brokers: modeBrokers.map((b) => b.brokerName),
+    };
+  }
+  return result;
 }
 
 export interface GroupListItem {
@@ -84,6 +127,11 @@ export interface GroupDescribeResult {
   consumeTps: number;
   totalLag: number;
   queues: GroupQueueRow[];
+  /**
+   * How each broker tells the group's Java push consumers to fetch each topic (5.x: PULL, or
+   * POP after `group create --consume-mode pop`); for --topic, else the topics subscribed.
+   */
+  consumeModes: ConsumeModeRow[];
 }
 
 export async function describeGroup(
@@ -101,6 +149,7 @@ export async function describeGroup(
     consumeTps: 0,
     totalLag: 0,
     queues: [],
+    consumeModes: [],
   };
   const seenClients = new Set<string>();
   const seenSubs = new Set<string>();
@@ -148,6 +197,13 @@ export async function describeGroup(
       a.topic.localeCompare(b.topic) || a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId,
   );
   result.consumers.sort((a, b) => a.clientId.localeCompare(b.clientId));
+  const topics =
+    input.topic !== undefined
+      ? [input.topic]
+      : [...new Set([...seenSubs, ...result.queues.map((q) => q.topic)])].sort();
+  for (const topic of topics.filter((t) => !t.startsWith('%RETRY%'))) {
+    result.consumeModes.push(...(await readConsumeModes(admin, input.group, topic, brokers)));
+  }
   result.totalLag = result.queues.reduce((n, q) => n + q.lag, 0);
   result.consumeTps = Math.round(result.consumeTps * 100) / 100;
   return result;

@@ -19,6 +19,7 @@ export interface MessageTemplate {
   deliverAtMs?: number | undefined;
   messageGroup?: string | undefined;
   liteTopic?: string | undefined;
+  priority?: number | undefined;
 }
 
 export type BodySource =
@@ -211,6 +212,7 @@ export function applyTemplate(msg: OutgoingMessage, t: MessageTemplate): Outgoin
     deliverAtMs: recordDelays ? msg.deliverAtMs : t.deliverAtMs,
     messageGroup: msg.messageGroup ?? t.messageGroup,
     liteTopic: msg.liteTopic ?? t.liteTopic,
+    priority: msg.priority ?? t.priority,
   };
 }
 
@@ -233,6 +235,7 @@ export async function* messageSource(
     deliverAtMs: t.deliverAtMs,
     messageGroup: t.messageGroup,
     liteTopic: t.liteTopic,
+    priority: t.priority,
   });
   switch (source.kind) {
     case 'body':

@@ -3,7 +3,7 @@ import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
 import { permToString } from '../core/protocol/admin.js';
 import { masterAddress } from '../core/protocol/route.js';
 
-export const TOPIC_TYPES = ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION'] as const;
+export const TOPIC_TYPES = ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'PRIORITY'] as const;
 export type TopicType = (typeof TOPIC_TYPES)[number];
 
 export interface TopicCreateInput extends BrokerTarget {

@@ -1,12 +1,15 @@
 /**
  * POP consumption on the real 5.x broker: `consume --pop` delivers every message once and acks
  * it (a second run of the group finds nothing), a nacked message comes back after the retry
- * delay, and `bench --consume-mode pull,pop` measures both ways in one verified run.
+ * delay, and `bench --consume-mode pull,pop` measures both ways in one verified run. A group's
+ * consume mode for a topic (what Java push consumers are told) is set and read back; before 5.4
+ * priority messages are refused.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BenchResult } from '../../src/bench/result.js';
 import type { ConsumeResult } from '../../src/services/consume.js';
+import type { GroupCreateResult, GroupDescribeResult } from '../../src/services/group.js';
 import { rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/cluster.js';
 import { produce } from '../helpers/produce.js';
@@ -112,5 +115,81 @@ describe('POP consumption', { concurrency: false }, () => {
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /--pop does not go with --broadcast/);
+  });
+});
+
+/** Major and minor of the cluster's first master, from `cluster list`. */
+async function clusterRelease(): Promise<[number, number]> {
+  const r = await rmq(['cluster', 'list', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const v =
+    (r.json as { clusters: { brokers: { version: string | null }[] }[] }).clusters[0]?.brokers[0]?.version ??
+    '';
+  const m = /(\d+)[._](\d+)/.exec(v);
+  assert.ok(m, `a broker version in ${r.stdout}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+describe('consume mode and priority on the suite cluster', { concurrency: false }, () => {
+  test('group create --consume-mode sets what QUERY_ASSIGNMENT tells the group; describe reads it back', async () => {
+    const group = uniqueName('cmode');
+    const describe = async () => {
+      const d = await rmq(['group', 'describe', group, '--topic', topic, '--json']);
+      assert.equal(d.code, 0, d.stderr);
+      const rows = (d.json as GroupDescribeResult).consumeModes;
+      assert.ok(rows.length > 0, d.stdout);
+      for (const row of rows) assert.equal(row.topic, topic);
+      return [...new Set(rows.map((row) => row.mode))];
+    };
+    const plain = await rmq(['group', 'create', group]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual(await describe(), ['PULL'], "the broker's default");
+
+    const pop = await rmq(['group', 'create', group, '--topic', topic, '--consume-mode', 'pop', '--json']);
+    assert.equal(pop.code, 0, pop.stderr);
+    const r = pop.json as GroupCreateResult;
+    assert.equal(r.action, 'updated');
+    assert.deepEqual(r.consumeMode?.mode, 'POP');
+    assert.deepEqual(await describe(), ['POP']);
+    const human = await rmq(['group', 'describe', group, '--topic', topic]);
+    assert.match(human.stdout, /CONSUME MODE[\s\S]*\bPOP\b/);
+
+    const pull = await rmq(['group', 'create', group, '--topic', topic, '--consume-mode', 'pull']);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.deepEqual(await describe(), ['PULL']);
+
+    const alone = await rmq(['group', 'create', group, '--consume-mode', 'pop']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /topic/);
+    const missing = await rmq([
+      'group',
+      'create',
+      uniqueName('cmode'),
+      '-t',
+      uniqueName('nope'),
+      '--consume-mode',
+      'pop',
+    ]);
+    assert.equal(missing.code, 6, missing.stderr);
+    assert.match(missing.stderr, /does not exist/);
+    await rmq(['group', 'delete', group, '--yes']);
+  });
+
+  test('before 5.4: a PRIORITY topic and --priority are refused in one line, exit 2', async (t) => {
+    const [major, minor] = await clusterRelease();
+    if (major > 5 || (major === 5 && minor >= 4)) {
+      t.skip('the cluster runs 5.4+: release-55.test.ts shows priority at work');
+      return;
+    }
+    const prio = uniqueName('it_prio');
+    const created = await rmq(['topic', 'create', prio, '--type', 'PRIORITY']);
+    assert.equal(created.code, 2, created.stderr);
+    assert.equal(created.stderr.trim().split('\n').length, 1, created.stderr);
+    assert.match(created.stderr, /PRIORITY topics need RocketMQ 5\.4 or newer; broker \S+ runs 5\.\d\.\d/);
+
+    const sent = await rmq(['send', topic, '--body', 'x', '--priority', '3']);
+    assert.equal(sent.code, 2, sent.stderr);
+    assert.equal(sent.stderr.trim().split('\n').length, 1, sent.stderr);
+    assert.match(sent.stderr, /priority messages need RocketMQ 5\.4 or newer; broker \S+ runs 5\.\d\.\d/);
   });
 });

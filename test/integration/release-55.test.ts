@@ -1,9 +1,9 @@
 /**
  * The 5.5 release line on a cluster of the test's own: `--version 5.5` takes the newest 5.5.x that
  * Maven Central lists and serves completely (found from the repository's list, not from a table
- * in rmq), smoke passes on it, and a timer message recalled before it is due never arrives.
- * Lite topics: a LITE parent topic, a bound group, sends to lite topics, their consumption in
- * order, and every lite admin read, against the broker itself.
+ * in rmq), smoke passes on it, a timer message recalled before it is due never arrives, and a
+ * PRIORITY topic's backlog is popped highest priority first. Lite topics: a LITE parent topic, a
+ * bound group, sends to lite topics, their consumption in order, and every lite admin read.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -130,6 +130,59 @@ describe('RocketMQ 5.5', { concurrency: false }, () => {
     const due = await rmq(['message', 'recall', control.recallHandle, '--yes', ...c.n]);
     assert.equal(due.code, 2, 'a delivered message cannot be recalled');
     assert.match(due.stderr, /delivered already/);
+  });
+  test('a PRIORITY backlog is popped highest priority first', { timeout: 300_000 }, async () => {
+    const topic = uniqueName('prio55');
+    const created = await rmq(['topic', 'create', topic, '--queues', '4', '--type', 'PRIORITY', ...c.n]);
+    assert.equal(created.code, 0, created.stderr);
+    // The backlog, lowest priority first: 60 each of 0, 1 and 2, then 20 of 3.
+    const counts = [60, 60, 60, 20];
+    for (const [p, n] of counts.entries()) {
+      const input = Array.from({ length: n }, (_, i) => `p${p}-${i}\n`).join('');
+      const sent = await rmq(['send', topic, '--priority', String(p), '--json', ...c.n], { input });
+      assert.equal(sent.code, 0, sent.stderr);
+      const results = (sent.json as SendSummary).results;
+      assert.equal(results.length, n);
+      // The broker, not the client, picks the queue: min(priority, write queues - 1).
+      for (const r of results) assert.equal(r.queueId, p, `priority ${p} is stored in queue ${p}`);
+    }
+    const above = await rmq(['send', topic, '--priority', '9', '--body', 'p3-capped', ...c.n]);
+    assert.equal(above.code, 0, above.stderr);
+    assert.match(above.stderr, /above the highest level of \S+ \(3\)/);
+
+    const total = counts.reduce((a, b) => a + b, 0) + 1;
+    const group = uniqueName('prio55g');
+    const r = await rmq(
+      [
+        'consume',
+        topic,
+        '-g',
+        group,
+        '--pop',
+        '--from',
+        'first',
+        '--count',
+        String(total),
+        '--output',
+        'body',
+        ...c.n,
+      ],
+      { timeoutMs: 180_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const order = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((b) => Number(/^p(\d)-/.exec(b)![1]));
+    assert.equal(order.length, total);
+    // Each pop reads the queues from the highest down, and `consume --pop` has one pop in flight
+    // on a PRIORITY topic: the backlog comes out level by level, highest first.
+    assert.deepEqual(
+      order.join(''),
+      [...order].sort((a, b) => b - a).join(''),
+      'delivered highest priority first',
+    );
+    assert.equal(order.filter((p) => p === 3).length, 21);
   });
 });
 

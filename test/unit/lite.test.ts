@@ -318,6 +318,7 @@ describe('send --lite-topic', () => {
       [{ transaction: 'commit' as const }, /does not go with --transaction/],
       [{ delayMs: 1000 }, /does not go with a delay/],
       [{ liteTopic: 'room 7' }, /may contain only letters/],
+      [{ priority: 3 }, /does not go with --priority/],
     ] as const) {
       await assert.rejects(planSend({ ...base, ...extra }), message);
     }

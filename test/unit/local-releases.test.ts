@@ -9,10 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EnvironmentError, ProtocolError, TimeoutError } from '../../src/core/errors.js';
+import {
+  EnvironmentError,
+  InvalidArgumentError,
+  ProtocolError,
+  TimeoutError,
+} from '../../src/core/errors.js';
 import { parseVersionSpec } from '../../src/local/config.js';
 import { fetchReleases, lineReleases, parseMetadataVersions } from '../../src/local/releases.js';
-import { LINE_RECHECK_MS, resolveRuntime } from '../../src/local/resolve.js';
+import { checkLineExists, LINE_RECHECK_MS, resolveRuntime } from '../../src/local/resolve.js';
 
 let root: string;
 before(() => {
@@ -236,6 +241,39 @@ describe('resolveRuntime for a release line', () => {
         assert.match(e.message, /RocketMQ 5\.9 has no releases/);
         return true;
       },
+    );
+  });
+});
+
+describe('checkLineExists, before anything else of `local up`', () => {
+  test('a line the repository lacks is bad input, naming the lines it has', async () => {
+    await assert.rejects(
+      checkLineExists('9.9', { listReleases: () => Promise.resolve(['4.9.7', '5.5.0']) }),
+      (e: Error) => {
+        assert.ok(e instanceof InvalidArgumentError);
+        assert.match(e.message, /Maven Central has no 9\.9\.x release/);
+        assert.match((e as InvalidArgumentError).hint ?? '', /4\.9, 5\.5/);
+        return true;
+      },
+    );
+  });
+
+  test('a new line the repository lists passes; known lines and exact releases are not looked up', async () => {
+    let asked = 0;
+    const list = () => {
+      asked++;
+      return Promise.resolve(['5.9.0']);
+    };
+    await checkLineExists('5.9', { listReleases: list });
+    await checkLineExists('5.3', { listReleases: list });
+    await checkLineExists('5.3.3', { listReleases: list });
+    assert.equal(asked, 1);
+  });
+
+  test('offline, an unknown line cannot be told from a typo: an environment error', async () => {
+    await assert.rejects(
+      checkLineExists('9.9', { listReleases: () => Promise.reject(new Error('getaddrinfo ENOTFOUND')) }),
+      EnvironmentError,
     );
   });
 });

@@ -38,6 +38,15 @@ export default class GroupDescribe extends BaseCommand<typeof GroupDescribe> {
         ),
       );
     }
+    if (r.consumeModes.length > 0) {
+      this.log('');
+      this.log(
+        renderTable(
+          ['TOPIC', 'BROKER', 'CONSUME MODE'],
+          r.consumeModes.map((m) => [m.topic, m.brokerName, m.mode ?? '-']),
+        ),
+      );
+    }
     this.log('');
     this.log(
       renderTable(

@@ -40,7 +40,7 @@ import {
 } from '../protocol/put-kv-config.js';
 import { type BrokerData, type ClusterInfo, masterAddress, type TopicRoute } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { VERSION_5_0_0 } from '../remoting/command.js';
+import { VERSION_5_0_0, VERSION_5_4_0, versionName } from '../remoting/command.js';
 import { parseFastjson } from '../remoting/fastjson.js';
 import { NameServerClient } from './namesrv.js';
 import { type ClientOptions, RemotingClient } from './remoting-client.js';
@@ -126,7 +126,7 @@ export interface CreateTopicOptions extends BrokerTarget {
   perm: number;
   order: boolean;
   /** 5.x topic attribute message.type */
-  messageType?: 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'MIXED' | undefined;
+  messageType?: 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'MIXED' | undefined;
   /** Other 5.x attributes, "+key=value" each (see createTopicHeader). */
   attributes?: readonly string[] | undefined;
 }
@@ -208,6 +208,13 @@ export class Admin {
           throw new InvalidArgumentError(
             `broker ${m.brokerName} runs RocketMQ 4.x, which has no topic types`,
             { reason: 'topic-types-unsupported' },
+          );
+        }
+        // Older brokers refuse the value with a bare "value is not in set" (or take a raw attribute).
+        if (options.messageType === 'PRIORITY' && serverVersion < VERSION_5_4_0) {
+          throw new InvalidArgumentError(
+            `PRIORITY topics need RocketMQ 5.4 or newer; broker ${m.brokerName} runs ${versionName(serverVersion)}`,
+            { reason: 'priority-unsupported' },
           );
         }
       }

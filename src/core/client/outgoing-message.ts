@@ -26,8 +26,16 @@ export interface OutgoingMessage {
   messageGroup?: string | undefined;
   /** 5.5: the lite topic of a message to a LITE parent topic (the producer sends it to that lite topic's queue). */
   liteTopic?: string | undefined;
+  /** 5.4+ priority message: 0 and up, higher first (see MAX_PRIORITY). */
+  priority?: number | undefined;
   flag?: number | undefined;
 }
+
+/**
+ * Java's Message.setPriority refuses less than 0 and the broker reads an int; it stores the
+ * message in queue min(priority, writeQueues - 1), so a topic of N queues has N levels.
+ */
+export const MAX_PRIORITY = 2147483647;
 
 /** A message made ready to send: its body, sysFlag, properties string and UNIQ_KEY. */
 export interface Prepared {
@@ -107,6 +115,8 @@ function setByMessage(msg: OutgoingMessage, k: string): boolean {
       return msg.messageGroup !== undefined;
     case Prop.LITE_TOPIC:
       return msg.liteTopic !== undefined;
+    case Prop.PRIORITY:
+      return msg.priority !== undefined;
     default:
       return false;
   }
@@ -150,6 +160,7 @@ export function prepareMessage(
     out = prop(out, extra, Prop.TIMER_DELIVER_MS, String(Math.round(msg.deliverAtMs)));
   if (msg.messageGroup !== undefined) out = prop(out, extra, Prop.SHARDING_KEY, msg.messageGroup);
   if (msg.liteTopic !== undefined) out = prop(out, extra, Prop.LITE_TOPIC, msg.liteTopic);
+  if (msg.priority !== undefined) out = prop(out, extra, Prop.PRIORITY, String(msg.priority));
   let uniq = extra?.[Prop.UNIQ_KEY] ?? user?.[Prop.UNIQ_KEY];
   if (uniq == null) {
     uniq = ids.next();

@@ -31,7 +31,10 @@ import {
 } from '../protocol/pop-message.js';
 import { masterAddress } from '../protocol/route.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { VERSION_5_0_0 } from '../remoting/command.js';
+import { VERSION_5_0_0, VERSION_5_4_0 } from '../remoting/command.js';
+import { parseFastjson } from '../remoting/fastjson.js';
+import { decodeTopicConfig } from '../protocol/admin.js';
+import { GET_TOPIC_CONFIG_ACCEPT, getTopicConfigHeader } from '../protocol/get-topic-config.js';
 import type { Handler, HandlerResult } from './consumer.js';
 import type { MQClient } from './mq-client.js';
 
@@ -56,7 +59,8 @@ export interface PopConsumerOptions {
   idleWaitMs?: number;
   /**
    * Pops in flight per broker (default 4): one at a time leaves the broker idle while a batch is
-   * handled and acked; Java's push consumer in POP mode keeps one per queue it is given.
+   * handled and acked; Java's push consumer in POP mode keeps one per queue it is given. A
+   * PRIORITY topic (5.4+) is popped one at a time regardless, so that its order holds.
    */
   concurrency?: number;
   /** Stop delivering after this many messages. */
@@ -103,6 +107,8 @@ export class PopConsumer extends EventEmitter {
   private readonly unsettled = new Set<Promise<unknown>>();
   private routeTimer: NodeJS.Timeout | undefined;
   private readonly subscription;
+  /** Pops in flight per broker name, decided once a broker is first seen. */
+  private readonly lanes = new Map<string, number>();
 
   constructor(
     private readonly client: MQClient,
@@ -202,16 +208,23 @@ export class PopConsumer extends EventEmitter {
       const address = b && masterAddress(b);
       if (address) serving.set(q.brokerName, address);
     }
-    if (first) {
-      for (const address of new Set(serving.values())) {
-        const version = (await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}))
-          .version;
-        if (version < VERSION_5_0_0) {
-          throw new InvalidArgumentError(
-            `POP consumption needs RocketMQ 5.0 or newer; broker ${address} runs 4.x`,
-          );
-        }
+    for (const [brokerName, address] of serving) {
+      if (this.lanes.has(brokerName)) continue;
+      const version = (await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}))
+        .version;
+      if (version < VERSION_5_0_0) {
+        const err = new InvalidArgumentError(
+          `POP consumption needs RocketMQ 5.0 or newer; broker ${address} runs 4.x`,
+        );
+        if (first) throw err;
+        this.emit('warning', err);
+        this.lanes.set(brokerName, 0);
+        continue;
       }
+      this.lanes.set(
+        brokerName,
+        version >= VERSION_5_4_0 && (await this.isPriorityTopic(address)) ? 1 : this.opts.concurrency,
+      );
     }
     let changed = false;
     for (const [key, loop] of this.loops) {
@@ -222,7 +235,8 @@ export class PopConsumer extends EventEmitter {
       }
     }
     for (const [brokerName, address] of serving) {
-      for (let i = 0; i < this.opts.concurrency; i++) {
+      const lanes = this.lanes.get(brokerName) ?? 0;
+      for (let i = 0; i < lanes; i++) {
         const key = `${brokerName}#${i}`;
         if (this.loops.has(key) || this.stopping) continue;
         const loop: BrokerLoop = {
@@ -240,6 +254,24 @@ export class PopConsumer extends EventEmitter {
       }
     }
     if (changed) this.emit('rebalance', { assigned: this.assignedQueues() });
+  }
+
+  /**
+   * A pop reads a PRIORITY topic's queues from the highest down, but skips a queue another pop
+   * holds: pops in flight side by side would each take a level, and hand out low ones beside
+   * high ones. One at a time keeps the order (a 5.5.0 backlog popped 4 at a time came out
+   * levels 2, then 0, 1 and 3 interleaved).
+   */
+  private async isPriorityTopic(address: string): Promise<boolean> {
+    const res = await this.client.remoting.call(
+      address,
+      RequestCode.GET_TOPIC_CONFIG,
+      getTopicConfigHeader(this.topic),
+      { accept: GET_TOPIC_CONFIG_ACCEPT },
+    );
+    if (res.code !== ResponseCode.SUCCESS || !res.body) return false;
+    const { attributes } = decodeTopicConfig(parseFastjson(res.body));
+    return (attributes['+message.type'] ?? attributes['message.type']) === 'PRIORITY';
   }
 
   private async run(loop: BrokerLoop): Promise<void> {

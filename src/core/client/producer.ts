@@ -30,7 +30,7 @@ import {
   sendHeaderV2,
 } from '../protocol/send-message.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { type RemotingCommand, VERSION_5_0_0 } from '../remoting/command.js';
+import { type RemotingCommand, VERSION_5_0_0, VERSION_5_4_0, versionName } from '../remoting/command.js';
 import { FaultAvoidance } from './fault-avoidance.js';
 import type { MQClient } from './mq-client.js';
 import { MAX_BODY_BYTES, type OutgoingMessage, type Prepared, prepareMessage } from './outgoing-message.js';
@@ -39,6 +39,11 @@ import { type CheckRequest, onTransactionCheck, sendTransaction } from './produc
 import type { OnewaySent } from './remoting-client.js';
 
 const NO_BODY = Buffer.alloc(0);
+
+/** A timer or priority message: its broker's version is checked before it is sent. */
+function needsCheck(msg: OutgoingMessage): boolean {
+  return msg.delayMs !== undefined || msg.deliverAtMs !== undefined || msg.priority !== undefined;
+}
 
 /** A oneway send: the message's id and queue, and the request on the wire. */
 export interface OnewayReceipt {
@@ -221,18 +226,21 @@ export class Producer {
   }
 
   /**
-   * Fails before anything is sent when a broker that serves `topic` runs RocketMQ 4.x, which
-   * would deliver a timer message (delayMs, deliverAtMs) at once: one check for a whole run,
+   * Fails before anything is sent when a broker that serves `topic` cannot take what `kind`
+   * needs: RocketMQ 4.x would deliver a timer message (delayMs, deliverAtMs) at once, and a
+   * broker before 5.4 stores a priority message like any other. One check for a whole run,
    * where send() checks each message's broker as it goes.
-   * @example await producer.requireTimerSupport('orders')
+   * @example await producer.requireSupport('orders', { delayMs: 1000 })
    */
-  async requireTimerSupport(topic: string): Promise<void> {
+  async requireSupport(
+    topic: string,
+    kind: Pick<OutgoingMessage, 'delayMs' | 'deliverAtMs' | 'priority'>,
+  ): Promise<void> {
     const checked = new Set<string>();
     for (const q of await this.publishQueues(topic)) {
       if (checked.has(q.address)) continue;
       checked.add(q.address);
-      // Any timer message stands for the run's: the check reads only whether it has a timer.
-      await this.checkTimerSupport({ topic, body: NO_BODY, delayMs: 0 }, q.address, q.brokerName);
+      await this.checkSupport({ topic, body: NO_BODY, ...kind }, q.address, q.brokerName);
     }
   }
 
@@ -245,12 +253,19 @@ export class Producer {
     return new OnewayFence<T>(this.group, this.timeoutMs);
   }
 
-  private async checkTimerSupport(msg: OutgoingMessage, address: string, brokerName: string): Promise<void> {
-    if (msg.delayMs === undefined && msg.deliverAtMs === undefined) return;
-    if ((await this.brokerVersion(address)) < VERSION_5_0_0) {
+  private async checkSupport(msg: OutgoingMessage, address: string, brokerName: string): Promise<void> {
+    if (!needsCheck(msg)) return;
+    const version = await this.brokerVersion(address);
+    if ((msg.delayMs !== undefined || msg.deliverAtMs !== undefined) && version < VERSION_5_0_0) {
       throw new InvalidArgumentError(
         `broker ${brokerName} runs RocketMQ 4.x, which would deliver a delayed or timed message at once`,
         { reason: 'timer-unsupported' },
+      );
+    }
+    if (msg.priority !== undefined && version < VERSION_5_4_0) {
+      throw new InvalidArgumentError(
+        `priority messages need RocketMQ 5.4 or newer; broker ${brokerName} runs ${versionName(version)}`,
+        { reason: 'priority-unsupported' },
       );
     }
   }
@@ -307,7 +322,7 @@ export class Producer {
     const now = Date.now();
     const deadline = now + this.timeoutMs;
     const queues = this.cachedQueues(msg.topic);
-    const timed = msg.delayMs !== undefined || msg.deliverAtMs !== undefined;
+    const timed = needsCheck(msg);
     // (A queue picked here for a connection that is not open yet is one round-robin step skipped.)
     const q =
       queues && !timed && this.timeoutMs > 0 ? this.pickQueue(queues, msg, this.lastFailedBroker) : undefined;
@@ -367,9 +382,7 @@ export class Producer {
     for (let attempt = first; attempt <= maxAttempts; attempt++) {
       const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
       const q = this.pickQueue(queues, msg, avoid);
-      if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
-        await this.checkTimerSupport(msg, q.address, q.brokerName);
-      }
+      if (needsCheck(msg)) await this.checkSupport(msg, q.address, q.brokerName);
       const now = Date.now();
       const remaining = deadline - now;
       if (remaining <= 0) break;
@@ -464,9 +477,7 @@ export class Producer {
     );
     const queues = this.cachedQueues(msg.topic) ?? (await this.publishQueues(msg.topic));
     const q = this.pickQueue(queues, msg, undefined);
-    if (msg.delayMs !== undefined || msg.deliverAtMs !== undefined) {
-      await this.checkTimerSupport(msg, q.address, q.brokerName);
-    }
+    if (needsCheck(msg)) await this.checkSupport(msg, q.address, q.brokerName);
     const { ext, extJson } = this.sendHeader(q, msg, sysFlag, Date.now(), properties);
     const sent = await this.client.remoting.oneway(
       q.address,

@@ -25,7 +25,7 @@
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
-import { parseFastjson } from '../remoting/fastjson.js';
+import { jsonText, parseFastjson } from '../remoting/fastjson.js';
 
 export const ACTIONS = ['All', 'Pub', 'Sub', 'Create', 'Update', 'Delete', 'Get', 'List'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -162,9 +162,7 @@ const obj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-/** Only primitives become text: String() of a hostile object (a "toString" key) throws. */
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+const str = jsonText;
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
 const list = (v: unknown, what: string): unknown[] => {
   if (v === undefined || v === null) return [];

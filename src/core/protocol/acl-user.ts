@@ -24,7 +24,7 @@
  * username, SYSTEM_ERROR (1) otherwise. A broker before 5.3: REQUEST_CODE_NOT_SUPPORTED (3).
  */
 import { ProtocolError } from '../errors.js';
-import { parseFastjson } from '../remoting/fastjson.js';
+import { jsonText, parseFastjson } from '../remoting/fastjson.js';
 import { ResponseCode } from '../remoting/codes.js';
 
 /** The ACL requests answer these; anything else is an error. */
@@ -76,9 +76,7 @@ export function encodeUserInfo(u: UserChange): Buffer {
   );
 }
 
-/** Only primitives become text: String() of a hostile object (a "toString" key) throws. */
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+const str = jsonText;
 
 function decodeUser(v: unknown): AclUser {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError('user info is not an object');

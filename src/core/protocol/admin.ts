@@ -16,7 +16,7 @@
  * KVTable (GET_BROKER_RUNTIME_INFO 28): {"table":{"brokerVersionDesc":"V5_3_3", …}} (string values)
  */
 import { ProtocolError } from '../errors.js';
-import { mapEntries, parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, jsonText, mapEntries, parseFastjson } from '../remoting/fastjson.js';
 
 export interface MessageQueue {
   topic: string;
@@ -81,9 +81,8 @@ const asObj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
+const str = jsonText;
+const num = (v: unknown): number => jsonNumber(v ?? 0) || 0;
 
 export function decodeMessageQueue(v: unknown): MessageQueue {
   const o = typeof v === 'string' ? asObj(parseFastjson(v), 'message queue') : asObj(v, 'message queue');

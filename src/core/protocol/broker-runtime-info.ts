@@ -9,7 +9,7 @@
  * smallest. Timer keys are "0" when the timer wheel is off. Accepted codes: SUCCESS only.
  */
 import { ProtocolError } from '../errors.js';
-import { mapEntries, parseFastjson } from '../remoting/fastjson.js';
+import { jsonText, mapEntries, parseFastjson } from '../remoting/fastjson.js';
 
 /** A runtime table is a few hundred short strings; 1 MiB is generous and bounds the parse. */
 const MAX_RUNTIME_BODY = 1024 * 1024;
@@ -23,12 +23,7 @@ export function decodeRuntimeInfo(body: Buffer | undefined): Record<string, stri
   }
   const table = (root as Record<string, unknown>).table;
   // fromEntries: a key "__proto__" from the wire stays data instead of replacing the prototype.
-  return Object.fromEntries(
-    mapEntries(table).map(([k, v]) => [
-      typeof k === 'string' ? k : String(k),
-      typeof v === 'string' ? v : String(v),
-    ]),
-  );
+  return Object.fromEntries(mapEntries(table).map(([k, v]) => [jsonText(k), jsonText(v)]));
 }
 
 export interface BrokerRuntimeStats {

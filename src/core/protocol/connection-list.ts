@@ -15,7 +15,7 @@
  *   SYSTEM_ERROR (1) "the producer group not exist": no producer of the group is connected here.
  */
 import { ProtocolError } from '../errors.js';
-import { mapEntries, parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, jsonText, mapEntries, parseFastjson } from '../remoting/fastjson.js';
 
 export const ACCEPTED_CONSUMER_CONNECTION_CODES = ['SUCCESS', 'CONSUMER_NOT_ONLINE'] as const;
 export const ACCEPTED_PRODUCER_CONNECTION_CODES = ['SUCCESS', 'SYSTEM_ERROR'] as const;
@@ -51,9 +51,8 @@ const obj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
+const str = jsonText;
+const num = (v: unknown): number => jsonNumber(v ?? 0) || 0;
 
 function connections(v: unknown): ClientConnection[] {
   return (Array.isArray(v) ? v : []).map((c) => {

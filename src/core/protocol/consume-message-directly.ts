@@ -23,7 +23,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { ResponseCode } from '../remoting/codes.js';
-import { parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, parseFastjson } from '../remoting/fastjson.js';
 
 export const CONSUME_MESSAGE_DIRECTLY_ACCEPT: readonly number[] = [
   ResponseCode.SUCCESS,
@@ -83,7 +83,7 @@ export function decodeConsumeMessageDirectlyResult(body: Buffer | undefined): Co
   if (result !== null && !(CM_RESULTS as readonly string[]).includes(result)) {
     throw new ProtocolError(`unknown consume result ${JSON.stringify(result.slice(0, 40))}`);
   }
-  const spent = typeof o.spentTimeMills === 'number' ? o.spentTimeMills : Number(o.spentTimeMills ?? 0);
+  const spent = jsonNumber(o.spentTimeMills ?? 0);
   return {
     order: o.order === true,
     autoCommit: o.autoCommit !== false,

@@ -21,7 +21,7 @@
  *    "jstack":"…"}
  */
 import { ProtocolError } from '../errors.js';
-import { mapEntries, parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, jsonText, mapEntries, parseFastjson } from '../remoting/fastjson.js';
 import { compareMessageQueue, decodeMessageQueue, type MessageQueue } from './admin.js';
 import { decodeSubscription, type Subscription } from './connection-list.js';
 
@@ -70,9 +70,8 @@ const obj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
+const str = jsonText;
+const num = (v: unknown): number => jsonNumber(v ?? 0) || 0;
 
 export function decodeConsumerRunningInfo(body: Buffer | undefined): ConsumerRunningInfo {
   const root = obj(

@@ -10,7 +10,8 @@
  *   {"lockOKMQSet":[{"brokerName","queueId","topic"}]}: the queues this client now holds.
  */
 import { ResponseCode } from '../remoting/codes.js';
-import { parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, jsonText, parseFastjson } from '../remoting/fastjson.js';
+import { ProtocolError } from '../errors.js';
 import type { MessageQueue } from './admin.js';
 
 export const LOCK_BATCH_MQ_ACCEPT: readonly number[] = [ResponseCode.SUCCESS];
@@ -29,9 +30,14 @@ export function lockBatchBody(consumerGroup: string, clientId: string, mqs: Mess
 
 /** The queues a LOCK_BATCH_MQ answer says this client holds. */
 export function readLockedQueues(body: Buffer | undefined): MessageQueue[] {
-  const parsed = parseFastjson(body ?? '{}') as { lockOKMQSet?: unknown[] };
-  return (parsed.lockOKMQSet ?? []).map((x) => {
-    const o = x as MessageQueue;
-    return { topic: o.topic, brokerName: o.brokerName, queueId: Number(o.queueId) };
+  const parsed = parseFastjson(body ?? '{}');
+  const set =
+    parsed && typeof parsed === 'object' ? (parsed as { lockOKMQSet?: unknown }).lockOKMQSet : undefined;
+  if (set === undefined || set === null) return [];
+  if (!Array.isArray(set)) throw new ProtocolError('lockOKMQSet is not a list');
+  return set.map((x) => {
+    if (!x || typeof x !== 'object') throw new ProtocolError('a locked queue is not an object');
+    const o = x as Record<string, unknown>;
+    return { topic: jsonText(o.topic), brokerName: jsonText(o.brokerName), queueId: jsonNumber(o.queueId) };
   });
 }

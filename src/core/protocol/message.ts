@@ -57,6 +57,8 @@ export const Prop = {
   CHECK_IMMUNITY_TIME_IN_SECONDS: 'CHECK_IMMUNITY_TIME_IN_SECONDS',
   DLQ_ORIGIN_TOPIC: 'DLQ_ORIGIN_TOPIC',
   DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID',
+  /** 5.4+: the broker stores the message in queue min(priority, writeQueues - 1). */
+  PRIORITY: '_SYS_MSG_PRIORITY_',
 } as const;
 
 /** Properties the system sets; user properties are everything else. */

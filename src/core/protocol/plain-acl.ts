@@ -24,7 +24,7 @@
  * with REQUEST_CODE_NOT_SUPPORTED (3).
  */
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
-import { parseFastjson } from '../remoting/fastjson.js';
+import { jsonText, parseFastjson } from '../remoting/fastjson.js';
 
 export const PLAIN_PERMS = ['DENY', 'PUB', 'SUB', 'PUB|SUB'] as const;
 export type PlainPerm = (typeof PLAIN_PERMS)[number];
@@ -99,9 +99,7 @@ export function deleteAccountHeader(accessKey: string): Record<string, string> {
   return { accessKey };
 }
 
-/** Only primitives become text: String() of a hostile object (a "toString" key) throws. */
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+const str = jsonText;
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
 
 export function decodePlainAclConfig(body: Buffer | undefined): PlainAclConfig {

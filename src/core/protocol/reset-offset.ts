@@ -26,7 +26,7 @@
  *   as Java). The client moves each listed queue to its offset and commits.
  */
 import { ProtocolError } from '../errors.js';
-import { mapEntries, parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, mapEntries, parseFastjson } from '../remoting/fastjson.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { decodeMessageQueue, type MessageQueue } from './admin.js';
 
@@ -77,7 +77,7 @@ export function decodeResetOffsetBody(body: Buffer | undefined): { mq: MessageQu
     throw new ProtocolError('reset offset body is not an object');
   }
   return mapEntries((root as Record<string, unknown>).offsetTable).map(([k, v]) => {
-    const offset = typeof v === 'number' ? v : Number(v);
+    const offset = jsonNumber(v);
     if (!Number.isSafeInteger(offset))
       throw new ProtocolError('reset offset body holds a non-integer offset');
     return { mq: decodeMessageQueue(k), offset };

@@ -12,7 +12,7 @@
  * TopicList: {"topicList":["A","B"],"brokerAddr":null}
  */
 import { ProtocolError } from '../errors.js';
-import { mapEntries, parseFastjson } from '../remoting/fastjson.js';
+import { jsonNumber, jsonText, mapEntries, parseFastjson } from '../remoting/fastjson.js';
 
 export interface BrokerData {
   cluster: string;
@@ -45,9 +45,8 @@ const obj = (v: unknown, what: string): Record<string, unknown> => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`${what} is not an object`);
   return v as Record<string, unknown>;
 };
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
+const str = jsonText;
+const num = (v: unknown): number => jsonNumber(v ?? 0);
 
 function decodeBrokerData(v: unknown): BrokerData {
   const o = obj(v, 'broker data');

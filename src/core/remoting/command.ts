@@ -52,8 +52,21 @@ export const VERSION_5_2_0 = 453;
 export const VERSION_5_3_0 = 473;
 /** RECALL_MESSAGE and the recall handle of a timer message arrived in 5.3.2 (MQVersion ordinal). */
 export const VERSION_5_3_2 = 477;
-/** Lite topics (LITE parent topics, lite POP, the lite admin requests) arrived in 5.5.0 (MQVersion ordinal). */
+/** MQVersion ordinal of V5_4_0: priority messages (a PRIORITY topic, popped highest queue first). */
+export const VERSION_5_4_0 = 493;
+/** MQVersion ordinal of V5_5_0: lite topics. */
 export const VERSION_5_5_0 = 513;
+
+/**
+ * The release an MQVersion ordinal names, for messages: 5.x ordinals run two a release (a
+ * SNAPSHOT before each), ten releases a minor line, from V5_0_0 = 413.
+ * @example versionName(479) === '5.3.3'; versionName(400) === '4.x'
+ */
+export function versionName(ordinal: number): string {
+  if (ordinal < VERSION_5_0_0) return '4.x';
+  const n = Math.floor((ordinal - VERSION_5_0_0) / 2);
+  return `5.${Math.floor(n / 10)}.${n % 10}`;
+}
 /**
  * JAVA, not NODE_JS: servers before 5.3.2 decode an unknown language to null and NPE on some
  * admin paths (docs/protocol.md §2.5).

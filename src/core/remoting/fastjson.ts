@@ -278,3 +278,19 @@ export function mapEntries(v: unknown): [unknown, unknown][] {
   if (v && typeof v === 'object') return Object.entries(v);
   return [];
 }
+
+/**
+ * Text of a decoded value: strings as they are, numbers and booleans printed, anything else ''.
+ * String() of a hostile object (a "toString" or "valueOf" key that is not a function) throws a
+ * TypeError, which would surface as a bug instead of a ProtocolError.
+ */
+export function jsonText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+/** Number of a decoded value: numbers, and strings of digits; anything else NaN (see jsonText). */
+export function jsonNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' ? Number(v) : NaN;
+}

@@ -26,10 +26,18 @@ export const PERMS = ['rw', 'r', 'w', '-'] as const;
 export type PermText = (typeof PERMS)[number];
 
 /**
- * The message types of 5.x (TopicMessageType). A newer broker's own (5.4's PRIORITY, …) is taken
- * as written, so a document exported from it still reads.
+ * The message types of 5.x (TopicMessageType; PRIORITY from 5.4). A newer broker's own (5.5's
+ * LITE, …) is taken as written, so a document exported from it still reads.
  */
-export const MESSAGE_TYPES = ['UNSPECIFIED', 'NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'MIXED'] as const;
+export const MESSAGE_TYPES = [
+  'UNSPECIFIED',
+  'NORMAL',
+  'FIFO',
+  'DELAY',
+  'TRANSACTION',
+  'PRIORITY',
+  'MIXED',
+] as const;
 export const MESSAGE_TYPE_RE = /^[A-Z][A-Z_]{0,31}$/;
 
 /** @pattern ^[a-zA-Z0-9_.:-]{1,127}$ */

@@ -56,6 +56,12 @@ export interface SendOutcome {
   firstError: Error | undefined;
 }
 
+function countBy(keys: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return m;
+}
+
 /**
  * Connects, checks the topic is routable, sends everything, waits for transaction checks,
  * and shuts the client down (unregistering the producer group).
@@ -100,9 +106,18 @@ export async function runSend(
       });
     }
     // Fail once, before reading any input, when the name server or topic is not usable.
-    await producer.publishQueues(plan.topic);
-    if (plan.template.delayMs !== undefined || plan.template.deliverAtMs !== undefined) {
-      await producer.requireTimerSupport(plan.topic);
+    const queues = await producer.publishQueues(plan.topic);
+    const t = plan.template;
+    if (t.delayMs !== undefined || t.deliverAtMs !== undefined || t.priority !== undefined) {
+      await producer.requireSupport(plan.topic, t);
+    }
+    if (t.priority !== undefined) {
+      const levels = Math.min(...countBy(queues.map((q) => q.brokerName)).values());
+      if (t.priority >= levels) {
+        hooks.note?.(
+          `--priority ${t.priority} is above the highest level of ${plan.topic} (${levels - 1}): a broker stores a priority message in queue min(priority, write queues - 1)`,
+        );
+      }
     }
     if (plan.template.liteTopic !== undefined) {
       const queues = await producer.publishQueues(plan.topic);

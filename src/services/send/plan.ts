@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { validateGroupName, validateTopicName } from '../../core/client/admin.js';
 import { parseNamesrvList } from '../../core/client/namesrv.js';
 import { type TransactionAction } from '../../core/client/producer.js';
-import { checkPropertyStrings, MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
+import { checkPropertyStrings, MAX_BODY_BYTES, MAX_PRIORITY } from '../../core/client/outgoing-message.js';
 import type { ClientSecurity } from '../../core/client/remoting-client.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { parseSize } from '../../core/util/units.js';
@@ -46,6 +46,8 @@ export interface SendRequest {
   messageGroup?: string | undefined;
   /** --lite-topic: the lite topic of a LITE parent topic (5.5+). */
   liteTopic?: string | undefined;
+  /** --priority: a priority message (5.4+). */
+  priority?: number | undefined;
   mode: SendMode;
   concurrency: number;
   batch?: number | undefined;
@@ -80,16 +82,18 @@ export interface SendPlan {
   trace?: { topic?: string | undefined } | undefined;
 }
 
-/** --lite-topic: a name the proxy would take, on its own (no batch, transaction or delay). */
+/** --lite-topic: a name the proxy would take, on its own (no batch, transaction, delay or priority). */
 function checkLiteTopicFlag(
   liteTopic: string,
-  with_: { batch: number; transaction: TransactionAction | undefined; delays: number },
+  with_: { batch: number; transaction: TransactionAction | undefined; delays: number; priority: boolean },
 ): void {
   validateLiteTopicName(liteTopic, '--lite-topic');
   const clash = [
     with_.batch > 0 && '--batch',
     with_.transaction && '--transaction',
     with_.delays > 0 && 'a delay',
+    // A LITE topic is no PRIORITY topic: the broker would drop the priority.
+    with_.priority && '--priority',
   ].filter(Boolean);
   if (clash.length > 0) {
     throw new InvalidArgumentError(`--lite-topic does not go with ${clash.join(', ')}`, {
@@ -137,6 +141,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
   if (req.transaction && delays > 0) {
     throw new InvalidArgumentError('a transaction message cannot be delayed');
   }
+  if (req.priority !== undefined) checkPriority(req, delays > 0, batch > 0);
   if (req.input === 'ndjson' && (req.body !== undefined || req.size !== undefined)) {
     throw new InvalidArgumentError('--input ndjson reads records from standard input or --file', {
       hint: 'drop --body/--size, or drop --input ndjson',
@@ -150,7 +155,12 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
   if (req.body === '') throw new InvalidArgumentError('--body is empty; a message body cannot be');
   if (req.messageGroup === '') throw new InvalidArgumentError('--message-group must not be empty');
   if (req.liteTopic !== undefined)
-    checkLiteTopicFlag(req.liteTopic, { batch, transaction: req.transaction, delays });
+    checkLiteTopicFlag(req.liteTopic, {
+      batch,
+      transaction: req.transaction,
+      delays,
+      priority: req.priority !== undefined,
+    });
   // As the Java client does (Validators.checkTopic): a clear exit 2 instead of one broker error per message.
   validateTopicName(req.topic);
   validateGroupName(req.group.trim());
@@ -188,6 +198,7 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     deliverAtMs,
     messageGroup: req.messageGroup,
     liteTopic: req.liteTopic,
+    priority: req.priority,
   };
   // The producer's own check, once for the flags: a bad --key fails before anything connects,
   // not once per message.
@@ -214,6 +225,31 @@ export async function planSend(req: SendRequest): Promise<SendPlan> {
     waitCheckMs: req.waitCheckMs,
     trace: req.trace || req.traceTopic ? { topic: req.traceTopic } : undefined,
   };
+}
+
+/**
+ * The broker gives a message its priority only when nothing else types it: a delayed, FIFO or
+ * transaction message loses the property, and a batch is stored without looking at it.
+ */
+function checkPriority(req: SendRequest, delayed: boolean, batched: boolean): void {
+  const p = req.priority!;
+  if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY) {
+    throw new InvalidArgumentError(`--priority must be a whole number from 0 to ${MAX_PRIORITY}, got ${p}`, {
+      hint: 'higher is delivered first; a topic of N queues has the levels 0 to N-1',
+    });
+  }
+  const other = delayed
+    ? 'a delayed message'
+    : req.transaction
+      ? 'a transaction message'
+      : req.messageGroup !== undefined
+        ? 'a FIFO message (--message-group)'
+        : batched
+          ? '--batch'
+          : undefined;
+  if (other) {
+    throw new InvalidArgumentError(`--priority cannot be combined with ${other}: the broker would drop it`);
+  }
 }
 
 function usesStdinLines(req: SendRequest): boolean {
