@@ -60,7 +60,8 @@ let startedDir;
 // starving it; node's own --test-concurrency would pair files at random, two fault drills (each
 // starting a cluster of its own and holding a rate) among them. The 'own' lane has the files that
 // start clusters of their own (the two long drills, `rmq local` and its topologies, ACL/TLS, ACL
-// administration, the 4.9 offset reset, the 5.5 line, the 5.x → 4.9 metadata migration);
+// administration, the 4.9 offset reset, the 5.5 line, the 5.x → 4.9 metadata migration, the
+// broker that advertises an address nothing answers at);
 // everything against the shared broker runs in 'main'. So at most one cluster of a test's own
 // starts beside the shared broker (four broker JVMs starting together on a loaded box starved
 // every one of them), and the lanes take about as long as each other (CI: main 1315 s, drills
@@ -69,7 +70,7 @@ const LANES = [
   {
     name: 'own',
     files:
-      /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security|acl-admin|group-offsets-49|metadata-49|release-55)\.test\.js$/,
+      /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security|acl-admin|group-offsets-49|metadata-49|release-55|address-map)\.test\.js$/,
   },
   { name: 'main', files: /./ },
 ];

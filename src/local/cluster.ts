@@ -121,16 +121,20 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     clusterName: opts.clusterName,
     brokerName: opts.brokerName,
     autoCreateTopic: opts.autoCreateTopic,
+    advertiseIp: opts.advertiseIp,
   };
   validateSettings(pre);
   const topology = opts.topology && isMultiNode(opts.topology) ? opts.topology : undefined;
   let nodes: NodeSpec[] | undefined;
   if (topology) {
     validateTopology(topology, parseVersionSpec(opts.version).representative);
-    if (opts.acl || opts.tls) {
-      throw new InvalidArgumentError('--acl and --tls are not supported with a multi-node topology yet', {
-        hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
-      });
+    if (opts.acl || opts.tls || opts.advertiseIp) {
+      throw new InvalidArgumentError(
+        '--acl, --tls and --advertise-ip are not supported with a multi-node topology yet',
+        {
+          hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
+        },
+      );
     }
     nodes = topologyNodes(topology, pre);
     validateTopologyPorts(nodes);
@@ -307,7 +311,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           // Registered is not yet serving: a broker registers before every part of it is up, and
           // an admin request that early fails (CI saw `cluster list` get no version that way).
           if (master && portOf(master) === settings.brokerPort) {
-            await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+            // Where it listens, not what it advertises (--advertise-ip names an address nothing answers at).
+            await client.call(state.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO, {});
             break;
           }
         } catch {
