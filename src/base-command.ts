@@ -5,6 +5,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { Admin } from './core/client/admin.js';
+import { type BrokerAddressMap, parseAddressMap } from './core/client/address-map.js';
 import { parseNamesrvList } from './core/client/namesrv.js';
 import { InvalidArgumentError, RocketMQError } from './core/errors.js';
 import type { Credentials } from './core/remoting/acl.js';
@@ -28,6 +29,8 @@ export interface ConnectionSettings {
   timeoutMs: number;
   credentials?: Credentials | undefined;
   tls?: TlsOptions | undefined;
+  /** Where brokers that advertise unreachable addresses are dialled; empty when none is mapped. */
+  addressMap: BrokerAddressMap;
   /** The profile whose settings are used, if one was in force and is for these name servers. */
   profile?: string | undefined;
 }
@@ -41,6 +44,7 @@ interface ConnectionFlagValues {
   tls?: boolean;
   'tls-ca'?: string;
   'tls-insecure'?: boolean;
+  'broker-address-map'?: string[];
 }
 
 /**
@@ -142,6 +146,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       tls: f.tls,
       tlsCa: f['tls-ca'],
       tlsInsecure: f['tls-insecure'],
+      brokerAddressMap: f['broker-address-map'],
+      brokerAddressMapEnv: process.env.RMQ_BROKER_ADDRESS_MAP,
       profile: active && { ...active, explicit: f.profile !== undefined },
     });
     if (r.warning) this.note(r.warning);
@@ -171,6 +177,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       timeoutMs: r.timeoutMs ?? f.timeout ?? 5000,
       credentials,
       tls,
+      addressMap: r.brokerAddressMap
+        ? parseAddressMap(r.brokerAddressMap.values, r.brokerAddressMap.source)
+        : [],
       profile: r.profile,
     };
     return this.resolved;
@@ -185,6 +194,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         timeoutMs: c.timeoutMs,
         credentials: c.credentials,
         tls: c.tls,
+        addressMap: c.addressMap,
       });
     }
     return this.adminClient;

@@ -86,6 +86,16 @@ export const connectionFlags = {
     env: 'RMQ_TLS_INSECURE',
     helpGroup: 'CONNECTION',
   }),
+  // No `env` here: oclif hands a multiple flag's variable over unsplit; BaseCommand reads
+  // RMQ_BROKER_ADDRESS_MAP itself.
+  'broker-address-map': Flags.string({
+    summary:
+      'Dial a broker that advertises FROM at TO instead (host:port or host for all ports; repeatable).',
+    description:
+      'For brokers that advertise addresses this machine cannot reach (containers, NAT). Also RMQ_BROKER_ADDRESS_MAP (rules separated by commas, semicolons or blanks) and profiles. Name servers are dialled as given.',
+    multiple: true,
+    helpGroup: 'CONNECTION',
+  }),
 };
 
 /** Which dead letters `rmq dlq list | resend` take. */

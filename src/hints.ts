@@ -17,6 +17,10 @@ const ADVICE: Partial<Record<ErrorReason, (err: RocketMQError) => string>> = {
       : 'check --namesrv / NAMESRV_ADDR, or start a local cluster with `rmq local up`',
   'no-master': () => 'start one with `rmq local up`, or check --namesrv',
   'unknown-broker': () => 'see `rmq cluster list` for broker names and addresses',
+  'broker-unreachable': () =>
+    'if the broker advertises an address only its own network reaches (a container, NAT), map it: --broker-address-map ADVERTISED=REACHABLE',
+  'mapped-broker-unreachable': () =>
+    'check --broker-address-map (RMQ_BROKER_ADDRESS_MAP, or the profile): nothing answers at the mapped address',
   'topic-not-found': () => 'list topics with `rmq topic list`, or create it with `rmq topic create`',
   'topic-not-writable': () => 'check the topic with `rmq topic describe`',
   'group-not-found': () => 'list groups with `rmq group list`, or create it with `rmq group create`',

@@ -83,7 +83,9 @@ Topics and groups on the cluster that the document lacks are left alone unless -
     result.applied = true;
     result.errors = errors;
     result.after = after;
-    const left = after.items.filter((i) => i.action !== 'extra' || this.flags.prune);
+    // ACL extras stay with --prune too (never pruned): not a failure.
+    const acl = (kind: string) => kind === 'user' || kind === 'policy';
+    const left = after.items.filter((i) => i.action !== 'extra' || (this.flags.prune && !acl(i.kind)));
     if (!this.jsonEnabled()) {
       for (const e of errors) this.note(e);
       this.logLines(

@@ -145,7 +145,7 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
     const result = await consume({
       namesrv: c.namesrv,
       timeoutMs: c.timeoutMs,
-      security: { credentials: c.credentials, tls: c.tls },
+      security: { credentials: c.credentials, tls: c.tls, addressMap: c.addressMap },
       topic: this.args.topic ?? '',
       group: f.group,
       from: f.dlq && f.from === 'last' ? { kind: 'first' } : parseStartFrom(f.from),

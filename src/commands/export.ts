@@ -22,7 +22,7 @@ export default class Export extends BaseCommand<typeof Export> {
   static override summary = "Write the cluster's topics and consumer groups as one YAML or JSON document.";
   static override description = `The document (see "Metadata as code" in the README, and schemas/metadata-document.json) lists each topic with its queues, permission, order flag, message type and other attributes, and each group with its retry and consumption settings; a topic's per-broker values only where its brokers differ. \`rmq diff\` compares it with a cluster, \`rmq apply\` makes a cluster (this one or another) match it.
 
-System topics and groups (TBW102, RMQ_SYS_*, %RETRY%…, TOOLS_CONSUMER, …) are left out unless --system. --prefix exports only names starting with it and writes the prefix into the document's scope, so that diff and apply look at those names only. --include acl is not supported yet (rmq has no ACL admin): it is reported and skipped. With --json the document is the result's "document" field.`;
+System topics and groups (TBW102, RMQ_SYS_*, %RETRY%…, TOOLS_CONSUMER, …) are left out unless --system. --prefix exports only names starting with it and writes the prefix into the document's scope, so that diff and apply look at those names only. --include acl adds ACL 2.0 users (type, status; passwords only with --with-secrets, the file then written mode 0600) and each user's custom policy (RocketMQ 5.3+); a broker without ACL 2.0 (4.x plain ACL) is reported and acl skipped. With --json the document is the result's "document" field.`;
   static override examples = [
     '<%= config.bin %> export -o cluster.yaml',
     '<%= config.bin %> export --include topics --format json',
@@ -60,6 +60,7 @@ System topics and groups (TBW102, RMQ_SYS_*, %RETRY%…, TOOLS_CONSUMER, …) ar
       system: this.flags.system,
       prefix,
       namesrv: c.namesrv.join(';'),
+      withSecrets: this.flags['with-secrets'],
     });
     for (const s of r.skipped) this.note(`${s.include}: ${s.reason}; left out of the document`);
     if (this.flags['with-secrets'] && r.skipped.some((s) => s.include === 'acl')) {
@@ -70,7 +71,7 @@ System topics and groups (TBW102, RMQ_SYS_*, %RETRY%…, TOOLS_CONSUMER, …) ar
     const file = this.flags.output ?? null;
     if (file !== null) {
       try {
-        writeFileSync(file, text);
+        writeFileSync(file, text, this.flags['with-secrets'] ? { mode: 0o600 } : {});
       } catch (err) {
         throw new InvalidArgumentError(
           `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,

@@ -148,7 +148,7 @@ One result per message goes to stdout (--output human or ndjson): message id (UN
       topic: this.args.topic,
       namesrv: c.namesrv.join(';'),
       timeoutMs: c.timeoutMs,
-      security: { credentials: c.credentials, tls: c.tls },
+      security: { credentials: c.credentials, tls: c.tls, addressMap: c.addressMap },
       group: f.group,
       body: f.body,
       file: f.file,

@@ -72,7 +72,7 @@ Without --topic a temporary topic is created and deleted. Exit codes: 0 everythi
       result = await runSmoke({
         namesrv: c.namesrv,
         timeoutMs: c.timeoutMs,
-        security: { credentials: c.credentials, tls: c.tls },
+        security: { credentials: c.credentials, tls: c.tls, addressMap: c.addressMap },
         topic: f.topic,
         create: f.create,
         types,

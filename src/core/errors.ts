@@ -25,6 +25,8 @@ export type ErrorReason =
   | 'namesrv-unreachable' // no given name server answered; details.addresses: how many were tried
   | 'no-master' // the name server knows no master broker
   | 'unknown-broker' // a broker name or address the name server does not know
+  | 'broker-unreachable' // no connection to a broker at the address it advertises
+  | 'mapped-broker-unreachable' // no connection to a broker at the address it was mapped to
   | 'topic-not-found'
   | 'topic-not-writable' // the topic's route has no writable queue on a reachable master
   | 'group-not-found'

@@ -121,6 +121,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     clusterName: opts.clusterName,
     brokerName: opts.brokerName,
     autoCreateTopic: opts.autoCreateTopic,
+    advertiseIp: opts.advertiseIp,
   };
   validateSettings(pre);
   await checkLineExists(opts.version, { env, signal: opts.signal });
@@ -128,10 +129,13 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   let nodes: NodeSpec[] | undefined;
   if (topology) {
     validateTopology(topology, parseVersionSpec(opts.version).representative);
-    if (opts.acl || opts.tls) {
-      throw new InvalidArgumentError('--acl and --tls are not supported with a multi-node topology yet', {
-        hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
-      });
+    if (opts.acl || opts.tls || opts.advertiseIp) {
+      throw new InvalidArgumentError(
+        '--acl, --tls and --advertise-ip are not supported with a multi-node topology yet',
+        {
+          hint: 'drop them, or run the one-node cluster (no --masters/--replicas/--namesrvs/--ha)',
+        },
+      );
     }
     nodes = topologyNodes(topology, pre);
     validateTopologyPorts(nodes);
@@ -308,7 +312,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           // Registered is not yet serving: a broker registers before every part of it is up, and
           // an admin request that early fails (CI saw `cluster list` get no version that way).
           if (master && portOf(master) === settings.brokerPort) {
-            await client.call(master, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+            // Where it listens, not what it advertises (--advertise-ip names an address nothing answers at).
+            await client.call(state.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO, {});
             break;
           }
         } catch {

@@ -113,6 +113,12 @@ export interface ClusterSettings {
   acl?: AclAccounts | undefined;
   /** --tls: both servers refuse plain connections (test-mode self-signed certificate). */
   tls?: boolean | undefined;
+  /**
+   * The broker's brokerIP1 instead of 127.0.0.1 (hidden --advertise-ip): on 5.x, which binds
+   * 127.0.0.1 only, another loopback IP makes a broker whose advertised address nothing answers
+   * at, as a broker in a container or behind NAT is for a client outside.
+   */
+  advertiseIp?: string | undefined;
 }
 
 export interface AclAccount {
@@ -180,6 +186,9 @@ export function validateSettings(s: ClusterSettings): void {
       `--namesrv-port ${s.namesrvPort} collides with the broker's ports ${s.brokerPort - 2}..${s.brokerPort + 1}`,
       'the broker uses --broker-port − 2, --broker-port and --broker-port + 1; pick ports further apart',
     );
+  }
+  if (s.advertiseIp !== undefined && !/^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s.advertiseIp)) {
+    bad(`invalid --advertise-ip "${s.advertiseIp}"`, 'use a loopback IPv4 address, e.g. 127.0.0.2');
   }
   // Names end up in a properties file and in the cluster info; keep them to what RocketMQ accepts.
   for (const [flag, v] of [
@@ -273,7 +282,7 @@ export function brokerConf(s: ClusterSettings, layout: LocalLayout): string {
     ['flushDiskType', 'ASYNC_FLUSH'],
     ['namesrvAddr', namesrvAddress(s)],
     // Advertise loopback: auto-detection picks a LAN/Docker address clients may not reach.
-    ['brokerIP1', '127.0.0.1'],
+    ['brokerIP1', s.advertiseIp ?? '127.0.0.1'],
     ['brokerIP2', '127.0.0.1'],
     ['listenPort', s.brokerPort],
   ];

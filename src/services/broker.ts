@@ -28,7 +28,10 @@ export interface BrokerRef {
   brokerName: string;
   brokerId: number;
   role: 'MASTER' | 'SLAVE';
+  /** As the broker advertises it. */
   address: string;
+  /** Where rmq dials it, when the broker address map sends it elsewhere. */
+  mappedAddress?: string;
 }
 
 export interface BrokerStatusRow extends BrokerRef, Partial<BrokerRuntimeStats> {
@@ -44,16 +47,18 @@ export interface BrokerStatusResult {
   brokers: (BrokerStatusRow & { runtime?: Record<string, string> })[];
 }
 
-function allBrokers(info: ClusterInfo): BrokerRef[] {
+function allBrokers(info: ClusterInfo, dial: (address: string) => string): BrokerRef[] {
   const out: BrokerRef[] = [];
   for (const b of info.brokers) {
     for (const [id, address] of b.addrs) {
+      const dialled = dial(address);
       out.push({
         cluster: b.cluster,
         brokerName: b.brokerName,
         brokerId: id,
         role: id === 0 ? 'MASTER' : 'SLAVE',
         address,
+        ...(dialled === address ? {} : { mappedAddress: dialled }),
       });
     }
   }
@@ -65,13 +70,21 @@ function allBrokers(info: ClusterInfo): BrokerRef[] {
   );
 }
 
+const dialOf =
+  (admin: Admin) =>
+  (address: string): string =>
+    admin.client.dialAddress(address);
+
 /**
  * One broker by name (its master, else its lowest id) or by address; NotFoundError when the name
  * server does not know it.
  */
 export async function resolveBroker(admin: Admin, name: string, info?: ClusterInfo): Promise<BrokerRef> {
-  const all = allBrokers(info ?? (await admin.getClusterInfo()));
-  const hit = all.find((b) => b.address === name) ?? all.find((b) => b.brokerName === name);
+  const all = allBrokers(info ?? (await admin.getClusterInfo()), dialOf(admin));
+  const hit =
+    all.find((b) => b.address === name) ??
+    all.find((b) => b.mappedAddress === name) ??
+    all.find((b) => b.brokerName === name);
   if (!hit) {
     throw new NotFoundError(`broker "${name}" is not registered with the name server`, {
       hint: `known brokers: ${[...new Set(all.map((b) => b.brokerName))].join(', ') || 'none'} (see \`rmq broker list\`)`,
@@ -104,7 +117,7 @@ export async function listBrokers(
     });
   }
   const ops = new Ops(admin.client);
-  const refs = allBrokers(info).filter((b) => !input.cluster || b.cluster === input.cluster);
+  const refs = allBrokers(info, dialOf(admin)).filter((b) => !input.cluster || b.cluster === input.cluster);
   return { brokers: await Promise.all(refs.map((b) => withStats(ops, b, false))) };
 }
 
@@ -114,7 +127,9 @@ export async function brokerStatus(
   input: { broker?: string | undefined },
 ): Promise<BrokerStatusResult> {
   const info = await admin.getClusterInfo();
-  const refs = input.broker ? [await resolveBroker(admin, input.broker, info)] : allBrokers(info);
+  const refs = input.broker
+    ? [await resolveBroker(admin, input.broker, info)]
+    : allBrokers(info, dialOf(admin));
   const ops = new Ops(admin.client);
   const brokers = await Promise.all(refs.map((b) => withStats(ops, b, true)));
   return { brokers };

@@ -5,7 +5,10 @@ export interface BrokerRow {
   brokerName: string;
   brokerId: number;
   role: 'MASTER' | 'SLAVE';
+  /** As the broker advertises it (the name server's). */
   address: string;
+  /** Where rmq dials it, when the broker address map sends it elsewhere. */
+  mappedAddress?: string;
   version: string | null;
   /** Messages put per second (10 s average), as the broker reports it. */
   putTps: number | null;
@@ -28,12 +31,14 @@ export async function listClusters(admin: Admin, clusterFilter?: string): Promis
   for (const b of info.brokers) {
     if (clusterFilter && b.cluster !== clusterFilter) continue;
     for (const [id, address] of [...b.addrs.entries()].sort((x, y) => x[0] - y[0])) {
+      const dialled = admin.client.dialAddress(address);
       rows.push({
         cluster: b.cluster,
         brokerName: b.brokerName,
         brokerId: id,
         role: id === 0 ? 'MASTER' : 'SLAVE',
         address,
+        ...(dialled === address ? {} : { mappedAddress: dialled }),
         version: null,
         putTps: null,
         getTps: null,
@@ -64,3 +69,7 @@ export async function listClusters(admin: Admin, clusterFilter?: string): Promis
     })),
   };
 }
+
+/** An address for a table: the advertised one, and where it is dialled when mapped. */
+export const shownAddress = (b: { address: string; mappedAddress?: string | undefined }): string =>
+  b.mappedAddress ? `${b.address} → ${b.mappedAddress}` : b.address;

@@ -21,6 +21,8 @@ export interface Profile {
   tlsInsecure?: boolean | undefined;
   /** ms */
   timeout?: number | undefined;
+  /** FROM=TO rules: brokers of this profile's cluster that advertise unreachable addresses. */
+  brokerAddressMap?: string[] | undefined;
 }
 
 export interface ProfileFile {
@@ -132,6 +134,10 @@ export interface ConnectionInput {
   tls?: boolean | undefined;
   tlsCa?: string | undefined;
   tlsInsecure?: boolean | undefined;
+  /** --broker-address-map values; undefined or empty when not given. */
+  brokerAddressMap?: string[] | undefined;
+  /** RMQ_BROKER_ADDRESS_MAP; used when the flag is not given. */
+  brokerAddressMapEnv?: string | undefined;
   /** The profile in force; `explicit` when named by --profile or RMQ_PROFILE. */
   profile?: { name: string; profile: Profile; explicit: boolean } | undefined;
 }
@@ -146,6 +152,8 @@ export interface ResolvedConnection {
   /** PEM file of trusted CAs. */
   tlsCa?: string | undefined;
   tlsInsecure: boolean;
+  /** The broker address map in force and where it came from (for messages); undefined: none. */
+  brokerAddressMap?: { values: string[]; source: string } | undefined;
   /** The profile whose settings are used, if any. */
   profile?: string | undefined;
   /** For stderr: an explicitly named profile was not used for security. */
@@ -195,6 +203,19 @@ export function resolveConnection(input: ConnectionInput): ResolvedConnection {
   const tlsCa = input.tlsCa ?? sec.tlsCa;
   const tlsInsecure = input.tlsInsecure === true || (tlsCa === undefined && sec.tlsInsecure === true);
   const accessKey = input.accessKey ?? sec.accessKey;
+  // A whole map, never merged: the flag replaces the variable, which replaces the profile's. The
+  // profile's belongs to its own cluster's brokers, like its security settings.
+  let brokerAddressMap: ResolvedConnection['brokerAddressMap'];
+  if (input.brokerAddressMap && input.brokerAddressMap.length > 0) {
+    brokerAddressMap = { values: input.brokerAddressMap, source: '--broker-address-map' };
+  } else if (input.brokerAddressMapEnv?.trim()) {
+    brokerAddressMap = { values: [input.brokerAddressMapEnv], source: 'RMQ_BROKER_ADDRESS_MAP' };
+  } else if (applies && Array.isArray(p?.brokerAddressMap) && p.brokerAddressMap.length > 0) {
+    brokerAddressMap = {
+      values: p.brokerAddressMap.map(String),
+      source: `profile ${active!.name} (brokerAddressMap)`,
+    };
+  }
   return {
     namesrv: input.namesrv ?? p?.namesrv ?? input.defaultNamesrv,
     timeoutMs: input.timeoutMs ?? profileTimeout,
@@ -205,6 +226,7 @@ export function resolveConnection(input: ConnectionInput): ResolvedConnection {
     tls: input.tls === true || sec.tls === true || tlsCa !== undefined || input.tlsInsecure === true,
     tlsCa,
     tlsInsecure,
+    brokerAddressMap,
     profile: applies ? active?.name : undefined,
     warning,
   };

@@ -1,5 +1,6 @@
 /** Human rendering of broker status, configuration, plans and diffs. */
 import type { BrokerConfigDiffResult, BrokerConfigSetResult, BrokerStatusRow } from '../services/broker.js';
+import { shownAddress } from '../services/cluster.js';
 import { renderTable } from './table.js';
 
 const pct = (r: number | null | undefined): string | null =>
@@ -25,13 +26,13 @@ export function renderBrokerList(brokers: BrokerStatusRow[]): string {
     ],
     brokers.map((b) =>
       b.error
-        ? [b.cluster, b.brokerName, b.brokerId, b.role, b.address, `error: ${b.error}`]
+        ? [b.cluster, b.brokerName, b.brokerId, b.role, shownAddress(b), `error: ${b.error}`]
         : [
             b.cluster,
             b.brokerName,
             b.brokerId,
             b.role,
-            b.address,
+            shownAddress(b),
             b.version,
             b.putTps,
             b.getTps,
@@ -45,7 +46,7 @@ export function renderBrokerList(brokers: BrokerStatusRow[]): string {
 }
 
 export function renderBrokerStatus(b: BrokerStatusRow): string {
-  const head = `${b.brokerName} (${b.role} id ${b.brokerId}, cluster ${b.cluster}) ${b.address}`;
+  const head = `${b.brokerName} (${b.role} id ${b.brokerId}, cluster ${b.cluster}) ${shownAddress(b)}`;
   if (b.error) return `${head}\n  error: ${b.error}`;
   const rows: [string, unknown][] = [
     ['version', b.version],

@@ -34,7 +34,7 @@ function renderItem(item: PlanItem): string[] {
       return [`${head}  (delete from ${item.brokers.join(', ')}: not in the document, --prune)`];
     case 'extra':
       return [
-        `${head}  (on ${item.brokers.join(', ')}, not in the document: left alone; --prune deletes it)`,
+        `${head}  (on ${item.brokers.join(', ')}, not in the document: left alone; ${item.kind === 'user' || item.kind === 'policy' ? 'ACL is never pruned' : '--prune deletes it'})`,
       ];
   }
 }

@@ -49,6 +49,8 @@ export interface ClusterOptions {
   waitSeconds?: number;
   /** Extra environment of `local up` (e.g. RMQ_CACHE_DIR). */
   env?: Record<string, string>;
+  /** Extra arguments of `local up` (e.g. the hidden --advertise-ip). */
+  args?: string[];
 }
 
 export async function startCluster(
@@ -70,6 +72,7 @@ export async function startCluster(
       '--broker-port',
       String(brokerPort),
       ...(options.version ? ['--version', options.version] : []),
+      ...(options.args ?? []),
       '--wait',
       `${options.waitSeconds ?? UP_WAIT_S}s`,
       '--json',

@@ -163,6 +163,17 @@ describe('brokerConf', () => {
     assert.equal(p.get('brokerIP1'), '127.0.0.1');
   });
 
+  it('advertises --advertise-ip but still binds and replicates on 127.0.0.1', () => {
+    const p = props(brokerConf(settings({ advertiseIp: '127.0.0.2' }), layout));
+    assert.equal(p.get('brokerIP1'), '127.0.0.2');
+    assert.equal(p.get('brokerIP2'), '127.0.0.1');
+    assert.equal(p.get('bindAddress'), '127.0.0.1');
+    for (const bad of ['10.0.0.1', '127.0.0.256', '127.1', 'localhost']) {
+      assert.throws(() => validateSettings(settings({ advertiseIp: bad })), /invalid --advertise-ip/, bad);
+    }
+    validateSettings(settings({ advertiseIp: '127.0.0.2' }));
+  });
+
   it('uses the cluster and broker names given', () => {
     const p = props(brokerConf(settings({ clusterName: 'C2', brokerName: 'b-2' }), layout));
     assert.equal(p.get('brokerClusterName'), 'C2');

@@ -132,7 +132,20 @@ describe('reading a metadata document', () => {
       parseError('apiVersion: rmq/v2\nkind: ClusterMetadata\n'),
       /^c\.yaml:1:13: apiVersion: must be "rmq\/v1"/,
     );
-    assert.match(parseError(`${HEAD}acl: {}\n`), /acl is not supported yet/);
+    assert.match(
+      parseError(`${HEAD}acl:\n  users:\n    alice:\n      type: Root\n`),
+      /^c\.yaml:6:13: acl\.users\.alice\.type: must be one of Super, Normal/,
+    );
+    assert.match(
+      parseError(`${HEAD}acl:\n  policies:\n    alice: []\n`),
+      /^c\.yaml:5:5: .*must be written User:<name>/,
+    );
+    assert.match(
+      parseError(
+        `${HEAD}acl:\n  policies:\n    User:alice:\n      - {resource: "Queue:x", actions: [Pub], decision: Allow}\n`,
+      ),
+      /^c\.yaml:6:.*invalid resource "Queue:x"/,
+    );
     assert.match(parseError(''), /is empty/);
   });
 
@@ -208,7 +221,46 @@ describe('schemas/metadata-document.json and the reader agree', () => {
     ],
     ['wrong apiVersion', { apiVersion: 'v1', kind: 'ClusterMetadata' }],
     ['unknown top field', { apiVersion: 'rmq/v1', kind: 'ClusterMetadata', extra: 1 }],
-    ['acl', { apiVersion: 'rmq/v1', kind: 'ClusterMetadata', acl: {} }],
+    [
+      'acl',
+      {
+        apiVersion: 'rmq/v1',
+        kind: 'ClusterMetadata',
+        acl: {
+          users: { alice: { type: 'Normal', status: 'enable', password: 's3cret' }, bob: {} },
+          policies: {
+            'User:alice': [
+              {
+                resource: 'Topic:orders',
+                actions: ['Pub', 'Sub'],
+                decision: 'Allow',
+                sourceIps: ['10.0.0.0/8'],
+              },
+            ],
+          },
+        },
+      },
+    ],
+    [
+      'acl empty actions',
+      {
+        apiVersion: 'rmq/v1',
+        kind: 'ClusterMetadata',
+        acl: { policies: { 'User:a': [{ resource: '*', actions: [], decision: 'Allow' }] } },
+      },
+    ],
+    [
+      'acl bad decision',
+      {
+        apiVersion: 'rmq/v1',
+        kind: 'ClusterMetadata',
+        acl: { policies: { 'User:a': [{ resource: '*', actions: ['Pub'], decision: 'allow' }] } },
+      },
+    ],
+    [
+      'acl unknown user field',
+      { apiVersion: 'rmq/v1', kind: 'ClusterMetadata', acl: { users: { a: { secret: 'x' } } } },
+    ],
     ['unknown group field', { apiVersion: 'rmq/v1', kind: 'ClusterMetadata', groups: { g: { retries: 1 } } }],
     [
       'fractional queues',
@@ -478,11 +530,12 @@ test('attribute changes: + for new or changed, - for removed', () => {
   assert.deepEqual(attributeChanges({ a: '1' }, {}), ['-a']);
 });
 
-test('--include: acl is reported as not supported yet; unknown parts are refused', () => {
+test('--include: acl is taken; unknown parts are refused', () => {
   assert.deepEqual(parseIncludes(['topics,acl']), {
     topics: true,
     groups: false,
-    skipped: [{ include: 'acl', reason: 'not supported yet: rmq has no ACL admin' }],
+    acl: true,
+    skipped: [],
   });
   assert.throws(() => parseIncludes(['topics,queues']), /unknown part "queues"/);
 });

@@ -230,7 +230,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       const outcome = await runBench({
         namesrv: c.namesrv,
         timeoutMs: c.timeoutMs,
-        security: { credentials: c.credentials, tls: c.tls },
+        security: { credentials: c.credentials, tls: c.tls, addressMap: c.addressMap },
         topic: f.topic,
         queues: f.queues,
         producers: f.producers,

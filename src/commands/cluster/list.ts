@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { connectionFlags } from '../../flags.js';
-import { type ClusterListResult, listClusters } from '../../services/cluster.js';
+import { type ClusterListResult, listClusters, shownAddress } from '../../services/cluster.js';
 import { renderTable } from '../../ui/table.js';
 
 export default class ClusterList extends BaseCommand<typeof ClusterList> {
@@ -23,7 +23,7 @@ export default class ClusterList extends BaseCommand<typeof ClusterList> {
         b.brokerName,
         b.brokerId,
         b.role,
-        b.address,
+        shownAddress(b),
         b.version ?? b.error ?? '-',
         b.putTps,
         b.getTps,

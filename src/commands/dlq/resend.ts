@@ -43,7 +43,7 @@ Each message is sent again with its body, keys, tags, message group, user proper
       dryRun,
       namesrv: c.namesrv,
       timeoutMs: c.timeoutMs,
-      security: { credentials: c.credentials, tls: c.tls },
+      security: { credentials: c.credentials, tls: c.tls, addressMap: c.addressMap },
       maxBodyBytes: f['max-body'],
     });
     if (plan.planned === 0) {

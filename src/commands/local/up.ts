@@ -130,6 +130,11 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       helpGroup: 'TOPOLOGY',
       exclusive: ['namesrv-port', 'broker-port'],
     }),
+    // Test-only: a broker whose advertised address nothing answers at (--broker-address-map's tests).
+    'advertise-ip': Flags.string({
+      summary: "The broker's advertised IP (brokerIP1), a loopback IPv4 address other than 127.0.0.1.",
+      hidden: true,
+    }),
     wait: duration({
       summary: 'How long to wait for the broker to become ready (e.g. 90s, 3m).',
       env: 'RMQ_LOCAL_WAIT',
@@ -190,6 +195,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
           ? { user: this.flags['acl-user'], password: this.flags['acl-password'] }
           : undefined,
         tls: this.flags.tls,
+        advertiseIp: this.flags['advertise-ip'],
         profile: this.flags['save-profile'] ? profileName : undefined,
         waitMs: this.flags.wait,
         cacheRoot: rocketmqCacheRoot(),

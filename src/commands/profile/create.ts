@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
+import { formatRule, parseAddressMap } from '../../core/client/address-map.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { duration } from '../../flags.js';
 import {
@@ -22,10 +23,11 @@ export interface ProfileCreateResult {
 export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
   static override summary = 'Create or replace a connection profile.';
   static override description =
-    'Profiles hold name servers, credentials, TLS settings and a timeout, in ~/.config/rmq/profiles.json (mode 0600). Precedence: flag > environment > profile > default. The credentials and TLS settings are used only with the name servers of the profile (without --namesrv: 127.0.0.1:9876): when --namesrv, RMQ_NAMESRV or NAMESRV_ADDR name others, they are left out. The secret key comes from RMQ_SECRET_KEY, --secret-key, or a prompt on a terminal.';
+    'Profiles hold name servers, credentials, TLS settings, a timeout and a broker address map, in ~/.config/rmq/profiles.json (mode 0600). Precedence: flag > environment > profile > default. The credentials and TLS settings are used only with the name servers of the profile (without --namesrv: 127.0.0.1:9876): when --namesrv, RMQ_NAMESRV or NAMESRV_ADDR name others, they are left out, and so is the broker address map. The secret key comes from RMQ_SECRET_KEY, --secret-key, or a prompt on a terminal.';
   static override examples = [
     '<%= config.bin %> profile create prod --namesrv "10.0.0.5:9876;10.0.0.6:9876" --access-key ops --use',
     'RMQ_SECRET_KEY=… <%= config.bin %> profile create staging --namesrv 10.1.0.5:9876 --access-key ops --tls',
+    '<%= config.bin %> profile create docker --namesrv 127.0.0.1:9876 --broker-address-map 172.17.0.3=127.0.0.1',
   ];
   static override args = { name: Args.string({ required: true, description: 'Profile name.' }) };
   static override flags = {
@@ -39,6 +41,10 @@ export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
     tls: Flags.boolean({ summary: 'Connect with TLS.' }),
     'tls-ca': Flags.string({ summary: 'PEM file of trusted CAs.' }),
     'tls-insecure': Flags.boolean({ summary: 'Do not verify the server certificate.' }),
+    'broker-address-map': Flags.string({
+      summary: 'Dial a broker that advertises FROM at TO instead (host:port or host; repeatable).',
+      multiple: true,
+    }),
     use: Flags.boolean({ summary: 'Make it the current profile.' }),
   };
 
@@ -51,6 +57,9 @@ export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
         hint: 'a CA is there to verify the certificate: drop --tls-insecure',
       });
     }
+    const addressMap = f['broker-address-map']
+      ? parseAddressMap(f['broker-address-map'], '--broker-address-map')
+      : [];
     let secretKey = f['secret-key'];
     if (f['access-key'] && !secretKey) {
       if (!process.stdin.isTTY) {
@@ -68,6 +77,7 @@ export default class ProfileCreate extends BaseCommand<typeof ProfileCreate> {
       tls: f.tls || undefined,
       tlsCa: f['tls-ca'],
       tlsInsecure: f['tls-insecure'] || undefined,
+      brokerAddressMap: addressMap.length > 0 ? addressMap.map(formatRule) : undefined,
     };
     const file = await loadProfiles();
     file.profiles[name] = JSON.parse(JSON.stringify(profile)) as Profile;

@@ -20,6 +20,7 @@ import {
   type AclUser,
   decodeUserInfo,
   decodeUserList,
+  decodeUserSecrets,
   encodeUserInfo,
   listUsersHeader,
   type UserChange,
@@ -114,6 +115,13 @@ export class AclAdmin {
   async listUsers(address: string, filter?: string): Promise<AclUser[]> {
     return decodeUserList(
       (await this.acl2(address, RequestCode.AUTH_LIST_USER, listUsersHeader(filter))).body,
+    );
+  }
+
+  /** Every user's password, in clear: only for an export asked to carry secrets. */
+  async userSecrets(address: string): Promise<Map<string, string>> {
+    return decodeUserSecrets(
+      (await this.acl2(address, RequestCode.AUTH_LIST_USER, listUsersHeader(undefined))).body,
     );
   }
 

@@ -157,7 +157,13 @@ export class Admin {
       if (address) all.push({ cluster: b.cluster, brokerName: b.brokerName, address });
     }
     if (target.broker) {
-      const hit = all.filter((m) => m.brokerName === target.broker || m.address === target.broker);
+      // By name, advertised address, or the address it is mapped to (what the user may see work).
+      const hit = all.filter(
+        (m) =>
+          m.brokerName === target.broker ||
+          m.address === target.broker ||
+          this.client.dialAddress(m.address) === target.broker,
+      );
       if (hit.length === 0) {
         throw new NotFoundError(`broker "${target.broker}" is not registered with the name server`, {
           reason: 'unknown-broker',

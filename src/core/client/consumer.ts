@@ -269,7 +269,10 @@ export class PushConsumer extends EventEmitter {
       const refusal = failed.find((f) => f.error instanceof BrokerResponseError)?.error;
       if (refusal) throw refusal;
       const where = failed.map((f) => f.address).join(', ');
-      throw new ConnectionError(where, `could not register with any broker (${where})`, {
+      // Why, in the broker's words or the socket's (each names its address): "refused" and
+      // "timed out" call for different fixes.
+      const why = [...new Set(failed.map((f) => (f.error as Error)?.message ?? String(f.error)))].join('; ');
+      throw new ConnectionError(where, `could not register with any broker: ${why}`, {
         cause: failed[0]!.error,
       });
     }

@@ -36,6 +36,7 @@ export class NameServerClient {
         reason: 'namesrv-missing',
       });
     }
+    client.dialAsGiven(addresses);
   }
 
   private async call(

@@ -2,7 +2,7 @@
  * A pool of connections keyed by address, with one place that turns a non-success response
  * code into a typed BrokerResponseError.
  */
-import { BrokerResponseError, ConnectionError } from '../errors.js';
+import { BrokerResponseError, ConnectionError, type ErrorReason } from '../errors.js';
 import type { JsonWriter, RemotingCommand, SerializeType } from '../remoting/command.js';
 import { aclHook, type Credentials } from '../remoting/acl.js';
 import { ResponseCode } from '../remoting/codes.js';
@@ -12,6 +12,7 @@ import {
   type ServerRequestHandler,
   type TlsOptions,
 } from '../remoting/connection.js';
+import { type BrokerAddressMap, mapAddress } from './address-map.js';
 
 export interface ClientOptions {
   /** Default per-request timeout. */
@@ -25,10 +26,18 @@ export interface ClientOptions {
   tls?: TlsOptions | undefined;
   callSiteStacks?: ConnectionOptions['callSiteStacks'];
   transportFactory?: ConnectionOptions['transportFactory'];
+  /**
+   * Where to dial brokers that advertise addresses this machine cannot reach. Applied to every
+   * address but the name servers' (dialAsGiven); callers keep using the advertised address.
+   */
+  addressMap?: BrokerAddressMap | undefined;
 }
 
-/** Who we are and how we connect: ACL credentials and TLS, passed through to every connection. */
-export type ClientSecurity = Pick<ClientOptions, 'credentials' | 'tls'>;
+/**
+ * Who we are and how we connect: ACL credentials, TLS and the broker address map, passed
+ * through to every connection.
+ */
+export type ClientSecurity = Pick<ClientOptions, 'credentials' | 'tls' | 'addressMap'>;
 
 export interface CallOptions {
   body?: Buffer | undefined;
@@ -52,6 +61,8 @@ export class RemotingClient {
   /** The open ones, so a request on an established connection does not wait a tick for it. */
   private readonly open = new Map<string, Connection>();
   private readonly handlers = new Map<number, ServerRequestHandler>();
+  /** Name servers: given by the user, dialled as given, never mapped. */
+  private readonly asGiven = new Set<string>();
   private closed = false;
 
   private readonly hook: ConnectionOptions['requestHook'];
@@ -72,12 +83,25 @@ export class RemotingClient {
     for (const p of this.conns.values()) void p.then((c) => c.onRequest(code, handler)).catch(() => {});
   }
 
+  /** Marks name-server addresses: the broker address map does not apply to them. */
+  dialAsGiven(addresses: readonly string[]): void {
+    for (const a of addresses) this.asGiven.add(a);
+  }
+
+  /** The address a connection to `address` goes to: the mapped one for a mapped broker. */
+  dialAddress(address: string): string {
+    return this.asGiven.has(address) ? address : mapAddress(this.options.addressMap, address);
+  }
+
   connection(address: string): Promise<Connection> {
     if (this.closed) return Promise.reject(new ConnectionError(address, 'client is closed'));
     let p = this.conns.get(address);
     if (!p) {
+      const dialAddress = this.dialAddress(address);
+      const asGiven = this.asGiven.has(address);
       p = Connection.connect({
         address,
+        dialAddress,
         connectTimeoutMs: Math.min(this.options.connectTimeoutMs ?? 3000, this.options.timeoutMs),
         serializeType: this.options.serializeType,
         maxInFlight: this.options.maxInFlight,
@@ -94,8 +118,15 @@ export class RemotingClient {
         if (!this.closed) this.open.set(address, c);
         return c;
       });
-      p.catch(() => {
+      p.catch((err: unknown) => {
         if (this.conns.get(address) === p) this.conns.delete(address);
+        // A broker (its address came from a name server or a message id) that cannot be
+        // reached: it may advertise an address only its own network reaches.
+        if (!asGiven && err instanceof ConnectionError && !err.reason) {
+          const reason: ErrorReason =
+            dialAddress === address ? 'broker-unreachable' : 'mapped-broker-unreachable';
+          (err as { reason?: ErrorReason }).reason = reason;
+        }
       });
       this.conns.set(address, p);
     }

@@ -17,7 +17,8 @@
  *   SUCCESS with [UserInfo, …], or no body when none matches.
  *
  * The broker sends each user's password in clear in get and list bodies: the decoders here drop it,
- * so no password read from a broker goes further than this module.
+ * so no password read from a broker goes further than this module, except through
+ * decodeUserSecrets, which a caller asks for by name (an export that was told to carry secrets).
  *
  * Failures: NO_PERMISSION (16) with the AuthenticationException text ("The user is existed",
  * "The user is not exist", "… can only be create by super user"), INVALID_PARAMETER (29) for a blank
@@ -89,6 +90,22 @@ function decodeUser(v: unknown): AclUser {
 export function decodeUserInfo(body: Buffer | undefined): AclUser | undefined {
   if (!body || body.length === 0) return undefined;
   return decodeUser(parseFastjson(body, LIMITS));
+}
+
+/** AUTH_LIST_USER's body as username → password, for the users that have one. */
+export function decodeUserSecrets(body: Buffer | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!body || body.length === 0) return out;
+  const v = parseFastjson(body, LIMITS);
+  if (!Array.isArray(v)) throw new ProtocolError('user list is not an array');
+  for (const u of v) {
+    if (!u || typeof u !== 'object' || Array.isArray(u))
+      throw new ProtocolError('user info is not an object');
+    const o = u as Record<string, unknown>;
+    if (typeof o.username === 'string' && typeof o.password === 'string' && o.password !== '')
+      out.set(o.username, o.password);
+  }
+  return out;
 }
 
 /** AUTH_LIST_USER's body, sorted by name; empty when there is none. */

@@ -42,8 +42,10 @@ export type ServerRequestHandler = (
 export type RequestHook = (request: RemotingCommand) => void;
 
 export interface ConnectionOptions {
-  /** `host:port` */
+  /** `host:port`: who the peer is (for a broker, the address it advertises). */
   address: string;
+  /** `host:port` to open the socket to, when not `address` (a mapped broker address). */
+  dialAddress?: string | undefined;
   connectTimeoutMs?: number;
   maxInFlight?: number;
   maxFrameLength?: number;
@@ -193,10 +195,13 @@ export class Connection extends EventEmitter {
 
   /** Opens a connection; rejects with ConnectionError on refusal or after connectTimeoutMs. */
   static connect(options: ConnectionOptions): Promise<Connection> {
-    const { host, port } = parseAddress(options.address);
+    const dial = options.dialAddress ?? options.address;
+    const { host, port } = parseAddress(dial);
     const timeoutMs = options.connectTimeoutMs ?? 3000;
+    // What the messages name: the socket's address, and whose address it stands for.
+    const shown = dial === options.address ? dial : `${dial} (mapped from ${options.address})`;
     // Created here so a failure's stack points at the caller, not at a socket callback.
-    const failure = new ConnectionError(options.address, `could not connect to ${options.address}`);
+    const failure = new ConnectionError(options.address, `could not connect to ${shown}`);
     return new Promise((resolve, reject) => {
       const transport = options.transportFactory
         ? options.transportFactory(host, port)
@@ -224,18 +229,18 @@ export class Connection extends EventEmitter {
         }
       };
       const timer = setTimeout(() => {
-        failure.message = `could not connect to ${options.address} within ${timeoutMs} ms`;
+        failure.message = `could not connect to ${shown} within ${timeoutMs} ms`;
         finish(failure);
       }, timeoutMs);
       const onError = (err: NodeJS.ErrnoException) => {
         failure.message =
           err.code === 'ECONNREFUSED'
-            ? `connection refused by ${options.address}`
-            : `could not connect to ${options.address}: ${err.message}`;
+            ? `connection refused by ${shown}`
+            : `could not connect to ${shown}: ${err.message}`;
         (failure as { cause?: unknown }).cause = err;
         const reason = options.tls ? tlsFailureReason(err) : undefined;
         if (reason) {
-          failure.message = `TLS handshake with ${options.address} failed: ${err.message}`;
+          failure.message = `TLS handshake with ${shown} failed: ${err.message}`;
           (failure as { reason?: ErrorReason }).reason = reason;
         }
         finish(failure);

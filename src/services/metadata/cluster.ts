@@ -18,12 +18,13 @@ import {
   topicAttributes,
 } from './model.js';
 import { type MetadataPlan, namesOutsidePrefix, type PlannedWork, planMetadata } from './plan.js';
+import { type AclWork, carryOutAcl, exportAcl, planAcl, readAclState } from './acl.js';
 
-/** `--include` parts rmq cannot do yet, and why (acl: no ACL admin in rmq yet). */
+/** `--include` parts rmq cannot do, and why (none at the moment; acl may be unsupported by a broker). */
 export const INCLUDE_SUPPORT: Record<Include, string | null> = {
   topics: null,
   groups: null,
-  acl: 'not supported yet: rmq has no ACL admin',
+  acl: null,
 };
 
 export interface IncludeSkipped {
@@ -34,6 +35,7 @@ export interface IncludeSkipped {
 export function parseIncludes(list: string[] | undefined): {
   topics: boolean;
   groups: boolean;
+  acl: boolean;
   skipped: IncludeSkipped[];
 } {
   const wanted = new Set<string>();
@@ -49,7 +51,7 @@ export function parseIncludes(list: string[] | undefined): {
   const skipped = [...wanted]
     .filter((p) => INCLUDE_SUPPORT[p as Include] !== null)
     .map((p) => ({ include: p as Include, reason: INCLUDE_SUPPORT[p as Include]! }));
-  return { topics: wanted.has('topics'), groups: wanted.has('groups'), skipped };
+  return { topics: wanted.has('topics'), groups: wanted.has('groups'), acl: wanted.has('acl'), skipped };
 }
 
 const versionText = (desc: string | undefined, serverVersion: number): string =>
@@ -100,6 +102,8 @@ export interface ExportInput {
   system: boolean;
   prefix?: string | undefined;
   namesrv: string;
+  /** Export ACL users' passwords (with --include acl). */
+  withSecrets?: boolean | undefined;
 }
 
 export async function exportMetadata(
@@ -115,11 +119,17 @@ export async function exportMetadata(
     namesrv: input.namesrv,
     exportedAt: new Date().toISOString(),
   });
+  const skipped = [...inc.skipped];
+  if (inc.acl) {
+    const acl = await readAclState(admin.client, state.masters, input.withSecrets === true);
+    if ('unsupported' in acl) skipped.push({ include: 'acl', reason: acl.unsupported });
+    else document.acl = exportAcl(acl);
+  }
   return {
     document,
     topics: Object.keys(document.topics ?? {}).length,
     groups: Object.keys(document.groups ?? {}).length,
-    skipped: inc.skipped,
+    skipped,
   };
 }
 
@@ -152,19 +162,36 @@ export async function planAgainstCluster(admin: Admin, input: PlanInput): Promis
     );
   }
   const options = { ...inc, system: input.system, prefix, prune: input.prune };
-  const state = await readClusterState(admin, input.cluster);
-  const work = planMetadata(input.document, state, options);
+  const skipped = [...inc.skipped];
+  // ACL joins the plan of topics and groups: users and policies after them, never pruned.
+  const planAll = async (prune: boolean): Promise<{ work: PlannedWork; acl: AclWork | undefined }> => {
+    const state = await readClusterState(admin, input.cluster);
+    const work = planMetadata(input.document, state, { ...options, prune });
+    if (!inc.acl) return { work, acl: undefined };
+    const aclState = await readAclState(admin.client, state.masters);
+    if ('unsupported' in aclState) {
+      if (!skipped.some((s) => s.include === 'acl'))
+        skipped.push({ include: 'acl', reason: aclState.unsupported });
+      return { work, acl: undefined };
+    }
+    const acl = planAcl(input.document.acl ?? {}, aclState);
+    const plan = work.plan;
+    plan.items.push(...acl.items);
+    plan.unchanged += acl.unchanged;
+    plan.notes.push(...acl.notes);
+    plan.drift = plan.items.length;
+    return { work, acl: acl.work };
+  };
+  const first = await planAll(input.prune);
   return {
-    plan: work.plan,
+    plan: first.work.plan,
     prefix: prefix ?? null,
-    skipped: inc.skipped,
+    skipped,
     apply: async () => {
-      const errors = await carryOut(admin, work, input.cluster);
-      const after = planMetadata(input.document, await readClusterState(admin, input.cluster), {
-        ...options,
-        prune: false,
-      });
-      return { errors, after: after.plan };
+      const errors = await carryOut(admin, first.work, input.cluster);
+      if (first.acl) errors.push(...(await carryOutAcl(admin.client, first.acl)));
+      const after = await planAll(false);
+      return { errors, after: after.work.plan };
     },
   };
 }
@@ -181,6 +208,7 @@ async function carryOut(admin: Admin, work: PlannedWork, cluster: string | undef
     }
   };
   for (const item of work.plan.items) {
+    if (item.kind === 'user' || item.kind === 'policy') continue; // carryOutAcl's
     const what = `${item.action} ${item.kind} ${item.name}`;
     if (item.action === 'delete') {
       await attempt(what, () =>

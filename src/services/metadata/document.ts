@@ -11,7 +11,7 @@
 export const API_VERSION = 'rmq/v1';
 export const DOCUMENT_KIND = 'ClusterMetadata';
 
-/** What `--include` may name; acl is reserved until rmq has ACL admin (see INCLUDE_SUPPORT). */
+/** What `--include` may name (acl: ACL 2.0 users and policies, RocketMQ 5.3+). */
 export const INCLUDES = ['topics', 'groups', 'acl'] as const;
 export type Include = (typeof INCLUDES)[number];
 
@@ -189,6 +189,39 @@ export interface DocumentScope {
   prefix?: string;
 }
 
+/** An ACL 2.0 user (RocketMQ 5.3+). */
+export interface AclUserSpec {
+  type?: 'Super' | 'Normal';
+  status?: 'enable' | 'disable';
+  /**
+   * Used when apply creates the user (one without it is refused); never compared with an existing
+   * user's, which rmq does not read. `rmq export --with-secrets` writes it.
+   * @minLength 1
+   */
+  password?: string;
+}
+
+/** One entry of a subject's policy: what it may (or may not) do with a resource. */
+export interface AclPolicyEntrySpec {
+  /** "Topic:orders", "Topic:ord*", "Group:billing", "Cluster:*", "*"… */
+  resource: string;
+  /** @minItems 1 */
+  actions: ('All' | 'Pub' | 'Sub' | 'Create' | 'Update' | 'Delete' | 'Get' | 'List')[];
+  decision: 'Allow' | 'Deny';
+  sourceIps?: string[];
+}
+
+export interface AclSpec {
+  /** @propertyNames {"pattern": "^[%|a-zA-Z0-9_.@-]{1,255}$"} */
+  users?: Record<string, AclUserSpec>;
+  /**
+   * By subject ("User:alice"): its whole custom policy. Entries of other resources on the broker
+   * are deleted by apply.
+   * @propertyNames {"pattern": "^User:[%|a-zA-Z0-9_.@-]{1,255}$"}
+   */
+  policies?: Record<string, AclPolicyEntrySpec[]>;
+}
+
 /** The document as written by `rmq export` and read by `rmq diff` and `rmq apply`. */
 export interface MetadataDocument {
   apiVersion: 'rmq/v1';
@@ -199,6 +232,8 @@ export interface MetadataDocument {
   topics?: Record<string, TopicSpec>;
   /** @propertyNames {"pattern": "^[%|a-zA-Z0-9_-]{1,120}$"} */
   groups?: Record<string, GroupSpec>;
+  /** ACL 2.0 users and policies (`--include acl`, RocketMQ 5.3+). */
+  acl?: AclSpec;
 }
 
 /**

@@ -44,7 +44,8 @@ export interface PlanChange {
 export type PlanAction = 'create' | 'update' | 'extra' | 'delete';
 
 export interface PlanItem {
-  kind: 'topic' | 'group';
+  /** user and policy: ACL 2.0 (`--include acl`). */
+  kind: 'topic' | 'group' | 'user' | 'policy';
   name: string;
   /**
    * create: on no broker yet; update: fields differ, or brokers lack it; extra: on the cluster,

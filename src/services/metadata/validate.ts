@@ -7,6 +7,18 @@
  */
 import { validateGroupName, validateTopicName } from '../../core/client/admin.js';
 import {
+  ACTIONS,
+  DECISIONS,
+  parseResource,
+  parseSourceIp,
+  parseSubject,
+} from '../../core/protocol/acl-policy.js';
+import { USER_STATUSES, USER_TYPES } from '../../core/protocol/acl-user.js';
+import { validatePassword, validateUsername } from '../acl-common.js';
+import {
+  type AclPolicyEntrySpec,
+  type AclSpec,
+  type AclUserSpec,
   API_VERSION,
   DOCUMENT_KIND,
   type GroupSpec,
@@ -283,8 +295,6 @@ export function checkDocument(v: unknown): MetadataDocument {
       `must be "${DOCUMENT_KIND}", got ${JSON.stringify(o.kind) ?? 'none'}`,
       o.kind === undefined ? [] : ['kind'],
     );
-  if (o.acl !== undefined)
-    throw new DocError('acl is not supported yet: rmq has no ACL admin', ['acl'], true);
   const doc: MetadataDocument = { apiVersion: API_VERSION, kind: DOCUMENT_KIND };
   if (o.metadata !== undefined) {
     // Informational: checked for shape only, never read by diff or apply.
@@ -313,5 +323,85 @@ export function checkDocument(v: unknown): MetadataDocument {
   }
   if (o.topics !== undefined) doc.topics = named(o.topics, ['topics'], validateTopicName, topic);
   if (o.groups !== undefined) doc.groups = named(o.groups, ['groups'], validateGroupName, group);
+  if (o.acl !== undefined) doc.acl = acl(o.acl, ['acl']);
   return doc;
+}
+
+/** A check that throws InvalidArgumentError, as a DocError at `path`. */
+function at<T>(path: Path, fn: () => T, onKey = false): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new DocError((err as Error).message, path, onKey);
+  }
+}
+
+function aclUser(v: unknown, path: Path): AclUserSpec {
+  const o = object(v ?? {}, path, ['type', 'status', 'password']);
+  const u: AclUserSpec = {};
+  if (o.type !== undefined) u.type = oneOf(o.type, [...path, 'type'], USER_TYPES);
+  if (o.status !== undefined) u.status = oneOf(o.status, [...path, 'status'], USER_STATUSES);
+  if (o.password !== undefined) {
+    if (typeof o.password !== 'string')
+      throw new DocError(`must be a string (quote it), got ${typeName(o.password)}`, [...path, 'password']);
+    const password = o.password;
+    at([...path, 'password'], () => validatePassword(password));
+    u.password = password;
+  }
+  return u;
+}
+
+function policyEntry(v: unknown, path: Path): AclPolicyEntrySpec {
+  const o = object(v, path, ['resource', 'actions', 'decision', 'sourceIps']);
+  if (typeof o.resource !== 'string')
+    throw new DocError(`must be a string, got ${typeName(o.resource)}`, [...path, 'resource']);
+  const resource = o.resource;
+  const e: AclPolicyEntrySpec = {
+    resource: at([...path, 'resource'], () => parseResource(resource)),
+    actions: [],
+    decision: oneOf(o.decision, [...path, 'decision'], DECISIONS),
+  };
+  if (!Array.isArray(o.actions) || o.actions.length === 0)
+    throw new DocError(`must be a list of ${ACTIONS.join(', ')}, got ${typeName(o.actions)}`, [
+      ...path,
+      'actions',
+    ]);
+  e.actions = o.actions.map((a, i) => oneOf(a, [...path, 'actions', i], ACTIONS));
+  if (o.sourceIps !== undefined) {
+    if (!Array.isArray(o.sourceIps))
+      throw new DocError(`must be a list, got ${typeName(o.sourceIps)}`, [...path, 'sourceIps']);
+    e.sourceIps = o.sourceIps.map((ip, i) => {
+      if (typeof ip !== 'string')
+        throw new DocError(`must be a string, got ${typeName(ip)}`, [...path, 'sourceIps', i]);
+      return at([...path, 'sourceIps', i], () => parseSourceIp(ip));
+    });
+  }
+  return e;
+}
+
+function acl(v: unknown, path: Path): AclSpec {
+  const o = object(v, path, ['users', 'policies']);
+  const out: AclSpec = {};
+  if (o.users !== undefined)
+    out.users = named(o.users, [...path, 'users'], (n) => validateUsername(n), aclUser);
+  if (o.policies !== undefined) {
+    out.policies = named(
+      o.policies,
+      [...path, 'policies'],
+      (subject) => {
+        if (parseSubject(subject) !== subject)
+          throw new DocError(
+            `subject "${subject}" must be written User:<name>`,
+            [...path, 'policies', subject],
+            true,
+          );
+      },
+      (entries, p) => {
+        if (!Array.isArray(entries))
+          throw new DocError(`must be a list of entries, got ${typeName(entries)}`, p);
+        return entries.map((e, i) => policyEntry(e, [...p, i]));
+      },
+    );
+  }
+  return out;
 }
