@@ -13,11 +13,21 @@ export interface BrokerRow {
   /** Messages put per second (10 s average), as the broker reports it. */
   putTps: number | null;
   getTps: number | null;
+  /** The name servers that list this broker (every one asked, unless it failed to register). */
+  namesrvs: string[];
+  error?: string;
+}
+
+export interface NamesrvAnswer {
+  address: string;
+  /** Why it gave no cluster info; absent when it answered. */
   error?: string;
 }
 
 export interface ClusterListResult {
   clusters: { name: string; brokers: BrokerRow[] }[];
+  /** Every name server asked, in the order given. */
+  namesrvs: NamesrvAnswer[];
 }
 
 const firstNumber = (s: string | undefined): number | null => {
@@ -25,26 +35,49 @@ const firstNumber = (s: string | undefined): number | null => {
   return Number.isFinite(n) && s !== undefined ? Math.round(n * 100) / 100 : null;
 };
 
+/**
+ * Every broker any name server lists, each with the name servers that list it: brokers register
+ * with each name server on their own, so one that is missing from some of them (a firewall, a
+ * name server added later, a registration that keeps failing) shows up here. The call fails only
+ * when no name server answers.
+ */
 export async function listClusters(admin: Admin, clusterFilter?: string): Promise<ClusterListResult> {
-  const info = await admin.getClusterInfo();
-  const rows: BrokerRow[] = [];
-  for (const b of info.brokers) {
-    if (clusterFilter && b.cluster !== clusterFilter) continue;
-    for (const [id, address] of [...b.addrs.entries()].sort((x, y) => x[0] - y[0])) {
-      const dialled = admin.client.dialAddress(address);
-      rows.push({
-        cluster: b.cluster,
-        brokerName: b.brokerName,
-        brokerId: id,
-        role: id === 0 ? 'MASTER' : 'SLAVE',
-        address,
-        ...(dialled === address ? {} : { mappedAddress: dialled }),
-        version: null,
-        putTps: null,
-        getTps: null,
-      });
+  const answers = await admin.namesrv.clusterInfoEach();
+  const answered = answers.filter((a) => a.info);
+  if (answered.length === 0) {
+    // The same error (and exit code) a single-server call gives, e.g. "no name server reachable".
+    await admin.getClusterInfo();
+  }
+  const clusterNames = new Set<string>();
+  const byKey = new Map<string, BrokerRow>();
+  for (const { address: ns, info } of answered) {
+    for (const name of info!.clusters.keys()) clusterNames.add(name);
+    for (const b of info!.brokers) {
+      if (clusterFilter && b.cluster !== clusterFilter) continue;
+      for (const [id, address] of b.addrs) {
+        const key = `${b.cluster}\u0000${b.brokerName}\u0000${id}\u0000${address}`;
+        const known = byKey.get(key);
+        if (known) {
+          known.namesrvs.push(ns);
+          continue;
+        }
+        const dialled = admin.client.dialAddress(address);
+        byKey.set(key, {
+          cluster: b.cluster,
+          brokerName: b.brokerName,
+          brokerId: id,
+          role: id === 0 ? 'MASTER' : 'SLAVE',
+          address,
+          ...(dialled === address ? {} : { mappedAddress: dialled }),
+          version: null,
+          putTps: null,
+          getTps: null,
+          namesrvs: [ns],
+        });
+      }
     }
   }
+  const rows = [...byKey.values()];
   await Promise.all(
     rows.map(async (row) => {
       try {
@@ -57,7 +90,7 @@ export async function listClusters(admin: Admin, clusterFilter?: string): Promis
       }
     }),
   );
-  const names = [...new Set([...info.clusters.keys(), ...rows.map((r) => r.cluster)])]
+  const names = [...new Set([...clusterNames, ...rows.map((r) => r.cluster)])]
     .filter((n) => !clusterFilter || n === clusterFilter)
     .sort();
   return {
@@ -67,7 +100,27 @@ export async function listClusters(admin: Admin, clusterFilter?: string): Promis
         .filter((r) => r.cluster === name)
         .sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.brokerId - b.brokerId),
     })),
+    namesrvs: answers.map((a) =>
+      a.info ? { address: a.address } : { address: a.address, error: (a.error as Error).message },
+    ),
   };
+}
+
+/** Sentences about name servers that did not answer, or that miss a broker the others list. */
+export function namesrvWarnings(result: ClusterListResult): string[] {
+  const out: string[] = [];
+  const up = result.namesrvs.filter((n) => !n.error).map((n) => n.address);
+  for (const n of result.namesrvs)
+    if (n.error) out.push(`name server ${n.address} did not answer: ${n.error}`);
+  for (const c of result.clusters)
+    for (const b of c.brokers) {
+      const missing = up.filter((ns) => !b.namesrvs.includes(ns));
+      if (missing.length > 0)
+        out.push(
+          `${b.brokerName} (id ${b.brokerId}, ${b.address}) is not registered with ${missing.join(', ')}: clients that ask only there do not see it`,
+        );
+    }
+  return out;
 }
 
 /** An address for a table: the advertised one, and where it is dialled when mapped. */

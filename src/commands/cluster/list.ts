@@ -1,11 +1,18 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { connectionFlags } from '../../flags.js';
-import { type ClusterListResult, listClusters, shownAddress } from '../../services/cluster.js';
+import {
+  type ClusterListResult,
+  listClusters,
+  namesrvWarnings,
+  shownAddress,
+} from '../../services/cluster.js';
 import { renderTable } from '../../ui/table.js';
 
 export default class ClusterList extends BaseCommand<typeof ClusterList> {
   static override summary = 'List clusters and their brokers (name, id, role, address, version).';
+  static override description =
+    'Every name server given is asked (they know nothing of each other): a broker that one of them does not list, and a name server that does not answer, are warned about; with several name servers the NAME SERVERS column says how many list each broker.';
   static override examples = [
     '<%= config.bin %> cluster list',
     '<%= config.bin %> cluster list -n 10.0.0.5:9876 --json',
@@ -17,6 +24,7 @@ export default class ClusterList extends BaseCommand<typeof ClusterList> {
 
   async run(): Promise<ClusterListResult> {
     const result = await listClusters(await this.admin(), this.flags.cluster);
+    const several = result.namesrvs.length > 1;
     const rows = result.clusters.flatMap((c) =>
       c.brokers.map((b) => [
         c.name,
@@ -27,11 +35,26 @@ export default class ClusterList extends BaseCommand<typeof ClusterList> {
         b.version ?? b.error ?? '-',
         b.putTps,
         b.getTps,
+        ...(several ? [`${b.namesrvs.length}/${result.namesrvs.length}`] : []),
       ]),
     );
     this.log(
-      renderTable(['CLUSTER', 'BROKER', 'ID', 'ROLE', 'ADDRESS', 'VERSION', 'PUT TPS', 'GET TPS'], rows),
+      renderTable(
+        [
+          'CLUSTER',
+          'BROKER',
+          'ID',
+          'ROLE',
+          'ADDRESS',
+          'VERSION',
+          'PUT TPS',
+          'GET TPS',
+          ...(several ? ['NAME SERVERS'] : []),
+        ],
+        rows,
+      ),
     );
+    for (const w of namesrvWarnings(result)) this.note(w);
     return result;
   }
 }

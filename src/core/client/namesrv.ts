@@ -78,6 +78,23 @@ export class NameServerClient {
     return decodeClusterInfo(res.body);
   }
 
+  /**
+   * Cluster info as each name server has it. Name servers never talk to each other, so a broker
+   * that failed to register with one of them is missing there only: asking one would hide it.
+   */
+  async clusterInfoEach(): Promise<{ address: string; info?: ClusterInfo; error?: unknown }[]> {
+    return Promise.all(
+      this.addresses.map(async (address) => {
+        try {
+          const res = await this.client.call(address, RequestCode.GET_BROKER_CLUSTER_INFO, {});
+          return { address, info: decodeClusterInfo(res.body) };
+        } catch (error) {
+          return { address, error };
+        }
+      }),
+    );
+  }
+
   /** Route of a topic; NotFoundError when no broker serves it. */
   async getTopicRoute(topic: string): Promise<TopicRoute> {
     const res = await this.call(RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoHeader(topic), {
