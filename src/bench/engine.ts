@@ -105,14 +105,14 @@ class Flight {
   /** messages whose intended send time is in the measure window */
   measured = 0;
   action: TxAction = 'commit';
-  readonly done: (err: unknown, brokerName?: string) => void;
+  readonly done: (err: unknown, brokerName?: string, status?: string) => void;
   readonly resolved: (value: unknown) => void;
   readonly rejected: (err: unknown) => void;
 
   constructor(engine: BenchEngine) {
-    this.done = (err, brokerName) =>
-      engine.settle(this, err ?? undefined, err !== undefined && err !== null, brokerName);
-    this.resolved = (value) => engine.settle(this, undefined, false, brokerOf(value));
+    this.done = (err, brokerName, status) =>
+      engine.settle(this, err ?? undefined, err !== undefined && err !== null, brokerName, status);
+    this.resolved = (value) => engine.settle(this, undefined, false, brokerOf(value), statusOf(value));
     this.rejected = (err) => engine.settle(this, err ?? 'error', true, brokerOf(err));
   }
 }
@@ -123,6 +123,14 @@ function brokerOf(v: unknown): string | undefined {
   if (typeof x !== 'object' || x === null) return undefined;
   const name = (x as { brokerName?: unknown }).brokerName;
   return typeof name === 'string' ? name : undefined;
+}
+
+/** How a port's answer says the broker stored it (a send result's or a batch's `status`), if it does. */
+function statusOf(v: unknown): string | undefined {
+  const x: unknown = Array.isArray(v) ? v[0] : v;
+  if (typeof x !== 'object' || x === null) return undefined;
+  const status = (x as { status?: unknown }).status;
+  return typeof status === 'string' ? status : undefined;
 }
 
 /** Closed-loop sends issued before yielding to I/O, so timers still fire on a fast port. */
@@ -577,7 +585,7 @@ export class BenchEngine extends EventEmitter {
   }
 
   /** A flight's outcome (called through its callbacks; `failed` with `err` the error). */
-  settle(f: Flight, err: unknown, failed: boolean, brokerName: string | undefined): void {
+  settle(f: Flight, err: unknown, failed: boolean, brokerName: string | undefined, status?: string): void {
     const lane = f.lane;
     const firstSeq = f.firstSeq;
     const n = f.n;
@@ -598,6 +606,7 @@ export class BenchEngine extends EventEmitter {
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.failed(lane.id, firstSeq + i);
     } else {
       this.meter.sent(n, n * this.payload.length);
+      if (status !== undefined && status !== 'SEND_OK') this.meter.storedNotAsAsked(status, n);
       if (action !== 'rollback') this.ackedExpected += n;
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.acknowledged(lane.id, firstSeq + i);
       if (this.p.mode !== 'oneway' && measured > 0) {

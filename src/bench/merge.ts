@@ -13,6 +13,7 @@ import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summari
 import {
   type BenchInterval,
   type BenchResult,
+  countList,
   HISTOGRAM_NAMES,
   type HistogramName,
   type IntervalLatency,
@@ -176,11 +177,15 @@ export function mergeResults(results: BenchResult[]): {
   const intervals = mergeIntervals(results);
   const errors = new Map<string, number>();
   for (const r of results) for (const e of r.errors) errors.set(e.key, (errors.get(e.key) ?? 0) + e.count);
+  const notAsAsked = new Map<string, number>();
+  for (const r of results)
+    for (const e of r.notAsAsked ?? []) notAsAsked.set(e.key, (notAsAsked.get(e.key) ?? 0) + e.count);
+  // Counts add up; the largest skew is the largest of any (a file without a field counts 0).
   const totals = Object.fromEntries(
-    Object.keys(first.totals).map((k) => [
-      k,
-      sum(results.map((r) => r.totals[k as keyof BenchResult['totals']])),
-    ]),
+    [...new Set(results.flatMap((r) => Object.keys(r.totals)))].map((k) => {
+      const xs = results.map((r) => r.totals[k as keyof BenchResult['totals']] ?? 0);
+      return [k, k === 'skewedMaxUs' ? Math.max(...xs) : sum(xs)];
+    }),
   ) as BenchResult['totals'];
   const cpuUser = sum(results.map((r) => r.cpu.userMs));
   const cpuSystem = sum(results.map((r) => r.cpu.systemMs));
@@ -228,9 +233,7 @@ export function mergeResults(results: BenchResult[]): {
     },
     latency,
     histograms: encoded,
-    errors: [...errors]
-      .map(([key, count]) => ({ key, count }))
-      .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)),
+    errors: countList(errors),
     eventLoop: {
       p50Ms: Math.max(...results.map((r) => r.eventLoop.p50Ms)),
       p99Ms: Math.max(...results.map((r) => r.eventLoop.p99Ms)),
@@ -256,6 +259,7 @@ export function mergeResults(results: BenchResult[]): {
   if (brokers) result.brokers = brokers;
   const modes = mergeModeRows(results, result.phases.measureMs / 1000);
   if (modes) result.consumeModes = modes;
+  if (notAsAsked.size > 0) result.notAsAsked = countList(notAsAsked);
   if (first.environment) result.environment = first.environment;
   return { result, histograms };
 }

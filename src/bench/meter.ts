@@ -28,6 +28,7 @@ import {
   type BenchInterval,
   type BenchParameters,
   type BenchResult,
+  countList,
   HISTOGRAM_NAMES,
   type HistogramName,
   type Phase,
@@ -168,6 +169,8 @@ export class Meter {
   private ivErrors = new Map<string, number>();
   private ivStartUs = 0;
   private readonly errors = new Map<string, number>();
+  /** Acknowledged but not stored as the broker was configured to, by SendStatus (whole run). */
+  private readonly notAsAsked = new Map<string, number>();
   private readonly ih = histogramSet();
   private readonly total = histogramSet();
   private readonly intervals: BenchInterval[] = [];
@@ -258,6 +261,15 @@ export class Meter {
     this.iv.sentBytes += bytes;
     this.pc.sent += n;
     this.pc.sentBytes += bytes;
+  }
+
+  /**
+   * `n` acknowledged messages the broker stored but did not flush or replicate as configured
+   * (FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE): acknowledged, and on the master
+   * only, so a zero-loss claim does not hold for them.
+   */
+  storedNotAsAsked(status: string, n: number): void {
+    this.notAsAsked.set(status, (this.notAsAsked.get(status) ?? 0) + n);
   }
 
   /** `n` messages of a request that failed with `err`. */
@@ -456,13 +468,12 @@ export class Meter {
         early: this.early,
         skewed: this.skewed,
         skewedMaxUs: Math.round(this.skewedMaxUs),
+        storedNotAsAsked: [...this.notAsAsked.values()].reduce((a, b) => a + b, 0),
       },
       throughput: { send: this.rateStats('send', measureS), receive: this.rateStats('receive', measureS) },
       latency,
       histograms,
-      errors: [...this.errors]
-        .map(([key, count]) => ({ key, count }))
-        .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)),
+      errors: countList(this.errors),
       eventLoop,
       cpu,
       intervals: this.intervals,
@@ -474,6 +485,7 @@ export class Meter {
     }
     if (this.perMode.size > 0) result.consumeModes = modeRows(this.perMode, measureS);
     if (end.verification) result.verification = end.verification;
+    if (this.notAsAsked.size > 0) result.notAsAsked = countList(this.notAsAsked);
     result.warnings = resultWarnings(result, end.caughtUp);
     return result;
   }
@@ -496,6 +508,12 @@ export function resultWarnings(r: BenchResult, caughtUp: boolean): string[] {
   // --precise spins through idle time, so its CPU figure says nothing about saturation.
   if (busy > 0 && busy >= measured / 2 && !p.precise) {
     w.push('this process used ≥ 90 % of a core for most of the run: the tool may be the bottleneck');
+  }
+  if (r.totals.storedNotAsAsked) {
+    const by = (r.notAsAsked ?? []).map((e) => `${e.key} ${e.count}`).join(', ');
+    w.push(
+      `${r.totals.storedNotAsAsked} acknowledged messages were stored but not flushed or replicated as the broker is configured to${by ? ` (${by})` : ''}: when acknowledged they were on the master only`,
+    );
   }
   if (r.totals.unsent > 0) {
     w.push(`${r.totals.unsent} messages due at --rate ${p.rate} were never sent: the producers fell behind`);

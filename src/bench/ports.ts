@@ -27,9 +27,11 @@ export interface ProducerPort {
    * Optional: send()'s callback form, used instead of send() when present (a promise per message
    * is garbage, and garbage is GC pauses in the latencies). `done` is called once, with
    * undefined when the broker acknowledged, else the error, and never before sendCb returns;
-   * `brokerName`, where known, is the broker that took the message (or failed it last).
+   * `brokerName`, where known, is the broker that took the message (or failed it last);
+   * `status`, where known, how it was stored (RocketMQ's SendStatus: SEND_OK, or stored but not
+   * flushed or replicated as the broker was configured to).
    */
-  sendCb?(msg: OutMessage, done: (err: unknown, brokerName?: string) => void): void;
+  sendCb?(msg: OutMessage, done: (err: unknown, brokerName?: string, status?: string) => void): void;
   /** Resolves when the request was handed to the kernel (there is no reply): not when it was queued. */
   sendOneway(msg: OutMessage): Promise<unknown>;
   sendBatch(msgs: OutMessage[]): Promise<unknown>;

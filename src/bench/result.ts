@@ -37,6 +37,12 @@
 
 export const SCHEMA_VERSION = 1;
 
+/** Counts by key, largest first (`errors`, `notAsAsked`). */
+export const countList = (m: Map<string, number>): { key: string; count: number }[] =>
+  [...m]
+    .map(([key, count]) => ({ key, count }))
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+
 export const MESSAGE_TYPES = ['normal', 'fifo', 'delay', 'transaction'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 export const SEND_MODES = ['sync', 'async', 'oneway'] as const;
@@ -234,11 +240,19 @@ export interface BenchResult {
     skewed: number;
     /** the largest such skew, µs */
     skewedMaxUs: number;
+    /**
+     * acknowledged messages the broker stored but did not flush or replicate as configured
+     * (SendStatus FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE); counted in `sent`.
+     * Absent in results written before it was counted.
+     */
+    storedNotAsAsked?: number;
   };
   throughput: { send: RateStats; receive: RateStats };
   latency: Partial<Record<HistogramName, LatencySummary>>;
   histograms: Partial<Record<HistogramName, string>>;
   errors: { key: string; count: number }[];
+  /** totals.storedNotAsAsked by SendStatus (absent when there were none) */
+  notAsAsked?: { key: string; count: number }[];
   eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
   cpu: { userMs: number; systemMs: number; usPerMessage: number | null };
   intervals: BenchInterval[];

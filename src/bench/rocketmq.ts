@@ -99,7 +99,7 @@ class RocketMQProducerPort implements ProducerPort {
     return this.producer.send(this.out(m));
   }
 
-  sendCb(m: OutMessage, done: (err: unknown, brokerName?: string) => void): void {
+  sendCb(m: OutMessage, done: (err: unknown, brokerName?: string, status?: string) => void): void {
     this.producer.sendAck(this.out(m), done);
   }
 

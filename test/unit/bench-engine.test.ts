@@ -48,6 +48,8 @@ interface WorldScript {
   deliverRolledBack?: boolean;
   /** the broker a send goes to, named in its result or error as the real port does */
   broker?: (producer: number, seq: number) => string;
+  /** the SendStatus an acknowledged send's result carries (default: none) */
+  status?: (producer: number, seq: number) => string | undefined;
 }
 
 class FakeWorld implements BenchPorts {
@@ -105,6 +107,7 @@ class FakeWorld implements BenchPorts {
     const latency = this.script.sendLatencyMs?.(first.producer, first.seq) ?? 1;
     const err = this.script.fail?.(first.producer, first.seq);
     const brokerName = this.script.broker?.(first.producer, first.seq);
+    const status = this.script.status?.(first.producer, first.seq);
     if (brokerName !== undefined && err instanceof Error) Object.assign(err, { brokerName });
     return new Promise((resolve, reject) => {
       this.clock.setTimeout(() => {
@@ -113,7 +116,7 @@ class FakeWorld implements BenchPorts {
           return;
         }
         for (let i = 0; i < msgs.length; i++) this.deliver(msgs[i]!, records[i]!, msgs[i]!.body.length);
-        resolve(brokerName === undefined ? undefined : { brokerName });
+        resolve(brokerName === undefined && status === undefined ? undefined : { brokerName, status });
       }, latency);
     });
   }
@@ -388,6 +391,31 @@ describe('bench engine: open loop', () => {
     assert.ok(a.send!.p99 < 2000 && b.send!.p50 >= 20_000, `${a.send!.p99} ${b.send!.p50}`);
     // Exact merges: the histogram of each row decodes to its count.
     assert.equal(decodeHistogram(a.histogram!).totalCount, a.sent);
+  });
+
+  test('stored but not replicated: acknowledged, counted apart by status, and warned about', async () => {
+    // Every fifth send is answered SLAVE_NOT_AVAILABLE (a sync master without its slave), one in
+    // a hundred FLUSH_DISK_TIMEOUT; the rest SEND_OK.
+    const { result } = await bench(params({ rate: 1000, inflight: 16, durationMs: 1000, consumers: 0 }), {
+      status: (_p, seq) =>
+        seq % 100 === 3 ? 'FLUSH_DISK_TIMEOUT' : seq % 5 === 0 ? 'SLAVE_NOT_AVAILABLE' : 'SEND_OK',
+    });
+    assert.equal(result.totals.sent, 1000);
+    assert.equal(result.totals.sendErrors, 0);
+    assert.equal(result.totals.storedNotAsAsked, 200 + 10);
+    const w = result.warnings.find((x) => x.includes('stored but not flushed or replicated'));
+    assert.ok(w, result.warnings.join('\n'));
+    assert.match(w, /^210 acknowledged messages/);
+    assert.match(w, /SLAVE_NOT_AVAILABLE 200/);
+    assert.match(w, /FLUSH_DISK_TIMEOUT 10/);
+  });
+
+  test('all stored as asked: the count is 0 and nothing is warned', async () => {
+    const { result } = await bench(params({ rate: 1000, inflight: 16, durationMs: 500, consumers: 0 }), {
+      status: () => 'SEND_OK',
+    });
+    assert.equal(result.totals.storedNotAsAsked, 0);
+    assert.ok(!result.warnings.some((x) => x.includes('stored but not')), result.warnings.join('\n'));
   });
 
   test('coordinated omission: a stall delays the queued messages, and only the corrected histogram shows it', async () => {

@@ -447,6 +447,29 @@ describe('bench merge', () => {
     assert.equal(mergeResults([result(), result({ runId: 'cccccc' })]).result.brokers, undefined);
   });
 
+  test('stored-not-as-asked counts add up by status; the largest clock skew is the largest, not a sum', () => {
+    const a = result({ runId: 'aaaaaa', notAsAsked: [{ key: 'SLAVE_NOT_AVAILABLE', count: 5 }] });
+    a.totals = { ...a.totals, storedNotAsAsked: 5, skewed: 2, skewedMaxUs: 700 };
+    const b = result({
+      runId: 'bbbbbb',
+      notAsAsked: [
+        { key: 'FLUSH_SLAVE_TIMEOUT', count: 9 },
+        { key: 'SLAVE_NOT_AVAILABLE', count: 1 },
+      ],
+    });
+    b.totals = { ...b.totals, storedNotAsAsked: 10, skewed: 1, skewedMaxUs: 300 };
+    const c = result({ runId: 'cccccc' }); // older result: neither field
+    const { result: m } = mergeResults([c, a, b]);
+    assert.equal(m.totals.storedNotAsAsked, 15);
+    assert.deepEqual(m.notAsAsked, [
+      { key: 'FLUSH_SLAVE_TIMEOUT', count: 9 },
+      { key: 'SLAVE_NOT_AVAILABLE', count: 6 },
+    ]);
+    assert.equal(m.totals.skewed, 3);
+    assert.equal(m.totals.skewedMaxUs, 700);
+    assert.equal(mergeResults([c, c]).result.notAsAsked, undefined);
+  });
+
   test('readResult takes version 1 results only', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'rmq-bench-read-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

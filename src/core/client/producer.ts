@@ -311,7 +311,10 @@ export class Producer {
    * retries and timeout as send(); the first attempt on an open connection runs without a
    * promise, anything else (no cached route, a timer message, a retry) goes through send()'s path.
    */
-  sendAck(msg: OutgoingMessage, done: (err: unknown, brokerName?: string) => void): void {
+  sendAck(
+    msg: OutgoingMessage,
+    done: (err: unknown, brokerName?: string, status?: SendStatus) => void,
+  ): void {
     let prepared: Prepared;
     try {
       prepared = prepareMessage(msg, undefined, this.ids, this.compressThreshold);
@@ -329,7 +332,7 @@ export class Producer {
     const conn = q && this.client.remoting.openConnection(q.address);
     if (!conn) {
       this.attempts(msg, prepared, 0, deadline, 1, this.lastFailedBroker, undefined).then(
-        (r) => done(undefined, r.brokerName),
+        (r) => done(undefined, r.brokerName, r.status),
         (e: unknown) => done(e, brokerOfError(e)),
       );
       return;
@@ -346,7 +349,7 @@ export class Producer {
           if (SEND_ACCEPT.includes(res!.code)) {
             this.lastFailedBroker = undefined;
             this.faults.record(q.brokerName, Date.now() - now, false);
-            done(undefined, q.brokerName);
+            done(undefined, q.brokerName, STATUS[res!.code]);
             return;
           }
           failure = new BrokerResponseError(res!.code, res!.remark, q.address);
@@ -360,7 +363,7 @@ export class Producer {
         this.afterFailure(failure, msg.topic)
           .then(() => this.attempts(msg, prepared, 0, deadline, 2, q.brokerName, failure))
           .then(
-            (r) => done(undefined, r.brokerName),
+            (r) => done(undefined, r.brokerName, r.status),
             (e: unknown) => done(e, brokerOfError(e) ?? q.brokerName),
           );
       },
