@@ -2,8 +2,8 @@
 // `npm run bench:durability`: what RocketMQ's zero-loss recipe costs. Two local clusters of the
 // same shape (one master, one slave), started by `rmq local up` on free ports:
 //   async: --flush async --replication async (ASYNC_MASTER, ASYNC_FLUSH: RocketMQ's default)
-//   sync:  --flush sync  --replication sync  (SYNC_MASTER, SYNC_FLUSH: an ack means the message is
-//          on the master's disk and in the slave's memory)
+//   sync:  --flush sync  --replication sync  (SYNC_MASTER, SYNC_FLUSH, and on 5.x inSyncReplicas=2:
+//          an ack means the message is on the master's disk and in the slave's memory)
 // Each broker's running config is read back first, so the comparison is of what the brokers do,
 // not of what was asked. Then the same `rmq bench` (closed loop, --inflight, --size, one consumer,
 // --verify) runs on each in alternating order (ABBA: async first in even rounds), both clusters
@@ -105,6 +105,7 @@ async function up(side) {
     'broker-a',
     'brokerRole',
     'flushDiskType',
+    'inSyncReplicas',
     '-n',
     side.namesrv,
     '--json',
@@ -112,9 +113,13 @@ async function up(side) {
   const conf = cfg.json?.config ?? {};
   const role = conf.brokerRole;
   const flushType = conf.flushDiskType;
-  if (role !== side.role || flushType !== side.flushType)
+  // From 5.0 a SYNC_MASTER waits for inSyncReplicas copies (master included; default 1 = none).
+  const copies = conf.inSyncReplicas === undefined ? 2 : Number(conf.inSyncReplicas);
+  if (role !== side.role || flushType !== side.flushType || (side.name === 'sync' && copies < 2))
     throw Object.assign(
-      new Error(`${side.name} broker runs ${role}/${flushType}, expected ${side.role}/${side.flushType}`),
+      new Error(
+        `${side.name} broker runs ${role}/${flushType} (inSyncReplicas ${conf.inSyncReplicas}), expected ${side.role}/${side.flushType}${side.name === 'sync' ? ' waiting for a slave' : ''}`,
+      ),
       { r: cfg },
     );
   process.stderr.write(
@@ -223,6 +228,5 @@ try {
 } finally {
   for (const side of started)
     await rmq(['local', 'down', '--dir', side.dir, '--purge', '--timeout', '15s', '--json']);
-  for (const side of started) rmSync(side.dir, { recursive: true, force: true });
-  if (!keep) rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true }); // the clusters' dirs (and the results, unless --keep)
 }

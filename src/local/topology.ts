@@ -249,6 +249,13 @@ export function topologyBrokerConf(
     ['haListenPort', n.port + 1],
   ];
   if (!legacy) entries.push(['bindAddress', '127.0.0.1']);
+  if (!legacy && t.ha !== 'controller' && n.brokerRole === 'SYNC_MASTER') {
+    // From 5.0 a SYNC_MASTER waits for inSyncReplicas copies, master included, and that defaults
+    // to 1: without this it answers as soon as its own write is done, as an ASYNC_MASTER does
+    // (4.x waited for a slave). 2 is 4.x's meaning: the master and one slave. With no slave in
+    // sync the master waits slaveTimeout (3 s) and answers FLUSH_SLAVE_TIMEOUT.
+    entries.push(['inSyncReplicas', 2]);
+  }
   if (t.ha === 'controller') {
     entries.push(
       ['enableControllerMode', true],

@@ -52,6 +52,19 @@ describe('local topologies', () => {
     const conf = topologyBrokerConf(nodes[1]!, nodes, t, s, layout);
     assert.match(conf, /^brokerRole=SYNC_MASTER$/m);
     assert.match(conf, /^flushDiskType=SYNC_FLUSH$/m);
+    // 5.x: a SYNC_MASTER waits for inSyncReplicas copies (default 1, i.e. none from a slave).
+    assert.match(conf, /^inSyncReplicas=2$/m);
+    const slave = topologyBrokerConf(nodes[2]!, nodes, t, s, layout);
+    assert.doesNotMatch(slave, /inSyncReplicas/);
+    const ta = { ...t, replication: 'async' as const };
+    const asyncNodes = topologyNodes(ta, s);
+    const asyncConf = topologyBrokerConf(asyncNodes[1]!, asyncNodes, ta, s, layout);
+    assert.match(asyncConf, /^brokerRole=ASYNC_MASTER$/m);
+    assert.doesNotMatch(asyncConf, /inSyncReplicas/);
+    // 4.x waits for a slave as SYNC_MASTER and has no such key.
+    const legacy = topologyBrokerConf(nodes[1]!, nodes, t, { ...s, version: '4.9.7' }, layout);
+    assert.match(legacy, /^brokerRole=SYNC_MASTER$/m);
+    assert.doesNotMatch(legacy, /inSyncReplicas/);
   });
 
   test('controller mode: the controller inside the name servers, brokers without a fixed id', () => {
