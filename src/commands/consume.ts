@@ -179,6 +179,13 @@ A compressed body that would inflate past --max-body (or is not valid zlib) is n
       onWarning: (err) => {
         if (f.debug) this.note(`${(err as Error).message}`);
       },
+      onPullTarget: (c) => {
+        if (!f.debug) return;
+        const was = c.suggested === undefined ? '' : `, the broker suggested ${c.suggested}`;
+        this.note(
+          `${c.mq.brokerName} queue ${c.mq.queueId}: pulling from broker ${c.brokerId} (${c.address})${was}`,
+        );
+      },
       onTraceError: (err) => this.note(`could not write trace records: ${(err as Error).message}`),
       render: messageRenderer(f.output, {
         template: f.template,

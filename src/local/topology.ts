@@ -280,6 +280,13 @@ export function topologyBrokerConf(
   );
   if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024], ...FEATURE_ENTRIES_5X);
   entries.push(...liteEntries(s.version));
+  if (t.replicas > 0) {
+    // Consumers read a group's queues from its slave while the master is down, as a replicated
+    // deployment is set up to: RocketMQ ships it off, and then a 5.x slave refuses every pull
+    // (a 4.9 slave answers each with "retry at the master"). On a master it lets the broker
+    // suggest the slave to a group that reads far behind (suggestWhichBrokerId).
+    entries.push(['slaveReadEnable', true]);
+  }
   entries.push(['fileReservedTime', 1], ...SHARED_BOX_ENTRIES);
   return properties(HEADER(s.version), entries);
 }

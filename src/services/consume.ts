@@ -14,6 +14,7 @@ import { MQClient } from '../core/client/mq-client.js';
 import { LiteConsumer } from '../core/client/lite-consumer.js';
 import { PopConsumer } from '../core/client/pop-consumer.js';
 import { FileOffsetStore } from '../core/client/offset-store.js';
+import type { PullTargetChange } from '../core/client/pull-target.js';
 import type { ClientSecurity } from '../core/client/remoting-client.js';
 import { TraceDispatcher, type TraceStats } from '../core/client/trace.js';
 import { tracedHandler } from '../core/client/trace-hooks.js';
@@ -105,6 +106,8 @@ export interface ConsumeInput {
   signal: AbortSignal;
   onRebalance?: (queues: number) => void;
   onWarning?: (err: unknown) => void;
+  /** A queue's pulls moved to another broker of its group (a slave, or back to the master). */
+  onPullTarget?: (change: PullTargetChange) => void;
   /** --trace / --trace-topic: write SubBefore/SubAfter records for every delivery. */
   trace?: { topic?: string | undefined } | undefined;
   /** --max-body: largest inflated body; a larger one is reported (bodyError) and the run goes on. */
@@ -119,6 +122,21 @@ export interface ConsumeInput {
   onTraceError?: (err: unknown) => void;
 }
 
+export interface ConsumedQueue {
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  committedOffset: number;
+  /**
+   * Pull mode: which brokers of the queue's group (0 the master, 1… its slaves) answered its
+   * pulls, and the messages they carried; a slave reads for a master that is down, or when the
+   * broker suggests it.
+   */
+  pulledFrom?: { brokerId: number; pulls: number; messages: number }[];
+  /** Pull mode: the broker id the last pull reply suggested reading from next; null before any. */
+  suggestedBrokerId?: number | null;
+}
+
 export interface ConsumeResult {
   topic: string;
   group: string;
@@ -130,7 +148,7 @@ export interface ConsumeResult {
   elapsedMs: number;
   rate: number;
   stopReason: 'count' | 'end' | 'idle' | 'signal' | 'output-closed';
-  queues: { topic: string; brokerName: string; queueId: number; committedOffset: number }[];
+  queues: ConsumedQueue[];
   messages?: MessageRecord[];
   /** With --trace: the trace records written. */
   trace?: TraceStats;
@@ -265,6 +283,7 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
     finish();
   });
   consumer.on('warning', (err) => input.onWarning?.(err));
+  consumer.on('pull-target', (change: PullTargetChange) => input.onPullTarget?.(change));
   consumer.on('rebalance', (e: { assigned: unknown[] }) => input.onRebalance?.(e.assigned.length));
   sink.onClosed(() => stop('output-closed'));
   if (!input.document && input.outFd !== undefined) sink.watchReader(input.outFd);
@@ -312,6 +331,8 @@ export async function consume(input: ConsumeInput): Promise<ConsumeResult> {
         brokerName: o.mq.brokerName,
         queueId: o.mq.queueId,
         committedOffset: beforeCommit ? o.committableOnceOut : o.committed,
+        pulledFrom: o.pulledFrom,
+        suggestedBrokerId: o.suggestedBrokerId ?? null,
       })),
     };
     if (input.document) r.messages = messages;

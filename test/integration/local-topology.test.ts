@@ -4,11 +4,13 @@
  * loaded 2-core box), stopped and purged at the end.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BenchResult } from '../../src/bench/result.js';
+import { Admin } from '../../src/core/client/admin.js';
+import type { ConsumeResult } from '../../src/services/consume.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import type { StatusResult } from '../../src/local/status.js';
 import type { NodeActionResult } from '../../src/local/nodes.js';
@@ -20,6 +22,22 @@ import { csvIntervals, sec } from '../helpers/faults.js';
 import { freePortBlock } from '../helpers/ports.js';
 
 const LONG = { timeoutMs: UP_TIMEOUT_MS * 2 };
+/**
+ * The topic of the slave-read drill. A slave copies its master's topic configs once a minute
+ * (SlaveSynchronize, 5.3), and answers pulls of a topic it does not know with TOPIC_NOT_EXIST:
+ * the drill before it creates the topic as it starts, so that minute passes while it runs.
+ */
+const SLAVE_TOPIC = 'drill_slave_read';
+
+/** Which sends failed, why, and in which seconds of the run: says whether a broker or the box. */
+const failures = (res: BenchResult): string =>
+  `send errors: ${res.errors.map((e) => `${e.key} ${e.count}`).join(', ') || 'none'}` +
+  (res.totals.sendErrors > 0
+    ? ` at s ${res.intervals
+        .filter((i) => i.sendErrors > 0)
+        .map((i) => `${i.index}:${i.sendErrors}`)
+        .join(' ')}`
+    : '');
 
 describe('rmq local topologies', () => {
   let root: string;
@@ -202,7 +220,7 @@ describe('rmq local topologies', () => {
                 (x) =>
                   `${x.brokerName} ${x.sent} sent/${x.sendErrors} errors, p99 ${sec((x.send?.p99 ?? 0) / 1000)} s`,
               )
-              .join('; ')}; warnings: ${res.warnings.join(' | ')}`,
+              .join('; ')}; warnings: ${res.warnings.join(' | ')}; ${failures(res)}`,
         );
         assert.equal(v.lost, 0, 'nothing acknowledged is lost');
         // A consumer retrying the dead master every second warns once, with its count.
@@ -326,7 +344,7 @@ describe('rmq local topologies', () => {
             res.brokers ?? []
           )
             .map((x) => `${x.brokerName} ${x.sent} sent/${x.sendErrors} errors`)
-            .join('; ')}`,
+            .join('; ')}; ${failures(res)}`,
         );
         assert.equal(res.totals.sendErrors, 0, 'producers saw no error');
         assert.equal(res.verification!.lost, 0);
@@ -335,6 +353,260 @@ describe('rmq local topologies', () => {
         await bench.done;
         // Whatever happened, broker-b takes writes again for the tests after this one.
         await rmq(['broker', 'undrain', 'broker-b', '-n', namesrv, '--yes']);
+      }
+    },
+  );
+  test(
+    'one of two name servers SIGKILLed under a verified bench: commands and the bench see no error',
+    { timeout: UP_TIMEOUT_MS * 2 },
+    async (t) => {
+      assert.ok(namesrv, 'the topology of the first test is up');
+      const RATE = 300;
+      const DURATION_S = 30;
+      const topic = 'drill_namesrv_one_of_two';
+      for (const name of [topic, SLAVE_TOPIC]) {
+        const created = await rmq(['topic', 'create', name, '--queues', '4', '-n', namesrv, '--json']);
+        assert.equal(created.code, 0, created.stderr);
+      }
+      const csv = join(root, 'namesrv-kill.csv');
+      const bench = rmqBackground(
+        [
+          'bench',
+          '-n',
+          namesrv,
+          '--topic',
+          topic,
+          '--rate',
+          String(RATE),
+          '--inflight',
+          '128',
+          '--duration',
+          `${DURATION_S}s`,
+          '--verify',
+          '--drain',
+          '60s',
+          '--json',
+          '--csv',
+          csv,
+        ],
+        { timeoutMs: (DURATION_S + 180) * 1000 },
+      );
+      let killed = false;
+      try {
+        await waitUntil(
+          `3 s in a row at ${RATE} msg/s`,
+          () => {
+            const tail = csvIntervals(csv).slice(-3);
+            return tail.length === 3 && tail.every((i) => i.sent >= 0.9 * RATE);
+          },
+          90_000,
+          200,
+        );
+        const killedAtS = csvIntervals(csv).length;
+        const stop = await rmq(['local', 'stop', 'namesrv-1', '--kill', '--dir', dir, '--json']);
+        assert.equal(stop.code, 0, stop.stderr);
+        killed = true;
+
+        // The first name server of the list is dead: every command goes on with the second.
+        const group = `${topic}_g`;
+        const commands: [string, string[]][] = [
+          ['cluster list', ['cluster', 'list', '-n', namesrv, '--json']],
+          ['topic list', ['topic', 'list', '-n', namesrv, '--json']],
+          ['topic describe', ['topic', 'describe', topic, '-n', namesrv, '--json']],
+          ['send', ['send', topic, '-n', namesrv, '-b', 'during the outage', '-c', '4', '--json']],
+          [
+            'consume',
+            ['consume', topic, '-g', group, '-n', namesrv, '--from', 'first', '--count', '4', '--json'],
+          ],
+        ];
+        const took: string[] = [];
+        for (const [what, args] of commands) {
+          const r = await rmq(args);
+          took.push(`${what} ${r.ms} ms`);
+          assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}`);
+          assert.equal(r.stderr, '', `${what} wrote to stderr`);
+        }
+
+        const r = await bench.done;
+        const res = r.json as BenchResult | undefined;
+        assert.ok(res, `bench printed no result (exit ${r.code}):\n${r.stdout.slice(0, 500)}\n${r.stderr}`);
+        const v = res.verification!;
+        t.diagnostic(
+          `namesrv-1 SIGKILLed at ${killedAtS} s of a ${RATE} msg/s, ${DURATION_S} s run: sent ${res.totals.sent}, ` +
+            `errors ${res.totals.sendErrors}, lost ${v.lost}, duplicates ${v.duplicates}; send max ` +
+            `${sec((res.latency.send?.max ?? 0) / 1000)} s, p99 ${sec((res.latency.send?.p99 ?? 0) / 1000)} s; ` +
+            `during the outage: ${took.join(', ')}; warnings: ${res.warnings.join(' | ') || 'none'}`,
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(res.totals.sendErrors, 0, JSON.stringify(res.errors));
+        assert.equal(v.lost, 0);
+        assert.equal(v.acknowledged, res.totals.sent);
+        const dead = namesrv.split(';')[0]!;
+        assert.ok(
+          !res.warnings.some((w) => w.includes(dead) || /name server|namesrv/i.test(w)),
+          'the bench warned of nothing about the name server',
+        );
+      } finally {
+        bench.kill('SIGKILL');
+        await bench.done;
+        if (killed) {
+          const back = await rmq(
+            ['local', 'start', 'namesrv-1', '--dir', dir, '--wait', '120s', '--json'],
+            LONG,
+          );
+          assert.equal(back.code, 0, back.stderr);
+        }
+      }
+    },
+  );
+
+  test(
+    'a master stopped: the group reads its backlog from the slave, goes back to the master when it returns, and reads nothing twice',
+    { timeout: UP_TIMEOUT_MS * 3 },
+    async (t) => {
+      assert.ok(namesrv, 'the topology of the first test is up');
+      const topic = SLAVE_TOPIC;
+      const group = `${topic}_g`;
+      const BACKLOG = 400;
+      const MORE = 100;
+      // Created before (see SLAVE_TOPIC); an update when it exists.
+      const created = await rmq(['topic', 'create', topic, '--queues', '4', '-n', namesrv, '--json']);
+      assert.equal(created.code, 0, created.stderr);
+      const admin = new Admin({ namesrv: namesrv.split(';'), timeoutMs: 5000 });
+      const out = join(root, 'slave-read.ndjson');
+      let consumer: ReturnType<typeof rmqBackground> | undefined;
+      let masterDown = false;
+      try {
+        const a = (await admin.getClusterInfo()).brokers.find((b) => b.brokerName === 'broker-a');
+        const [masterAddr, slaveAddr] = [a?.addrs.get(0), a?.addrs.get(1)];
+        assert.ok(masterAddr && slaveAddr, 'broker-a has a master and a slave');
+        const sent = await rmq([
+          'send',
+          topic,
+          '-n',
+          namesrv,
+          '--size',
+          '64',
+          '-c',
+          String(BACKLOG),
+          '--json',
+        ]);
+        assert.equal(sent.code, 0, sent.stderr);
+        const onA = (sent.json as { results: { brokerName: string }[] }).results.filter(
+          (x) => x.brokerName === 'broker-a',
+        ).length;
+        assert.ok(onA >= BACKLOG / 4, `${onA} of ${BACKLOG} on broker-a`);
+        const stored = async (addr: string) =>
+          (await admin.topicStats(addr, topic)).reduce((n, q) => n + q.maxOffset, 0);
+        const syncMs = await waitUntil(
+          'the slave of broker-a has the topic and the backlog',
+          async () => {
+            try {
+              return (await stored(slaveAddr)) === (await stored(masterAddr));
+            } catch {
+              return false; // TOPIC_NOT_EXIST until the slave copies the master's topic configs
+            }
+          },
+          90_000,
+          500,
+        );
+
+        // SIGTERM: the master unregisters, the route names only the slave of broker-a.
+        const stop = await rmq(['local', 'stop', 'broker-a-0', '--dir', dir, '--json']);
+        assert.equal(stop.code, 0, stop.stderr);
+        masterDown = true;
+        // A member of the group that has no offset yet; --debug says where each queue is pulled from.
+        const startedAt = Date.now();
+        consumer = rmqBackground(
+          ['consume', topic, '-g', group, '-n', namesrv, '--from', 'first', '--output', 'ndjson', '--debug'],
+          { stdoutFile: out, timeoutMs: 600_000 },
+        );
+        const records = (): { msgId: string; brokerName: string }[] => {
+          let text = '';
+          try {
+            text = readFileSync(out, 'utf8');
+          } catch {
+            return [];
+          }
+          return text
+            .slice(0, text.lastIndexOf('\n') + 1)
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => JSON.parse(l) as { msgId: string; brokerName: string });
+        };
+        const c = consumer;
+        await waitUntil(
+          'the backlog read with the master down',
+          () => records().length >= BACKLOG,
+          60_000,
+          200,
+        );
+        const backlogMs = Date.now() - startedAt;
+        // broker-a's queues whose pulls went to broker `id`, as --debug says.
+        const movedTo = (id: number) =>
+          new Set(
+            [
+              ...c.stderr().matchAll(new RegExp(`broker-a queue (\\d+): pulling from broker ${id}\\b`, 'g')),
+            ].map((m) => m[1]),
+          );
+        assert.equal(movedTo(1).size, 4, `each queue of broker-a read from the slave:\n${c.stderr()}`);
+        assert.equal(records().filter((m) => m.brokerName === 'broker-a').length, onA);
+
+        const started = await rmq(
+          ['local', 'start', 'broker-a-0', '--dir', dir, '--wait', '300s', '--json'],
+          LONG,
+        );
+        assert.equal(started.code, 0, started.stderr);
+        masterDown = false;
+        const backAt = Date.now();
+        // The slave points readers at the master; the consumer reads the route again and goes there.
+        await waitUntil(
+          'every queue of broker-a pulled from its master again',
+          () => movedTo(0).size === 4,
+          30_000,
+          200,
+        );
+        const switchMs = Date.now() - backAt;
+        const more = await rmq(['send', topic, '-n', namesrv, '--size', '64', '-c', String(MORE), '--json']);
+        assert.equal(more.code, 0, more.stderr);
+        await waitUntil(
+          'the messages sent after the restart read',
+          () => records().length >= BACKLOG + MORE,
+          60_000,
+          200,
+        );
+        c.kill('SIGTERM');
+        const done = await c.done;
+        assert.equal(done.code, 0, done.stderr);
+        const ids = records().map((m) => m.msgId);
+        const duplicates = ids.length - new Set(ids).size;
+
+        // The group's offsets are on the master now: another member reads nothing again.
+        const again = await rmq(['consume', topic, '-g', group, '-n', namesrv, '--until-end', '--json'], {
+          timeoutMs: 120_000,
+        });
+        assert.equal(again.code, 0, again.stderr);
+        const res = again.json as ConsumeResult;
+        t.diagnostic(
+          `slave of broker-a in sync ${syncMs} ms after the send; with broker-a-0 stopped, ${BACKLOG} read in ` +
+            `${backlogMs} ms (${onA} from the slave); every queue back at the master ${switchMs} ms after it was up; ` +
+            `${ids.length} received, ${duplicates} duplicates; a second run read ${res.received}; queues: ${JSON.stringify(
+              res.queues.map((q) => [q.brokerName, q.queueId, q.pulledFrom, q.suggestedBrokerId]),
+            )}`,
+        );
+        assert.equal(new Set(ids).size, BACKLOG + MORE, 'every message read');
+        assert.equal(duplicates, 0, 'nothing read twice');
+        assert.equal(res.received, 0, 'offsets committed where the broker keeps them: nothing read again');
+        const aQueues = res.queues.filter((q) => q.brokerName === 'broker-a');
+        assert.ok(
+          aQueues.every((q) => q.pulledFrom?.every((p) => p.brokerId === 0)),
+          'read from the master',
+        );
+      } finally {
+        consumer?.kill('SIGKILL');
+        await consumer?.done;
+        admin.close();
+        if (masterDown) await rmq(['local', 'start', 'broker-a-0', '--dir', dir, '--wait', '300s'], LONG);
       }
     },
   );

@@ -44,6 +44,12 @@ describe('local topologies', () => {
     assert.match(conf, /^storePathRootDir=\/tmp\/rmq-unit-topo\/nodes\/broker-a-1\/store$/m);
     assert.doesNotMatch(conf, /enableControllerMode/);
     assert.match(conf, /^waitTimeMillsInSendQueue=1000$/m);
+    // Slaves serve reads (a 5.x slave refuses every pull without it); masters may suggest them.
+    assert.match(conf, /^slaveReadEnable=true$/m);
+    assert.match(topologyBrokerConf(nodes[2]!, nodes, t, s, layout), /^slaveReadEnable=true$/m);
+    const single = { ...SINGLE_NODE, masters: 2 };
+    const lone = topologyNodes(single, s);
+    assert.doesNotMatch(topologyBrokerConf(lone[1]!, lone, single, s, layout), /slaveReadEnable/);
   });
 
   test('sync flush and replication set SYNC_FLUSH and SYNC_MASTER', () => {

@@ -7,10 +7,12 @@
  * processed it and its `durable` promise resolved true (for the CLI: the message was written
  * out). Nothing is committed past a message that was not.
  *
- * Rebalance inputs (rebalance.ts), the broker-side offset store (offset-store.ts) and queue
- * locks (queue-locks.ts) live in their own modules. What stays (about 770 lines) is one state
- * machine: the pull loop, delivery, offset settling and the lifecycle all read and write the
- * same per-queue state and stopping flag, and splitting them would pass that state around.
+ * Rebalance inputs (rebalance.ts), the broker-side offset store (offset-store.ts), where a
+ * queue starts (start-offset.ts), how its committable offset settles (settle.ts), queue locks
+ * (queue-locks.ts) and which broker of a group a queue is pulled from (pull-target.ts: a slave
+ * when the broker suggests one or the master is gone) live in their own modules. What stays is
+ * one state machine: the pull loop, delivery and the lifecycle all read and write the same
+ * per-queue state and stopping flag, and splitting them would pass that state around.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -37,22 +39,19 @@ import {
 } from '../protocol/consumer-send-back.js';
 import { decodeMessages, inflateBody, type MessageExt, Prop } from '../protocol/message.js';
 import { PULL_ACCEPT, pullMessageHeader, readPullResponse } from '../protocol/pull-message.js';
-import {
-  QUEUE_OFFSET_ACCEPT,
-  queueOffsetHeader,
-  readQueueOffset,
-  searchOffsetHeader,
-} from '../protocol/queue-offset.js';
 import { decodeResetOffsetBody } from '../protocol/reset-offset.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import type { MQClient } from './mq-client.js';
 import { type LocalOffsetStore, mqKey, RemoteOffsetStore } from './offset-store.js';
+import { MASTER_ID, type PulledFrom, PullTargets } from './pull-target.js';
 import { QueueLocks } from './queue-locks.js';
 import { allocateAveragely, groupMembers, readableQueues } from './rebalance.js';
 import { serveConsumeDirectly } from './consume-directly.js';
+import { committableOnceOut, type Pending, settle } from './settle.js';
+import { type StartFrom, startOffset } from './start-offset.js';
 import { ConsumeMeter, serveRunningInfo } from './running-info.js';
 
-export type StartFrom = { kind: 'first' } | { kind: 'last' } | { kind: 'timestamp'; ms: number };
+export type { StartFrom } from './start-offset.js';
 
 export interface ConsumerOptions {
   group: string;
@@ -99,15 +98,12 @@ export interface HandlerResult {
 
 export type Handler = (d: Delivery) => Promise<HandlerResult> | HandlerResult;
 
-interface Pending {
-  next: number;
-  /** handling: in the handler; unsettled: handled, waiting for `durable`; then ok or lost. */
-  state: 'handling' | 'unsettled' | 'ok' | 'lost';
-}
-
 interface QueueState {
   mq: MessageQueue;
+  /** Where the group's offsets of the queue live (the master, or a slave while it is down). */
   address: string;
+  /** Where `committed` was committed: a commit goes again when the offsets move to another broker. */
+  committedAt?: string | undefined;
   retry: boolean;
   nextPullOffset: number;
   committable: number;
@@ -123,6 +119,9 @@ interface QueueState {
   /** Set by a broker's reset (RESET_CONSUMER_CLIENT_OFFSET) until the pull loop has moved there. */
   resetTo?: number | undefined;
 }
+
+/** A slave does not hold a pull: a reader caught up on one waits this long before the next. */
+const SLAVE_IDLE_MS = 500;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
@@ -150,6 +149,7 @@ export class PushConsumer extends EventEmitter {
   private readonly queues = new Map<string, QueueState>();
   private readonly remoteOffsets: RemoteOffsetStore;
   private readonly locks: QueueLocks;
+  private readonly targets: PullTargets;
   private handler: Handler | undefined;
   private stopping = false;
   private commitChain: Promise<void> = Promise.resolve();
@@ -194,6 +194,7 @@ export class PushConsumer extends EventEmitter {
     this.retrySubscription = buildSubscription(retryTopic(options.group), '*', 'TAG');
     this.remoteOffsets = new RemoteOffsetStore(client, this.group);
     this.locks = new QueueLocks(client, this.group, (err) => this.emit('warning', err));
+    this.targets = new PullTargets(client, (change) => this.emit('pull-target', change));
   }
 
   get deliveredCount(): number {
@@ -263,8 +264,9 @@ export class PushConsumer extends EventEmitter {
       return undefined;
     });
     this.client.start();
-    const failed = await this.client.heartbeat();
-    if (failed.length > 0 && failed.length === this.client.masterAddresses().length) {
+    const targets = this.client.heartbeatTargets();
+    const failed = await this.client.heartbeat(targets);
+    if (failed.length > 0 && failed.length === targets.length) {
       // A broker that answered and refused (e.g. ACL) says more than "could not register".
       const refusal = failed.find((f) => f.error instanceof BrokerResponseError)?.error;
       if (refusal) throw refusal;
@@ -410,8 +412,24 @@ export class PushConsumer extends EventEmitter {
     const added: QueueState[] = [];
     for (const w of wanted) {
       const key = mqKey(w.mq);
-      if (this.queues.has(key)) continue;
-      const { offset: start, fromCommitted } = await this.startOffset(w.mq, w.address, w.retry);
+      const kept = this.queues.get(key);
+      if (kept) {
+        kept.address = w.address; // the offsets move to the master when it is back
+        continue;
+      }
+      const { offset: start, fromCommitted } = await startOffset(
+        {
+          client: this.client,
+          model: this.model,
+          remote: this.remoteOffsets,
+          local: this.opts.localOffsets,
+          from: this.opts.from,
+          resetToMs: this.opts.resetToMs,
+        },
+        w.mq,
+        w.address,
+        w.retry,
+      );
       const q: QueueState = {
         mq: w.mq,
         address: w.address,
@@ -422,6 +440,7 @@ export class PushConsumer extends EventEmitter {
         // run that ends before any message is safely out still pins where the group starts:
         // the next run must not jump to "--from last".
         committed: fromCommitted ? start : -1,
+        committedAt: fromCommitted ? w.address : undefined,
         pending: [],
         dropped: false,
         caughtUp: false,
@@ -440,35 +459,6 @@ export class PushConsumer extends EventEmitter {
         removed: removed.length,
       });
     }
-  }
-
-  private async offsetCall(code: number, address: string, ext: Record<string, string>): Promise<number> {
-    const res = await this.client.remoting.call(address, code, ext, { accept: QUEUE_OFFSET_ACCEPT });
-    return readQueueOffset(res);
-  }
-
-  private async startOffset(
-    mq: MessageQueue,
-    address: string,
-    retry: boolean,
-  ): Promise<{ offset: number; fromCommitted: boolean }> {
-    const computed = (offset: number) => ({ offset, fromCommitted: false });
-    const search = (ms: number) =>
-      this.offsetCall(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, address, searchOffsetHeader(mq, ms));
-    if (this.opts.resetToMs !== undefined && !retry) return computed(await search(this.opts.resetToMs));
-    if (this.model === 'BROADCASTING') {
-      const stored = await this.opts.localOffsets!.read(mq);
-      if (stored !== undefined) return { offset: stored, fromCommitted: true };
-    } else {
-      const committed = await this.remoteOffsets.read(address, mq);
-      if (committed !== undefined) return { offset: committed, fromCommitted: true };
-    }
-    if (retry) return computed(0);
-    const from = this.opts.from ?? { kind: 'last' };
-    const q = queueOffsetHeader(mq);
-    if (from.kind === 'first') return computed(await this.offsetCall(RequestCode.GET_MIN_OFFSET, address, q));
-    if (from.kind === 'last') return computed(await this.offsetCall(RequestCode.GET_MAX_OFFSET, address, q));
-    return computed(await search(from.ms));
   }
 
   private pullExt(q: QueueState): Record<string, string> {
@@ -498,8 +488,9 @@ export class PushConsumer extends EventEmitter {
       }
       let res: Awaited<ReturnType<MQClient['remoting']['call']>>;
       const suspended = !this.noSuspend;
+      const node = this.targets.pullFrom(q.mq, q.address);
       try {
-        res = await this.client.remoting.call(q.address, RequestCode.PULL_MESSAGE, this.pullExt(q), {
+        res = await this.client.remoting.call(node.address, RequestCode.PULL_MESSAGE, this.pullExt(q), {
           timeoutMs: (suspended ? this.opts.pullSuspendMs : 0) + this.client.timeoutMs,
           accept: PULL_ACCEPT,
         });
@@ -512,6 +503,8 @@ export class PushConsumer extends EventEmitter {
           return;
         }
         this.emit('warning', err);
+        // A broker gone from under a pull: the route may already show its slave, or its return.
+        if (err instanceof ConnectionError) this.client.refreshRouteSoon(q.mq.topic);
         await sleep(backoff);
         // A refused connect costs nothing, so an unreachable broker is retried every second: a
         // restarted broker is read again within 1 s, not after a 5 s backoff outlived the outage.
@@ -528,9 +521,10 @@ export class PushConsumer extends EventEmitter {
       const header = readPullResponse(res);
       const next = header.nextBeginOffset ?? q.nextPullOffset;
       const max = header.maxOffset ?? 0;
+      // Inflated one by one at delivery (handleBatch), so a batch of 32 holds one inflated body.
+      const msgs = res.code === ResponseCode.SUCCESS ? decodeMessages(res.body, { inflate: false }) : [];
+      this.targets.answered(q.mq, node, header.suggestWhichBrokerId, msgs.length);
       if (res.code === ResponseCode.SUCCESS) {
-        // Inflated one by one at delivery (handleBatch), so a batch of 32 holds one inflated body.
-        const msgs = decodeMessages(res.body, { inflate: false });
         q.nextPullOffset = next;
         q.handling = this.handleBatch(q, msgs, next);
         await q.handling;
@@ -550,10 +544,12 @@ export class PushConsumer extends EventEmitter {
         this.moveTo(q, next);
         q.caughtUp = false;
       } else {
-        // PULL_RETRY_IMMEDIATELY: everything scanned was filtered out.
+        // PULL_RETRY_IMMEDIATELY: everything scanned was filtered out, or a slave has nothing
+        // new and sends readers to the master instead of holding the pull.
         this.advance(q, next);
         q.nextPullOffset = next;
         q.caughtUp = next >= max;
+        if (q.caughtUp && node.brokerId !== MASTER_ID) await sleep(SLAVE_IDLE_MS);
       }
       if (this.isCaughtUp()) this.emit('caught-up');
     }
@@ -561,21 +557,7 @@ export class PushConsumer extends EventEmitter {
 
   private advance(q: QueueState, next: number): void {
     q.pending.push({ next, state: 'ok' });
-    this.settle(q);
-  }
-
-  /** Moves the committable offset over the leading run of durable messages. */
-  private settle(q: QueueState): void {
-    while (q.pending.length > 0 && !q.poisoned) {
-      const head = q.pending[0]!;
-      if (head.state === 'handling' || head.state === 'unsettled') break;
-      if (head.state === 'lost') {
-        q.poisoned = true;
-        break;
-      }
-      q.committable = Math.max(q.committable, head.next);
-      q.pending.shift();
-    }
+    settle(q);
   }
 
   private async handleBatch(q: QueueState, msgs: MessageExt[], next: number): Promise<void> {
@@ -616,7 +598,7 @@ export class PushConsumer extends EventEmitter {
         this.meter.record(q.mq, q.mq.topic, Date.now() - t0, result.status === 'ack');
       } catch (err) {
         entry.state = 'lost';
-        this.settle(q);
+        settle(q);
         this.emit('fatal', err);
         this.stopping = true;
         return;
@@ -634,7 +616,7 @@ export class PushConsumer extends EventEmitter {
           await this.sendBack(q, m, this.opts.orderly ? m.reconsumeTimes + attempt : m.reconsumeTimes);
         } catch (err) {
           entry.state = 'lost';
-          this.settle(q);
+          settle(q);
           this.emit('warning', err);
           return;
         }
@@ -644,16 +626,16 @@ export class PushConsumer extends EventEmitter {
         // Not awaited: a pipe releases a message only after more output follows it.
         void result.durable.then((ok) => {
           entry.state = ok ? 'ok' : 'lost';
-          this.settle(q);
+          settle(q);
         });
       } else {
         entry.state = 'ok';
-        this.settle(q);
+        settle(q);
       }
       return;
     }
     entry.state = 'ok';
-    this.settle(q);
+    settle(q);
   }
 
   /** CONSUMER_SEND_MSG_BACK: the broker stores the message in %RETRY%group, or the DLQ at the limit. */
@@ -691,14 +673,14 @@ export class PushConsumer extends EventEmitter {
   }
 
   private async commitNow(qs: QueueState[]): Promise<void> {
-    const changed = qs.filter((q) => q.committable !== q.committed);
-    if (changed.length === 0) return;
-    if (this.model === 'BROADCASTING') {
-      await this.opts.localOffsets!.write(new Map(changed.map((q) => [mqKey(q.mq), q.committable])));
-      for (const q of changed) q.committed = q.committable;
+    if (this.model === 'CLUSTERING') {
+      await this.remoteOffsets.commit(qs, (mq) => this.targets.offsetsAt(mq));
       return;
     }
-    await this.remoteOffsets.commit(changed);
+    const changed = qs.filter((q) => q.committable !== q.committed);
+    if (changed.length === 0) return;
+    await this.opts.localOffsets!.write(new Map(changed.map((q) => [mqKey(q.mq), q.committable])));
+    for (const q of changed) q.committed = q.committable;
   }
 
   /** Commits every queue's committable offset now. */
@@ -709,28 +691,27 @@ export class PushConsumer extends EventEmitter {
   /**
    * Per-queue offsets, for reporting. committableOnceOut: where committable gets to when every
    * handled message still waiting on its `durable` resolves true (a caller that writes them out
-   * at the end reports it before the final commit).
+   * at the end reports it before the final commit). pulledFrom and suggestedBrokerId: which
+   * brokers of the queue's group answered its pulls, and where the last answer sent the next.
    */
-  offsets(): { mq: MessageQueue; committed: number; committable: number; committableOnceOut: number }[] {
+  offsets(): {
+    mq: MessageQueue;
+    committed: number;
+    committable: number;
+    committableOnceOut: number;
+    pulledFrom: PulledFrom[];
+    suggestedBrokerId: number | undefined;
+  }[] {
     return [...this.queues.values()]
       .map((q) => ({
         mq: q.mq,
         committed: q.committed,
         committable: q.committable,
-        committableOnceOut: this.committableOnceOut(q),
+        committableOnceOut: committableOnceOut(q),
+        pulledFrom: this.targets.pulledFrom(q.mq),
+        suggestedBrokerId: this.targets.suggestion(q.mq),
       }))
       .sort((a, b) => compareMessageQueue(a.mq, b.mq));
-  }
-
-  /** settle() as if every unsettled message were out. */
-  private committableOnceOut(q: QueueState): number {
-    let offset = q.committable;
-    if (q.poisoned) return offset;
-    for (const p of q.pending) {
-      if (p.state === 'handling' || p.state === 'lost') break;
-      offset = Math.max(offset, p.next);
-    }
-    return offset;
   }
 
   /** Stops delivering and waits for handlers in progress; nothing is committed yet. */

@@ -4,12 +4,14 @@
  */
 import { NotFoundError } from '../errors.js';
 import { type ConsumerData, encodeHeartbeat } from '../protocol/heartbeat.js';
-import { masterAddress, type TopicRoute } from '../protocol/route.js';
+import { type BrokerData, masterAddress, type TopicRoute } from '../protocol/route.js';
 import { UNREGISTER_CLIENT_ACCEPT, unregisterClientHeader } from '../protocol/unregister-client.js';
 import { RequestCode } from '../remoting/codes.js';
 import { localIp } from '../util/net.js';
 import { NameServerClient } from './namesrv.js';
 import { type ClientOptions, RemotingClient } from './remoting-client.js';
+
+const routeAddresses = (b: BrokerData): string[] => [...b.addrs.values()].filter((a) => a.length > 0);
 
 export interface MQClientOptions extends ClientOptions {
   namesrv: string[];
@@ -17,6 +19,8 @@ export interface MQClientOptions extends ClientOptions {
   instanceName?: string;
   heartbeatIntervalMs?: number;
   routeRefreshIntervalMs?: number;
+  /** How often a route that misses a master, or a broker it had, is read again (default 3 s). */
+  degradedRouteRefreshIntervalMs?: number;
 }
 
 export class MQClient {
@@ -30,9 +34,14 @@ export class MQClient {
   private readonly consumers = new Map<string, () => ConsumerData>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly routeRefreshMs: number;
+  private readonly degradedRefreshMs: number;
   private readonly heartbeatMs: number;
-  /** Masters heartbeated at least once. */
+  /** Brokers heartbeated at least once since they last joined a route. */
   private readonly greeted = new Set<string>();
+  /** Per topic, every broker name its routes have had: one missing now is down. */
+  private readonly seenBrokers = new Map<string, Set<string>>();
+  /** Topics whose cached route misses a master or a broker it had. */
+  private readonly degraded = new Set<string>();
   private started = false;
 
   constructor(readonly options: MQClientOptions) {
@@ -40,6 +49,7 @@ export class MQClient {
     this.namesrv = new NameServerClient(this.remoting, options.namesrv);
     this.clientId = `${localIp()}@${options.instanceName ?? `${process.pid}#${Date.now()}`}`;
     this.routeRefreshMs = options.routeRefreshIntervalMs ?? 30_000;
+    this.degradedRefreshMs = Math.min(options.degradedRouteRefreshIntervalMs ?? 3000, this.routeRefreshMs);
     this.heartbeatMs = options.heartbeatIntervalMs ?? 30_000;
   }
 
@@ -58,21 +68,35 @@ export class MQClient {
     return cached ?? this.fetchRoute(topic, this.routes.get(topic));
   }
 
-  /** The cached route, refreshed in the background when due; undefined when none is cached. */
+  /**
+   * The cached route, refreshed in the background when due; undefined when none is cached. A
+   * route missing a master, or a broker it had before, is due every few seconds instead of every
+   * 30: a restarted broker registers again within seconds, and until the route shows it, sends
+   * and pulls avoid it (one name-server request per topic every 3 s, only while one is missing).
+   */
   cachedRoute(topic: string): TopicRoute | undefined {
     const cached = this.routes.get(topic);
-    if (cached && Date.now() - cached.at >= this.routeRefreshMs) this.refreshInBackground(topic);
+    const due = this.degraded.has(topic) ? this.degradedRefreshMs : this.routeRefreshMs;
+    if (cached && Date.now() - cached.at >= due) this.refreshInBackground(topic);
     return cached?.route;
+  }
+
+  /**
+   * Refreshes a cached route in the background now (at most once a second per topic): a broker
+   * of it could not be reached, or a broker pointed at a node the route does not have.
+   */
+  refreshRouteSoon(topic: string): void {
+    if (this.routes.has(topic)) this.refreshInBackground(topic);
   }
 
   private refreshInBackground(topic: string): void {
     if ((this.nextRefresh.get(topic) ?? 0) > Date.now()) return;
-    // One refresh at a time, and at most one a second while the name server fails.
+    // One refresh at a time, and at most one a second.
     this.nextRefresh.set(topic, Number.POSITIVE_INFINITY);
     void this.namesrv.getTopicRoute(topic).then(
       (route) => {
-        this.routes.set(topic, { route, at: Date.now() });
-        this.nextRefresh.delete(topic);
+        this.setRoute(topic, route);
+        this.nextRefresh.set(topic, Date.now() + 1000);
       },
       (err: unknown) => {
         // The name server says the topic is gone: stop routing to it, as a foreground fetch would.
@@ -88,14 +112,27 @@ export class MQClient {
   ): Promise<TopicRoute> {
     try {
       const route = await this.namesrv.getTopicRoute(topic);
-      this.routes.set(topic, { route, at: Date.now() });
-      this.greetNewMasters(route);
+      this.setRoute(topic, route);
       return route;
     } catch (err) {
       // Keep serving a known route while the name server is away: brokers still work.
       if (cached && !(err instanceof NotFoundError)) return cached.route;
       throw err;
     }
+  }
+
+  private setRoute(topic: string, route: TopicRoute): void {
+    const before = this.routes.get(topic)?.route;
+    this.routes.set(topic, { route, at: Date.now() });
+    const names = this.seenBrokers.get(topic) ?? new Set<string>();
+    for (const b of route.brokers) names.add(b.brokerName);
+    this.seenBrokers.set(topic, names);
+    const missing =
+      route.brokers.some((b) => !masterAddress(b)) ||
+      [...names].some((n) => !route.brokers.some((b) => b.brokerName === n));
+    if (missing) this.degraded.add(topic);
+    else this.degraded.delete(topic);
+    this.greet(route, before);
   }
 
   /** Master addresses of every broker in the cached routes. */
@@ -106,6 +143,19 @@ export class MQClient {
         const a = masterAddress(b);
         if (a) out.add(a);
       }
+    }
+    return [...out];
+  }
+
+  /**
+   * Who the heartbeat goes to: every master and, once a consumer is registered, every slave too,
+   * as the Java client does: a consumer may read from a slave, which must know its group.
+   */
+  heartbeatTargets(): string[] {
+    if (this.consumers.size === 0) return this.masterAddresses();
+    const out = new Set<string>();
+    for (const { route } of this.routes.values()) {
+      for (const b of route.brokers) for (const a of routeAddresses(b)) out.add(a);
     }
     return [...out];
   }
@@ -123,18 +173,23 @@ export class MQClient {
   }
 
   /**
-   * A started client heartbeats a master as soon as a route first names it, not at the next
-   * round (up to 30 s later): until then the broker does not know the client's groups, and
-   * `topic producers` or the dashboard would not show a producer that is already sending.
+   * A started client heartbeats a broker as soon as a route names it, not at the next round (up
+   * to 30 s later): until then the broker does not know the client's groups, and `topic
+   * producers` or the dashboard would not show a producer that is already sending. A broker that
+   * left the route and came back (a restart) has forgotten them, so it is greeted again.
    */
-  private greetNewMasters(route: TopicRoute): void {
+  private greet(route: TopicRoute, before: TopicRoute | undefined): void {
+    const addrs = (r: TopicRoute) =>
+      r.brokers.flatMap((b) => (this.consumers.size > 0 ? routeAddresses(b) : [masterAddress(b) ?? '']));
+    const now = new Set(addrs(route));
+    for (const gone of before ? addrs(before) : []) if (!now.has(gone)) this.greeted.delete(gone);
     if (!this.started) return;
-    const fresh = route.brokers.map(masterAddress).filter((a): a is string => !!a && !this.greeted.has(a));
+    const fresh = [...now].filter((a) => a && !this.greeted.has(a));
     if (fresh.length > 0) void this.heartbeat(fresh);
   }
 
-  /** Sends one heartbeat to every known master (or those given); returns those that failed, and why. */
-  async heartbeat(addresses = this.masterAddresses()): Promise<{ address: string; error: unknown }[]> {
+  /** Sends one heartbeat to every heartbeat target (or those given); returns those that failed, and why. */
+  async heartbeat(addresses = this.heartbeatTargets()): Promise<{ address: string; error: unknown }[]> {
     for (const a of addresses) this.greeted.add(a);
     const body = encodeHeartbeat(
       this.clientId,
@@ -158,7 +213,7 @@ export class MQClient {
   start(): void {
     if (this.started) return;
     this.started = true;
-    const known = this.masterAddresses().filter((x) => !this.greeted.has(x));
+    const known = this.heartbeatTargets().filter((x) => !this.greeted.has(x));
     if (known.length > 0) void this.heartbeat(known);
     const hb = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     const rr = setInterval(() => {
@@ -177,7 +232,7 @@ export class MQClient {
       ...[...this.consumers.keys()].map((g) => [g, 'consumerGroup'] as [string, 'consumerGroup']),
     ];
     await Promise.all(
-      this.masterAddresses().flatMap((addr) =>
+      this.heartbeatTargets().flatMap((addr) =>
         groups.map(([g, key]) =>
           this.remoting
             .call(

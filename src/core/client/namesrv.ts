@@ -1,6 +1,11 @@
 /**
  * Name-server client: cluster info, routes, topic list and name-server side deletes. Tries the
  * configured name servers in order and moves on when one cannot be reached.
+ *
+ * Name servers share nothing: each knows what the brokers registered with it, and one that was
+ * restarted knows nothing until they register again (every 30 s). An answer that knows nothing
+ * (no broker, no such topic, no topic at all) is therefore checked with the other name servers,
+ * and believed only when none of them knows more.
  */
 import { ConnectionError, NotFoundError, RocketMQError } from '../errors.js';
 import {
@@ -39,16 +44,23 @@ export class NameServerClient {
     client.dialAsGiven(addresses);
   }
 
+  /** `uninformed`: an answer that may only mean this name server has not heard from the brokers yet. */
   private async call(
     code: number,
     ext: Record<string, string>,
     options?: CallOptions,
+    uninformed: (res: RemotingCommand) => boolean = () => false,
   ): Promise<RemotingCommand> {
     let lastErr: unknown;
+    let blank: RemotingCommand | undefined;
     for (let i = 0; i < this.addresses.length; i++) {
       const idx = (this.preferred + i) % this.addresses.length;
       try {
         const res = await this.client.call(this.addresses[idx]!, code, ext, options);
+        if (uninformed(res)) {
+          blank ??= res;
+          continue;
+        }
         this.preferred = idx;
         return res;
       } catch (err) {
@@ -56,6 +68,7 @@ export class NameServerClient {
         lastErr = err;
       }
     }
+    if (blank) return blank;
     if (this.addresses.length > 1 && lastErr instanceof ConnectionError) {
       throw new ConnectionError(
         this.addresses.join(';'),
@@ -74,7 +87,12 @@ export class NameServerClient {
   }
 
   async getClusterInfo(): Promise<ClusterInfo> {
-    const res = await this.call(RequestCode.GET_BROKER_CLUSTER_INFO, {});
+    const res = await this.call(
+      RequestCode.GET_BROKER_CLUSTER_INFO,
+      {},
+      undefined,
+      (r) => decodeClusterInfo(r.body).brokers.length === 0,
+    );
     return decodeClusterInfo(res.body);
   }
 
@@ -97,9 +115,12 @@ export class NameServerClient {
 
   /** Route of a topic; NotFoundError when no broker serves it. */
   async getTopicRoute(topic: string): Promise<TopicRoute> {
-    const res = await this.call(RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoHeader(topic), {
-      accept: GET_ROUTEINFO_ACCEPT,
-    });
+    const res = await this.call(
+      RequestCode.GET_ROUTEINFO_BY_TOPIC,
+      getRouteInfoHeader(topic),
+      { accept: GET_ROUTEINFO_ACCEPT },
+      (r) => r.code === ResponseCode.TOPIC_NOT_EXIST,
+    );
     if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
       throw new NotFoundError(`topic "${topic}" does not exist`, {
         reason: 'topic-not-found',
@@ -109,15 +130,35 @@ export class NameServerClient {
   }
 
   async getTopicList(): Promise<string[]> {
-    const res = await this.call(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, {});
+    const res = await this.call(
+      RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+      {},
+      undefined,
+      (r) => decodeTopicList(r.body).length === 0,
+    );
     return decodeTopicList(res.body);
   }
 
-  /** Deletes the topic's route on every name server (each keeps its own copy). */
+  /**
+   * Deletes the topic's route on every name server (each keeps its own copy). One that cannot be
+   * reached is skipped when another took the delete: a name server keeps routes in memory only,
+   * so a dead one holds none (one cut off by the network keeps its copy until deleted again).
+   */
   async deleteTopic(topic: string, clusterName?: string): Promise<void> {
     const ext = deleteTopicInNamesrvHeader(topic, clusterName);
+    let unreachable: unknown;
+    let deleted = 0;
     for (const addr of this.addresses) {
-      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext, { accept: DELETE_TOPIC_ACCEPT });
+      try {
+        await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext, {
+          accept: DELETE_TOPIC_ACCEPT,
+        });
+        deleted++;
+      } catch (err) {
+        if (!(err instanceof ConnectionError)) throw err;
+        unreachable ??= err;
+      }
     }
+    if (deleted === 0) throw unreachable;
   }
 }

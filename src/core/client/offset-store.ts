@@ -59,10 +59,13 @@ export class FileOffsetStore implements LocalOffsetStore {
 /** A queue whose offset is committed: `committable` is read as its commit is sent. */
 export interface CommittingQueue {
   mq: MessageQueue;
+  /** The broker that keeps the queue's offsets; commit() moves it where `where` says. */
   address: string;
   committable: number;
   /** Raised to what the broker has confirmed. */
   committed: number;
+  /** The broker `committed` is on. */
+  committedAt?: string | undefined;
 }
 
 /** A clustering group's offsets, on the brokers of its queues. */
@@ -84,15 +87,23 @@ export class RemoteOffsetStore {
   }
 
   /**
-   * Commits each queue's committable offset. The caller runs one commit() at a time: the broker
-   * applies UPDATE_CONSUMER_OFFSET on a thread pool, so two in flight for a queue may land in
-   * either order.
+   * Commits each queue's committable offset that the broker keeping it does not have yet. The
+   * caller runs one commit() at a time: the broker applies UPDATE_CONSUMER_OFFSET on a thread
+   * pool, so two in flight for a queue may land in either order.
+   *
+   * `where` says which broker keeps a queue's offsets now. When that changes (a slave kept them
+   * while its master was down, and the master is back), the offset is committed again there even
+   * if it did not move: the returning master has only what it had when it went down, and its
+   * slave copies the master's offsets over its own.
    */
-  async commit(qs: CommittingQueue[]): Promise<void> {
+  async commit(qs: CommittingQueue[], where?: (mq: MessageQueue) => string | undefined): Promise<void> {
+    for (const q of qs) q.address = where?.(q.mq) ?? q.address;
+    const changed = qs.filter((q) => q.committable !== q.committed || q.committedAt !== q.address);
     const send = async (q: CommittingQueue): Promise<void> => {
       const offset = q.committable;
+      const address = q.address;
       await this.client.remoting.call(
-        q.address,
+        address,
         RequestCode.UPDATE_CONSUMER_OFFSET,
         updateConsumerOffsetHeader({
           consumerGroup: this.group,
@@ -103,6 +114,7 @@ export class RemoteOffsetStore {
         { accept: UPDATE_CONSUMER_OFFSET_ACCEPT },
       );
       q.committed = Math.max(q.committed, offset);
+      q.committedAt = address;
     };
     // The broker keeps a group's offsets of a topic in one map, which the first commit creates
     // with a get-then-put that is not atomic (ConsumerOffsetManager.commitOffset, 4.9.7 and 5.3.3):
@@ -110,7 +122,7 @@ export class RemoteOffsetStore {
     // later put drops the other's queue, answering SUCCESS to both. So per broker and topic one
     // commit goes first, alone; once it is answered the map exists and the rest may go at once.
     const byKey = new Map<string, CommittingQueue[]>();
-    for (const q of qs) {
+    for (const q of changed) {
       const key = `${q.address}\u0000${q.mq.topic}`;
       byKey.set(key, [...(byKey.get(key) ?? []), q]);
     }

@@ -424,9 +424,13 @@ export class Producer {
    * After a retriable failure, the route is read again when it may be stale: the broker does not
    * know the topic, or refused the write (NO_PERMISSION: a broker made read-only, e.g. by `rmq
    * broker drain`, refuses sends to ordered topics; the new route leaves its queues out, so the
-   * retry and the sends after it go elsewhere instead of waiting for the 30 s refresh).
+   * retry and the sends after it go elsewhere instead of waiting for the 30 s refresh). A broker
+   * that cannot be reached may be gone from the route already: it is read again in the
+   * background, and while the route misses a master it is read every few seconds, so the master
+   * is sent to again soon after it is back (MQClient.cachedRoute).
    */
   private async afterFailure(err: unknown, topic: string): Promise<void> {
+    if (err instanceof ConnectionError) this.client.refreshRouteSoon(topic);
     if (
       err instanceof BrokerResponseError &&
       (err.responseCode === ResponseCode.TOPIC_NOT_EXIST || err.responseCode === ResponseCode.NO_PERMISSION)

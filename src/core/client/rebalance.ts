@@ -10,9 +10,9 @@ import {
   getConsumerListHeader,
   readConsumerList,
 } from '../protocol/get-consumer-list.js';
-import { masterAddress } from '../protocol/route.js';
 import { RequestCode } from '../remoting/codes.js';
 import type { MQClient } from './mq-client.js';
+import { findInGroup, MASTER_ID } from './pull-target.js';
 
 /** AllocateMessageQueueAveragely. */
 export function allocateAveragely<T>(all: T[], cids: string[], me: string): T[] {
@@ -32,7 +32,11 @@ const javaCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 const compareMq = (a: MessageQueue, b: MessageQueue): number =>
   javaCompare(a.topic, b.topic) || javaCompare(a.brokerName, b.brokerName) || a.queueId - b.queueId;
 
-/** A topic's readable queues on brokers with a master, in allocation order (route read afresh). */
+/**
+ * A topic's readable queues, in allocation order (route read afresh), each with the broker that
+ * keeps its offsets: the master, or a slave while the master is down (its queues stay assigned
+ * and are read from the slave, as the Java client does).
+ */
 export async function readableQueues(
   client: MQClient,
   topic: string,
@@ -42,7 +46,7 @@ export async function readableQueues(
   for (const q of route.queues) {
     if ((q.perm & 4) === 0) continue;
     const b = route.brokers.find((x) => x.brokerName === q.brokerName);
-    const address = b && masterAddress(b);
+    const address = findInGroup(b, MASTER_ID)?.address;
     if (!address) continue;
     for (let i = 0; i < q.readQueueNums; i++)
       out.push({ mq: { topic, brokerName: q.brokerName, queueId: i }, address });

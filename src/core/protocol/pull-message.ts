@@ -11,7 +11,7 @@
  * PULL_NOT_FOUND, nothing new at this offset; PULL_RETRY_IMMEDIATELY, everything scanned was
  * filtered out; PULL_OFFSET_MOVED, the offset is out of range (or was reset). Response
  * extFields: nextBeginOffset int64 | minOffset int64 | maxOffset int64 | suggestWhichBrokerId
- * (ignored: rmq pulls from the master).
+ * int64 (the broker id of the group to pull this queue from next; see client/pull-target.ts).
  */
 import { ResponseCode } from '../remoting/codes.js';
 import type { RemotingCommand } from '../remoting/command.js';
@@ -70,6 +70,7 @@ export interface PullResponseHeader {
   nextBeginOffset: number | undefined;
   minOffset: number | undefined;
   maxOffset: number | undefined;
+  suggestWhichBrokerId: number | undefined;
 }
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -80,5 +81,6 @@ export function readPullResponse(res: RemotingCommand): PullResponseHeader {
     nextBeginOffset: num(ext.nextBeginOffset),
     minOffset: num(ext.minOffset),
     maxOffset: num(ext.maxOffset),
+    suggestWhichBrokerId: num(ext.suggestWhichBrokerId),
   };
 }
