@@ -2,7 +2,13 @@
  * Name-server client: cluster info, routes, topic list and name-server side deletes. Tries the
  * configured name servers in order and moves on when one cannot be reached.
  */
-import { ConnectionError, NotFoundError, RocketMQError } from '../errors.js';
+import {
+  BrokerResponseError,
+  ConnectionError,
+  NotANameServerError,
+  NotFoundError,
+  RocketMQError,
+} from '../errors.js';
 import {
   type ClusterInfo,
   decodeClusterInfo,
@@ -22,6 +28,11 @@ export function parseNamesrvList(value: string): string[] {
     .split(/[;,]/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** RequestCode's name for a code ("GET_BROKER_CLUSTER_INFO"), or the number. */
+function requestName(code: number): string {
+  return Object.entries(RequestCode).find(([, v]) => v === code)?.[0] ?? `request ${code}`;
 }
 
 export class NameServerClient {
@@ -52,6 +63,12 @@ export class NameServerClient {
         this.preferred = idx;
         return res;
       } catch (err) {
+        if (
+          err instanceof BrokerResponseError &&
+          err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED
+        ) {
+          throw new NotANameServerError(this.addresses[idx]!, requestName(code), err.remark);
+        }
         if (!(err instanceof ConnectionError)) throw err;
         lastErr = err;
       }
@@ -100,7 +117,17 @@ export class NameServerClient {
   async deleteTopic(topic: string, clusterName?: string): Promise<void> {
     const ext = deleteTopicInNamesrvHeader(topic, clusterName);
     for (const addr of this.addresses) {
-      await this.client.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext, { accept: DELETE_TOPIC_ACCEPT });
+      await this.client
+        .call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext, { accept: DELETE_TOPIC_ACCEPT })
+        .catch((err: unknown) => {
+          if (
+            err instanceof BrokerResponseError &&
+            err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED
+          ) {
+            throw new NotANameServerError(addr, 'DELETE_TOPIC_IN_NAMESRV', err.remark);
+          }
+          throw err;
+        });
     }
   }
 }
