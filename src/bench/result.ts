@@ -36,7 +36,6 @@
  *                   (direct) one, its comparison with this one and the proxy ÷ direct ratios
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
-import type { Comparison } from './compare.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -324,4 +323,28 @@ export interface FindMaxStep {
   passed: boolean;
   /** what did not hold */
   failed: string[];
+}
+
+/** `bench compare`'s verdict on one metric (compare.ts computes it). */
+export type Verdict = 'better' | 'worse' | 'same' | 'n/a';
+
+export interface MetricComparison {
+  metric: string;
+  unit: 'msg/s' | 'µs' | 'count';
+  base: number | null;
+  next: number | null;
+  /** next − base */
+  delta: number | null;
+  /** (next − base) / base */
+  relative: number | null;
+  /** Welch's t of the interval series (next − base), when both have one */
+  t: number | null;
+  verdict: Verdict;
+}
+
+export interface Comparison {
+  base: string;
+  next: string;
+  metrics: MetricComparison[];
+  verdict: 'regression' | 'improvement' | 'no significant change';
 }
