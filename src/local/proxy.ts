@@ -6,6 +6,7 @@
  * without it (every broker here has clusterTopicEnable, RocketMQ's default).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { Admin } from '../core/client/admin.js';
 import type { RemotingClient } from '../core/client/remoting-client.js';
 import { InvalidArgumentError, TimeoutError } from '../core/errors.js';
 import { getRouteInfoHeader } from '../core/protocol/get-routeinfo-by-topic.js';
@@ -94,6 +95,7 @@ export async function startProxy(l: ProxyLaunch): Promise<ProxyStarted> {
   l.state.proxy = node;
   await writeState(l.layout, l.state);
 
+  await createHeartbeatTopic(l);
   l.progress(`starting the proxy: remoting 127.0.0.1:${remoting}, gRPC 127.0.0.1:${grpc}`);
   const started = Date.now();
   const p = spawnJvm('proxy', l.java.path, node.args, l.layout, l.env, {
@@ -120,6 +122,37 @@ export async function startProxy(l: ProxyLaunch): Promise<ProxyStarted> {
     log: node.mainLog,
   };
 }
+
+/**
+ * The proxy's own topic (ProxyConfig.heartbeatSyncerTopicName, 1 queue), made before it starts.
+ * ProxyStartup creates it itself when missing, but gives up, and exits, when the name server does
+ * not route it after 3 quick checks (DefaultAdminService.createTopicOnTopicBrokerIfNotExist): on
+ * a loaded machine the broker registers the new topic later than that, and a 5.3.3 proxy died with
+ * "create system broadcast topic DefaultHeartBeatSyncerTopic failed on cluster DefaultCluster".
+ */
+async function createHeartbeatTopic(l: ProxyLaunch): Promise<void> {
+  const admin = new Admin({ namesrv: l.namesrvAddr.split(';'), timeoutMs: 10_000 });
+  try {
+    const { brokers } = await admin.createTopic(HEARTBEAT_TOPIC, {
+      readQueues: 1,
+      writeQueues: 1,
+      perm: 6,
+      order: false,
+      cluster: l.settings.clusterName,
+    });
+    const left = Math.max(1000, l.deadline - Date.now());
+    await admin.waitForRoute(
+      HEARTBEAT_TOPIC,
+      brokers.map((b) => b.brokerName),
+      left,
+    );
+  } finally {
+    admin.close();
+  }
+}
+
+/** ProxyConfig's heartbeatSyncerTopicName (rmq-proxy.json leaves it as it is). */
+export const HEARTBEAT_TOPIC = 'DefaultHeartBeatSyncerTopic';
 
 /**
  * Whether the proxy answers a route request: it listens only once it has started, and a route
