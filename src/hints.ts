@@ -37,6 +37,12 @@ const ADVICE: Partial<Record<ErrorReason, (err: RocketMQError) => string>> = {
     Number(e.details?.serverVersion) < VERSION_5_2_0
       ? 'this broker has plain ACL accounts: use `rmq acl account` and `rmq acl whitelist`'
       : 'ACL 2.0 came with RocketMQ 5.3; 5.2 has plain ACL but no request that lists its accounts (edit its plain_acl.yml)',
+  'not-a-namesrv': () =>
+    'point --namesrv at a name server for this; a proxy serves send, consume, bench and smoke',
+  'pop-through-proxy': () =>
+    'consume through the proxy without --pop, or --pop with --namesrv at a name server',
+  'request-unsupported': () =>
+    'the server has no handler for this request: a broker too old for it, or a RocketMQ 5.x proxy, which serves no administration (point --namesrv at a name server)',
   'plain-acl-unsupported': (e) =>
     Number(e.details?.serverVersion) >= VERSION_5_3_0
       ? 'a 5.3+ broker has ACL 2.0: use `rmq acl user` and `rmq acl policy`'

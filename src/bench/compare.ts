@@ -5,30 +5,17 @@
  * usual 10+ intervals) and it is at least --threshold (default 2 %) of the base. Metrics without
  * a series (p90, p99.9, max, mean, errors) show their delta, without a verdict.
  */
-import type { BenchInterval, BenchResult, HistogramName, LatencySummary } from './result.js';
+import type {
+  BenchInterval,
+  BenchResult,
+  Comparison,
+  HistogramName,
+  LatencySummary,
+  MetricComparison,
+  Verdict,
+} from './result.js';
 
-export type Verdict = 'better' | 'worse' | 'same' | 'n/a';
-
-export interface MetricComparison {
-  metric: string;
-  unit: 'msg/s' | 'µs' | 'count';
-  base: number | null;
-  next: number | null;
-  /** next − base */
-  delta: number | null;
-  /** (next − base) / base */
-  relative: number | null;
-  /** Welch's t of the interval series (next − base), when both have one */
-  t: number | null;
-  verdict: Verdict;
-}
-
-export interface Comparison {
-  base: string;
-  next: string;
-  metrics: MetricComparison[];
-  verdict: 'regression' | 'improvement' | 'no significant change';
-}
+export type { Comparison, MetricComparison, Verdict } from './result.js';
 
 interface Stats {
   n: number;

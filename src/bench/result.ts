@@ -32,6 +32,8 @@
  *   merged          `bench merge` only: how many results were combined, and their run ids
  *   findMax         with --find-max: the highest rate that held, the criterion, and every step;
  *                   the rest of the result is that step's (or the first step's, if none held)
+ *   proxyHop        with --proxy: the same workload through a 5.x proxy, run right after this
+ *                   (direct) one, its comparison with this one and the proxy ÷ direct ratios
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
 
@@ -266,7 +268,34 @@ export interface BenchResult {
   plan?: CapacityPlan;
   merged?: { count: number; runIds: string[] };
   findMax?: { maxRate: number | null; criterion: string; steps: FindMaxStep[] };
+  /**
+   * `--proxy ADDR`: this result is the run with direct broker access; the same workload then ran
+   * through the 5.x proxy at ADDR, and here is that run and how it compares.
+   */
+  proxyHop?: ProxyHop;
   warnings: string[];
+}
+
+/** The cost of the proxy's extra hop: the same workload, right after the direct run, through the proxy. */
+export interface ProxyHop {
+  /** The proxy's remoting address the clients took their routes from. */
+  address: string;
+  /** The run through the proxy (same parameters, its own warmup, measure window and drain). */
+  result: Omit<BenchResult, 'proxyHop'>;
+  /** Through the proxy against direct, as `bench compare` judges two results. */
+  comparison: Comparison;
+  /**
+   * Through the proxy ÷ direct: send and receive TPS, and p50/p99 of the corrected send latency
+   * and of end-to-end latency (null where either run has no figure).
+   */
+  ratios: {
+    tps: number | null;
+    rtps: number | null;
+    p50Send: number | null;
+    p99Send: number | null;
+    p50E2e: number | null;
+    p99E2e: number | null;
+  };
 }
 
 /** One broker's share of the measure window. */
@@ -308,4 +337,28 @@ export interface FindMaxStep {
   passed: boolean;
   /** what did not hold */
   failed: string[];
+}
+
+/** `bench compare`'s verdict on one metric (compare.ts computes it). */
+export type Verdict = 'better' | 'worse' | 'same' | 'n/a';
+
+export interface MetricComparison {
+  metric: string;
+  unit: 'msg/s' | 'µs' | 'count';
+  base: number | null;
+  next: number | null;
+  /** next − base */
+  delta: number | null;
+  /** (next − base) / base */
+  relative: number | null;
+  /** Welch's t of the interval series (next − base), when both have one */
+  t: number | null;
+  verdict: Verdict;
+}
+
+export interface Comparison {
+  base: string;
+  next: string;
+  metrics: MetricComparison[];
+  verdict: 'regression' | 'improvement' | 'no significant change';
 }

@@ -41,7 +41,10 @@ export type ErrorReason =
   | 'acl-unknown-access-key'
   | 'acl-denied' // authenticated, but the account lacks the permission
   | 'acl2-unsupported' // users and policies asked of a broker before 5.3; details.serverVersion
-  | 'plain-acl-unsupported'; // plain ACL accounts asked of a 5.2+ broker; details.serverVersion
+  | 'plain-acl-unsupported' // plain ACL accounts asked of a 5.2+ broker; details.serverVersion
+  | 'request-unsupported' // the server answered REQUEST_CODE_NOT_SUPPORTED: it has no handler for the request
+  | 'not-a-namesrv' // a name server request answered REQUEST_CODE_NOT_SUPPORTED; details.address
+  | 'pop-through-proxy'; // POP asked of a server that is no broker (a 5.x proxy's remoting port); details.address
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
 
@@ -173,6 +176,9 @@ export class BrokerResponseError extends RocketMQError {
       {
         retriable: acl ? false : info.retriable,
         ...(acl ? { reason: acl.reason, ...(acl.hint ? { hint: acl.hint } : {}) } : {}),
+        ...(responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED
+          ? { reason: 'request-unsupported' }
+          : {}),
         ...options,
       },
     );
@@ -180,6 +186,23 @@ export class BrokerResponseError extends RocketMQError {
     this.codeName = info.name;
     this.remark = remark;
     this.address = address;
+  }
+}
+
+/**
+ * A name server request (cluster info, a route, the topic list) answered REQUEST_CODE_NOT_SUPPORTED:
+ * every name server serves those, so the address is something else. A RocketMQ 5.x proxy is the
+ * usual one: its remoting port serves routes, sending and consuming and nothing else (5.3.3
+ * RemotingProtocolServer registers no admin request), so a tool pointed at it for administration
+ * gets this. Reason `not-a-namesrv`, details.address.
+ */
+export class NotANameServerError extends BrokerResponseError {
+  constructor(address: string, request: string, remark: string | undefined) {
+    super(ResponseCode.REQUEST_CODE_NOT_SUPPORTED, remark, address, {
+      reason: 'not-a-namesrv',
+      details: { address },
+    });
+    this.message = `${address} does not serve ${request} (REQUEST_CODE_NOT_SUPPORTED): it is no name server (a RocketMQ 5.x proxy serves sending and consuming, no administration)`;
   }
 }
 

@@ -36,15 +36,25 @@ import {
 } from './launch.js';
 import { logFiles } from './logs.js';
 import { checkTopologyPorts, startTopology } from './nodes.js';
+import { type ProxyStarted, startProxy, validateProxy } from './proxy.js';
 import { claimDir } from './owner.js';
 import { localLayout } from './paths.js';
 import { ownershipCheck, stopProcess } from './process.js';
 import { type LocalProfileResult, saveLocalProfile } from './profile.js';
-import { checkLineExists, findJava, type ProgressFn, type ReleaseChoice, resolveRuntime } from './resolve.js';
+import {
+  checkLineExists,
+  findJava,
+  type ProgressFn,
+  type ReleaseChoice,
+  resolveProxyRuntime,
+  resolveRuntime,
+} from './resolve.js';
 import { firstBroker, liveProcesses, type LocalState, probeTls, readState, writeState } from './state.js';
 import {
   isMultiNode,
+  type NodeKind,
   type NodeSpec,
+  proxyNode,
   topologyNamesrvAddr,
   topologyNodes,
   type TopologySpec,
@@ -63,6 +73,8 @@ export interface UpOptions extends Omit<ClusterSettings, 'acl' | 'tls'> {
   acl?: AclWish | undefined;
   /** --tls: servers accept TLS connections only. */
   tls?: boolean | undefined;
+  /** --proxy: a 5.x proxy in cluster mode beside the brokers (ports: topology.ts). */
+  proxy?: boolean | undefined;
   /** Name of the connection profile to write on success; undefined writes none. */
   profile?: string | undefined;
   /** How long to wait for the broker to show up in the name server's cluster info. */
@@ -94,8 +106,13 @@ export interface UpResult {
   /** How a release line (--version 5.5) was settled: listed releases, skipped ones. */
   release?: ReleaseChoice | undefined;
   /** A multi-node topology's JVMs (pids above: the first name server and the first master). */
-  nodes?: { name: string; kind: 'namesrv' | 'broker'; port: number; pid: number }[] | undefined;
+  nodes?: { name: string; kind: NodeKind; port: number; pid: number }[] | undefined;
   logs: { namesrv: string; broker: string };
+  /**
+   * --proxy: its remoting address (what `-n` takes to send and consume through it; it serves no
+   * administration) and gRPC address, pid, how long it took to serve, and its log.
+   */
+  proxy?: ProxyStarted | undefined;
   /**
    * --acl: the account to connect with (and, on 4.x, a read-only one), and the file that keeps
    * them. The secret keys read "********" unless --show-secret: this output ends up in CI logs.
@@ -140,6 +157,20 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     nodes = topologyNodes(topology, pre);
     validateTopologyPorts(nodes);
   }
+  if (opts.proxy) {
+    validateProxy(parseVersionSpec(opts.version).representative, opts);
+    // The proxy's ports against every other port of the plan (the one-node cluster's as nodes).
+    const oneNode: NodeSpec[] = [
+      { name: 'namesrv', kind: 'namesrv', port: pre.namesrvPort, ports: [pre.namesrvPort] },
+      {
+        name: 'broker',
+        kind: 'broker',
+        port: pre.brokerPort,
+        ports: [pre.brokerPort - 2, pre.brokerPort, pre.brokerPort + 1],
+      },
+    ];
+    validateTopologyPorts([...(nodes ?? oneNode), proxyNode(pre.namesrvPort)]);
+  }
 
   const previous = await readState(layout);
   const live = await liveProcesses(layout, previous);
@@ -148,7 +179,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     const missing = (['namesrv', 'broker'] as const).filter((r) => !live.has(r));
     if (missing.length > 0) {
       // Half a cluster (typically a broker that died): "use it" would be wrong advice.
-      const name = (r: Role) => (r === 'namesrv' ? 'name server' : 'broker');
+      const name = (r: Role) => (r === 'namesrv' ? 'name server' : r);
       const running = [...live].map(([r, pid]) => `${name(r)} pid ${pid}`).join(', ');
       throw new EnvironmentError(
         `the local cluster in ${layout.dir} is half running: its ${missing.map(name).join(' and ')} is not (${running} is)`,
@@ -168,8 +199,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const java = await findJava(env);
   // Every candidate of a spec shares its major version, which is all the port check needs.
   const firstCandidate = parseVersionSpec(opts.version).representative;
-  if (nodes) await checkTopologyPorts(nodes, firstCandidate);
+  const proxySpec = opts.proxy ? [proxyNode(pre.namesrvPort)] : [];
+  if (nodes) await checkTopologyPorts([...nodes, ...proxySpec], firstCandidate);
   else await checkPorts({ ...pre, version: firstCandidate });
+  if (!nodes && opts.proxy) await checkTopologyPorts(proxySpec, firstCandidate);
   await checkDisk(layout);
 
   progress(`resolving RocketMQ ${opts.version}`);
@@ -181,10 +214,23 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     downloadTimeoutMs: opts.downloadTimeoutMs,
     signal: opts.signal,
   });
+  const proxyRuntime = opts.proxy
+    ? await resolveProxyRuntime({
+        version: runtime.version,
+        cacheRoot: opts.cacheRoot,
+        env,
+        onProgress: progress,
+        downloadTimeoutMs: opts.downloadTimeoutMs,
+        signal: opts.signal,
+      })
+    : undefined;
   const acl = opts.acl ? await resolveAccounts(layout, opts.acl, runtime.version) : undefined;
   const settings: ClusterSettings = { ...pre, version: runtime.version, acl, tls: opts.tls };
   // A download takes long enough for ports to change hands.
-  if (runtime.downloaded) await (nodes ? checkTopologyPorts(nodes, runtime.version) : checkPorts(settings));
+  if (runtime.downloaded || proxyRuntime?.downloaded) {
+    await (nodes ? checkTopologyPorts([...nodes, ...proxySpec], runtime.version) : checkPorts(settings));
+    if (!nodes && opts.proxy) await checkTopologyPorts(proxySpec, runtime.version);
+  }
 
   const state: LocalState = {
     schema: 1,
@@ -210,6 +256,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   };
 
   const spawned: Spawned[] = [];
+  let proxy: ProxyStarted | undefined;
   // The name server checks no signature (4.9 and 5.3 alike); signing costs nothing and keeps the
   // probe working should one start to.
   const client = new RemotingClient({
@@ -223,7 +270,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
   };
   // Recorded in the state file as soon as it exists, so `down` can stop it whatever happens next.
-  const launch = async (role: Role): Promise<void> => {
+  const launch = async (role: 'namesrv' | 'broker'): Promise<void> => {
     const p = spawnJvm(
       role,
       java.path,
@@ -323,6 +370,24 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         await pause(500, spawned, opts.signal);
       }
     }
+    if (proxyRuntime) {
+      proxy = await startProxy({
+        layout,
+        settings,
+        namesrvPort: settings.namesrvPort,
+        namesrvAddr: state.namesrvAddr,
+        java: { path: java.path, major: java.major },
+        libDir: proxyRuntime.libDir,
+        env,
+        state,
+        spawned,
+        deadline,
+        waitMs: opts.waitMs,
+        client,
+        progress,
+        signal: opts.signal,
+      });
+    }
   } catch (err) {
     progress('stopping the processes started so far');
     await Promise.all(
@@ -369,9 +434,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     nodes: state.topology?.nodes.map((n) => ({ name: n.name, kind: n.kind, port: n.port, pid: n.pid! })),
     startedAt: state.startedAt,
     elapsedMs: Date.now() - started,
-    downloaded: runtime.downloaded,
+    downloaded: runtime.downloaded || proxyRuntime?.downloaded === true,
     release: runtime.release,
     logs: { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
+    proxy,
     acl: acl && {
       ...acl.admin,
       accountsFile: layout.aclFile,

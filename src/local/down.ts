@@ -88,12 +88,16 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   // A topology: every JVM of the dir, brokers first.
   const multi = state?.topology ? await liveNodes(layout, state) : undefined;
   const targets: { role: Role; pid: number; node?: string | undefined }[] = multi
-    ? [...multi.filter((n) => n.role === 'broker'), ...multi.filter((n) => n.role !== 'broker')].map((n) => ({
+    ? [
+        ...multi.filter((n) => n.role === 'proxy'),
+        ...multi.filter((n) => n.role === 'broker'),
+        ...multi.filter((n) => n.role === 'namesrv'),
+      ].map((n) => ({
         role: n.role,
         pid: n.pid,
         node: n.node,
       }))
-    : (['broker', 'namesrv'] as const).flatMap((role) => {
+    : (['proxy', 'broker', 'namesrv'] as const).flatMap((role) => {
         const pid = live.get(role);
         return pid === undefined ? [] : [{ role, pid }];
       });
@@ -110,7 +114,7 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   }
   if (targets.length > 0) {
     const names = targets.map(
-      (t) => `${t.node ?? (t.role === 'broker' ? 'broker' : 'name server')} (pid ${t.pid})`,
+      (t) => `${t.node ?? (t.role === 'namesrv' ? 'name server' : t.role)} (pid ${t.pid})`,
     );
     progress(`stopping ${names.join(' and ')}`);
   }
@@ -125,6 +129,8 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   );
   const outcomes = await Promise.all(
     checks.map(async ({ t, isOurs }) => {
+      // The proxy keeps nothing: it stops at once, beside the brokers.
+      if (t.role === 'proxy') return stopProcess(t.pid, opts.timeoutMs, isOurs);
       if (t.role === 'broker') {
         const p = stopProcess(t.pid, opts.timeoutMs, isOurs);
         brokerStop = p;

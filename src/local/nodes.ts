@@ -23,8 +23,10 @@ import {
   readState,
   writeState,
 } from './state.js';
+import { proxyServes } from './proxy.js';
 import {
   nodeMarker,
+  PROXY_NODE,
   nodePaths,
   type NodeSpec,
   type TopologySpec,
@@ -44,7 +46,9 @@ export async function checkTopologyPorts(nodes: readonly NodeSpec[], version: st
   for (const n of nodes) {
     for (const port of n.ports) {
       // The HA port binds every interface on 5.x too; 4.x binds everything everywhere.
-      const everywhere = isLegacy(version) || (n.kind === 'broker' && port === n.port + 1);
+      // The proxy binds every interface too (topology.ts).
+      const everywhere =
+        isLegacy(version) || n.kind === 'proxy' || (n.kind === 'broker' && port === n.port + 1);
       await probePortsFree(port, everywhere, `${n.name}`, '--namesrv-port / --broker-port / --port-base');
     }
   }
@@ -185,17 +189,42 @@ async function allRegistered(
 
 export interface NodeStatus {
   name: string;
-  kind: 'namesrv' | 'broker';
-  /** namesrv, or the broker's role as the name servers list it now (MASTER/SLAVE); null when not listed. */
-  role: 'namesrv' | 'MASTER' | 'SLAVE' | null;
+  kind: 'namesrv' | 'broker' | 'proxy';
+  /**
+   * namesrv, proxy, or the broker's role as the name servers list it now (MASTER/SLAVE); null
+   * when not listed.
+   */
+  role: 'namesrv' | 'proxy' | 'MASTER' | 'SLAVE' | null;
   brokerName: string | null;
   /** The id the name servers list it with now (0 = master); null when not listed. */
   brokerId: number | null;
   address: string;
   port: number;
+  /** The proxy's gRPC address (its remoting address is `address`). */
+  grpcAddress?: string | undefined;
   pid: number | null;
   up: boolean;
   log: string;
+}
+
+/** The proxy of a cluster started with --proxy, as `status` shows a node. */
+export function proxyStatus(state: LocalState, live: readonly LiveNode[]): NodeStatus | undefined {
+  const n = state.proxy;
+  if (!n) return undefined;
+  const pid = live.find((x) => x.node === n.name)?.pid ?? null;
+  return {
+    name: n.name,
+    kind: 'proxy',
+    role: 'proxy',
+    brokerName: null,
+    brokerId: null,
+    address: `127.0.0.1:${n.port}`,
+    port: n.port,
+    grpcAddress: n.grpcPort === undefined ? undefined : `127.0.0.1:${n.grpcPort}`,
+    pid,
+    up: pid !== null,
+    log: n.mainLog,
+  };
 }
 
 /** Every node of a topology: running or not, and the role the name servers give it right now. */
@@ -218,7 +247,7 @@ export async function nodeStatuses(state: LocalState, live: readonly LiveNode[])
   } finally {
     client.close();
   }
-  return nodes.map((n) => {
+  const statuses: NodeStatus[] = nodes.map((n) => {
     const pid = live.find((x) => x.node === n.name)?.pid ?? null;
     const address = `127.0.0.1:${n.port}`;
     const id = n.kind === 'broker' ? ids.get(address) : undefined;
@@ -235,6 +264,8 @@ export async function nodeStatuses(state: LocalState, live: readonly LiveNode[])
       log: n.mainLog,
     };
   });
+  const proxy = proxyStatus(state, live);
+  return proxy ? [...statuses, proxy] : statuses;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +274,7 @@ export async function nodeStatuses(state: LocalState, live: readonly LiveNode[])
 export interface NodeActionResult {
   dir: string;
   node: string;
-  kind: 'namesrv' | 'broker';
+  kind: 'namesrv' | 'broker' | 'proxy';
   action: 'stop' | 'start';
   /** stop: whether it was running; start: whether it already was (nothing was started then). */
   wasRunning: boolean;
@@ -256,15 +287,17 @@ export interface NodeActionResult {
 async function topologyNode(dir: string, name: string): Promise<{ state: LocalState; node: NodeState }> {
   const layout = localLayout(dir);
   const state = await readState(layout);
+  // The proxy is a node of the one-node cluster too.
+  if (name === PROXY_NODE && state?.proxy) return { state, node: state.proxy };
   if (!state?.topology) {
     throw new InvalidArgumentError(`no multi-node cluster in ${layout.dir}`, {
-      hint: 'stop and start nodes of a cluster started with --masters/--replicas/--namesrvs; `rmq local down` stops a one-node cluster',
+      hint: 'stop and start nodes of a cluster started with --masters/--replicas/--namesrvs (or its proxy, "proxy", with --proxy); `rmq local down` stops a one-node cluster',
     });
   }
   const node = state.topology.nodes.find((n) => n.name === name);
   if (!node) {
     throw new InvalidArgumentError(`no node "${name}" in ${layout.dir}`, {
-      hint: `nodes: ${state.topology.nodes.map((n) => n.name).join(', ')}`,
+      hint: `nodes: ${[...state.topology.nodes, ...(state.proxy ? [state.proxy] : [])].map((n) => n.name).join(', ')}`,
     });
   }
   return { state, node };
@@ -330,6 +363,8 @@ export async function startNode(opts: {
       if (p.exit !== undefined) throw await exitedError(p);
       if (node.kind === 'namesrv') {
         if (await tcpReachable(node.port, 1000)) break;
+      } else if (node.kind === 'proxy') {
+        if (await proxyServes(client, address, state.clusterName)) break;
       } else if (await registered(client, state, address)) break;
       if (Date.now() > deadline) {
         throw new TimeoutError(

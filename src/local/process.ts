@@ -65,6 +65,7 @@ export async function ownedRole(pid: number, marker: string): Promise<Role | und
   if (!argv || !/java/.test(basename(argv[0] ?? '')) || !argv.includes(marker)) return undefined;
   if (argv.includes(MAIN_CLASS.broker)) return 'broker';
   if (argv.includes(MAIN_CLASS.namesrv)) return 'namesrv';
+  if (argv.includes(MAIN_CLASS.proxy)) return 'proxy';
   return undefined;
 }
 

@@ -9,7 +9,15 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError, InvalidArgumentError, TimeoutError } from '../core/errors.js';
-import { childEnv, mavenArgs, parseJavaMajor, parseVersionSpec, runtimePom } from './config.js';
+import {
+  childEnv,
+  mavenArgs,
+  parseJavaMajor,
+  parseVersionSpec,
+  PROXY_ARTIFACTS,
+  ROCKETMQ_ARTIFACTS,
+  runtimePom,
+} from './config.js';
 import { fetchReleases, lineReleases } from './releases.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -129,9 +137,23 @@ export const LINE_RECHECK_MS = 24 * 3600_000;
 /** resolved.json: what a line settled on and when the repository's list was last read for it. */
 type Alias = string | { version: string; checkedAt: string };
 
-const versionDir = (root: string, v: string): string => join(root, v);
-const libDirOf = (root: string, v: string): string => join(root, v, 'lib');
-const markerOf = (root: string, v: string): string => join(root, v, 'complete.json');
+/**
+ * What one cache dir holds: the servers' runtime in <root>/<v>, the 5.x proxy's in <root>/<v>/proxy
+ * (a closure of its own: adding it to the servers' lib would rewrite a dir running JVMs read).
+ */
+export interface RuntimeKind {
+  artifacts: readonly string[];
+  /** Below the version's dir; '' for the servers. */
+  sub: string;
+}
+
+export const SERVER_RUNTIME: RuntimeKind = { artifacts: ROCKETMQ_ARTIFACTS, sub: '' };
+export const PROXY_RUNTIME: RuntimeKind = { artifacts: PROXY_ARTIFACTS, sub: 'proxy' };
+
+const versionDir = (root: string, v: string, sub = ''): string => (sub ? join(root, v, sub) : join(root, v));
+const libDirOf = (root: string, v: string, sub = ''): string => join(versionDir(root, v, sub), 'lib');
+const markerOf = (root: string, v: string, sub = ''): string =>
+  join(versionDir(root, v, sub), 'complete.json');
 const aliasFile = (root: string): string => join(root, 'resolved.json');
 
 async function readJson<T>(file: string): Promise<T | undefined> {
@@ -152,18 +174,19 @@ async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
 export async function cachedRuntime(
   cacheRoot: string,
   version: string,
+  kind: RuntimeKind = SERVER_RUNTIME,
 ): Promise<ResolvedRuntime | undefined> {
-  const marker = await readJson<CompleteMarker>(markerOf(cacheRoot, version));
+  const marker = await readJson<CompleteMarker>(markerOf(cacheRoot, version, kind.sub));
   if (!marker) return undefined;
   try {
-    const jars = (await readdir(libDirOf(cacheRoot, version))).filter((f) => f.endsWith('.jar'));
+    const jars = (await readdir(libDirOf(cacheRoot, version, kind.sub))).filter((f) => f.endsWith('.jar'));
     if (jars.length !== marker.jars) return undefined;
   } catch {
     return undefined;
   }
   return {
     version,
-    libDir: libDirOf(cacheRoot, version),
+    libDir: libDirOf(cacheRoot, version, kind.sub),
     jars: marker.jars,
     bytes: marker.bytes,
     downloaded: false,
@@ -339,12 +362,13 @@ async function download(
   version: string,
   env: Env,
   run: { timeoutMs: number; signal?: AbortSignal | undefined },
+  kind: RuntimeKind = SERVER_RUNTIME,
 ): Promise<Attempt> {
-  const vdir = versionDir(cacheRoot, version);
+  const vdir = versionDir(cacheRoot, version, kind.sub);
   await mkdir(vdir, { recursive: true });
   await removeStalePartials(vdir);
   const pom = join(vdir, 'pom.xml');
-  await writeFile(pom, runtimePom(version));
+  await writeFile(pom, runtimePom(version, kind.artifacts));
   const partial = join(vdir, `lib.partial-${process.pid}`);
   await rm(partial, { recursive: true, force: true });
   let result: MavenRun;
@@ -366,16 +390,16 @@ async function download(
     return { ok: false, notPublished: false, keyLine: 'mvn succeeded but copied no jars' };
   }
   // Another `up` may have finished the same copy meanwhile; theirs is as good as ours.
-  const already = await cachedRuntime(cacheRoot, version);
+  const already = await cachedRuntime(cacheRoot, version, kind);
   if (already) {
     await rm(partial, { recursive: true, force: true });
     return { ok: true, runtime: { ...already, downloaded: true } };
   }
-  const lib = libDirOf(cacheRoot, version);
+  const lib = libDirOf(cacheRoot, version, kind.sub);
   await rm(lib, { recursive: true, force: true });
   await rename(partial, lib);
   const marker: CompleteMarker = { version, jars, bytes, resolvedAt: new Date().toISOString() };
-  await writeJsonAtomic(markerOf(cacheRoot, version), marker);
+  await writeJsonAtomic(markerOf(cacheRoot, version, kind.sub), marker);
   return { ok: true, runtime: { version, libDir: lib, jars, bytes, downloaded: true } };
 }
 
@@ -556,4 +580,71 @@ export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRunt
     `no RocketMQ ${spec.spec}.x release resolves completely from Maven Central (tried ${skipped.join(', ')})`,
     { hint: 'pick another release line with --version, e.g. --version 5.3' },
   );
+}
+
+/**
+ * The 5.x proxy's jars for an exact release (the one the servers' runtime settled on): from the
+ * cache, else via mvn into <cache>/<version>/proxy.
+ */
+export async function resolveProxyRuntime(opts: {
+  version: string;
+  cacheRoot: string;
+  env?: Env;
+  onProgress?: ProgressFn;
+  downloadTimeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+}): Promise<ResolvedRuntime> {
+  const env = opts.env ?? process.env;
+  const progress = opts.onProgress ?? (() => {});
+  const timeoutMs = opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const hit = await cachedRuntime(opts.cacheRoot, opts.version, PROXY_RUNTIME);
+  if (hit) return hit;
+  const mvn = await which('mvn', env);
+  if (!mvn) {
+    throw new EnvironmentError(
+      `mvn was not found on PATH; it is needed once to download the RocketMQ ${opts.version} proxy`,
+      { hint: 'install Maven 3.8+ (e.g. `apt-get install maven`) and rerun; later runs use the cache' },
+    );
+  }
+  const label = `downloading the RocketMQ ${opts.version} proxy from Maven Central`;
+  const started = Date.now();
+  progress(`${label}…`);
+  const timer = setInterval(
+    () => progress(`${label} (${Math.round((Date.now() - started) / 1000)}s)…`, { transient: true }),
+    1000,
+  );
+  let attempt: Attempt;
+  try {
+    attempt = await download(
+      mvn,
+      opts.cacheRoot,
+      opts.version,
+      env,
+      { timeoutMs, signal: opts.signal },
+      PROXY_RUNTIME,
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  if (!attempt.ok && attempt.timedOut) {
+    throw new TimeoutError(
+      `mvn did not finish downloading the RocketMQ ${opts.version} proxy within ${formatDuration(timeoutMs)} and was stopped`,
+      timeoutMs,
+      { hint: 'a slow link needs a longer --download-timeout (RMQ_LOCAL_DOWNLOAD_TIMEOUT)' },
+    );
+  }
+  if (!attempt.ok) {
+    throw new EnvironmentError(
+      `Maven could not resolve the RocketMQ ${opts.version} proxy: ${attempt.keyLine}`,
+      {
+        hint: attempt.notPublished
+          ? 'pick another release with --version (e.g. an exact 5.x one), or drop --proxy'
+          : 'check network access to Maven Central (and proxy/mirror settings in ~/.m2/settings.xml), then rerun',
+      },
+    );
+  }
+  progress(
+    `RocketMQ ${opts.version} proxy: ${attempt.runtime.jars} jars (${Math.round(attempt.runtime.bytes / 1048576)} MB) cached`,
+  );
+  return attempt.runtime;
 }

@@ -31,6 +31,8 @@ export interface LocalState {
   stoppedAt?: string | undefined;
   /** A multi-node topology (absent: the one-node cluster, as every state before topologies). */
   topology?: TopologyState | undefined;
+  /** The 5.x proxy started with --proxy (kind proxy; port: its remoting port). */
+  proxy?: NodeState | undefined;
 }
 
 export interface TopologyState {
@@ -47,6 +49,8 @@ export interface NodeState {
   brokerId?: number | undefined;
   /** The pid of the last start (up or `local start`); trusted only while the process carries the markers. */
   pid?: number | undefined;
+  /** The proxy's gRPC port (its remoting port is `port`). */
+  grpcPort?: number | undefined;
   /** The java arguments it was started with: `local start` runs exactly these again. */
   args: string[];
   mainLog: string;
@@ -75,7 +79,7 @@ export async function liveProcesses(
 ): Promise<Map<Role, number>> {
   const marker = ownerMarker(layout);
   const live = new Map<Role, number>();
-  for (const pid of [state?.pids.broker, state?.pids.namesrv]) {
+  for (const pid of [state?.pids.broker, state?.pids.namesrv, state?.proxy?.pid]) {
     if (pid === undefined) continue;
     const role = await ownedRole(pid, marker);
     if (role && !live.has(role)) live.set(role, pid);
@@ -100,7 +104,7 @@ export interface LiveNode {
 export async function liveNodes(layout: LocalLayout, state: LocalState | undefined): Promise<LiveNode[]> {
   const marker = ownerMarker(layout);
   const found = new Map<number, Role>();
-  for (const n of state?.topology?.nodes ?? []) {
+  for (const n of [...(state?.topology?.nodes ?? []), ...(state?.proxy ? [state.proxy] : [])]) {
     if (n.pid === undefined) continue;
     const role = await ownedRole(n.pid, marker);
     if (role) found.set(n.pid, role);

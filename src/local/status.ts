@@ -2,7 +2,7 @@
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
 import { logFiles } from './logs.js';
-import { type NodeStatus, nodeStatuses } from './nodes.js';
+import { type NodeStatus, nodeStatuses, proxyStatus } from './nodes.js';
 import { localLayout } from './paths.js';
 import { diskUsage } from './process.js';
 import { firstBroker, liveNodes, liveProcesses, type LocalState, probeTls, readState } from './state.js';
@@ -31,8 +31,13 @@ export interface StatusResult {
   uptimeMs: number | null;
   store: { dir: string; bytes: number };
   logs: { namesrv: string; broker: string };
-  /** A multi-node topology: every node, up or down, with the role the name servers give it now. */
+  /**
+   * A multi-node topology: every node, up or down, with the role the name servers give it now
+   * (the proxy last, when there is one).
+   */
   nodes?: NodeStatus[] | undefined;
+  /** The 5.x proxy of a cluster started with --proxy: its remoting and gRPC addresses, pid, up or down. */
+  proxy?: NodeStatus | undefined;
 }
 
 export async function status(opts: { dir: string }): Promise<StatusResult> {
@@ -44,10 +49,16 @@ export async function status(opts: { dir: string }): Promise<StatusResult> {
   let cluster: StatusResult['state'] =
     ns !== undefined && br !== undefined ? 'running' : live.size > 0 ? 'partial' : 'stopped';
   let nodes: NodeStatus[] | undefined;
+  let proxy: NodeStatus | undefined;
   if (state?.topology) {
     nodes = await nodeStatuses(state, await liveNodes(layout, state));
+    proxy = nodes.find((n) => n.kind === 'proxy');
     const up = nodes.filter((n) => n.up).length;
     cluster = up === nodes.length ? 'running' : up > 0 ? 'partial' : 'stopped';
+  } else if (state?.proxy) {
+    proxy = proxyStatus(state, await liveNodes(layout, state));
+    if (proxy && !proxy.up && cluster === 'running') cluster = 'partial';
+    if (proxy?.up && cluster === 'stopped') cluster = 'partial';
   }
 
   let brokerRegistered: boolean | null = null;
@@ -90,5 +101,6 @@ export async function status(opts: { dir: string }): Promise<StatusResult> {
         ? { namesrv: state.topology.nodes[0]!.mainLog, broker: firstBroker(state)!.mainLog }
         : { namesrv: logFiles(layout, 'namesrv').main, broker: logFiles(layout, 'broker').main },
     nodes,
+    proxy,
   };
 }

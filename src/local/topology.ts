@@ -8,6 +8,11 @@
  * it on N + 5 + i; broker j (groups in order, master first) on B + 4j, with its fast channel on
  * B + 4j − 2 and its HA port on B + 4j + 1. Two topologies of up to 6 brokers with bases 50 apart
  * never collide.
+ *
+ * The 5.x proxy (--proxy, one-node cluster or topology alike) takes the gap between the
+ * controllers and the brokers: its remoting port on N + 10, its gRPC port on N + 11 (with
+ * --port-base P: P + 10 and P + 11). It binds both on every interface: RocketMQ's proxy has no
+ * bind address (NettyServerConfig's 0.0.0.0, gRPC's forPort).
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import {
@@ -66,7 +71,21 @@ export const MAX_MASTERS = 8;
 export const MAX_REPLICAS = 2;
 export const MAX_NAMESRVS = 5;
 
-export type NodeKind = 'namesrv' | 'broker';
+export type NodeKind = 'namesrv' | 'broker' | 'proxy';
+
+/** The proxy's node name: `local status`, `local logs --node proxy`, `local stop|start proxy`. */
+export const PROXY_NODE = 'proxy';
+
+/** The proxy's remoting and gRPC ports, from the first name server's port. */
+export function proxyPorts(namesrvPort: number): { remoting: number; grpc: number } {
+  return { remoting: namesrvPort + 2 * MAX_NAMESRVS, grpc: namesrvPort + 2 * MAX_NAMESRVS + 1 };
+}
+
+/** The proxy as a node of the port plan (for the collision and free-port checks). */
+export function proxyNode(namesrvPort: number): NodeSpec {
+  const { remoting, grpc } = proxyPorts(namesrvPort);
+  return { name: PROXY_NODE, kind: 'proxy', port: remoting, ports: [remoting, grpc] };
+}
 
 export interface NodeSpec {
   /** namesrv-1 …, broker-a-0 (the configured master), broker-a-1 … (its slaves). */
@@ -185,7 +204,8 @@ export function nodePaths(layout: LocalLayout, n: Pick<NodeSpec, 'name' | 'kind'
   const homeDir = join(dir, 'home');
   return {
     dir,
-    conf: join(dir, `${n.kind}.conf`),
+    // ProxyStartup reads JSON (its ProxyConfig by field name), the servers a properties file.
+    conf: join(dir, n.kind === 'proxy' ? 'rmq-proxy.json' : `${n.kind}.conf`),
     storeDir: join(dir, 'store'),
     homeDir,
     mainLog: join(homeDir, 'logs', 'rocketmqlogs', `${n.kind}.log`),
@@ -293,10 +313,18 @@ export function topologyBrokerConf(
 
 /** Smaller heaps than the one-node cluster's: a topology runs up to a dozen JVMs on 2 cores. */
 export function topologyHeap(kind: NodeKind): string[] {
+  if (kind === 'proxy') return [...PROXY_HEAP];
   return kind === 'namesrv'
     ? ['-Xms32m', '-Xmx128m']
     : ['-Xms128m', '-Xmx256m', `-XX:MaxDirectMemorySize=${BROKER_DIRECT_MEMORY_CAP}`];
 }
+
+/**
+ * The proxy keeps no messages, only clients, routes and requests in flight: a small heap does
+ * (RocketMQ's script gives it 4 GiB, sized for production). Direct memory (netty, gRPC) is
+ * capped at the heap's size by default.
+ */
+export const PROXY_HEAP: readonly string[] = ['-Xms64m', '-Xmx256m'];
 
 /** The -D that names a node in its argv: how `status` and `down` tell the JVMs of one dir apart. */
 export function nodeMarker(name: string): string {

@@ -12,6 +12,7 @@ import type {
   CapacityPlan,
   HistogramName,
   LatencySummary,
+  ProxyHop,
   RateStats,
 } from '../bench/result.js';
 
@@ -451,4 +452,11 @@ export function renderComparison(cmp: Comparison, options: RenderOptions): strin
     '',
     `verdict: ${overall}`,
   ].join('\n')}\n`;
+}
+
+/** `bench --proxy`: one line with proxy ÷ direct for throughput and latency. */
+export function proxyRatioLine(hop: ProxyHop): string {
+  const r = hop.ratios;
+  const x = (v: number | null): string => (v === null ? '-' : `×${v.toFixed(2)}`);
+  return `proxy ÷ direct: send TPS ${x(r.tps)}, receive TPS ${x(r.rtps)}, send p50 ${x(r.p50Send)} p99 ${x(r.p99Send)}, e2e p50 ${x(r.p50E2e)} p99 ${x(r.p99E2e)}`;
 }

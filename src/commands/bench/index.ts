@@ -8,7 +8,7 @@ import { FIND_MAX_FACTOR } from '../../services/bench/find-max.js';
 import { type BenchEvents, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from '../../services/bench/model.js';
 import { runBench } from '../../services/bench/run.js';
 import { trackBench } from '../../ui/bench-progress.js';
-import { renderBenchReport } from '../../ui/bench-report.js';
+import { proxyRatioLine, renderBenchReport, renderComparison } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
 import type { Progress } from '../../ui/progress.js';
 import { forTerminal } from '../../ui/terminal-text.js';
@@ -33,6 +33,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     '<%= config.bin %> bench --type transaction --tx-rollback-ratio 0.1 --verify',
     "<%= config.bin %> bench --find-max --rate 2000 --duration 10s --slo 'p99(send)<10ms'",
     '<%= config.bin %> bench --messages 100000 --batch 16 --consumers 0 --hdr-log send.hlog --csv intervals.csv',
+    '<%= config.bin %> bench --proxy 127.0.0.1:9886 --rate 2000 --duration 10s --warmup 2s --verify',
   ];
   static override flags = {
     ...connectionFlags,
@@ -196,6 +197,12 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       min: 1,
       helpGroup: 'SENDING',
     }),
+    proxy: Flags.string({
+      summary:
+        "A 5.x proxy's remoting address: run the workload direct, then through the proxy, and compare (the extra hop's cost).",
+      description:
+        "Both runs have the same parameters, one after the other (direct first), each with its own --warmup, measure window, drain, --verify and --slo; the clients of the second take their routes from the proxy, which names itself as every queue's broker. Topic and group set-up and cleanup stay with --namesrv. The report shows both runs and a comparison as `bench compare` makes it; --json adds proxyHop (the second result, the comparison and proxy ÷ direct ratios).",
+    }),
     'find-max': Flags.boolean({
       summary: `Step the rate up from --rate (default 1000) by ×${FIND_MAX_FACTOR} until a step fails, then bisect: the highest rate that held the SLOs for a whole --duration.`,
       helpGroup: 'CHECKS',
@@ -248,6 +255,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         rate: f.rate === undefined ? undefined : parseNumber(f.rate, '--rate'),
         precise: f.precise,
         findMax: f['find-max'],
+        proxy: f.proxy,
         workers: f.workers,
         runId: f['run-id'],
         durationMs: f.duration,
@@ -275,8 +283,17 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       progress?.stop();
       progress = undefined;
       const { result, sloFailed, checkFailed } = outcome;
-      if (!json)
-        process.stdout.write(renderBenchReport(forTerminal(result), { color: stdoutColor().level > 0 }));
+      if (!json) {
+        const color = stdoutColor().level > 0;
+        process.stdout.write(renderBenchReport(forTerminal(result), { color }));
+        if (result.proxyHop) {
+          const hop = result.proxyHop;
+          process.stdout.write(`\nThrough the proxy ${this.forStdout(hop.address)}:\n`);
+          process.stdout.write(renderBenchReport(forTerminal(hop.result as BenchResult), { color }));
+          process.stdout.write(`\n${renderComparison(forTerminal(hop.comparison), { color })}`);
+          process.stdout.write(`${proxyRatioLine(hop)}\n`);
+        }
+      }
       if (checkFailed) {
         // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
         if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });

@@ -51,7 +51,7 @@ Succeeds (exit 0) when nothing was running, so it is safe in cleanup scripts.`;
       throw err;
     }
     progress.stop();
-    const names = { broker: 'broker', namesrv: 'name server' } as const;
+    const names = { broker: 'broker', namesrv: 'name server', proxy: 'proxy' } as const;
     if (result.dryRun) {
       const running = result.running ?? [];
       this.log(

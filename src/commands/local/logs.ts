@@ -26,7 +26,7 @@ export default class LocalLogs extends BaseCommand<typeof LocalLogs> {
       exclusive: ['node'],
     }),
     node: Flags.string({
-      summary: 'A node of a multi-node cluster (broker-b-1, namesrv-2 …; see `rmq local status`).',
+      summary: 'A node of a multi-node cluster (broker-b-1, namesrv-2 …; see `rmq local status`), or proxy.',
     }),
     tail: Flags.integer({ summary: 'Number of lines from the end.', default: 100, min: 0 }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing lines as they are written.' }),

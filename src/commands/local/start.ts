@@ -5,11 +5,11 @@ import { type NodeActionResult, startNode } from '../../local/nodes.js';
 
 export default class LocalStart extends BaseCommand<typeof LocalStart> {
   static override summary = 'Start again one stopped node of a multi-node local cluster.';
-  static override description = `Runs the node with the configuration \`rmq local up\` gave it and waits until it serves: a name server until it listens, a broker until a name server lists it. Succeeds (exit 0) at once when the node is already running; a cluster that is down is refused (exit 8): start it with \`rmq local up\`.`;
+  static override description = `Runs the node with the configuration \`rmq local up\` gave it and waits until it serves: a name server until it listens, a broker until a name server lists it, the proxy (of a cluster started with --proxy, one-node or not) until it answers a route request. Succeeds (exit 0) at once when the node is already running; a cluster that is down is refused (exit 8): start it with \`rmq local up\`.`;
   static override examples = ['<%= config.bin %> local start broker-a-0 --dir /tmp/rmq-ha'];
   static override args = {
     node: Args.string({
-      description: 'Node name as `rmq local status` lists it (namesrv-1, broker-b-1 …).',
+      description: 'Node name as `rmq local status` lists it (namesrv-1, broker-b-1 …, proxy).',
       required: true,
     }),
   };

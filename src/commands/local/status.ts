@@ -34,6 +34,12 @@ export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
       const reg = r.brokerRegistered === null ? '' : r.brokerRegistered ? ', registered' : ', NOT registered';
       rows.push(['broker', `${r.brokerName} ${r.brokerAddr} (${pid(r.processes.broker)}${reg})`]);
     }
+    if (r.proxy && !r.nodes) {
+      rows.push([
+        'proxy',
+        `${r.proxy.address} remoting, ${r.proxy.grpcAddress ?? '?'} gRPC (${r.proxy.pid === null ? 'down' : `pid ${r.proxy.pid}`})`,
+      ]);
+    }
     if (r.clusterName) rows.push(['cluster', r.clusterName]);
     if (r.uptimeMs !== null) rows.push(['uptime', formatUptime(r.uptimeMs)]);
     rows.push(['store', `${r.store.dir} (${formatBytes(r.store.bytes)})`]);
@@ -48,7 +54,7 @@ export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
           n.name,
           n.role ?? (n.up ? 'unregistered' : '-'),
           n.brokerId === null ? '-' : String(n.brokerId),
-          n.address,
+          n.grpcAddress ? `${n.address} (gRPC ${n.grpcAddress})` : n.address,
           n.pid === null ? '-' : String(n.pid),
           n.up ? 'up' : 'down',
         ]),

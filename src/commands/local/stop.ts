@@ -12,7 +12,7 @@ export default class LocalStop extends BaseCommand<typeof LocalStop> {
   ];
   static override args = {
     node: Args.string({
-      description: 'Node name as `rmq local status` lists it (namesrv-1, broker-b-1 …).',
+      description: 'Node name as `rmq local status` lists it (namesrv-1, broker-b-1 …, proxy).',
       required: true,
     }),
   };

@@ -22,6 +22,8 @@ Needs java (17 recommended) and, for the first run of a version, mvn; a download
 
 Topologies: --masters N (groups broker-a, broker-b …), --replicas R (slaves per master), --namesrvs K, --ha controller (5.x: the controller runs inside the name servers, brokers get their ids from it and a slave is elected when a master dies), --flush and --replication sync|async. Name server i listens on --namesrv-port + i (its controller on + 5 + i), broker j (groups in order, master first) on --broker-port + 4j (− 2 and + 1 too); --port-base B sets both (B and B + 22). Each node keeps config, store and logs in <dir>/nodes/<name>; \`rmq local status\` lists them, \`rmq local stop|start NODE\` stops and restarts one. --acl and --tls are not available with a topology yet.
 
+--proxy (5.x) also runs RocketMQ's proxy in cluster mode (org.apache.rocketmq.proxy.ProxyStartup from rocketmq-proxy of the same release, fetched once into the cache beside the servers' jars), with the one-node cluster or any topology: its remoting port is --namesrv-port + 10, its gRPC port + 11 (--port-base B: B + 10, B + 11), and it binds them on every interface (RocketMQ's proxy has no bind address). rmq reaches it like a name server: \`-n 127.0.0.1:<remoting port>\` sends, consumes and benches through it (the proxy answers routes with itself as the broker), while administration still needs the name server, which stays the profile's address. It is the node "proxy" of \`rmq local status\`, \`logs --node proxy\` and \`stop|start proxy\`.
+
 Every successful up writes the connection profile "local" (--profile-name) with the name server, and the credentials and TLS settings, so \`rmq --profile local …\` reaches the cluster; it becomes the current profile only with --use. Its credentials and --tls-insecure are used only with this cluster's name server, never with another one given by --namesrv or NAMESRV_ADDR.`;
   static override examples = [
     '<%= config.bin %> local up',
@@ -31,6 +33,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     '<%= config.bin %> local up --acl --tls && <%= config.bin %> cluster list --profile local',
     '<%= config.bin %> local up --dir /tmp/rmq-ha --port-base 30000 --masters 2 --replicas 1 --namesrvs 2',
     '<%= config.bin %> local up --dir /tmp/rmq-ctl --port-base 30200 --replicas 1 --ha controller --replication sync',
+    '<%= config.bin %> local up --proxy && <%= config.bin %> send -n 127.0.0.1:9886 -t TestTopic hello',
   ];
   static override flags = {
     dir: localDirFlag('State dir of the cluster: config, store, logs, pids.'),
@@ -130,6 +133,10 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       helpGroup: 'TOPOLOGY',
       exclusive: ['namesrv-port', 'broker-port'],
     }),
+    proxy: Flags.boolean({
+      summary: "Also run a 5.x proxy in cluster mode: remoting on the name server's port + 10, gRPC on + 11.",
+      helpGroup: 'TOPOLOGY',
+    }),
     // Test-only: a broker whose advertised address nothing answers at (--broker-address-map's tests).
     'advertise-ip': Flags.string({
       summary: "The broker's advertised IP (brokerIP1), a loopback IPv4 address other than 127.0.0.1.",
@@ -195,6 +202,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
           ? { user: this.flags['acl-user'], password: this.flags['acl-password'] }
           : undefined,
         tls: this.flags.tls,
+        proxy: this.flags.proxy,
         advertiseIp: this.flags['advertise-ip'],
         profile: this.flags['save-profile'] ? profileName : undefined,
         waitMs: this.flags.wait,
@@ -246,6 +254,14 @@ Every successful up writes the connection profile "local" (--profile-name) with 
       }
     }
     if (result.tls) info('TLS only: connect with --tls --tls-insecure (self-signed test-mode certificate)');
+    if (result.proxy) {
+      info(
+        `proxy: remoting ${result.proxy.remotingAddr}, gRPC ${result.proxy.grpcAddr} (pid ${result.proxy.pid}, serving after ${(result.proxy.startMs / 1000).toFixed(1)}s)`,
+      );
+      info(
+        `  send, consume and bench through it with -n ${result.proxy.remotingAddr}; administration needs the name server`,
+      );
+    }
     if (result.profile) {
       info(
         `profile ${result.profile.name}${result.profile.current ? ' (current)' : ''} written to ${result.profile.file}: use --profile ${result.profile.name}`,

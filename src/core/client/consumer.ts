@@ -473,6 +473,7 @@ export class PushConsumer extends EventEmitter {
       subscription: sub.subString,
       subVersion: sub.subVersion,
       expressionType: sub.expressionType,
+      brokerName: q.mq.brokerName,
     });
   }
 
@@ -651,6 +652,7 @@ export class PushConsumer extends EventEmitter {
         originMsgId: m.msgId,
         originTopic: m.properties[Prop.RETRY_TOPIC] ?? m.topic,
         maxReconsumeTimes: this.opts.maxReconsumeTimes,
+        brokerName: q.mq.brokerName,
       }),
       { accept: CONSUMER_SEND_BACK_ACCEPT },
     );

@@ -7,7 +7,13 @@
  * (no broker, no such topic, no topic at all) is therefore checked with the other name servers,
  * and believed only when none of them knows more.
  */
-import { ConnectionError, NotFoundError, RocketMQError } from '../errors.js';
+import {
+  BrokerResponseError,
+  ConnectionError,
+  NotANameServerError,
+  NotFoundError,
+  RocketMQError,
+} from '../errors.js';
 import {
   type ClusterInfo,
   decodeClusterInfo,
@@ -27,6 +33,11 @@ export function parseNamesrvList(value: string): string[] {
     .split(/[;,]/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** RequestCode's name for a code ("GET_BROKER_CLUSTER_INFO"), or the number. */
+function requestName(code: number): string {
+  return Object.entries(RequestCode).find(([, v]) => v === code)?.[0] ?? `request ${code}`;
 }
 
 export class NameServerClient {
@@ -64,6 +75,12 @@ export class NameServerClient {
         this.preferred = idx;
         return res;
       } catch (err) {
+        if (
+          err instanceof BrokerResponseError &&
+          err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED
+        ) {
+          throw new NotANameServerError(this.addresses[idx]!, requestName(code), err.remark);
+        }
         if (!(err instanceof ConnectionError)) throw err;
         lastErr = err;
       }
@@ -155,6 +172,9 @@ export class NameServerClient {
         });
         deleted++;
       } catch (err) {
+        if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED) {
+          throw new NotANameServerError(addr, 'DELETE_TOPIC_IN_NAMESRV', err.remark);
+        }
         if (!(err instanceof ConnectionError)) throw err;
         unreachable ??= err;
       }

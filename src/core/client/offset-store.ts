@@ -80,7 +80,7 @@ export class RemoteOffsetStore {
     const res = await this.client.remoting.call(
       address,
       RequestCode.QUERY_CONSUMER_OFFSET,
-      queryConsumerOffsetHeader({ consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId }),
+      queryConsumerOffsetHeader({ consumerGroup: this.group, ...mq }),
       { accept: QUERY_CONSUMER_OFFSET_ACCEPT },
     );
     return readConsumerOffset(res);
@@ -107,8 +107,7 @@ export class RemoteOffsetStore {
         RequestCode.UPDATE_CONSUMER_OFFSET,
         updateConsumerOffsetHeader({
           consumerGroup: this.group,
-          topic: q.mq.topic,
-          queueId: q.mq.queueId,
+          ...q.mq,
           commitOffset: offset,
         }),
         { accept: UPDATE_CONSUMER_OFFSET_ACCEPT },

@@ -58,7 +58,7 @@ export class OffsetAdmin {
     const res = await this.client.call(
       address,
       RequestCode.QUERY_CONSUMER_OFFSET,
-      queryConsumerOffsetHeader({ consumerGroup: group, topic: mq.topic, queueId: mq.queueId }),
+      queryConsumerOffsetHeader({ consumerGroup: group, ...mq }),
       { accept: QUERY_CONSUMER_OFFSET_ACCEPT },
     );
     return readConsumerOffset(res);
@@ -69,12 +69,7 @@ export class OffsetAdmin {
     await this.client.call(
       address,
       RequestCode.UPDATE_CONSUMER_OFFSET,
-      updateConsumerOffsetHeader({
-        consumerGroup: group,
-        topic: mq.topic,
-        queueId: mq.queueId,
-        commitOffset: offset,
-      }),
+      updateConsumerOffsetHeader({ consumerGroup: group, ...mq, commitOffset: offset }),
       { accept: UPDATE_CONSUMER_OFFSET_ACCEPT },
     );
   }

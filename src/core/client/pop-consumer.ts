@@ -210,8 +210,7 @@ export class PopConsumer extends EventEmitter {
     }
     for (const [brokerName, address] of serving) {
       if (this.lanes.has(brokerName)) continue;
-      const version = (await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}))
-        .version;
+      const version = await this.brokerVersion(address);
       if (version < VERSION_5_0_0) {
         const err = new InvalidArgumentError(
           `POP consumption needs RocketMQ 5.0 or newer; broker ${address} runs 4.x`,
@@ -254,6 +253,30 @@ export class PopConsumer extends EventEmitter {
       }
     }
     if (changed) this.emit('rebalance', { assigned: this.assignedQueues() });
+  }
+
+  /**
+   * The broker's version, from its runtime info. A server without that request is no broker: a
+   * RocketMQ 5.x proxy's remoting port (its routes name it as every queue's broker). POP cannot
+   * go through one: 5.3.3's RemotingProtocolServer hands POP_MESSAGE to its pull handler, which
+   * fails on the missing pull fields (SYSTEM_ERROR, "…PullMessageRequestHeader.getSysFlag() is
+   * null"), and ACK_MESSAGE to a handler that never answers it.
+   */
+  private async brokerVersion(address: string): Promise<number> {
+    try {
+      return (await this.client.remoting.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {})).version;
+    } catch (err) {
+      if (
+        err instanceof BrokerResponseError &&
+        err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED
+      ) {
+        throw new InvalidArgumentError(
+          `POP consumption cannot go through ${address}: it is no broker (it answers no runtime info, as a RocketMQ 5.x proxy's remoting port does), and a proxy's remoting port serves pull but not POP and its acks`,
+          { reason: 'pop-through-proxy', cause: err, details: { address } },
+        );
+      }
+      throw err;
+    }
   }
 
   /**

@@ -27,6 +27,8 @@ export interface HalfSent {
   brokerAddress: string;
   queueOffset: number;
   transactionId?: string | undefined;
+  /** The broker that stored the half message, when the sender knows it. */
+  brokerName?: string | undefined;
 }
 
 /** What a transaction needs of its producer. */
@@ -69,6 +71,7 @@ export async function sendTransaction<R extends HalfSent>(
       msgId: result.msgId,
       transactionId: result.transactionId ?? result.msgId,
       topic: msg.topic,
+      brokerName: result.brokerName,
     }),
   );
   return { ...result, action };

@@ -6,7 +6,8 @@
  *
  * Request extFields: offset int64 (the message's commit-log offset) | group string
  *   | delayLevel int (0: the broker picks 3 + reconsumeTimes; -1: straight to the DLQ)
- *   | originMsgId string | originTopic string | unitMode bool ("false") | maxReconsumeTimes int.
+ *   | originMsgId string | originTopic string | unitMode bool ("false") | maxReconsumeTimes int
+ *   | bname string (the broker the message was pulled from, when known: a 5.x proxy routes by it).
  * Response codes (CONSUMER_SEND_BACK_ACCEPT): SUCCESS; no extFields.
  */
 import { ResponseCode } from '../remoting/codes.js';
@@ -23,10 +24,12 @@ export interface SendBack {
   originMsgId: string;
   originTopic: string;
   maxReconsumeTimes: number;
+  /** The broker the message came from (bname), for a 5.x proxy. */
+  brokerName?: string | undefined;
 }
 
 export function consumerSendBackHeader(r: SendBack): Record<string, string> {
-  return {
+  const ext: Record<string, string> = {
     offset: String(r.commitLogOffset),
     group: r.group,
     delayLevel: String(r.delayLevel),
@@ -35,4 +38,6 @@ export function consumerSendBackHeader(r: SendBack): Record<string, string> {
     unitMode: 'false',
     maxReconsumeTimes: String(r.maxReconsumeTimes),
   };
+  if (r.brokerName) ext.bname = r.brokerName;
+  return ext;
 }

@@ -7,7 +7,8 @@
  *   queue offset) | commitLogOffset int64 (from its offset message id) | commitOrRollback int
  *   (8 commit, 12 rollback, 0 unknown: MessageSysFlag TRANSACTION_*_TYPE; the broker ignores 0
  *   and asks later) | fromTransactionCheck bool | msgId string (UNIQ_KEY) | transactionId string
- *   | topic string (5.x; 4.9 ignores it).
+ *   | topic string (5.x; 4.9 ignores it) | bname string (the half message's broker, when known:
+ *   a 5.x proxy routes by it).
  * Oneway: no response.
  */
 
@@ -26,6 +27,8 @@ export interface EndTransaction {
   transactionId: string;
   /** Sent when non-empty. */
   topic?: string | undefined;
+  /** The half message's broker (bname), for a 5.x proxy; sent when non-empty. */
+  brokerName?: string | undefined;
 }
 
 export function endTransactionHeader(e: EndTransaction): Record<string, string> {
@@ -39,5 +42,6 @@ export function endTransactionHeader(e: EndTransaction): Record<string, string> 
     transactionId: e.transactionId,
   };
   if (e.topic) ext.topic = e.topic;
+  if (e.brokerName) ext.bname = e.brokerName;
   return ext;
 }

@@ -6,6 +6,8 @@
  *   | maxMsgNums int | sysFlag int (PullSysFlag bits) | commitOffset int64 ("0": offsets are
  *   committed with UPDATE_CONSUMER_OFFSET, not on the pull) | suspendTimeoutMillis int64
  *   | subscription string | subVersion int64 | expressionType "TAG" | "SQL92"
+ *   | bname string (the queue's broker; 5.x RPC header field. A broker ignores it; a 5.x proxy's
+ *   remoting port routes by it and answers VERSION_NOT_SUPPORTED (15) to a request without it)
  *
  * Response codes (PULL_ACCEPT): SUCCESS, messages in the body (stored records, message.ts);
  * PULL_NOT_FOUND, nothing new at this offset; PULL_RETRY_IMMEDIATELY, everything scanned was
@@ -45,12 +47,14 @@ export interface PullRequest {
   subscription: string;
   subVersion: number;
   expressionType: string;
+  /** The queue's broker name (bname): what a 5.x proxy forwards the request by. */
+  brokerName?: string | undefined;
 }
 
 /** The request's extFields; the subscription always travels in the header. */
 export function pullMessageHeader(r: PullRequest): Record<string, string> {
   const suspend = r.suspendMs !== undefined;
-  return {
+  const ext: Record<string, string> = {
     consumerGroup: r.consumerGroup,
     topic: r.topic,
     queueId: String(r.queueId),
@@ -63,6 +67,8 @@ export function pullMessageHeader(r: PullRequest): Record<string, string> {
     subVersion: String(r.subVersion),
     expressionType: r.expressionType,
   };
+  if (r.brokerName) ext.bname = r.brokerName;
+  return ext;
 }
 
 /** The response header's offsets, as sent (absent fields undefined). */

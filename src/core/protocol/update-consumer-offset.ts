@@ -3,7 +3,8 @@
  * UpdateConsumerOffsetRequestHeader, ConsumerManageProcessor; 4.9 and 5.x alike).
  *
  * Request extFields: consumerGroup string | topic string | queueId int | commitOffset int64
- *   (the next offset to consume). No body.
+ *   (the next offset to consume) | bname string (the queue's broker, when known: a 5.x proxy
+ *   routes by it). No body.
  *
  * Response codes (UPDATE_CONSUMER_OFFSET_ACCEPT): SUCCESS; no extFields. Java sends it oneway;
  * rmq waits for the answer (see the consumer's offset committer for why).
@@ -16,10 +17,12 @@ export const UPDATE_CONSUMER_OFFSET_ACCEPT: readonly number[] = [ResponseCode.SU
 export function updateConsumerOffsetHeader(
   r: QueueOfGroup & { commitOffset: number },
 ): Record<string, string> {
-  return {
+  const ext: Record<string, string> = {
     consumerGroup: r.consumerGroup,
     topic: r.topic,
     queueId: String(r.queueId),
     commitOffset: String(r.commitOffset),
   };
+  if (r.brokerName) ext.bname = r.brokerName;
+  return ext;
 }

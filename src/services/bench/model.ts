@@ -45,6 +45,12 @@ export interface BenchInput {
   retries: number;
   /** worker threads to spread producers and consumers over (1: all on the main thread) */
   workers?: number | undefined;
+  /**
+   * A 5.x proxy's remoting address: the workload runs twice, first with the clients' routes from
+   * the name servers (direct broker access), then with them from the proxy (every request through
+   * it); administration (topic and group set-up, cleanup) stays with the name servers.
+   */
+  proxy?: string | undefined;
   /** step the rate up (from --rate, default 1000) to the highest that holds the SLOs */
   findMax?: boolean | undefined;
   /** add a capacity plan for this target msg/s */

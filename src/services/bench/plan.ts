@@ -69,6 +69,20 @@ export function planBench(input: BenchInput): BenchPlan {
   }
   if (input.findMax && input.messages !== undefined)
     throw bad('--find-max runs steps of --duration, not --messages');
+  if (input.proxy !== undefined) {
+    if (input.findMax)
+      throw bad('--proxy and --find-max cannot be combined', 'run --find-max against each on its own');
+    if (input.producers === 0) {
+      throw bad('--proxy runs the workload twice in this process: it needs producers here');
+    }
+    // The fence that settles oneway sends relies on one broker connection answering in order;
+    // a proxy forwards each request on connections of its own.
+    if (input.mode === 'oneway')
+      throw bad('--proxy cannot measure --mode oneway', 'use --mode async or sync');
+    if (!/^[^\s:;,]+:\d{1,5}$/.test(input.proxy)) {
+      throw bad(`invalid --proxy "${input.proxy}"`, "give the proxy's remoting address, host:port");
+    }
+  }
   if (input.planTps !== undefined && !(input.planTps > 0)) throw bad('--plan-tps must be above 0');
   if (input.batch > 1) {
     if (type !== 'normal')

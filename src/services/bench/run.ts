@@ -9,6 +9,7 @@ import { BenchEngine, type StartEvent } from '../../bench/engine.js';
 import type { Histogram } from '../../bench/histogram.js';
 import type { TickEvent } from '../../bench/meter.js';
 import { csvHeader, csvRow, HdrLog } from '../../bench/output.js';
+import { compareResults } from '../../bench/compare.js';
 import { capacityPlan } from '../../bench/plan.js';
 import type { BenchParameters, BenchResult, HistogramName, MessageType } from '../../bench/result.js';
 import { HELD_PULL_MS, rocketmqPorts } from '../../bench/rocketmq.js';
@@ -179,6 +180,55 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
   return { result, sloFailed, checkFailed };
 }
 
+/**
+ * `--proxy`: the workload direct, then through the proxy (clients take their routes from it, and
+ * it names itself as every queue's broker), each judged on its own (SLOs, --verify), and the two
+ * compared. One after the other rather than interleaved: each keeps the whole measure window
+ * and its own warmup, and nothing of one run's load falls into the other's.
+ */
+async function runDirectAndViaProxy(ctx: StepContext, proxy: string): Promise<BenchOutcome> {
+  const { params } = ctx.plan;
+  const direct = await runStep(ctx, params, ctx.plan.runId);
+  if (direct.result.interrupted) return direct;
+  ctx.input.events?.emit('setup', `the same workload through the proxy ${proxy}`);
+  const via = await runStep(
+    { ...ctx, input: { ...ctx.input, namesrv: [proxy] } },
+    params,
+    `${ctx.plan.runId}p`,
+  );
+  const comparison = compareResults(direct.result, via.result, { names: ['direct', `proxy ${proxy}`] });
+  const ratio = (a: number | undefined, b: number | undefined): number | null =>
+    a === undefined || b === undefined || a === 0 ? null : Math.round((b / a) * 1000) / 1000;
+  const d = direct.result;
+  const v = via.result;
+  const result: BenchResult = {
+    ...d,
+    proxyHop: {
+      address: proxy,
+      result: v,
+      comparison,
+      ratios: {
+        tps: ratio(d.throughput.send.tps, v.throughput.send.tps),
+        rtps: ratio(d.throughput.receive.tps, v.throughput.receive.tps),
+        p50Send: ratio(d.latency.send?.p50, v.latency.send?.p50),
+        p99Send: ratio(d.latency.send?.p99, v.latency.send?.p99),
+        p50E2e: ratio(d.latency.e2e?.p50, v.latency.e2e?.p50),
+        p99E2e: ratio(d.latency.e2e?.p99, v.latency.e2e?.p99),
+      },
+    },
+    interrupted: d.interrupted || v.interrupted,
+  };
+  const checks = [
+    direct.checkFailed && `direct: ${direct.checkFailed}`,
+    via.checkFailed && `through the proxy: ${via.checkFailed}`,
+  ].filter((x): x is string => typeof x === 'string' && x.length > 0);
+  return {
+    result,
+    sloFailed: direct.sloFailed || via.sloFailed,
+    checkFailed: checks.length > 0 ? checks.join('; ') : undefined,
+  };
+}
+
 export async function runBench(input: BenchInput): Promise<BenchOutcome> {
   const plan = planBench(input);
   const { params } = plan;
@@ -200,6 +250,7 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
     }
     if (input.hdrLog) hdrFd = openSync(input.hdrLog, 'w');
     const ctx: StepContext = { input, plan, payload, topic, note, csvFd, hdrFd };
+    if (input.proxy !== undefined) return await runDirectAndViaProxy(ctx, input.proxy);
     if (!input.findMax) return await runStep(ctx, params, plan.runId);
     return await findMax(input, plan, (p, runId) => runStep(ctx, p, runId));
   } finally {

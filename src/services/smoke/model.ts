@@ -15,6 +15,11 @@ export type SmokeType = (typeof SMOKE_TYPES)[number];
 
 export interface SmokeInput {
   namesrv: string[];
+  /**
+   * A 5.x proxy's remoting address: producers and consumers go through it (their routes come from
+   * it); discovery, topic and group set-up and cleanup stay with the name servers.
+   */
+  proxy?: string | undefined;
   timeoutMs: number;
   security?: ClientSecurity | undefined;
   /** Default: a new topic named rmq_smoke_<run>, created and deleted. */
@@ -64,6 +69,8 @@ export interface SmokeResult {
   status: 'passed' | 'check-failed' | 'slo-failed' | 'interrupted';
   runId: string;
   namesrv: string[];
+  /** The proxy the messages went through (--proxy); null: straight to the brokers. */
+  proxy: string | null;
   brokers: { brokerName: string; address: string; version: string }[];
   topic: string;
   topicCreated: boolean;

@@ -107,6 +107,7 @@ function newRun(input: SmokeInput): SmokeRun {
     status: 'passed',
     runId,
     namesrv: input.namesrv,
+    proxy: input.proxy ?? null,
     brokers: [],
     topic,
     topicCreated: false,

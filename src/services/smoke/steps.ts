@@ -159,10 +159,12 @@ export async function ensureTopic(run: SmokeRun, create: boolean): Promise<boole
 /** 3. A fresh group, consuming before anything is sent, recording this run's messages only. */
 export async function startConsumer(run: SmokeRun): Promise<void> {
   const { input } = run;
-  run.client = new MQClient({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
+  // Through a proxy, every client learns its routes from the proxy, which names itself the broker.
+  const messaging = input.proxy ? [input.proxy] : input.namesrv;
+  run.client = new MQClient({ namesrv: messaging, timeoutMs: input.timeoutMs, ...input.security });
   if (input.trace) {
     const opts = {
-      namesrv: input.namesrv,
+      namesrv: messaging,
       timeoutMs: input.timeoutMs,
       security: input.security,
       traceTopic: traceTopicOf(run),
