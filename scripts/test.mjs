@@ -59,8 +59,8 @@ let startedDir;
 // Most files spend their time waiting on a broker, so two lanes keep a 2-core machine busy without
 // starving it; node's own --test-concurrency would pair files at random, two fault drills (each
 // starting a cluster of its own and holding a rate) among them. The 'own' lane has the files that
-// start clusters of their own (the two long drills, `rmq local` and its topologies, ACL/TLS, ACL
-// administration); everything against the shared broker runs in 'main', and so do the files that
+// start clusters of their own (the two long drills, `rmq local` and its topologies and failover
+// drills, ACL/TLS, ACL administration); everything against the shared broker runs in 'main', and so do the files that
 // start one small one-node cluster each (the 4.9 offset reset, the 5.x → 4.9 metadata migration,
 // the 5.5 line, the broker that advertises an address nothing answers at): in 'own' the first three
 // made that lane 1252 s against main's 1005 s (CI, Dec 2).
@@ -70,7 +70,8 @@ let startedDir;
 const LANES = [
   {
     name: 'own',
-    files: /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security|acl-admin)\.test\.js$/,
+    files:
+      /^(faults-(broker|namesrv)-kill|local|local-topology|ha-(controller|dledger)|local-safety|security|acl-admin)\.test\.js$/,
   },
   { name: 'main', files: /./ },
 ];

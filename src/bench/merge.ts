@@ -7,6 +7,7 @@
  */
 import { mergeBrokerRows } from './brokers.js';
 import { mergeModeRows } from './consume-modes.js';
+import { mergeStalls } from './stalls.js';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from './histogram.js';
@@ -257,5 +258,7 @@ export function mergeResults(results: BenchResult[]): {
   const modes = mergeModeRows(results, result.phases.measureMs / 1000);
   if (modes) result.consumeModes = modes;
   if (first.environment) result.environment = first.environment;
+  const stalls = mergeStalls(results.map((r) => r.stalls));
+  if (stalls) result.stalls = stalls;
   return { result, histograms };
 }

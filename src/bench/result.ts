@@ -32,6 +32,8 @@
  *   merged          `bench merge` only: how many results were combined, and their run ids
  *   findMax         with --find-max: the highest rate that held, the criterion, and every step;
  *                   the rest of the result is that step's (or the first step's, if none held)
+ *   stalls          runs with producers: every stretch of ≥ 1 s without an acknowledgement while
+ *                   sending (Stall below; at most the 20 longest, earliest first; see stalls.ts)
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
 
@@ -136,6 +138,16 @@ export interface BenchInterval {
   eventLoopMaxMs: number;
   /** this process's CPU time as a percentage of one core */
   cpuPct: number;
+}
+
+/** A stretch without an acknowledgement while sending, ms since the run's start. */
+export interface Stall {
+  /** the last acknowledgement before it */
+  fromMs: number;
+  /** the first acknowledgement after it; null: none came before sending stopped */
+  toMs: number | null;
+  /** its length (an open one: up to the end of sending) */
+  ms: number;
 }
 
 export interface RateStats {
@@ -252,6 +264,8 @@ export interface BenchResult {
   plan?: CapacityPlan;
   merged?: { count: number; runIds: string[] };
   findMax?: { maxRate: number | null; criterion: string; steps: FindMaxStep[] };
+  /** With producers: stretches of ≥ 1 s without an acknowledgement while sending. */
+  stalls?: Stall[];
   warnings: string[];
 }
 

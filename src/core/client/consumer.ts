@@ -157,6 +157,7 @@ export class PushConsumer extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private rebalanceChain: Promise<void> = Promise.resolve();
   private rebalanceQueued = false;
+  private lastFailoverRebalance = 0;
   private startedAt = 0;
   /** Long polls are skipped while waiting to be caught up: the caller wants to stop at the end. */
   private noSuspend = false;
@@ -308,6 +309,14 @@ export class PushConsumer extends EventEmitter {
     return true;
   }
 
+  /** A rebalance after a pull failed to connect: one a second at most, for every queue's loop. */
+  private rebalanceSoon(): void {
+    const now = Date.now();
+    if (now - this.lastFailoverRebalance < 1000) return;
+    this.lastFailoverRebalance = now;
+    void this.requestRebalance();
+  }
+
   /** Queues a rebalance; rebalances run one at a time and requests made meanwhile coalesce. */
   requestRebalance(): Promise<void> {
     return this.enqueueRebalance(false);
@@ -373,12 +382,16 @@ export class PushConsumer extends EventEmitter {
   private async rebalance(): Promise<void> {
     if (this.stopping) return;
     const wanted: { mq: MessageQueue; address: string; retry: boolean }[] = [];
+    /** topic + "\n" + brokerName of groups electing a master: their queues stay as they are. */
+    const electing = new Set<string>();
     const topics: [string, boolean][] = [[this.topic, false]];
     if (this.model === 'CLUSTERING') topics.push([retryTopic(this.group), true]);
     for (const [topic, retry] of topics) {
       let all: { mq: MessageQueue; address: string }[];
       try {
-        all = await readableQueues(this.client, topic);
+        const readable = await readableQueues(this.client, topic);
+        all = readable.queues;
+        for (const b of readable.masterless) electing.add(`${topic}\n${b}`);
       } catch (err) {
         if (retry && err instanceof NotFoundError) continue; // no retry topic until the first nack
         throw err;
@@ -394,7 +407,7 @@ export class PushConsumer extends EventEmitter {
     const wantedKeys = new Set(wanted.map((w) => mqKey(w.mq)));
     const removed: QueueState[] = [];
     for (const [key, q] of this.queues) {
-      if (!wantedKeys.has(key)) {
+      if (!wantedKeys.has(key) && !electing.has(`${q.mq.topic}\n${q.mq.brokerName}`)) {
         q.dropped = true;
         this.queues.delete(key);
         removed.push(q);
@@ -410,7 +423,16 @@ export class PushConsumer extends EventEmitter {
     const added: QueueState[] = [];
     for (const w of wanted) {
       const key = mqKey(w.mq);
-      if (this.queues.has(key)) continue;
+      const held = this.queues.get(key);
+      if (held) {
+        // A new master of the group (after a failover) serves the same queue at the same
+        // offsets: the loop pulls, commits and locks there from now on.
+        if (held.address !== w.address) {
+          held.address = w.address;
+          if (this.opts.orderly && this.model === 'CLUSTERING') held.locked = false;
+        }
+        continue;
+      }
       const { offset: start, fromCommitted } = await this.startOffset(w.mq, w.address, w.retry);
       const q: QueueState = {
         mq: w.mq,
@@ -512,6 +534,9 @@ export class PushConsumer extends EventEmitter {
           return;
         }
         this.emit('warning', err);
+        // The broker may be gone for good, its group's new master elsewhere: read the route
+        // again soon rather than at the next periodic rebalance (20 s).
+        if (err instanceof ConnectionError) this.rebalanceSoon();
         await sleep(backoff);
         // A refused connect costs nothing, so an unreachable broker is retried every second: a
         // restarted broker is read again within 1 s, not after a 5 s backoff outlived the outage.

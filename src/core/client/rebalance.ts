@@ -32,22 +32,31 @@ const javaCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 const compareMq = (a: MessageQueue, b: MessageQueue): number =>
   javaCompare(a.topic, b.topic) || javaCompare(a.brokerName, b.brokerName) || a.queueId - b.queueId;
 
-/** A topic's readable queues on brokers with a master, in allocation order (route read afresh). */
+/**
+ * A topic's readable queues on brokers with a master, in allocation order (route read afresh),
+ * and the brokers that have readable queues but no master right now: listed with slaves only,
+ * as a group is while a new master is elected (controller or DLedger failover). Their queues are
+ * neither allocated nor taken away until a master is back.
+ */
 export async function readableQueues(
   client: MQClient,
   topic: string,
-): Promise<{ mq: MessageQueue; address: string }[]> {
+): Promise<{ queues: { mq: MessageQueue; address: string }[]; masterless: string[] }> {
   const route = await client.route(topic, true);
   const out: { mq: MessageQueue; address: string }[] = [];
+  const masterless: string[] = [];
   for (const q of route.queues) {
     if ((q.perm & 4) === 0) continue;
     const b = route.brokers.find((x) => x.brokerName === q.brokerName);
     const address = b && masterAddress(b);
-    if (!address) continue;
+    if (!address) {
+      if (b && b.addrs.size > 0) masterless.push(q.brokerName);
+      continue;
+    }
     for (let i = 0; i < q.readQueueNums; i++)
       out.push({ mq: { topic, brokerName: q.brokerName, queueId: i }, address });
   }
-  return out.sort((a, b) => compareMq(a.mq, b.mq));
+  return { queues: out.sort((a, b) => compareMq(a.mq, b.mq)), masterless };
 }
 
 /** The group's members as the first broker that answers lists them, or the last failure. */
