@@ -4,7 +4,7 @@
 // quickstart cluster listens) if it is a RocketMQ with a master serving; otherwise a local cluster
 // started with `rmq local up` on free ports in a throw-away dir, stopped again at the end (never on
 // 9876/10911, which another program may hold: test/helpers/suite-cluster.ts decides).
-// Test files run in two lanes side by side (see LANES), and the run ends with each file's duration,
+// Test files run in three lanes side by side (see LANES), and the run ends with each file's duration,
 // the runner's own summaries and a plain "N passed, N failed, N skipped" line, in which a
 // cancelled test (one that timed out, or whose file crashed) counts as failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -55,23 +55,25 @@ const scratch = mkdtempSync(join(tmpdir(), 'rmq-test-'));
 process.env.RMQ_PROFILES_FILE = join(scratch, 'profiles.json');
 let startedDir;
 
-// Two lanes, each one `node --test` process running its files one after the other, side by side.
-// Most files spend their time waiting on a broker, so two lanes keep a 2-core machine busy without
+// Lanes: each one `node --test` process running its files one after the other, side by side.
+// Most files spend their time waiting on a broker, so lanes keep a 2-core machine busy without
 // starving it; node's own --test-concurrency would pair files at random, two fault drills (each
-// starting a cluster of its own and holding a rate) among them. The 'own' lane has the files that
-// start clusters of their own (the two long drills, `rmq local` and its topologies, ACL/TLS, ACL
-// administration); everything against the shared broker runs in 'main', and so do the files that
-// start one small one-node cluster each (the 4.9 offset reset, the 5.x → 4.9 metadata migration,
-// the 5.5 line, the broker that advertises an address nothing answers at): in 'own' the first three
-// made that lane 1252 s against main's 1005 s (CI, Dec 2).
-// So at most two clusters of tests' own start beside the shared broker, one of them a one-node
-// cluster (four broker JVMs starting together on a loaded box starved every one of them). A file
-// matching no lane's pattern runs in the last one.
+// starting a cluster of its own and holding a rate) among them. 'own' has the files that start a
+// one-topology-at-a-time cluster of their own (the two long fault drills, `rmq local`, ACL/TLS, ACL
+// administration); 'ha' has the multi-broker topologies and the failover drills (2 × 1 with two
+// name servers, controller, DLedger) and the 5.x proxy; everything against the shared broker runs
+// in 'main', and so do the files that start one small one-node cluster each (the 4.9 offset reset,
+// the 5.x → 4.9 metadata migration, the 5.5 line, the broker that advertises an address nothing
+// answers at). With the HA drills in 'own', that lane alone came to ~1,500 s of a 1,200 s budget
+// (their durations on a loaded box, Dec 2): a third lane shares the wait, and at most two clusters
+// of tests' own start beside the shared broker at once. A file matching no lane's pattern runs in
+// the last one.
 const LANES = [
   {
     name: 'own',
-    files: /^(faults-(broker|namesrv)-kill|local|local-topology|local-safety|security|acl-admin)\.test\.js$/,
+    files: /^(faults-(broker|namesrv)-kill|local|local-safety|security|acl-admin)\.test\.js$/,
   },
+  { name: 'ha', files: /^(local-topology|ha-(controller|dledger)|proxy)\.test\.js$/ },
   { name: 'main', files: /./ },
 ];
 

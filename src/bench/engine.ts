@@ -349,6 +349,7 @@ export class BenchEngine extends EventEmitter {
       unsent: this.unsent,
       verification: this.verifier?.summary(Math.round(drainMs * 10) / 10),
       caughtUp: this.consumers.length === 0 || this.drainComplete(),
+      sendEndUs: this.measureEndUs,
     });
     this.emit('done', result);
     return result;
@@ -605,7 +606,7 @@ export class BenchEngine extends EventEmitter {
       this.meter.sendFailed(err, n);
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.failed(lane.id, firstSeq + i);
     } else {
-      this.meter.sent(n, n * this.payload.length);
+      this.meter.sent(n, n * this.payload.length, now);
       if (status !== undefined && status !== 'SEND_OK') this.meter.storedNotAsAsked(status, n);
       if (action !== 'rollback') this.ackedExpected += n;
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.acknowledged(lane.id, firstSeq + i);

@@ -7,6 +7,7 @@
  */
 import { mergeBrokerRows } from './brokers.js';
 import { mergeModeRows } from './consume-modes.js';
+import { mergeStalls } from './stalls.js';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, summarize } from './histogram.js';
@@ -261,5 +262,7 @@ export function mergeResults(results: BenchResult[]): {
   if (modes) result.consumeModes = modes;
   if (notAsAsked.size > 0) result.notAsAsked = countList(notAsAsked);
   if (first.environment) result.environment = first.environment;
+  const stalls = mergeStalls(results.map((r) => r.stalls));
+  if (stalls) result.stalls = stalls;
   return { result, histograms };
 }

@@ -16,6 +16,7 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { BrokerResponseError, RocketMQError } from '../core/errors.js';
 import { type BrokerTally, brokerRows, UNKNOWN_BROKER } from './brokers.js';
 import { type ModeTally, modeRows, newModeTally } from './consume-modes.js';
+import { StallTracker } from './stalls.js';
 import {
   encodeHistogram,
   type Histogram,
@@ -97,6 +98,8 @@ export interface RunEnd {
   verification?: VerificationSummary | undefined;
   /** without --verify: whether the consumers caught up before the drain ended */
   caughtUp: boolean;
+  /** when sending stopped (engine clock, µs): a stall still open then ends there */
+  sendEndUs: number;
 }
 
 /** `NAME(code)` for broker responses, else the error kind (timeout, connection, …). */
@@ -189,6 +192,8 @@ export class Meter {
   private skewed = 0;
   private skewedMaxUs = 0;
 
+  private stalls: StallTracker | undefined;
+
   private eldInterval: IntervalHistogram | undefined;
   private eldMeasure: IntervalHistogram | undefined;
   private cpuStart: NodeJS.CpuUsage | undefined;
@@ -222,6 +227,7 @@ export class Meter {
   /** The run starts at t0 (µs); the first interval with it. Returns the wall-clock start. */
   start(t0Us: number, e2eFromUs: number): string {
     this.t0 = t0Us;
+    if (this.p.producers > 0) this.stalls = new StallTracker(t0Us);
     this.ivStartUs = t0Us;
     this.e2eFromUs = e2eFromUs;
     this.startedAt = new Date().toISOString();
@@ -255,8 +261,9 @@ export class Meter {
     this.foreign++;
   }
 
-  /** `n` messages the broker acknowledged (or that left, oneway). */
-  sent(n: number, bytes: number): void {
+  /** `n` messages the broker acknowledged (or that left, oneway) at `nowUs`. */
+  sent(n: number, bytes: number, nowUs: number): void {
+    this.stalls?.acked(nowUs);
     this.iv.sent += n;
     this.iv.sentBytes += bytes;
     this.pc.sent += n;
@@ -486,6 +493,7 @@ export class Meter {
     if (this.perMode.size > 0) result.consumeModes = modeRows(this.perMode, measureS);
     if (end.verification) result.verification = end.verification;
     if (this.notAsAsked.size > 0) result.notAsAsked = countList(this.notAsAsked);
+    if (this.stalls) result.stalls = this.stalls.result(end.sendEndUs);
     result.warnings = resultWarnings(result, end.caughtUp);
     return result;
   }

@@ -34,6 +34,8 @@
  *                   the rest of the result is that step's (or the first step's, if none held)
  *   proxyHop        with --proxy: the same workload through a 5.x proxy, run right after this
  *                   (direct) one, its comparison with this one and the proxy ÷ direct ratios
+ *   stalls          runs with producers: every stretch of ≥ 1 s without an acknowledgement while
+ *                   sending (Stall below; at most the 20 longest, earliest first; see stalls.ts)
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
 
@@ -144,6 +146,16 @@ export interface BenchInterval {
   eventLoopMaxMs: number;
   /** this process's CPU time as a percentage of one core */
   cpuPct: number;
+}
+
+/** A stretch without an acknowledgement while sending, ms since the run's start. */
+export interface Stall {
+  /** the last acknowledgement before it */
+  fromMs: number;
+  /** the first acknowledgement after it; null: none came before sending stopped */
+  toMs: number | null;
+  /** its length (an open one: up to the end of sending) */
+  ms: number;
 }
 
 export interface RateStats {
@@ -273,6 +285,8 @@ export interface BenchResult {
    * through the 5.x proxy at ADDR, and here is that run and how it compares.
    */
   proxyHop?: ProxyHop;
+  /** With producers: stretches of ≥ 1 s without an acknowledgement while sending. */
+  stalls?: Stall[];
   warnings: string[];
 }
 

@@ -4,11 +4,25 @@
  * the one-node cluster's (owner marker + start time), and a node is found by its node marker.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NameServerClient } from '../core/client/namesrv.js';
 import { RemotingClient } from '../core/client/remoting-client.js';
 import { EnvironmentError, InvalidArgumentError, NotFoundError, TimeoutError } from '../core/errors.js';
+import {
+  decodeDLedgerMetadata,
+  DLEDGER_METADATA,
+  DLEDGER_METADATA_ACCEPT,
+  dledgerMetadataBody,
+} from '../core/protocol/dledger-metadata.js';
 import { RequestCode } from '../core/remoting/codes.js';
-import { type ClusterSettings, isLegacy, javaArgs, ownerMarker, type Role } from './config.js';
+import {
+  type ClusterSettings,
+  isLegacy,
+  javaArgs,
+  legacyLogbackXml,
+  ownerMarker,
+  type Role,
+} from './config.js';
 import { exitedError, pause, probePortsFree, type Spawned, spawnJvm, tcpReachable } from './launch.js';
 import type { LogFiles } from './logs.js';
 import { type LocalLayout, localLayout } from './paths.js';
@@ -76,6 +90,14 @@ export interface TopologyLaunch {
 /** Writes every node's config, starts the name servers, then every broker, and waits until all registered. */
 export async function startTopology(l: TopologyLaunch): Promise<void> {
   const { layout, nodes, spec } = l;
+  if (isLegacy(l.settings.version)) {
+    // 4.x exits at start without $ROCKETMQ_HOME/conf/logback_<role>.xml; the files log to
+    // ${user.home}, which is each node's own home.
+    await mkdir(layout.confDir, { recursive: true });
+    for (const name of ['namesrv', 'broker', 'tools'] as const) {
+      await writeFile(join(layout.confDir, `logback_${name}.xml`), legacyLogbackXml(name));
+    }
+  }
   const states: NodeState[] = [];
   for (const n of nodes) {
     const p = nodePaths(layout, n);
@@ -98,6 +120,10 @@ export async function startTopology(l: TopologyLaunch): Promise<void> {
       port: n.port,
       brokerName: n.brokerName,
       brokerId: n.brokerId,
+      dledger:
+        n.dledgerPort === undefined
+          ? undefined
+          : { group: n.brokerName!, selfId: n.dledgerSelfId!, port: n.dledgerPort },
       args,
       mainLog: p.mainLog,
       out: p.out,
@@ -198,6 +224,11 @@ export interface NodeStatus {
   brokerName: string | null;
   /** The id the name servers list it with now (0 = master); null when not listed. */
   brokerId: number | null;
+  /**
+   * DLedger: the node's raft state as it answers it now (leader, follower, or candidate while no
+   * leader is known), with its id and the leader's; null when it does not answer.
+   */
+  raft?: { role: 'leader' | 'follower' | 'candidate'; selfId: string; leaderId: string | null } | null;
   address: string;
   port: number;
   /** The proxy's gRPC address (its remoting address is `address`). */
@@ -244,28 +275,66 @@ export async function nodeStatuses(state: LocalState, live: readonly LiveNode[])
         // Ask the next name server.
       }
     }
+    const raft = new Map<string, NodeStatus['raft']>();
+    await Promise.all(
+      nodes.map(async (n) => {
+        if (n.dledger && live.some((x) => x.node === n.name))
+          raft.set(n.name, await raftState(client, n.dledger));
+      }),
+    );
+    const statuses = nodes.map((n) => nodeStatus(n, live, ids, raft));
+    const proxy = proxyStatus(state, live);
+    return proxy ? [...statuses, proxy] : statuses;
   } finally {
     client.close();
   }
-  const statuses: NodeStatus[] = nodes.map((n) => {
-    const pid = live.find((x) => x.node === n.name)?.pid ?? null;
-    const address = `127.0.0.1:${n.port}`;
-    const id = n.kind === 'broker' ? ids.get(address) : undefined;
-    return {
-      name: n.name,
-      kind: n.kind,
-      role: n.kind === 'namesrv' ? 'namesrv' : id === undefined ? null : id === 0 ? 'MASTER' : 'SLAVE',
-      brokerName: n.brokerName ?? null,
-      brokerId: id ?? null,
-      address,
-      port: n.port,
-      pid,
-      up: pid !== null,
-      log: n.mainLog,
-    };
-  });
-  const proxy = proxyStatus(state, live);
-  return proxy ? [...statuses, proxy] : statuses;
+}
+
+/** Who a DLedger node says leads its group; null when it does not answer (starting, or gone). */
+async function raftState(
+  client: RemotingClient,
+  d: NonNullable<NodeState['dledger']>,
+): Promise<NodeStatus['raft']> {
+  try {
+    const res = await client.call(
+      `127.0.0.1:${d.port}`,
+      DLEDGER_METADATA,
+      {},
+      {
+        body: dledgerMetadataBody(d.group, d.selfId),
+        accept: DLEDGER_METADATA_ACCEPT,
+      },
+    );
+    const { leaderId } = decodeDLedgerMetadata(res);
+    const role = leaderId === null ? 'candidate' : leaderId === d.selfId ? 'leader' : 'follower';
+    return { role, selfId: d.selfId, leaderId };
+  } catch {
+    return null;
+  }
+}
+
+function nodeStatus(
+  n: NodeState,
+  live: readonly LiveNode[],
+  ids: ReadonlyMap<string, number>,
+  raft: ReadonlyMap<string, NodeStatus['raft']>,
+): NodeStatus {
+  const pid = live.find((x) => x.node === n.name)?.pid ?? null;
+  const address = `127.0.0.1:${n.port}`;
+  const id = n.kind === 'broker' ? ids.get(address) : undefined;
+  return {
+    name: n.name,
+    kind: n.kind,
+    role: n.kind === 'namesrv' ? 'namesrv' : id === undefined ? null : id === 0 ? 'MASTER' : 'SLAVE',
+    brokerName: n.brokerName ?? null,
+    brokerId: id ?? null,
+    ...(n.dledger ? { raft: raft.get(n.name) ?? null } : {}),
+    address,
+    port: n.port,
+    pid,
+    up: pid !== null,
+    log: n.mainLog,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,12 +45,14 @@ export interface NodeState {
   kind: NodeKind;
   port: number;
   brokerName?: string | undefined;
-  /** The id configured (-1: assigned by the controller). */
+  /** The id configured (-1: assigned at run time, by the controller or the raft election). */
   brokerId?: number | undefined;
   /** The pid of the last start (up or `local start`); trusted only while the process carries the markers. */
   pid?: number | undefined;
   /** The proxy's gRPC port (its remoting port is `port`). */
   grpcPort?: number | undefined;
+  /** DLedger: the broker's raft group, its id there and its raft port (status asks who leads). */
+  dledger?: { group: string; selfId: string; port: number } | undefined;
   /** The java arguments it was started with: `local start` runs exactly these again. */
   args: string[];
   mainLog: string;

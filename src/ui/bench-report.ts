@@ -265,6 +265,17 @@ export function renderBenchReport(r: BenchResult, options: RenderOptions): strin
     out.push('');
   }
 
+  // Where nothing was acknowledged for a second or more: a dead broker, a failover.
+  const stalls = r.stalls ?? [];
+  if (stalls.length > 0) {
+    out.push(c.bold('Stalls (no acknowledgement for 1 s or more while sending)'));
+    for (const s of stalls) {
+      const span = `${formatDuration(s.fromMs)} → ${s.toMs === null ? 'the end of sending' : formatDuration(s.toMs)}`;
+      out.push(`  ${c.yellow(formatMs(s.ms))}  ${c.dim(`from ${span} into the run`)}`);
+    }
+    out.push('');
+  }
+
   const modes = r.consumeModes ?? [];
   if (modes.length > 0) {
     out.push(c.bold('End-to-end latency per consume mode (measure window)'));

@@ -102,6 +102,17 @@ describe('rmq local topologies', () => {
           'broker-b/1/SLAVE',
         ]);
       }
+      // Both at once: each broker is listed by both, so nothing is warned about.
+      const both = await rmq(['cluster', 'list', '--namesrv', namesrv, '--json']);
+      assert.equal(both.code, 0, both.stderr);
+      const all = both.json as ClusterListResult & { warnings: string[] };
+      assert.deepEqual(
+        all.namesrvs,
+        namesrv.split(';').map((address) => ({ address })),
+      );
+      for (const b of all.clusters.flatMap((c) => c.brokers))
+        assert.deepEqual(b.namesrvs, namesrv.split(';'), `${b.brokerName}/${b.brokerId}`);
+      assert.deepEqual(all.warnings, []);
 
       const st = (await rmq(['local', 'status', '--dir', dir, '--json'])).json as StatusResult;
       assert.equal(st.state, 'running');
@@ -420,11 +431,23 @@ describe('rmq local topologies', () => {
           ],
         ];
         const took: string[] = [];
+        const dead = namesrv.split(';')[0]!;
         for (const [what, args] of commands) {
           const r = await rmq(args);
           took.push(`${what} ${r.ms} ms`);
           assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}`);
           assert.equal(r.stderr, '', `${what} wrote to stderr`);
+          if (what === 'cluster list') {
+            // The administrator's view says which name server is down, and still lists every broker.
+            const listed = r.json as ClusterListResult & { warnings: string[] };
+            assert.ok(listed.namesrvs[0]!.error, JSON.stringify(listed.namesrvs));
+            assert.equal(listed.namesrvs[1]!.error, undefined);
+            assert.equal(listed.clusters.flatMap((c) => c.brokers).length, 4);
+            assert.ok(
+              listed.warnings.some((w) => w.startsWith(`name server ${dead} did not answer`)),
+              listed.warnings.join('\n'),
+            );
+          }
         }
 
         const r = await bench.done;
@@ -441,7 +464,6 @@ describe('rmq local topologies', () => {
         assert.equal(res.totals.sendErrors, 0, JSON.stringify(res.errors));
         assert.equal(v.lost, 0);
         assert.equal(v.acknowledged, res.totals.sent);
-        const dead = namesrv.split(';')[0]!;
         assert.ok(
           !res.warnings.some((w) => w.includes(dead) || /name server|namesrv/i.test(w)),
           'the bench warned of nothing about the name server',

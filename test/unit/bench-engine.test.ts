@@ -639,6 +639,7 @@ describe('bench result schema', () => {
       'phases',
       'runId',
       'schemaVersion',
+      'stalls',
       'startedAt',
       'throughput',
       'tool',
@@ -646,6 +647,8 @@ describe('bench result schema', () => {
       'verification',
       'warnings',
     ]);
+    // A run with producers says where nothing was acknowledged for a second; this one had no such gap.
+    assert.deepEqual(result.stalls, []);
     assert.equal(result.runId, 'test01');
     assert.deepEqual(Object.keys(result.histograms).sort(), ['e2e', 'send', 'send_raw']);
     for (const [name, b64] of Object.entries(result.histograms)) {

@@ -92,6 +92,54 @@ describe('local topologies', () => {
     assert.match(b, /^controllerAddr=127\.0\.0\.1:30005;127\.0\.0\.1:30006;127\.0\.0\.1:30007$/m);
   });
 
+  test('DLedger (4.9): a raft group per broker group, peer ports one below each broker, no id or role', () => {
+    const s49 = { ...s, version: '4.9.7' };
+    const t = { ...SINGLE_NODE, masters: 2, replicas: 2, ha: 'dledger' as const };
+    validateTopology(t, '4.9.7');
+    const nodes = topologyNodes(t, s49);
+    validateTopologyPorts(nodes);
+    assert.deepEqual(
+      nodes.filter((n) => n.kind === 'broker').map((n) => [n.name, n.port, n.ports, n.dledgerSelfId]),
+      [
+        ['broker-a-0', 30022, [30020, 30021, 30022], 'n0'],
+        ['broker-a-1', 30026, [30024, 30025, 30026], 'n1'],
+        ['broker-a-2', 30030, [30028, 30029, 30030], 'n2'],
+        ['broker-b-0', 30034, [30032, 30033, 30034], 'n0'],
+        ['broker-b-1', 30038, [30036, 30037, 30038], 'n1'],
+        ['broker-b-2', 30042, [30040, 30041, 30042], 'n2'],
+      ],
+    );
+    const conf = topologyBrokerConf(nodes[5]!, nodes, t, s49, layout);
+    assert.match(conf, /^enableDLegerCommitLog=true$/m);
+    assert.match(conf, /^dLegerGroup=broker-b$/m);
+    // Only its own group's peers.
+    assert.match(conf, /^dLegerPeers=n0-127\.0\.0\.1:30033;n1-127\.0\.0\.1:30037;n2-127\.0\.0\.1:30041$/m);
+    assert.match(conf, /^dLegerSelfId=n1$/m);
+    assert.match(conf, /^enableBatchPush=true$/m);
+    assert.match(conf, /^brokerName=broker-b$/m);
+    // 4.9 forces the id to -1 and would refuse a SLAVE without one: neither is written.
+    assert.doesNotMatch(conf, /^brokerId=/m);
+    assert.doesNotMatch(conf, /^brokerRole=/m);
+    assert.doesNotMatch(conf, /^haListenPort=/m);
+    assert.doesNotMatch(conf, /enableControllerMode/);
+    // Name servers know nothing of it.
+    assert.doesNotMatch(topologyNamesrvConf(nodes[0]!, nodes, s49, layout), /DLeger|controller/i);
+    // Two groups of 3 with bases 50 apart never collide.
+    const other = topologyNodes(t, portsFromBase(30050));
+    validateTopologyPorts([...nodes, ...other]);
+  });
+
+  test('refusals: DLedger on 5.x or with fewer than 3 nodes per group', () => {
+    assert.throws(
+      () => validateTopology({ ...SINGLE_NODE, replicas: 2, ha: 'dledger' }, '5.3.3'),
+      /--ha dledger is for RocketMQ 4\.9/,
+    );
+    assert.throws(
+      () => validateTopology({ ...SINGLE_NODE, replicas: 1, ha: 'dledger' }, '4.9.7'),
+      /--ha dledger needs --replicas 2/,
+    );
+  });
+
   test('refusals: controller on 4.x or without slaves, out-of-range counts, colliding ports', () => {
     assert.throws(() => validateTopology({ ...SINGLE_NODE, replicas: 1, ha: 'controller' }, '4.9.7'), /5\.x/);
     assert.throws(() => validateTopology({ ...SINGLE_NODE, ha: 'controller' }, '5.3.3'), /--replicas/);

@@ -48,12 +48,15 @@ export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
     const width = Math.max(...rows.map(([k]) => k.length)) + 2;
     this.log(rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
     if (r.nodes) {
+      // DLedger topologies: what each node's raft says, beside what the name servers list.
+      const raft = r.nodes.some((n) => n.raft !== undefined);
       const table = [
-        ['NODE', 'ROLE', 'ID', 'ADDRESS', 'PID', 'STATE'],
+        ['NODE', 'ROLE', 'ID', ...(raft ? ['RAFT'] : []), 'ADDRESS', 'PID', 'STATE'],
         ...r.nodes.map((n) => [
           n.name,
           n.role ?? (n.up ? 'unregistered' : '-'),
           n.brokerId === null ? '-' : String(n.brokerId),
+          ...(raft ? [n.raft ? `${n.raft.selfId} ${n.raft.role}` : '-'] : []),
           n.grpcAddress ? `${n.address} (gRPC ${n.grpcAddress})` : n.address,
           n.pid === null ? '-' : String(n.pid),
           n.up ? 'up' : 'down',

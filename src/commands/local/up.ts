@@ -20,7 +20,7 @@ Needs java (17 recommended) and, for the first run of a version, mvn; a download
 
 --acl turns on authentication and authorization (5.x: ACL 2.0 with --acl-user as a super user; 4.x: plain ACL with an admin account and a read-only "rmq-readonly" one). Without --acl-password a random password is generated at the first --acl up and kept (mode 0600) in --dir and in the profile; the output shows it as ******** unless --show-secret (it would end up in CI logs). --tls makes both servers refuse plain connections; they use RocketMQ's TLS test mode, a self-signed certificate, so clients need --tls --tls-insecure.
 
-Topologies: --masters N (groups broker-a, broker-b …), --replicas R (slaves per master), --namesrvs K, --ha controller (5.x: the controller runs inside the name servers, brokers get their ids from it and a slave is elected when a master dies), --flush and --replication sync|async. Name server i listens on --namesrv-port + i (its controller on + 5 + i), broker j (groups in order, master first) on --broker-port + 4j (− 2 and + 1 too); --port-base B sets both (B and B + 22). Each node keeps config, store and logs in <dir>/nodes/<name>; \`rmq local status\` lists them, \`rmq local stop|start NODE\` stops and restarts one. --acl and --tls are not available with a topology yet.
+Topologies: --masters N (groups broker-a, broker-b …), --replicas R (slaves per master), --namesrvs K, --ha controller (5.x: the controller runs inside the name servers, brokers get their ids from it and a slave is elected when a master dies), --ha dledger (4.9: each group is a raft group of 3 brokers, --replicas 2; the leader is the master, a new one is elected when it dies, a write is acknowledged once a majority has it), --flush and --replication sync|async. Name server i listens on --namesrv-port + i (its controller on + 5 + i), broker j (groups in order, master first) on --broker-port + 4j (− 2 and + 1 too; with --ha dledger − 2 and − 1, its raft port); --port-base B sets both (B and B + 22). Each node keeps config, store and logs in <dir>/nodes/<name>; \`rmq local status\` lists them, \`rmq local stop|start NODE\` stops and restarts one. --acl and --tls are not available with a topology yet.
 
 --proxy (5.x) also runs RocketMQ's proxy in cluster mode (org.apache.rocketmq.proxy.ProxyStartup from rocketmq-proxy of the same release, fetched once into the cache beside the servers' jars), with the one-node cluster or any topology: its remoting port is --namesrv-port + 10, its gRPC port + 11 (--port-base B: B + 10, B + 11), and it binds them on every interface (RocketMQ's proxy has no bind address). rmq reaches it like a name server: \`-n 127.0.0.1:<remoting port>\` sends, consumes and benches through it (the proxy answers routes with itself as the broker), while administration still needs the name server, which stays the profile's address. It is the node "proxy" of \`rmq local status\`, \`logs --node proxy\` and \`stop|start proxy\`.
 
@@ -34,6 +34,7 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     '<%= config.bin %> local up --dir /tmp/rmq-ha --port-base 30000 --masters 2 --replicas 1 --namesrvs 2',
     '<%= config.bin %> local up --dir /tmp/rmq-ctl --port-base 30200 --replicas 1 --ha controller --replication sync',
     '<%= config.bin %> local up --proxy && <%= config.bin %> send -n 127.0.0.1:9886 -t TestTopic hello',
+    '<%= config.bin %> local up --dir /tmp/rmq-raft --port-base 30300 --version 4.9.7 --replicas 2 --ha dledger',
   ];
   static override flags = {
     dir: localDirFlag('State dir of the cluster: config, store, logs, pids.'),
@@ -111,8 +112,8 @@ Every successful up writes the connection profile "local" (--profile-name) with 
     namesrvs: Flags.integer({ summary: 'Name servers.', default: 1, helpGroup: 'TOPOLOGY' }),
     ha: Flags.string({
       summary:
-        'Failover: none (classic master/slave), controller (5.x, the controller inside the name servers).',
-      options: ['none', 'controller'],
+        'Failover: none (classic master/slave), controller (5.x, the controller inside the name servers), dledger (4.9, a raft group per broker group; needs --replicas 2).',
+      options: ['none', 'controller', 'dledger'],
       default: 'none',
       helpGroup: 'TOPOLOGY',
     }),

@@ -157,6 +157,7 @@ export class PushConsumer extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private rebalanceChain: Promise<void> = Promise.resolve();
   private rebalanceQueued = false;
+  private lastFailoverRebalance = 0;
   private startedAt = 0;
   /** Long polls are skipped while waiting to be caught up: the caller wants to stop at the end. */
   private noSuspend = false;
@@ -310,6 +311,14 @@ export class PushConsumer extends EventEmitter {
     return true;
   }
 
+  /** A rebalance after a pull failed to connect: one a second at most, for every queue's loop. */
+  private rebalanceSoon(): void {
+    const now = Date.now();
+    if (now - this.lastFailoverRebalance < 1000) return;
+    this.lastFailoverRebalance = now;
+    void this.requestRebalance();
+  }
+
   /** Queues a rebalance; rebalances run one at a time and requests made meanwhile coalesce. */
   requestRebalance(): Promise<void> {
     return this.enqueueRebalance(false);
@@ -375,12 +384,16 @@ export class PushConsumer extends EventEmitter {
   private async rebalance(): Promise<void> {
     if (this.stopping) return;
     const wanted: { mq: MessageQueue; address: string; retry: boolean }[] = [];
+    /** topic + "\n" + brokerName of groups electing a master: their queues stay as they are. */
+    const electing = new Set<string>();
     const topics: [string, boolean][] = [[this.topic, false]];
     if (this.model === 'CLUSTERING') topics.push([retryTopic(this.group), true]);
     for (const [topic, retry] of topics) {
       let all: { mq: MessageQueue; address: string }[];
       try {
-        all = await readableQueues(this.client, topic);
+        const readable = await readableQueues(this.client, topic);
+        all = readable.queues;
+        for (const b of readable.masterless) electing.add(`${topic}\n${b}`);
       } catch (err) {
         if (retry && err instanceof NotFoundError) continue; // no retry topic until the first nack
         throw err;
@@ -396,7 +409,7 @@ export class PushConsumer extends EventEmitter {
     const wantedKeys = new Set(wanted.map((w) => mqKey(w.mq)));
     const removed: QueueState[] = [];
     for (const [key, q] of this.queues) {
-      if (!wantedKeys.has(key)) {
+      if (!wantedKeys.has(key) && !electing.has(`${q.mq.topic}\n${q.mq.brokerName}`)) {
         q.dropped = true;
         this.queues.delete(key);
         removed.push(q);
@@ -412,9 +425,14 @@ export class PushConsumer extends EventEmitter {
     const added: QueueState[] = [];
     for (const w of wanted) {
       const key = mqKey(w.mq);
-      const kept = this.queues.get(key);
-      if (kept) {
-        kept.address = w.address; // the offsets move to the master when it is back
+      const held = this.queues.get(key);
+      if (held) {
+        // A new master of the group (after a failover), or the master back after its slave served
+        // the queue, has the same queue: the loop pulls, commits and locks there from now on.
+        if (held.address !== w.address) {
+          held.address = w.address;
+          if (this.opts.orderly && this.model === 'CLUSTERING') held.locked = false;
+        }
         continue;
       }
       const { offset: start, fromCommitted } = await startOffset(
@@ -504,8 +522,12 @@ export class PushConsumer extends EventEmitter {
           return;
         }
         this.emit('warning', err);
-        // A broker gone from under a pull: the route may already show its slave, or its return.
-        if (err instanceof ConnectionError) this.client.refreshRouteSoon(q.mq.topic);
+        // The broker may be gone for good, its group's new master elsewhere, or its slave in the
+        // route already: read the route again soon rather than at the next periodic rebalance.
+        if (err instanceof ConnectionError) {
+          this.client.refreshRouteSoon(q.mq.topic);
+          this.rebalanceSoon();
+        }
         await sleep(backoff);
         // A refused connect costs nothing, so an unreachable broker is retried every second: a
         // restarted broker is read again within 1 s, not after a 5 s backoff outlived the outage.

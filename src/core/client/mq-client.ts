@@ -23,6 +23,12 @@ export interface MQClientOptions extends ClientOptions {
   degradedRouteRefreshIntervalMs?: number;
 }
 
+/** A route read because the cached one may be stale: when it started, and the read while in flight. */
+interface StaleRead {
+  at: number;
+  read?: Promise<TopicRoute> | undefined;
+}
+
 export class MQClient {
   readonly remoting: RemotingClient;
   readonly namesrv: NameServerClient;
@@ -30,6 +36,8 @@ export class MQClient {
   private readonly routes = new Map<string, { route: TopicRoute; at: number }>();
   /** Per topic: when a background route refresh may start next (Infinity while one runs). */
   private readonly nextRefresh = new Map<string, number>();
+  /** Per topic: the route read of staleRoute() in flight, and when the last one started. */
+  private readonly staleReads = new Map<string, StaleRead>();
   private readonly producerGroups = new Set<string>();
   private readonly consumers = new Map<string, () => ConsumerData>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -87,6 +95,27 @@ export class MQClient {
    */
   refreshRouteSoon(topic: string): void {
     if (this.routes.has(topic)) this.refreshInBackground(topic);
+  }
+
+  /**
+   * The route read again because a failure says the cached one may be stale: a broker that no
+   * longer answers, a master that is now a slave, a group with no master while one is elected.
+   * Such failures come per message (hundreds a second), so callers share one name-server round
+   * trip, and the route is read at most once per `minIntervalMs`; in between the cached route is
+   * returned. A master that fails over is followed within that interval, not at the next
+   * periodic refresh (30 s).
+   */
+  async staleRoute(topic: string, minIntervalMs = 500): Promise<TopicRoute> {
+    const last = this.staleReads.get(topic);
+    if (last?.read) return last.read;
+    const cached = this.routes.get(topic);
+    if (cached && last && Date.now() - last.at < minIntervalMs) return cached.route;
+    const entry: StaleRead = { at: Date.now() };
+    entry.read = this.fetchRoute(topic, cached).finally(() => {
+      entry.read = undefined;
+    });
+    this.staleReads.set(topic, entry);
+    return entry.read;
   }
 
   private refreshInBackground(topic: string): void {

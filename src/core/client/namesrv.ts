@@ -172,7 +172,10 @@ export class NameServerClient {
         });
         deleted++;
       } catch (err) {
-        if (err instanceof BrokerResponseError && err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED) {
+        if (
+          err instanceof BrokerResponseError &&
+          err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED
+        ) {
           throw new NotANameServerError(addr, 'DELETE_TOPIC_IN_NAMESRV', err.remark);
         }
         if (!(err instanceof ConnectionError)) throw err;

@@ -118,6 +118,20 @@ const sendRetriable = (err: unknown): boolean =>
 const brokerOfError = (e: unknown): string | undefined =>
   e instanceof RocketMQError ? e.brokerName : undefined;
 
+/** The queues a route lets a producer write to: writable ones of brokers with a master. */
+function writableQueues(route: TopicRoute, autoCreate: boolean): PublishQueue[] {
+  const out: PublishQueue[] = [];
+  for (const q of [...route.queues].sort((a, b) => a.brokerName.localeCompare(b.brokerName))) {
+    if ((q.perm & 2) === 0) continue;
+    const b = route.brokers.find((x) => x.brokerName === q.brokerName);
+    const address = b && masterAddress(b);
+    if (!address) continue;
+    const n = autoCreate ? Math.min(4, q.writeQueueNums) : q.writeQueueNums;
+    for (let i = 0; i < n; i++) out.push({ brokerName: q.brokerName, queueId: i, address });
+  }
+  return out;
+}
+
 /** Java String.hashCode-based pick, so a group maps to the same queue as other clients choose. */
 function groupIndex(group: string, n: number): number {
   return Math.abs(javaHashCode(group) % n);
@@ -176,14 +190,12 @@ export class Producer {
     const cache = autoCreate ? this.autoCreateQueues : this.queuesByRoute;
     const known = cache.get(route);
     if (known) return known;
-    const out: PublishQueue[] = [];
-    for (const q of [...route.queues].sort((a, b) => a.brokerName.localeCompare(b.brokerName))) {
-      if ((q.perm & 2) === 0) continue;
-      const b = route.brokers.find((x) => x.brokerName === q.brokerName);
-      const address = b && masterAddress(b);
-      if (!address) continue;
-      const n = autoCreate ? Math.min(4, q.writeQueueNums) : q.writeQueueNums;
-      for (let i = 0; i < n; i++) out.push({ brokerName: q.brokerName, queueId: i, address });
+    let out = writableQueues(route, autoCreate);
+    if (out.length === 0 && !autoCreate) {
+      // No master may mean one is being elected (controller or DLedger failover): the route is
+      // read again, at most twice a second, until the new master is registered.
+      route = await this.client.staleRoute(topic);
+      out = cache.get(route) ?? writableQueues(route, false);
     }
     if (out.length === 0) {
       throw new NotFoundError(`topic "${topic}" has no writable queue on a reachable master`, {
@@ -424,10 +436,10 @@ export class Producer {
    * After a retriable failure, the route is read again when it may be stale: the broker does not
    * know the topic, or refused the write (NO_PERMISSION: a broker made read-only, e.g. by `rmq
    * broker drain`, refuses sends to ordered topics; the new route leaves its queues out, so the
-   * retry and the sends after it go elsewhere instead of waiting for the 30 s refresh). A broker
-   * that cannot be reached may be gone from the route already: it is read again in the
-   * background, and while the route misses a master it is read every few seconds, so the master
-   * is sent to again soon after it is back (MQClient.cachedRoute).
+   * retry and the sends after it go elsewhere instead of waiting for the 30 s refresh), or could
+   * not be reached or is no longer a master (shared and rate-limited: see MQClient#staleRoute).
+   * While the route misses a master it is read every few seconds, so the master is sent to again
+   * soon after it is back (MQClient.cachedRoute).
    */
   private async afterFailure(err: unknown, topic: string): Promise<void> {
     if (err instanceof ConnectionError) this.client.refreshRouteSoon(topic);
@@ -436,6 +448,13 @@ export class Producer {
       (err.responseCode === ResponseCode.TOPIC_NOT_EXIST || err.responseCode === ResponseCode.NO_PERMISSION)
     ) {
       await this.client.route(topic, true).catch(() => {});
+    } else if (
+      err instanceof ConnectionError ||
+      (err instanceof BrokerResponseError && err.responseCode === ResponseCode.SERVICE_NOT_AVAILABLE)
+    ) {
+      // A master that died or became a slave (it answers SERVICE_NOT_AVAILABLE to a send): after
+      // a failover the name servers list another master, and sends follow it at once.
+      await this.client.staleRoute(topic).catch(() => {});
     }
   }
 

@@ -35,23 +35,28 @@ const compareMq = (a: MessageQueue, b: MessageQueue): number =>
 /**
  * A topic's readable queues, in allocation order (route read afresh), each with the broker that
  * keeps its offsets: the master, or a slave while the master is down (its queues stay assigned
- * and are read from the slave, as the Java client does).
+ * and are read from the slave, as the Java client does, also while a new master is elected in a
+ * controller or DLedger group). `masterless`: brokers of the route with no address at all.
  */
 export async function readableQueues(
   client: MQClient,
   topic: string,
-): Promise<{ mq: MessageQueue; address: string }[]> {
+): Promise<{ queues: { mq: MessageQueue; address: string }[]; masterless: string[] }> {
   const route = await client.route(topic, true);
   const out: { mq: MessageQueue; address: string }[] = [];
+  const masterless: string[] = [];
   for (const q of route.queues) {
     if ((q.perm & 4) === 0) continue;
     const b = route.brokers.find((x) => x.brokerName === q.brokerName);
     const address = findInGroup(b, MASTER_ID)?.address;
-    if (!address) continue;
+    if (!address) {
+      if (b && b.addrs.size > 0) masterless.push(q.brokerName);
+      continue;
+    }
     for (let i = 0; i < q.readQueueNums; i++)
       out.push({ mq: { topic, brokerName: q.brokerName, queueId: i }, address });
   }
-  return out.sort((a, b) => compareMq(a.mq, b.mq));
+  return { queues: out.sort((a, b) => compareMq(a.mq, b.mq)), masterless };
 }
 
 /** The group's members as the first broker that answers lists them, or the last failure. */
