@@ -10,6 +10,9 @@ import { childEnv, type ClusterSettings, clusterPorts, javaEnv, type Role } from
 import { lastMeaningful, type LogFiles, logFiles } from './logs.js';
 import type { LocalLayout } from './paths.js';
 import { diskUsedPercent, probePort, sleep } from './process.js';
+import type { RemotingClient } from '../core/client/remoting-client.js';
+import type { ProgressFn } from './resolve.js';
+import type { LocalState } from './state.js';
 
 /** RocketMQ 5.x rejects every write once the store's disk is above this (and cannot be raised). */
 export const DISK_FULL_PERCENT = 90;
@@ -176,4 +179,21 @@ export function notReady(what: string, waitMs: number, files: LogFiles): Timeout
   return new TimeoutError(`the ${what} did not become ready within ${Math.round(waitMs / 1000)}s`, waitMs, {
     hint: `see ${files.main} (and ${files.stdout}); a slow machine may need a longer --wait`,
   });
+}
+
+/** What every JVM launch of one `up` shares: the runtime, the state it records into, its clock. */
+export interface LaunchContext {
+  layout: LocalLayout;
+  java: { path: string; major: number };
+  libDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Written as each JVM starts, so `down` can stop whatever this `up` got to. */
+  state: LocalState;
+  /** The caller stops these on failure. */
+  spawned: Spawned[];
+  deadline: number;
+  waitMs: number;
+  client: RemotingClient;
+  progress: ProgressFn;
+  signal?: AbortSignal | undefined;
 }

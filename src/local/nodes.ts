@@ -23,11 +23,10 @@ import {
   ownerMarker,
   type Role,
 } from './config.js';
-import { exitedError, pause, probePortsFree, type Spawned, spawnJvm, tcpReachable } from './launch.js';
+import { exitedError, type LaunchContext, pause, probePortsFree, spawnJvm, tcpReachable } from './launch.js';
 import type { LogFiles } from './logs.js';
-import { type LocalLayout, localLayout } from './paths.js';
+import { localLayout } from './paths.js';
 import { exists, isAlive, ownershipCheck, sleep, stopProcess } from './process.js';
-import type { ProgressFn } from './resolve.js';
 import {
   type LiveNode,
   liveNodes,
@@ -68,23 +67,10 @@ export async function checkTopologyPorts(nodes: readonly NodeSpec[], version: st
   }
 }
 
-export interface TopologyLaunch {
+export interface TopologyLaunch extends LaunchContext {
   spec: TopologySpec;
   nodes: NodeSpec[];
   settings: ClusterSettings;
-  layout: LocalLayout;
-  java: { path: string; major: number };
-  libDir: string;
-  env: Readonly<Record<string, string | undefined>>;
-  /** Written as each JVM starts, so `down` can stop whatever this `up` got to. */
-  state: LocalState;
-  /** The caller stops these on failure. */
-  spawned: Spawned[];
-  deadline: number;
-  waitMs: number;
-  client: RemotingClient;
-  progress: ProgressFn;
-  signal?: AbortSignal | undefined;
 }
 
 /** Writes every node's config, starts the name servers, then every broker, and waits until all registered. */

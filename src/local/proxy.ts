@@ -12,10 +12,8 @@ import { InvalidArgumentError, TimeoutError } from '../core/errors.js';
 import { getRouteInfoHeader } from '../core/protocol/get-routeinfo-by-topic.js';
 import { RequestCode } from '../core/remoting/codes.js';
 import { type ClusterSettings, isLegacy, javaArgs, proxyConfigJson } from './config.js';
-import { exitedError, pause, type Spawned, spawnJvm } from './launch.js';
-import type { LocalLayout } from './paths.js';
-import type { ProgressFn } from './resolve.js';
-import { type LocalState, type NodeState, writeState } from './state.js';
+import { exitedError, type LaunchContext, pause, spawnJvm } from './launch.js';
+import { type NodeState, writeState } from './state.js';
 import { nodeMarker, nodePaths, PROXY_NODE, proxyPorts, topologyHeap } from './topology.js';
 
 /** `--proxy` is a 5.x feature: 4.x has no proxy (it came with RocketMQ 5.0). */
@@ -35,23 +33,12 @@ export function validateProxy(
   }
 }
 
-export interface ProxyLaunch {
-  layout: LocalLayout;
+export interface ProxyLaunch extends LaunchContext {
   settings: Pick<ClusterSettings, 'version' | 'clusterName' | 'tls'>;
   /** The first name server's port: the proxy's ports derive from it. */
   namesrvPort: number;
   /** Every name server, ';'-separated. */
   namesrvAddr: string;
-  java: { path: string; major: number };
-  libDir: string;
-  env: Readonly<Record<string, string | undefined>>;
-  state: LocalState;
-  spawned: Spawned[];
-  deadline: number;
-  waitMs: number;
-  client: RemotingClient;
-  progress: ProgressFn;
-  signal?: AbortSignal | undefined;
 }
 
 /** What `up` reports of the proxy. */
