@@ -35,6 +35,8 @@ import {
 } from '../../src/bench/workload.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { loadPayloadDir } from '../../src/services/bench/payload-dir.js';
+import { mergeWorkload } from '../../src/bench/workload-report.js';
+import { renderBenchReport } from '../../src/ui/bench-report.js';
 import { planBench } from '../../src/services/bench/plan.js';
 import type { BenchInput } from '../../src/services/bench/model.js';
 
@@ -633,4 +635,45 @@ describe('planBench: the workload flags', () => {
       );
     });
   }
+});
+
+describe('the workload in results', () => {
+  test('merged across worker threads: steps and counts add up; the report shows them', async () => {
+    const spec = '200@1s,400@1s';
+    const p = params({
+      rate: 200,
+      durationMs: 2000,
+      rateProfile: { spec, segments: parseRateProfile(spec) },
+      consumers: 0,
+      keyCount: 4,
+      keyDist: { kind: 'roundrobin' },
+    });
+    const a = (await run(p)).result;
+    const b = (await run(p)).result;
+    const merged = mergeWorkload([a, b])!;
+    assert.deepEqual(
+      merged.rateProfile!.steps.map((s) => [s.from, s.due, s.sent]),
+      [
+        [200, 200, 200],
+        [400, 400, 400],
+      ],
+    );
+    assert.equal(merged.rateProfile!.peak, 400);
+    assert.equal(merged.keys!.used, 4);
+    assert.equal(merged.keys!.hottestShare, 0.25);
+    const text = renderBenchReport({ ...a, workload: merged }, { color: false });
+    assert.match(text, /rate profile "200@1s,400@1s": 200 msg\/s for 1s, 400 msg\/s for 1s/);
+    assert.match(text, /keys 4 roundrobin: 4 used, the most frequent took 25\.0 %/);
+    assert.match(text, /\n\s+2\s+1\.0 s\s+1\.0 s\s+400\s+400\s+400\s+400\s+100\.0 %/);
+  });
+
+  test('the backlog in the report', async () => {
+    const { result } = await run(
+      params({ rate: 1000, durationMs: 200, backlog: { messages: 300 }, backlogTimeoutMs: 60_000 }),
+    );
+    const text = renderBenchReport(result, { color: false });
+    assert.match(text, /backlog: 300 messages built with the consumers held/);
+    assert.match(text, /backlog built: 30\d messages, [\d.]+ KiB in 30\d ms/);
+    assert.match(text, /caught up \d+ ms after the release: drained at [\d,]+ msg\/s per group/);
+  });
 });

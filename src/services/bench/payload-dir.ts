@@ -55,7 +55,7 @@ export function loadPayloadDir(dir: string): PayloadDir {
     names = readdirSync(root);
   } catch (err) {
     throw bad(
-      `cannot read --payload-dir ${shown(dir)}: ${(err as Error).message}`,
+      `cannot read --payload-dir ${shown(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       'give a directory of files to send as bodies',
     );
   }
@@ -69,7 +69,15 @@ export function loadPayloadDir(dir: string): PayloadDir {
       continue;
     }
     const path = join(root, name);
-    const st = lstatSync(path);
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(path);
+    } catch {
+      throw bad(
+        `--payload-dir: ${shown(name)} vanished while the directory was read`,
+        'use a directory nothing changes during the run',
+      );
+    }
     let target = path;
     if (st.isSymbolicLink()) {
       let real: string;
