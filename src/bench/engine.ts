@@ -20,6 +20,11 @@
  * latency runs from the due time, so a stalled broker shows as latency, not as a slower rate
  * (coordinated omission). `send_raw` runs from the moment the request left.
  * Closed loop: each producer keeps its in-flight limit busy; `send` and `send_raw` coincide.
+ *
+ * --rate-profile: message n is due when the profile's integral reaches n (profile.ts), so the
+ * intended times, and the correction above, follow a changing rate. --backlog: every delivery
+ * is held from the start until the producers have the backlog acknowledged, then released;
+ * --duration counts from the catch-up (workload-report.ts has the figures).
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, type Pacer, systemClock, type TimerHandle } from './clock.js';
