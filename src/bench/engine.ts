@@ -411,6 +411,8 @@ export class BenchEngine extends EventEmitter {
       this.inflightZero = deferred();
       await this.inflightZero.promise;
     }
+    // The last step of a --rate-profile keeps the replies that were in flight when it ended.
+    this.stepMarks.end = this.ackedAll;
     await this.drain();
 
     this.finished = true;
@@ -481,7 +483,6 @@ export class BenchEngine extends EventEmitter {
     if (this.phaseTimer) this.clock.clearTimeout(this.phaseTimer);
     this.pacer?.cancel();
     for (const t of this.stepMarks.timers) this.clock.clearTimeout(t);
-    this.stepMarks.end = this.ackedAll;
     // Held deliveries go on (and are counted) during the drain.
     this.release(now);
     for (const lane of this.lanes) this.unsent += lane.qLen;

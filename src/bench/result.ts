@@ -347,7 +347,7 @@ export interface ProfileStep {
   ms: number;
   /** messages the schedule made due in it */
   due: number;
-  /** messages acknowledged during it */
+  /** messages acknowledged during it (the last: also the replies in flight when sending stopped) */
   sent: number;
   /** sent / its length */
   tps: number;
