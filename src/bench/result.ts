@@ -36,6 +36,8 @@
  *                   (direct) one, its comparison with this one and the proxy ÷ direct ratios
  *   stalls          runs with producers: every stretch of ≥ 1 s without an acknowledgement while
  *                   sending (Stall below; at most the 20 longest, earliest first; see stalls.ts)
+ *   agents          `bench --agents N`: the pool, each agent's share, clock offset ± uncertainty,
+ *                   actual start, own counts and histogram totals, and the agents lost (AgentsSummary)
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
 
@@ -287,7 +289,50 @@ export interface BenchResult {
   proxyHop?: ProxyHop;
   /** With producers: stretches of ≥ 1 s without an acknowledgement while sending. */
   stalls?: Stall[];
+  /** `--agents N`: the run was made by bench agents of a pool; who did what, and who is missing. */
+  agents?: AgentsSummary;
   warnings: string[];
+}
+
+/** A run of bench agents (`rmq bench --agents N --pool P`). */
+export interface AgentsSummary {
+  pool: string;
+  /** agents asked for */
+  requested: number;
+  /** all: e2e across agents, their clocks corrected by the offsets below; local: within each agent only */
+  e2e: 'all' | 'local';
+  /** the pool's control and results topics */
+  bus: { control: string; results: string };
+  /** latest actual start − earliest, ms (agents that reported their start) */
+  startSpreadMs: number | null;
+  /** ids of the agents that stopped reporting or failed: their share is missing from the result */
+  missing: string[];
+  agents: AgentRow[];
+}
+
+export interface AgentRow {
+  id: string;
+  host: string;
+  pid: number;
+  cores: number;
+  version: string;
+  producers: number;
+  /** consumers per group */
+  consumers: number;
+  /** its share of --rate, msg/s */
+  rate: number | null;
+  /** its clock − the coordinator's, ms; the true offset is within offsetMs ± uncertaintyMs */
+  clock: { offsetMs: number; uncertaintyMs: number; samples: number };
+  /** when it actually started − the planned start, ms (coordinator clock) */
+  startLagMs: number | null;
+  /** done: its result is merged; lost: it stopped reporting; failed: it reported an error */
+  status: 'done' | 'lost' | 'failed';
+  /** lost or failed: when, ms since the run's start, and what was said */
+  endedAtMs?: number;
+  reason?: string;
+  /** its own counts and histogram sample counts (done only) */
+  totals: { sent: number; received: number; sendErrors: number } | null;
+  histogramCounts: Partial<Record<HistogramName, number>> | null;
 }
 
 /** The cost of the proxy's extra hop: the same workload, right after the direct run, through the proxy. */

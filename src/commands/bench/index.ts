@@ -19,7 +19,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
 
 One line per interval goes to stderr; the report (or --json: a versioned BenchResult with encoded HdrHistograms) goes to stdout.
 
-Exit codes: 99 when an --slo threshold fails; 9 when --verify finds acknowledged messages never received (unless an --slo covers lost), rolled-back transactions delivered, or FIFO order broken.
+Exit codes: 99 when an --slo threshold fails; 9 when --verify finds acknowledged messages never received (unless an --slo covers lost), rolled-back transactions delivered, or FIFO order broken; with --agents, 3 when an agent stopped reporting or failed (the report is partial and says what is missing) and 4 when too few agents joined.
 
 Two processes (or hosts): one sends with \`--consumers 0 --run-id R --topic T\`, the other receives with \`--producers 0 --run-id R --topic T\`; e2e then relies on the two clocks agreeing, and a receipt stamped in its future is counted and warned about.
 
@@ -34,6 +34,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     "<%= config.bin %> bench --find-max --rate 2000 --duration 10s --slo 'p99(send)<10ms'",
     '<%= config.bin %> bench --messages 100000 --batch 16 --consumers 0 --hdr-log send.hlog --csv intervals.csv',
     '<%= config.bin %> bench --proxy 127.0.0.1:9886 --rate 2000 --duration 10s --warmup 2s --verify',
+    '<%= config.bin %> bench --agents 3 --pool load --producers 6 --consumers 6 --rate 150000 --duration 60s --verify',
   ];
   static override flags = {
     ...connectionFlags,
@@ -197,6 +198,39 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       min: 1,
       helpGroup: 'SENDING',
     }),
+    agents: Flags.integer({
+      summary:
+        'Run on this many bench agents of --pool (`rmq bench agent`), producers, consumers and --rate split across them.',
+      description:
+        "The agents start at one instant (each converts the start time with its measured clock offset), report every interval and their result over the pool's two small topics on the cluster, and the report is the same as a local run's, with histograms merged exactly per interval. An agent silent for --agent-timeout is named and the run ends without it: a partial report and exit 3.",
+      min: 1,
+      helpGroup: 'AGENTS',
+    }),
+    pool: Flags.string({
+      summary: "The agents' pool (the name given to `rmq bench agent --pool`).",
+      default: 'default',
+      helpGroup: 'AGENTS',
+    }),
+    e2e: Flags.option({
+      options: ['all', 'local'] as const,
+      default: 'all' as const,
+      summary:
+        'With --agents: all (every receipt, clocks corrected by the measured offsets) or local (only messages the receiving agent sent: no clock difference at all).',
+      helpGroup: 'AGENTS',
+    })(),
+    'join-timeout': duration({
+      summary: 'With --agents: how long to wait for the agents to join (exit 4 when too few do).',
+      default: 30_000,
+      defaultHelp: async () => '30s',
+      helpGroup: 'AGENTS',
+    }),
+    'agent-timeout': duration({
+      summary:
+        'With --agents: an agent not heard from for this long is lost (raise it on an overloaded cluster).',
+      default: 3000,
+      defaultHelp: async () => '3s',
+      helpGroup: 'AGENTS',
+    }),
     proxy: Flags.string({
       summary:
         "A 5.x proxy's remoting address: run the workload direct, then through the proxy, and compare (the extra hop's cost).",
@@ -257,6 +291,16 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         findMax: f['find-max'],
         proxy: f.proxy,
         workers: f.workers,
+        agents:
+          f.agents === undefined
+            ? undefined
+            : {
+                count: f.agents,
+                pool: f.pool,
+                e2e: f.e2e,
+                joinTimeoutMs: f['join-timeout'],
+                agentTimeoutMs: f['agent-timeout'],
+              },
         runId: f['run-id'],
         durationMs: f.duration,
         messages: f.messages,
@@ -282,7 +326,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       });
       progress?.stop();
       progress = undefined;
-      const { result, sloFailed, checkFailed } = outcome;
+      const { result, sloFailed, checkFailed, agentsLost } = outcome;
       if (!json) {
         const color = stdoutColor().level > 0;
         process.stdout.write(renderBenchReport(forTerminal(result), { color }));
@@ -294,7 +338,11 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
           process.stdout.write(`${proxyRatioLine(hop)}\n`);
         }
       }
-      if (checkFailed) {
+      if (agentsLost) {
+        // The report above is partial; it says what is missing. CONNECTION: an agent was lost.
+        if (!json) process.stderr.write(`${agentsLost}\n`);
+        this.setOutcome('connection');
+      } else if (checkFailed) {
         // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
         if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });
         this.setOutcome('check-failed');
