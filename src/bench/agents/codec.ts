@@ -340,7 +340,7 @@ function body(kind: string, f: Fields): BusBody {
       return {
         kind,
         state: state as 'idle' | 'busy',
-        runId: f.raw('runId') === undefined ? undefined : runId(),
+        ...(f.raw('runId') === undefined ? {} : { runId: runId() }),
         host: f.str('host', 255),
         pid: f.int('pid'),
         cores: f.int('cores', 0, 1 << 16),

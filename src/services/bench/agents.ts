@@ -20,10 +20,9 @@ import type {
 } from '../../bench/result.js';
 import { OffsetEstimator, offsetSample } from '../../bench/clock-offset.js';
 import { systemClock } from '../../bench/clock.js';
-import { shares } from '../../bench/workers.js';
+import { assignShares } from '../../bench/agents/split.js';
 import type { Bus } from '../../bench/agents/bus.js';
 import {
-  type Assignment,
   type BusMessage,
   decodeAgentResult,
   type E2eScope,
@@ -161,27 +160,11 @@ export async function runOnAgents(
   }
 
   // ---- shares and set-up ----
-  const parts = shares(p, o.count);
-  if (parts.length < o.count) {
-    throw new RocketMQError(
-      'invalid-argument',
-      `--agents ${o.count} needs at least ${o.count} producers (one per agent)`,
-    );
-  }
-  let producerBase = 0;
-  let consumerBase = 0;
-  const assignments: Assignment[] = parts.map((params, i) => {
-    const a: Assignment = {
-      agent: chosen[i]!.id,
-      params,
-      producerBase,
-      consumerBase,
-      offsetUs: chosen[i]!.clock.estimate()!.offsetUs,
-    };
-    producerBase += params.producers;
-    consumerBase += params.consumers;
-    return a;
-  });
+  const assignments = assignShares(
+    p,
+    chosen.map((s) => ({ id: s.id, offsetUs: s.clock.estimate()!.offsetUs })),
+  );
+  const parts = assignments.map((a) => a.params);
   const n = chosen.length;
   const index = new Map(chosen.map((s, i) => [s.id, i]));
   const clockOf = (s: Seen): AgentRow['clock'] => {
