@@ -333,6 +333,8 @@ export interface AgentRow {
   /** its own counts and histogram sample counts (done only) */
   totals: { sent: number; received: number; sendErrors: number } | null;
   histogramCounts: Partial<Record<HistogramName, number>> | null;
+  /** its own CPU time per message sent or received, µs (done only): its per-core ceiling is 10⁶ / this */
+  cpuUsPerMessage: number | null;
 }
 
 /** The cost of the proxy's extra hop: the same workload, right after the direct run, through the proxy. */

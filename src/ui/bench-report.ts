@@ -276,6 +276,50 @@ export function renderBenchReport(r: BenchResult, options: RenderOptions): strin
     out.push('');
   }
 
+  const ag = r.agents;
+  if (ag) {
+    out.push(
+      c.bold(
+        `Agents (pool ${ag.pool}, e2e ${ag.e2e === 'local' ? 'within each agent' : 'across agents'}, start spread ${ag.startSpreadMs === null ? '–' : formatMs(ag.startSpreadMs)})`,
+      ),
+    );
+    out.push(
+      table(
+        c,
+        [
+          'agent',
+          'host',
+          'producers',
+          'consumers',
+          'msg/s',
+          'clock offset',
+          'start lag',
+          'sent',
+          'received',
+          'status',
+        ],
+        ag.agents.map((a) => [
+          a.id,
+          a.host,
+          String(a.producers),
+          String(a.consumers),
+          a.rate === null ? '–' : int(Math.round(a.rate)),
+          `${a.clock.offsetMs >= 0 ? '+' : ''}${a.clock.offsetMs.toFixed(1)} ± ${a.clock.uncertaintyMs.toFixed(1)} ms`,
+          a.startLagMs === null ? '–' : formatMs(a.startLagMs),
+          a.totals ? int(a.totals.sent) : '–',
+          a.totals ? int(a.totals.received) : '–',
+          a.status === 'done'
+            ? a.status
+            : c.red(
+                `${a.status}${a.endedAtMs !== undefined ? ` at +${(a.endedAtMs / 1000).toFixed(1)}s` : ''}`,
+              ),
+        ]),
+        ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ),
+    );
+    out.push('');
+  }
+
   const modes = r.consumeModes ?? [];
   if (modes.length > 0) {
     out.push(c.bold('End-to-end latency per consume mode (measure window)'));

@@ -17,6 +17,7 @@ import {
   RESULT_PART_CHARS,
 } from '../../src/bench/agents/codec.js';
 import { assignShares } from '../../src/bench/agents/split.js';
+import { capacityPlan } from '../../src/bench/plan.js';
 import { OffsetClock, OffsetEstimator, offsetSample } from '../../src/bench/clock-offset.js';
 import { FakeClock } from '../../src/bench/clock.js';
 import { Gather } from '../../src/bench/gather.js';
@@ -531,5 +532,61 @@ describe('gathering agents (the --workers merge path)', () => {
     assert.equal(histograms.send.totalCount, 99);
     assert.equal(merged.intervals.length, 2);
     g.close();
+  });
+});
+
+describe('how many agents a target rate needs', () => {
+  test("from the slowest agent's CPU per message, one agent per core at 70 %", () => {
+    const r = result(
+      0,
+      Array.from({ length: 100 }, () => 1000),
+    );
+    r.latency = {
+      send: {
+        count: 100,
+        min: 1000,
+        mean: 1000,
+        stdev: 0,
+        p50: 1000,
+        p90: 1000,
+        p99: 1000,
+        p999: 1000,
+        p9999: 1000,
+        max: 1000,
+      },
+    };
+    r.throughput.send.tps = 1000;
+    const row = (id: string, us: number | null) => ({
+      id,
+      host: 'h',
+      pid: 1,
+      cores: 2,
+      version: '0',
+      producers: 1,
+      consumers: 1,
+      rate: 500,
+      clock: { offsetMs: 0, uncertaintyMs: 1, samples: 5 },
+      startLagMs: 0,
+      status: 'done' as const,
+      totals: null,
+      histogramCounts: null,
+      cpuUsPerMessage: us,
+    });
+    r.agents = {
+      pool: 'p',
+      requested: 2,
+      e2e: 'all',
+      bus: { control: 'c', results: 'r' },
+      startSpreadMs: 1,
+      missing: [],
+      agents: [row('a', 20), row('b', 35), row('c', null)],
+    };
+    const step = capacityPlan(r, 100_000)!.steps.find((s) => s.what.startsWith('bench agents'))!;
+    // 100,000 msg/s sent and received once each: 200,000 messages/s; a core at 70 % handles 10⁶ / 35 × 0.7 = 20,000.
+    assert.equal(step.value, 10);
+    assert.equal(
+      step.formula,
+      '⌈100,000 msg/s × 2 (send + 1 receive) / (10⁶ / 35 µs per message × 0.7)⌉ = 10',
+    );
   });
 });

@@ -186,6 +186,7 @@ export async function runOnAgents(
       status: 'done',
       totals: null,
       histogramCounts: null,
+      cpuUsPerMessage: null,
     };
   });
   c.setup(`agents: ${rows.map((r) => `${r.id} (${r.producers}p/${r.consumers}c)`).join(', ')}`);
@@ -268,6 +269,7 @@ export async function runOnAgents(
           rows[i]!.histogramCounts = Object.fromEntries(
             Object.entries(result.latency).map(([h, s]) => [h, s?.count ?? 0]),
           );
+          rows[i]!.cpuUsPerMessage = result.cpu.usPerMessage ?? null;
           gather.done(i, result, verifier);
         } catch (err) {
           drop(i, 'failed', `sent a result that cannot be read: ${(err as Error).message}`);
