@@ -171,4 +171,45 @@ describe('bench agents', { timeout: 240_000 }, () => {
       `partial: ${r.totals.sent} sent by ${a.agents.filter((x) => x.status === 'done').length} agents`,
     );
   });
+
+  test('agents whose coordinator dies stop by themselves within its 15 s timeout, and wait again', async (t) => {
+    const alive = [agents[0]!, agents[2]!];
+    const marks = alive.map((a) => a.stderr().length);
+    const run = rmqBackground(
+      [
+        'bench',
+        '--agents',
+        '2',
+        '--pool',
+        pool,
+        '--producers',
+        '2',
+        '--consumers',
+        '2',
+        '--rate',
+        '300',
+        '--duration',
+        '60s',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    await waitFor(
+      'the start',
+      () => alive.every((a, i) => a.stderr().slice(marks[i]).includes('start in')),
+      60_000,
+    );
+    await sleep(2000);
+    const killedAt = Date.now();
+    run.kill('SIGKILL');
+    await run.done;
+    await waitFor(
+      'both agents to stop their run',
+      () => alive.every((a, i) => /run \w+: stopped, \d+ sent/.test(a.stderr().slice(marks[i]))),
+      30_000,
+    );
+    const stoppedAfter = Date.now() - killedAt;
+    t.diagnostic(`coordinator killed; both agents stopped their run ${stoppedAfter} ms later`);
+    assert.ok(stoppedAfter <= 15_000 + 5_000, `${stoppedAfter} ms`);
+    assert.ok(alive.every((a) => a.stderr().includes('no word from the coordinator')));
+  });
 });

@@ -97,7 +97,7 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
     role: 'agent',
     from: input.id,
     onMessage: (m) => onControl(m),
-    onRefused: (err) => input.log(`skipped: ${(err as Error)?.message ?? String(err)}`),
+    onRefused: (err) => input.log(`bus: ${(err as Error)?.message ?? String(err)}`),
   });
   const hello = () =>
     void bus.send({
