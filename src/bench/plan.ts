@@ -87,7 +87,14 @@ export function capacityPlan(r: BenchResult, targetTps: number): CapacityPlan | 
     }
   }
   const hosts = loadHosts(r, targetTps);
-  if (hosts) steps.push(hosts);
+  if (hosts) {
+    steps.push(hosts);
+    if (p.rate !== undefined && tps >= p.rate * 0.95) {
+      caveats.push(
+        'CPU per message includes fixed costs (connections, timers) that a run below its ceiling spreads over few messages: agents needed is an upper bound; measure one agent near its ceiling to tighten it',
+      );
+    }
+  }
   if (r.totals.sendErrors > 0) caveats.push(`the run had ${fmt(r.totals.sendErrors)} send errors`);
   caveats.push('latency grows as a broker nears its limit: rerun at the planned rate (--rate) to confirm');
   return { targetTps, latencyUs: lat.mean, steps, caveats };

@@ -161,7 +161,14 @@ function latencyNotes(r: BenchResult): string[] {
         : 'send = send_raw in a closed loop: from the moment the request was issued to its reply',
     );
   }
-  if (r.latency.e2e) {
+  if (r.latency.e2e && r.agents) {
+    const worst = Math.max(0, ...r.agents.agents.map((a) => a.clock.uncertaintyMs));
+    notes.push(
+      r.agents.e2e === 'local'
+        ? 'e2e: send → consumer receipt, only messages the receiving agent sent (its own clock)'
+        : `e2e: send → consumer receipt across agents, each in coordinator time (its clock offset corrected; off by up to ${formatMs(2 * worst)})`,
+    );
+  } else if (r.latency.e2e) {
     notes.push(
       p.type === 'transaction'
         ? 'e2e: half message sent → committed message received (same process clock)'

@@ -278,6 +278,9 @@ describe('bus codec', () => {
     const parts = resultParts(json);
     assert.equal(parts.length, 3);
     assert.equal(parts.join(''), json);
+    const astral = 'x'.repeat(RESULT_PART_CHARS - 1) + '😀' + 'y';
+    const split = resultParts(astral);
+    assert.equal(split.map((x) => Buffer.from(x).toString()).join(''), astral, 'no pair cut in two');
     assert.throws(() => decodeAgentResult(json), ProtocolError, 'a result without its fields');
     assert.throws(() => decodeAgentResult('{"result":'), ProtocolError);
     const r = result(0, [1000]);

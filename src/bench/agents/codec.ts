@@ -407,7 +407,14 @@ export function decodeBusMessage(raw: Buffer, pool: string, topic: 'control' | '
 /** A result's JSON in parts for 'done' messages (each within the bus's budget). */
 export function resultParts(json: string): string[] {
   const parts: string[] = [];
-  for (let i = 0; i < json.length; i += RESULT_PART_CHARS) parts.push(json.slice(i, i + RESULT_PART_CHARS));
+  for (let i = 0; i < json.length;) {
+    let end = Math.min(json.length, i + RESULT_PART_CHARS);
+    // Never between the two halves of a surrogate pair: each part is encoded as UTF-8 on its own.
+    const last = json.charCodeAt(end - 1);
+    if (end < json.length && last >= 0xd800 && last <= 0xdbff) end--;
+    parts.push(json.slice(i, end));
+    i = end;
+  }
   if (parts.length === 0) parts.push('');
   if (parts.length > MAX_RESULT_PARTS)
     throw new ProtocolError(`the result is ${json.length} characters, more than the bus carries`);
