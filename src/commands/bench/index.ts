@@ -259,6 +259,11 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
 
   async run(): Promise<BenchResult> {
     const f = this.flags;
+    if (f.e2e === 'local' && f.agents === undefined) {
+      throw new InvalidArgumentError('--e2e local goes with --agents', {
+        hint: 'a run in one process measures e2e on one clock already',
+      });
+    }
     const json = this.jsonEnabled();
     // Ctrl-C ends the run early with what was measured so far (interrupted, exit 130).
     const signal = this.interruptSignal();
