@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BenchResult } from '../../src/bench/result.js';
-import { type Background, rmqBackground, uniqueName } from '../helpers/cli.js';
+import { type Background, rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
 
 const pool = uniqueName('it')
   .replace(/[^A-Za-z0-9_-]/g, '_')
@@ -44,6 +44,10 @@ describe('bench agents', { timeout: 240_000 }, () => {
   after(async () => {
     for (const a of agents) a.kill('SIGKILL');
     await Promise.all(agents.map((a) => a.done));
+    // The pool's bus stays on a cluster until deleted; this pool was the test's own.
+    const bus = `rmq_bench_pool_${pool}`;
+    for (const t of [`${bus}_control`, `${bus}_results`]) await rmq(['topic', 'delete', t, '--yes']);
+    for (const g of [`${bus}_agents`, `${bus}_coordinators`]) await rmq(['group', 'delete', g, '--yes']);
   });
 
   test('three agents hold a total rate, merge exactly, start together and lose nothing', async (t) => {
