@@ -112,7 +112,8 @@ export async function runOnAgents(
     }
     if (!s) return;
     s.lastUs = now;
-    if (r.kind === 'pong' && pings.has(r.ping)) s.clock.add(offsetSample(r.t1, r.t2, r.t3, now));
+    // Ours only: another coordinator of the pool numbers its pings too, from its own clock.
+    if (r.kind === 'pong' && pings.get(r.ping) === r.t1) s.clock.add(offsetSample(r.t1, r.t2, r.t3, now));
     route?.(m.from, r);
   };
 
