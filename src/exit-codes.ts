@@ -24,7 +24,8 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; name: keyof typeof Exit
   {
     code: 3,
     name: 'CONNECTION',
-    meaning: 'a name server or broker could not be reached, or dropped the connection',
+    meaning:
+      'a name server or broker could not be reached, or dropped the connection; a bench agent stopped reporting (partial result)',
   },
   { code: 4, name: 'TIMEOUT', meaning: 'a request or wait did not complete within --timeout' },
   { code: 5, name: 'BROKER', meaning: 'the server rejected the request (response code shown)' },

@@ -72,6 +72,11 @@ export interface EngineOptions {
   beforeStart?: () => Promise<number | undefined>;
   /** Replaces the drain's own completion test (workers: the main thread sees every engine). */
   drainComplete?: () => boolean;
+  /**
+   * Record e2e only for messages of these producers ([first, end)): a bench agent's own, when
+   * latency is to be measured without comparing clocks of different hosts (--e2e local).
+   */
+  e2eProducers?: readonly [number, number] | undefined;
 }
 
 /** Counts a coordinator needs to decide, across engines, that the drain is complete. */
@@ -193,6 +198,7 @@ export class BenchEngine extends EventEmitter {
   private readonly consumerBase: number;
   private readonly beforeStart: EngineOptions['beforeStart'];
   private readonly drainOverride: EngineOptions['drainComplete'];
+  private readonly e2eProducers: EngineOptions['e2eProducers'];
   private readonly limit: number;
   private readonly verifier: Verifier | undefined;
   private readonly meter: Meter;
@@ -282,6 +288,7 @@ export class BenchEngine extends EventEmitter {
     this.consumerBase = options.consumerBase ?? 0;
     this.beforeStart = options.beforeStart;
     this.drainOverride = options.drainComplete;
+    this.e2eProducers = options.e2eProducers;
     this.limit = this.p.mode === 'sync' ? 1 : Math.max(1, this.p.inflight);
     this.verifier = this.p.verify
       ? new Verifier(this.p.groupNames, this.p.type === 'fifo' ? this.p.fifoGroups : 0)
@@ -862,7 +869,9 @@ export class BenchEngine extends EventEmitter {
       return;
     }
     const now = this.clock.nowUs();
-    this.meter.received(m.bytes, now, h.sendUs, group);
+    const own = this.e2eProducers;
+    const e2e = !own || (h.producer >= own[0] && h.producer < own[1]);
+    this.meter.received(m.bytes, now, h.sendUs, group, e2e);
     this.receivedByGroup[group] = (this.receivedByGroup[group] ?? 0) + 1;
     this.receivedBytesByGroup[group] = (this.receivedBytesByGroup[group] ?? 0) + m.bytes;
     this.verifier?.received(group, h.producer, h.seq);

@@ -313,11 +313,12 @@ export class Meter {
 
   /**
    * A message of this run received at `nowUs`, stamped `sentUs` by its producer, by consumer
-   * group `group` (an index of the parameters' groupNames).
+   * group `group` (an index of the parameters' groupNames). `e2e` false: counted, but its latency
+   * is not a sample (a bench agent with --e2e local, for a message another host sent).
    */
-  received(bytes: number, nowUs: number, sentUs: number, group = 0): void {
+  received(bytes: number, nowUs: number, sentUs: number, group = 0, e2e = true): void {
     const mode = this.p.consumeModes?.[group];
-    if (mode && this.current === 'measure' && sentUs >= this.e2eFromUs) {
+    if (mode && e2e && this.current === 'measure' && sentUs >= this.e2eFromUs) {
       let t = this.perMode.get(mode);
       if (!t) this.perMode.set(mode, (t = newModeTally()));
       t.groups.add(this.p.groupNames[group] ?? String(group));
@@ -328,6 +329,7 @@ export class Meter {
     this.iv.receivedBytes += bytes;
     this.pc.received++;
     this.pc.receivedBytes += bytes;
+    if (!e2e) return;
     if (nowUs < sentUs) {
       // Stamped by another process whose clock is ahead of ours (separate-process mode).
       this.skewed++;

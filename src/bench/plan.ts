@@ -86,7 +86,44 @@ export function capacityPlan(r: BenchResult, targetTps: number): CapacityPlan | 
       );
     }
   }
+  const hosts = loadHosts(r, targetTps);
+  if (hosts) {
+    steps.push(hosts);
+    if (p.rate !== undefined && tps >= p.rate * 0.95) {
+      caveats.push(
+        'CPU per message includes fixed costs (connections, timers) that a run below its ceiling spreads over few messages: agents needed is an upper bound; measure one agent near its ceiling to tighten it',
+      );
+    }
+  }
   if (r.totals.sendErrors > 0) caveats.push(`the run had ${fmt(r.totals.sendErrors)} send errors`);
   caveats.push('latency grows as a broker nears its limit: rerun at the planned rate (--rate) to confirm');
   return { targetTps, latencyUs: lat.mean, steps, caveats };
+}
+
+/** A load process keeps this share of its core busy at most: beyond it, its event loop adds latency. */
+export const AGENT_CORE_BUDGET = 0.7;
+
+/**
+ * Bench agents (one per core: an agent runs on one thread) for the target, from the CPU the run's
+ * load processes spent per message: each message is sent once and received once per group.
+ * With agents, their own figures (the slowest); else this process's.
+ */
+function loadHosts(r: BenchResult, targetTps: number): PlanStep | undefined {
+  const p = r.parameters;
+  const measured = r.agents
+    ? r.agents.agents.map((a) => a.cpuUsPerMessage).filter((x): x is number => x !== null && x > 0)
+    : r.cpu.usPerMessage !== null && r.cpu.usPerMessage > 0
+      ? [r.cpu.usPerMessage]
+      : [];
+  if (measured.length === 0) return undefined;
+  const us = Math.max(...measured);
+  const handled = 1 + (p.consumers > 0 ? p.groups : 0);
+  const perCore = (1e6 / us) * AGENT_CORE_BUDGET;
+  const agents = Math.max(1, Math.ceil((targetTps * handled) / perCore));
+  return {
+    what: 'bench agents (one per core)',
+    formula: `⌈${fmt(targetTps)} msg/s × ${handled} (send${handled > 1 ? ` + ${handled - 1} receive` : ''}) / (10⁶ / ${fmt(us, 2)} µs per message × ${AGENT_CORE_BUDGET})⌉ = ${agents}`,
+    value: agents,
+    note: `a core at ${AGENT_CORE_BUDGET * 100} % handles ${fmt(perCore)} messages/s${r.agents ? ' (the slowest agent of the run)' : " (this run's process)"}`,
+  };
 }

@@ -39,6 +39,8 @@
  *   workload        what --size ranges, --payload-dir, --keys N, --consume-time, --rate-profile and
  *                   --backlog did (WorkloadResult below): achieved sizes, keys, lag, per-step
  *                   rates, the backlog's build and drain
+ *   agents          `bench --agents N`: the pool, each agent's share, clock offset ± uncertainty,
+ *                   actual start, own counts and histogram totals, and the agents lost (AgentsSummary)
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
 
@@ -316,6 +318,8 @@ export interface BenchResult {
   stalls?: Stall[];
   /** What the workload options did (absent when none was given). */
   workload?: WorkloadResult;
+  /** `--agents N`: the run was made by bench agents of a pool; who did what, and who is missing. */
+  agents?: AgentsSummary;
   warnings: string[];
 }
 
@@ -374,6 +378,49 @@ export interface BacklogResult {
   caughtUp: boolean;
   /** the backlog that counts as caught up: 100 ms of sending at --rate (at least 10) */
   thresholdMessages: number;
+}
+
+/** A run of bench agents (`rmq bench --agents N --pool P`). */
+export interface AgentsSummary {
+  pool: string;
+  /** agents asked for */
+  requested: number;
+  /** all: e2e across agents, their clocks corrected by the offsets below; local: within each agent only */
+  e2e: 'all' | 'local';
+  /** the pool's control and results topics */
+  bus: { control: string; results: string };
+  /** latest actual start − earliest, ms (agents that reported their start) */
+  startSpreadMs: number | null;
+  /** ids of the agents that stopped reporting or failed: their share is missing from the result */
+  missing: string[];
+  agents: AgentRow[];
+}
+
+export interface AgentRow {
+  id: string;
+  host: string;
+  pid: number;
+  cores: number;
+  version: string;
+  producers: number;
+  /** consumers per group */
+  consumers: number;
+  /** its share of --rate, msg/s */
+  rate: number | null;
+  /** its clock − the coordinator's, ms; the true offset is within offsetMs ± uncertaintyMs */
+  clock: { offsetMs: number; uncertaintyMs: number; samples: number };
+  /** when it actually started − the planned start, ms (coordinator clock) */
+  startLagMs: number | null;
+  /** done: its result is merged; lost: it stopped reporting; failed: it reported an error */
+  status: 'done' | 'lost' | 'failed';
+  /** lost or failed: when, ms since the run's start, and what was said */
+  endedAtMs?: number;
+  reason?: string;
+  /** its own counts and histogram sample counts (done only) */
+  totals: { sent: number; received: number; sendErrors: number } | null;
+  histogramCounts: Partial<Record<HistogramName, number>> | null;
+  /** its own CPU time per message sent or received, µs (done only): its per-core ceiling is 10⁶ / this */
+  cpuUsPerMessage: number | null;
 }
 
 /** The cost of the proxy's extra hop: the same workload, right after the direct run, through the proxy. */

@@ -167,7 +167,14 @@ function latencyNotes(r: BenchResult): string[] {
         : 'send = send_raw in a closed loop: from the moment the request was issued to its reply',
     );
   }
-  if (r.latency.e2e) {
+  if (r.latency.e2e && r.agents) {
+    const worst = Math.max(0, ...r.agents.agents.map((a) => a.clock.uncertaintyMs));
+    notes.push(
+      r.agents.e2e === 'local'
+        ? 'e2e: send → consumer receipt, only messages the receiving agent sent (its own clock)'
+        : `e2e: send → consumer receipt across agents, each in coordinator time (its clock offset corrected; off by up to ${formatMs(2 * worst)})`,
+    );
+  } else if (r.latency.e2e) {
     notes.push(
       p.type === 'transaction'
         ? 'e2e: half message sent → committed message received (same process clock)'
@@ -281,6 +288,50 @@ export function renderBenchReport(r: BenchResult, options: RenderOptions): strin
       const span = `${formatDuration(s.fromMs)} → ${s.toMs === null ? 'the end of sending' : formatDuration(s.toMs)}`;
       out.push(`  ${c.yellow(formatMs(s.ms))}  ${c.dim(`from ${span} into the run`)}`);
     }
+    out.push('');
+  }
+
+  const ag = r.agents;
+  if (ag) {
+    out.push(
+      c.bold(
+        `Agents (pool ${ag.pool}, e2e ${ag.e2e === 'local' ? 'within each agent' : 'across agents'}, start spread ${ag.startSpreadMs === null ? '–' : formatMs(ag.startSpreadMs)})`,
+      ),
+    );
+    out.push(
+      table(
+        c,
+        [
+          'agent',
+          'host',
+          'producers',
+          'consumers',
+          'msg/s',
+          'clock offset',
+          'start lag',
+          'sent',
+          'received',
+          'status',
+        ],
+        ag.agents.map((a) => [
+          a.id,
+          a.host,
+          String(a.producers),
+          String(a.consumers),
+          a.rate === null ? '–' : int(Math.round(a.rate)),
+          `${a.clock.offsetMs >= 0 ? '+' : ''}${a.clock.offsetMs.toFixed(1)} ± ${a.clock.uncertaintyMs.toFixed(1)} ms`,
+          a.startLagMs === null ? '–' : formatMs(a.startLagMs),
+          a.totals ? int(a.totals.sent) : '–',
+          a.totals ? int(a.totals.received) : '–',
+          a.status === 'done'
+            ? a.status
+            : c.red(
+                `${a.status}${a.endedAtMs !== undefined ? ` at +${(a.endedAtMs / 1000).toFixed(1)}s` : ''}`,
+              ),
+        ]),
+        ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ),
+    );
     out.push('');
   }
 

@@ -759,6 +759,26 @@ describe('bench engine: coordination hooks', () => {
   });
 });
 
+describe('bench engine: --e2e local', () => {
+  test("receipts of other agents' producers are counted but are no e2e sample", async () => {
+    const clock = new FakeClock();
+    const world = new FakeWorld(clock);
+    const engine = new BenchEngine({
+      params: params({ producers: 2, consumers: 1, durationMs: 500, rate: 200 }),
+      ports: { producer: (i, hooks) => world.producer(i, hooks), consumer: (i, g) => world.consumer(i, g) },
+      payload: Buffer.from('x'),
+      clock,
+      system: false,
+      runId: 'e2eloc',
+      e2eProducers: [0, 1],
+    });
+    const result = await clock.run(engine.run(), 10);
+    assert.equal(result.totals.received, result.totals.sent);
+    assert.ok(result.totals.received >= 90, `${result.totals.received} received`);
+    assert.equal(result.latency.e2e!.count, Math.ceil(result.totals.received / 2), "producer 0's only");
+  });
+});
+
 describe('bench engine: a start time shared by threads', () => {
   test('a thread that got its start late still measures from the shared start, not its own', async () => {
     const clock = new FakeClock();

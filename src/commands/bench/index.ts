@@ -19,7 +19,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
 
 One line per interval goes to stderr; the report (or --json: a versioned BenchResult with encoded HdrHistograms) goes to stdout.
 
-Exit codes: 99 when an --slo threshold fails; 9 when --verify finds acknowledged messages never received (unless an --slo covers lost), rolled-back transactions delivered, or FIFO order broken.
+Exit codes: 99 when an --slo threshold fails; 9 when --verify finds acknowledged messages never received (unless an --slo covers lost), rolled-back transactions delivered, or FIFO order broken; with --agents, 3 when an agent stopped reporting or failed (the report is partial and says what is missing) and 4 when too few agents joined.
 
 Two processes (or hosts): one sends with \`--consumers 0 --run-id R --topic T\`, the other receives with \`--producers 0 --run-id R --topic T\`; e2e then relies on the two clocks agreeing, and a receipt stamped in its future is counted and warned about.
 
@@ -37,6 +37,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     '<%= config.bin %> bench --rate 5000 --backlog 1GiB --duration 30s',
     "<%= config.bin %> bench --rate-profile 'steps 1000..5000 +1000 every 20s' --size 1k..16k --keys 10000 --key-dist zipf:1.1",
     '<%= config.bin %> bench --rate 2000 --consume-time 2ms --consumers 2 --duration 30s',
+    '<%= config.bin %> bench --agents 3 --pool load --producers 6 --consumers 6 --rate 150000 --duration 60s --verify',
   ];
   static override flags = {
     ...connectionFlags,
@@ -230,6 +231,39 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       min: 1,
       helpGroup: 'SENDING',
     }),
+    agents: Flags.integer({
+      summary:
+        'Run on this many bench agents of --pool (`rmq bench agent`), producers, consumers and --rate split across them.',
+      description:
+        "The agents start at one instant (each converts the start time with its measured clock offset), report every interval and their result over the pool's two small topics on the cluster, and the report is the same as a local run's, with histograms merged exactly per interval. An agent silent for --agent-timeout is named and the run ends without it: a partial report and exit 3.",
+      min: 1,
+      helpGroup: 'AGENTS',
+    }),
+    pool: Flags.string({
+      summary: "The agents' pool (the name given to `rmq bench agent --pool`).",
+      default: 'default',
+      helpGroup: 'AGENTS',
+    }),
+    e2e: Flags.option({
+      options: ['all', 'local'] as const,
+      default: 'all' as const,
+      summary:
+        'With --agents: all (every receipt, clocks corrected by the measured offsets) or local (only messages the receiving agent sent: no clock difference at all).',
+      helpGroup: 'AGENTS',
+    })(),
+    'join-timeout': duration({
+      summary: 'With --agents: how long to wait for the agents to join (exit 4 when too few do).',
+      default: 30_000,
+      defaultHelp: async () => '30s',
+      helpGroup: 'AGENTS',
+    }),
+    'agent-timeout': duration({
+      summary:
+        'With --agents: an agent not heard from for this long is lost (raise it on an overloaded cluster).',
+      default: 3000,
+      defaultHelp: async () => '3s',
+      helpGroup: 'AGENTS',
+    }),
     proxy: Flags.string({
       summary:
         "A 5.x proxy's remoting address: run the workload direct, then through the proxy, and compare (the extra hop's cost).",
@@ -267,6 +301,11 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
 
   async run(): Promise<BenchResult> {
     const f = this.flags;
+    if (f.e2e === 'local' && f.agents === undefined) {
+      throw new InvalidArgumentError('--e2e local goes with --agents', {
+        hint: 'a run in one process measures e2e on one clock already',
+      });
+    }
     const json = this.jsonEnabled();
     // Ctrl-C ends the run early with what was measured so far (interrupted, exit 130).
     const signal = this.interruptSignal();
@@ -307,6 +346,16 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         findMax: f['find-max'],
         proxy: f.proxy,
         workers: f.workers,
+        agents:
+          f.agents === undefined
+            ? undefined
+            : {
+                count: f.agents,
+                pool: f.pool,
+                e2e: f.e2e,
+                joinTimeoutMs: f['join-timeout'],
+                agentTimeoutMs: f['agent-timeout'],
+              },
         runId: f['run-id'],
         durationMs: f.duration,
         messages: f.messages,
@@ -332,7 +381,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       });
       progress?.stop();
       progress = undefined;
-      const { result, sloFailed, checkFailed } = outcome;
+      const { result, sloFailed, checkFailed, agentsLost } = outcome;
       if (!json) {
         const color = stdoutColor().level > 0;
         process.stdout.write(renderBenchReport(forTerminal(result), { color }));
@@ -344,7 +393,11 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
           process.stdout.write(`${proxyRatioLine(hop)}\n`);
         }
       }
-      if (checkFailed) {
+      if (agentsLost) {
+        // The report above is partial; it says what is missing. CONNECTION: an agent was lost.
+        if (!json) process.stderr.write(`${agentsLost}\n`);
+        this.setOutcome('connection');
+      } else if (checkFailed) {
         // --json keeps the result (the evidence) on stdout; the exit code still says it failed.
         if (!json) throw new CheckFailedError(checkFailed, { hint: 'the lost messages are listed above' });
         this.setOutcome('check-failed');

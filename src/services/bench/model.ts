@@ -8,6 +8,7 @@ import type { TickEvent } from '../../bench/meter.js';
 import type { BenchParameters, BenchResult, MessageType, SendMode } from '../../bench/result.js';
 import type { Slo } from '../../bench/slo.js';
 import type { ClientSecurity } from '../../core/client/remoting-client.js';
+import type { AgentsOptions } from './agents.js';
 
 export interface BenchInput {
   namesrv: string[];
@@ -57,6 +58,8 @@ export interface BenchInput {
   drainMs: number;
   slo: string[];
   retries: number;
+  /** run on bench agents of a pool (`rmq bench agent`) instead of in this process */
+  agents?: AgentsOptions | undefined;
   /** worker threads to spread producers and consumers over (1: all on the main thread) */
   workers?: number | undefined;
   /**
@@ -107,6 +110,8 @@ export interface BenchOutcome {
   sloFailed: boolean;
   /** a verification failed that no --slo covers: exit 9, with this message */
   checkFailed: string | undefined;
+  /** --agents: some agents stopped reporting or failed, the result is partial: exit 3, with this message */
+  agentsLost?: string | undefined;
 }
 
 export const DEFAULT_INFLIGHT = 32;

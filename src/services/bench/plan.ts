@@ -24,6 +24,7 @@ import {
   sizeMax,
   sizeMean,
 } from '../../bench/workload.js';
+import { POOL_PATTERN } from '../../bench/agents/codec.js';
 import { MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { type BenchInput, type BenchPlan, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from './model.js';
@@ -81,6 +82,22 @@ export function planBench(input: BenchInput): BenchPlan {
       `--workers ${input.workers} is more than --producers ${input.producers}`,
       'every worker thread needs a producer',
     );
+  }
+  if (input.agents) {
+    const a = input.agents;
+    const n = a.count;
+    if (!POOL_PATTERN.test(a.pool))
+      throw bad(`invalid --pool "${a.pool}"`, 'use up to 48 characters a-z A-Z 0-9 _ -');
+    if (n > input.producers)
+      throw bad(`--agents ${n} is more than --producers ${input.producers}`, 'every agent needs a producer');
+    for (const [flag, set] of [
+      ['--workers', (input.workers ?? 1) > 1],
+      ['--find-max', input.findMax],
+      ['--proxy', input.proxy !== undefined],
+    ] as const) {
+      if (set)
+        throw bad(`${flag} cannot be combined with --agents`, 'start more agents instead (one per core)');
+    }
   }
   if (input.findMax && input.messages !== undefined)
     throw bad('--find-max runs steps of --duration, not --messages');

@@ -15,6 +15,9 @@ import type { BenchParameters, BenchResult, HistogramName, MessageType } from '.
 import { HELD_PULL_MS, rocketmqPorts } from '../../bench/rocketmq.js';
 import { evaluateSlos } from '../../bench/slo.js';
 import { runWorkers } from '../../bench/workers.js';
+import { Bus, ensureBusTopics } from '../../bench/agents/bus.js';
+import type { BusMessage } from '../../bench/agents/codec.js';
+import { runOnAgents } from './agents.js';
 import { Admin } from '../../core/client/admin.js';
 import { BrokerResponseError, NotFoundError, RocketMQError } from '../../core/errors.js';
 import type { TopicRoute } from '../../core/protocol/route.js';
@@ -78,6 +81,8 @@ interface StepContext {
   note: (s: string) => void;
   csvFd: number | undefined;
   hdrFd: number | undefined;
+  /** --agents: the pool's bus, and where its results-topic messages go */
+  bus?: { bus: Bus; inbox: { handler: (m: BusMessage) => void } } | undefined;
 }
 
 /** One run on the real client (one engine, or one per worker thread); SLOs and verification judged. */
@@ -116,11 +121,30 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
   };
   let result: BenchResult;
   let histogram: (name: HistogramName) => Histogram | undefined;
+  let agentsLost: string | undefined;
   input.events?.emit(
     'setup',
-    `starting ${params.consumers * params.groups} consumers, ${params.producers} producers${(input.workers ?? 1) > 1 ? ` on ${Math.min(input.workers ?? 1, params.producers)} threads` : ''}`,
+    `starting ${params.consumers * params.groups} consumers, ${params.producers} producers${(input.workers ?? 1) > 1 ? ` on ${Math.min(input.workers ?? 1, params.producers)} threads` : ''}${input.agents ? ` on ${input.agents.count} agents` : ''}`,
   );
-  if ((input.workers ?? 1) > 1) {
+  if (input.agents && ctx.bus) {
+    const run = await runOnAgents({
+      bus: ctx.bus.bus,
+      inbox: ctx.bus.inbox,
+      agents: input.agents,
+      params,
+      runId,
+      readQueues: ctx.topic.readQueues,
+      retries: input.retries,
+      signal: input.signal,
+      onStart,
+      onTick,
+      setup: (t) => input.events?.emit('setup', t),
+      note,
+    });
+    result = run.result;
+    histogram = (name) => run.histograms[name];
+    agentsLost = run.lost;
+  } else if ((input.workers ?? 1) > 1) {
     const run = await runWorkers({
       workers: input.workers ?? 1,
       params,
@@ -187,7 +211,7 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
     }
     if (failures.length > 0) checkFailed = `verification failed: ${failures.join('; ')}`;
   }
-  return { result, sloFailed, checkFailed };
+  return { result, sloFailed, checkFailed, agentsLost };
 }
 
 /**
@@ -251,6 +275,7 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
   let created = false;
   let csvFd: number | undefined;
   let hdrFd: number | undefined;
+  let bus: Bus | undefined;
   try {
     input.events?.emit('setup', `preparing topic ${params.topic}`);
     const topic = await ensureTopic(admin, params, (t) => input.events?.emit('setup', t));
@@ -262,12 +287,30 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
     }
     if (input.hdrLog) hdrFd = openSync(input.hdrLog, 'w');
     const ctx: StepContext = { input, plan, payload, dir, topic, note, csvFd, hdrFd };
+    if (input.agents) {
+      input.events?.emit('setup', `joining pool ${input.agents.pool}`);
+      for (const t of await ensureBusTopics(admin, input.agents.pool))
+        note(`created topic ${t} (the bus of pool ${input.agents.pool})`);
+      const inbox = { handler: (_m: BusMessage) => {} };
+      bus = new Bus({
+        namesrv: input.namesrv,
+        timeoutMs: input.timeoutMs,
+        security: input.security,
+        pool: input.agents.pool,
+        role: 'coordinator',
+        from: `coordinator:${plan.runId}`,
+        onMessage: (m) => inbox.handler(m),
+      });
+      await bus.start();
+      ctx.bus = { bus, inbox };
+    }
     if (input.proxy !== undefined) return await runDirectAndViaProxy(ctx, input.proxy);
     if (!input.findMax) return await runStep(ctx, params, plan.runId);
     return await findMax(input, plan, (p, runId) => runStep(ctx, p, runId));
   } finally {
     if (csvFd !== undefined) closeSync(csvFd);
     if (hdrFd !== undefined) closeSync(hdrFd);
+    await bus?.close();
     await cleanup(admin, plan, created, note, input);
     admin.close();
   }

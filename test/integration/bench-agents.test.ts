@@ -1,0 +1,219 @@
+/**
+ * Bench agents against a real broker: three `rmq bench agent` processes in one pool and a
+ * coordinator `rmq bench --agents 3`. A run at a fixed total rate holds it, its merged counts and
+ * histogram totals are the sums of the agents' own, the agents start together (each reports its
+ * actual start in coordinator time) and verify finds nothing lost across them; then an agent is
+ * killed mid-run and is named within 5 s, with a partial result and exit 3.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { BenchResult } from '../../src/bench/result.js';
+import { type Background, rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
+
+const pool = uniqueName('it')
+  .replace(/[^A-Za-z0-9_-]/g, '_')
+  .slice(0, 40);
+const agents: Background[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const RATE = 1500;
+const DURATION_S = 20;
+
+describe('bench agents', { timeout: 240_000 }, () => {
+  before(async () => {
+    for (let i = 1; i <= 3; i++) {
+      agents.push(rmqBackground(['bench', 'agent', '--pool', pool, '--id', `a${i}`], { timeoutMs: 230_000 }));
+    }
+    await waitFor(
+      'three agents to join',
+      () => agents.every((a) => a.stderr().includes('joined pool')),
+      60_000,
+    );
+  });
+
+  // Agents are always killed, whatever happened (they would wait for runs for ever).
+  after(async () => {
+    for (const a of agents) a.kill('SIGKILL');
+    await Promise.all(agents.map((a) => a.done));
+    // The pool's bus stays on a cluster until deleted; this pool was the test's own.
+    const bus = `rmq_bench_pool_${pool}`;
+    for (const t of [`${bus}_control`, `${bus}_results`]) await rmq(['topic', 'delete', t, '--yes']);
+    for (const g of [`${bus}_agents`, `${bus}_coordinators`]) await rmq(['group', 'delete', g, '--yes']);
+  });
+
+  test('three agents hold a total rate, merge exactly, start together and lose nothing', async (t) => {
+    const run = rmqBackground(
+      [
+        'bench',
+        '--agents',
+        '3',
+        '--pool',
+        pool,
+        '--producers',
+        '3',
+        '--consumers',
+        '3',
+        '--rate',
+        String(RATE),
+        '--duration',
+        `${DURATION_S}s`,
+        '--verify',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const res = await run.done;
+    assert.equal(res.code, 0, res.stderr);
+    const r = res.json as BenchResult;
+    const a = r.agents!;
+    assert.equal(a.agents.length, 3);
+    assert.deepEqual(a.missing, []);
+    // The schedule makes RATE × DURATION messages due; all of them went out and were acknowledged.
+    const rate = r.totals.sent / DURATION_S;
+    t.diagnostic(
+      `rate: ${r.totals.sent} sent in ${DURATION_S} s = ${rate.toFixed(1)} msg/s of ${RATE} (${((rate / RATE - 1) * 100).toFixed(2)} %), measure window ${r.phases.measureMs} ms, ${r.totals.unsent} unsent`,
+    );
+    assert.ok(Math.abs(rate - RATE) <= RATE * 0.01, `${rate} msg/s is not within 1 % of ${RATE}`);
+    // Merged = the sum of the agents' own.
+    const sum = (f: (x: (typeof a.agents)[number]) => number) => a.agents.reduce((n, x) => n + f(x), 0);
+    assert.equal(
+      r.totals.sent,
+      sum((x) => x.totals!.sent),
+    );
+    assert.equal(
+      r.totals.received,
+      sum((x) => x.totals!.received),
+    );
+    assert.equal(
+      r.latency.send!.count,
+      sum((x) => x.histogramCounts!.send ?? 0),
+    );
+    assert.equal(
+      r.latency.e2e!.count,
+      sum((x) => x.histogramCounts!.e2e ?? 0),
+    );
+    const intervalSent = r.intervals.reduce((n, i) => n + i.sent, 0);
+    assert.equal(intervalSent, r.totals.sent, 'the merged intervals hold every acknowledgement');
+    t.diagnostic(
+      `merged: sent ${r.totals.sent} = ${a.agents.map((x) => x.totals!.sent).join(' + ')}; received ${r.totals.received} = ${a.agents.map((x) => x.totals!.received).join(' + ')}; send histogram ${r.latency.send!.count}, e2e histogram ${r.latency.e2e!.count} = ${a.agents.map((x) => x.histogramCounts!.e2e).join(' + ')}`,
+    );
+    // Started together: each agent's actual start, in coordinator time.
+    t.diagnostic(
+      `start spread ${a.startSpreadMs} ms; lags ${a.agents.map((x) => `${x.id} ${x.startLagMs} ms`).join(', ')}; clocks ${a.agents.map((x) => `${x.id} ${x.clock.offsetMs} ± ${x.clock.uncertaintyMs} ms (${x.clock.samples} samples)`).join(', ')}`,
+    );
+    assert.ok(a.startSpreadMs !== null && a.startSpreadMs <= 50, `start spread ${a.startSpreadMs} ms`);
+    // Verified across agents: every acknowledged message was received by some agent's consumer.
+    const v = r.verification!;
+    t.diagnostic(`verify: ${v.acknowledged} acknowledged, ${v.lost} lost, ${v.duplicates} duplicates`);
+    assert.equal(v.lost, 0);
+    assert.equal(v.acknowledged, r.totals.sent);
+    t.diagnostic(
+      `send p50 ${r.latency.send!.p50} µs, p99 ${r.latency.send!.p99} µs; e2e p50 ${r.latency.e2e!.p50} µs, p99 ${r.latency.e2e!.p99} µs`,
+    );
+  });
+
+  test('an agent killed mid-run is named within 5 s; the result is partial; exit 3', async (t) => {
+    const run = rmqBackground(
+      [
+        'bench',
+        '--agents',
+        '3',
+        '--pool',
+        pool,
+        '--producers',
+        '3',
+        '--consumers',
+        '3',
+        '--rate',
+        '600',
+        '--duration',
+        '10s',
+        '--drain',
+        '5s',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const victim = agents[1]!;
+    const before = victim.stderr().length;
+    await waitFor(
+      'a2 to be told the start',
+      () => victim.stderr().slice(before).includes('start in'),
+      60_000,
+    );
+    await sleep(4000);
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    const res = await run.done;
+    assert.equal(res.code, 3, res.stderr);
+    const r = res.json as BenchResult;
+    const a = r.agents!;
+    assert.deepEqual(a.missing, ['a2']);
+    const row = a.agents.find((x) => x.id === 'a2')!;
+    assert.equal(row.status, 'lost');
+    const namedAt = Date.parse(r.startedAt) + row.endedAtMs!;
+    const afterMs = namedAt - killedAt;
+    t.diagnostic(
+      `a2 killed at +${((killedAt - Date.parse(r.startedAt)) / 1000).toFixed(2)} s, named ${afterMs} ms later: ${row.reason}`,
+    );
+    assert.ok(afterMs <= 5000, `named ${afterMs} ms after the kill`);
+    assert.ok(
+      r.warnings.some((w) => w.startsWith('partial result') && w.includes('a2')),
+      r.warnings.join('\n'),
+    );
+    assert.ok(r.totals.sent > 0, 'the other agents went on');
+    t.diagnostic(
+      `partial: ${r.totals.sent} sent by ${a.agents.filter((x) => x.status === 'done').length} agents`,
+    );
+  });
+
+  test('agents whose coordinator dies stop by themselves within its 15 s timeout, and wait again', async (t) => {
+    const alive = [agents[0]!, agents[2]!];
+    const marks = alive.map((a) => a.stderr().length);
+    const run = rmqBackground(
+      [
+        'bench',
+        '--agents',
+        '2',
+        '--pool',
+        pool,
+        '--producers',
+        '2',
+        '--consumers',
+        '2',
+        '--rate',
+        '300',
+        '--duration',
+        '60s',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    await waitFor(
+      'the start',
+      () => alive.every((a, i) => a.stderr().slice(marks[i]).includes('start in')),
+      60_000,
+    );
+    await sleep(2000);
+    const killedAt = Date.now();
+    run.kill('SIGKILL');
+    await run.done;
+    await waitFor(
+      'both agents to stop their run',
+      () => alive.every((a, i) => /run \w+: stopped, \d+ sent/.test(a.stderr().slice(marks[i]))),
+      30_000,
+    );
+    const stoppedAfter = Date.now() - killedAt;
+    t.diagnostic(`coordinator killed; both agents stopped their run ${stoppedAfter} ms later`);
+    assert.ok(stoppedAfter <= 15_000 + 5_000, `${stoppedAfter} ms`);
+    assert.ok(alive.every((a) => a.stderr().includes('no word from the coordinator')));
+  });
+});
