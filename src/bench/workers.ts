@@ -20,7 +20,8 @@ import {
   newHistogram,
 } from './histogram.js';
 import { combineIntervals, mergeResults } from './merge.js';
-import { resultWarnings, type TickEvent } from './meter.js';
+import type { BrokerTally } from './brokers.js';
+import { type Counts, resultWarnings, type TickEvent, zeroCounts } from './meter.js';
 import {
   type BenchInterval,
   type BenchParameters,
@@ -30,7 +31,7 @@ import {
 } from './result.js';
 import type { RocketMQPortsOptions } from './rocketmq.js';
 import { Verifier, type VerifierState } from './verify.js';
-import type { WorkerInput } from './worker.js';
+import type { WorkerBrokerTally, WorkerInput } from './worker.js';
 
 export interface WorkersInput {
   workers: number;
@@ -77,6 +78,8 @@ type FromWorker =
       histograms: Partial<Record<HistogramName, string>>;
       startUs: number;
       endUs: number;
+      counts?: Counts;
+      brokers?: WorkerBrokerTally[];
     }
   | { type: 'phase'; phase: string; progress: DrainProgress }
   | { type: 'progress'; progress: DrainProgress }
@@ -175,11 +178,25 @@ export async function runWorkers(
     interval.e2e = intervalLatency(histograms.e2e);
     interval.backlog = backlog();
     merged.set(index, interval);
+    const counts = zeroCounts();
+    const brokers = new Map<string, BrokerTally>();
+    for (const m of entry.msgs) {
+      if (m.counts) for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += m.counts[k];
+      for (const b of m.brokers ?? []) {
+        let t = brokers.get(b.name);
+        if (!t) brokers.set(b.name, (t = { sent: 0, errors: 0, send: newHistogram() }));
+        t.sent += b.sent;
+        t.errors += b.errors;
+        if (b.send) t.send.add(decodeHistogram(b.send));
+      }
+    }
     input.onTick?.({
       interval,
       histograms,
       startUs: Math.min(...entry.msgs.map((m) => m.startUs)),
       endUs: Math.max(...entry.msgs.map((m) => m.endUs)),
+      counts,
+      brokers,
     });
   };
 
