@@ -52,3 +52,14 @@ export function openMetricsParse(text: string): ParserVerdict & { families?: num
   const [families, samples] = res.stdout.trim().split(' ').map(Number);
   return { ok: res.status === 0, output: `${res.stdout}${res.stderr}`, families, samples };
 }
+
+/** `name{labels}` → value of a page's sample lines, for lookups (the parsers above judge the syntax). */
+export function sampleValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}

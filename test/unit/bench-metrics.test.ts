@@ -20,7 +20,7 @@ import {
   negotiateFormat,
   renderExposition,
 } from '../../src/ui/openmetrics.js';
-import { openMetricsParse, promtoolCheck } from '../helpers/exposition.js';
+import { openMetricsParse, promtoolCheck, sampleValues } from '../helpers/exposition.js';
 
 const HOSTILE = 'br"ok\\er\nname} 1\n# EOF';
 
@@ -91,17 +91,6 @@ function fedMetrics(): { live: LiveMetrics; ticks: TickEvent['interval'][] } {
   for (let i = 0; i < 200; i++) meter.received(100, T0 + 1_600_000, T0 + 1_598_000);
   meter.closeInterval(T0 + 2_000_000, { backlog: 0, inflight: 1, queued: 0 }, onTick);
   return { live, ticks };
-}
-
-/** name{labels} value lines of a page, for lookups (the parsers above judge the syntax). */
-function values(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
 }
 
 describe('exposition text', () => {
@@ -213,7 +202,7 @@ describe('live metrics of a run', () => {
   test('counters, errors by kind, histograms and brokers add up to what the meter saw', () => {
     const { live, ticks } = fedMetrics();
     const text = renderExposition(live.families(), 'openmetrics');
-    const v = values(text);
+    const v = sampleValues(text);
     assert.equal(v.get('rmq_bench_messages_sent_total{agent="local"}'), 500);
     assert.equal(v.get('rmq_bench_messages_failed_total{agent="local"}'), 7);
     assert.equal(v.get('rmq_bench_messages_received_total{agent="local"}'), 450);
@@ -274,7 +263,7 @@ describe('live metrics of a run', () => {
     meter.closeInterval(T0 + 1_000_000, { backlog: 0, inflight: 0, queued: 0 }, (e) =>
       live.observe(e, 'host-2'),
     );
-    const v = values(renderExposition(live.families(), 'prometheus'));
+    const v = sampleValues(renderExposition(live.families(), 'prometheus'));
     assert.equal(v.get('rmq_bench_messages_sent_total{agent="local"}'), 500);
     assert.equal(v.get('rmq_bench_messages_sent_total{agent="host-2"}'), 9);
   });
