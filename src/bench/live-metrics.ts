@@ -30,8 +30,11 @@ export const LATENCY_BUCKETS_S = [
   30, 60,
 ];
 
-/** The quantiles of each interval exported as gauges (1: the interval's maximum). */
-export const INTERVAL_QUANTILES = [0.5, 0.9, 0.99, 0.999, 1];
+/**
+ * The interval quantiles of the summary: those of the live line (p50, p99, max as quantile 1),
+ * taken from it rather than computed again, for `send` and `e2e`.
+ */
+const SUMMARY_HISTOGRAMS = ['send', 'e2e'] as const;
 
 const HISTOGRAM_FAMILY: Record<HistogramName, { name: string; help: string }> = {
   send: {
@@ -52,65 +55,66 @@ const HISTOGRAM_FAMILY: Record<HistogramName, { name: string; help: string }> = 
   },
 };
 
-/** A cumulative HdrHistogram and the sum of what was recorded in it, µs. */
-interface Distribution {
-  h: Histogram;
-  sumUs: number;
-}
-
 interface BrokerSeries {
   sent: number;
   errors: number;
-  send: Distribution;
+  /** cumulative send latency */
+  send: Histogram;
 }
 
 interface AgentSeries {
   counts: Counts;
   errors: Map<string, number>;
-  latency: Partial<Record<HistogramName, Distribution>>;
+  /** cumulative, from the ticks' interval histograms */
+  latency: Partial<Record<HistogramName, Histogram>>;
   brokers: Map<string, BrokerSeries>;
-  /** the last interval's quantiles per histogram, µs (absent: no sample in it) */
-  quantiles: Partial<Record<HistogramName, number[]>>;
   last: BenchInterval | undefined;
   lastEndUs: number;
   phase: Phase;
 }
 
-/** The sample's lowest equivalent values are counted at or below each bound (µs). */
+/** The JS HdrHistogram's layout (its public API walks the buckets through slow iterators). */
 interface IndexedHistogram {
   countsArrayLength: number;
+  subBucketHalfCount: number;
+  unitMagnitude: number;
   getCountAtIndex(i: number): number;
-  valueFromIndex(i: number): number;
 }
 
-/** Cumulative counts at each bound (µs, ascending), read from an HdrHistogram's own buckets. */
-export function cumulativeCounts(h: Histogram, boundsUs: readonly number[]): number[] {
+/**
+ * In one pass over an HdrHistogram's buckets: the count at or below each bound (µs, ascending; a
+ * bucket counts at its lowest equivalent value) and the sum of the values (each bucket's count ×
+ * its median equivalent value, as HdrHistogram's mean takes them: it keeps no exact sum), µs.
+ * A bucket's value is worked out here from the layout (index → lowest value, as valueFromIndex
+ * does): the library's per-index calls made a scrape take 20 ms of the bench's event loop.
+ */
+export function bucketCounts(h: Histogram, boundsUs: readonly number[]): { counts: number[]; sumUs: number } {
   const x = h as unknown as IndexedHistogram;
-  const out: number[] = [];
+  const half = x.subBucketHalfCount;
+  const counts: number[] = [];
   const total = h.totalCount;
   let acc = 0;
+  let sumUs = 0;
   let b = 0;
-  for (let i = 0; i < x.countsArrayLength && acc < total && b < boundsUs.length; i++) {
+  for (let i = 0; i < x.countsArrayLength && acc < total; i++) {
     const c = x.getCountAtIndex(i);
     if (c === 0) continue;
-    const v = x.valueFromIndex(i);
+    const block = Math.floor(i / half);
+    const unit = 2 ** (Math.max(0, block - 1) + x.unitMagnitude);
+    const v = (block === 0 ? i : (i % half) + half) * unit;
     while (b < boundsUs.length && v > boundsUs[b]!) {
-      out.push(acc);
+      counts.push(acc);
       b++;
     }
     acc += c;
+    sumUs += c * (v + Math.floor(unit / 2));
   }
-  while (out.length < boundsUs.length) out.push(acc);
-  return out;
+  while (counts.length < boundsUs.length) counts.push(acc);
+  return { counts, sumUs };
 }
 
-const newDistribution = (): Distribution => ({ h: newHistogram(), sumUs: 0 });
-
-function addTo(d: Distribution, h: Histogram): void {
-  if (h.totalCount === 0) return;
-  d.h.add(h);
-  // HdrHistogram keeps no exact sum: each interval adds its mean × count (within 0.1 %).
-  d.sumUs += h.mean * h.totalCount;
+function addTo(into: Histogram, h: Histogram): void {
+  if (h.totalCount > 0) into.add(h);
 }
 
 export class LiveMetrics {
@@ -138,7 +142,6 @@ export class LiveMetrics {
         errors: new Map(),
         latency: {},
         brokers: new Map(),
-        quantiles: {},
         last: undefined,
         lastEndUs: 0,
         phase: 'warmup',
@@ -148,7 +151,11 @@ export class LiveMetrics {
     return a;
   }
 
-  /** One interval of one agent; reads the tick's histograms during the event, as it must. */
+  /**
+   * One interval of one agent; reads the tick's histograms during the event, as it must. Runs on
+   * the bench's event loop once per interval: it only adds (an HdrHistogram add is one pass over
+   * its buckets), and leaves quantiles and sums to the scrape.
+   */
   observe(e: TickEvent, agentName: string = AGENT_LOCAL): void {
     const a = this.agent(agentName);
     const i = e.interval;
@@ -163,18 +170,11 @@ export class LiveMetrics {
     for (const [k, n] of Object.entries(i.errors)) a.errors.set(k, (a.errors.get(k) ?? 0) + n);
     for (const name of HISTOGRAM_NAMES) {
       const h = e.histograms[name];
-      if (!h || h.totalCount === 0) {
-        delete a.quantiles[name];
-        continue;
-      }
-      addTo((a.latency[name] ??= newDistribution()), h);
-      a.quantiles[name] = INTERVAL_QUANTILES.map((q) =>
-        q === 1 ? h.maxValue : h.getValueAtPercentile(q * 100),
-      );
+      if (h && h.totalCount > 0) addTo((a.latency[name] ??= newHistogram()), h);
     }
     for (const [broker, t] of e.brokers ?? new Map<string, BrokerTally>()) {
       let s = a.brokers.get(broker);
-      if (!s) a.brokers.set(broker, (s = { sent: 0, errors: 0, send: newDistribution() }));
+      if (!s) a.brokers.set(broker, (s = { sent: 0, errors: 0, send: newHistogram() }));
       s.sent += t.sent;
       s.errors += t.errors;
       addTo(s.send, t.send);
@@ -187,6 +187,22 @@ export class LiveMetrics {
   /** The families, in a fixed order; series without data are left out. */
   families(): MetricFamily[] {
     const agents = [...this.agents].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    // One pass over each histogram per scrape, shared by its histogram and summary series.
+    const passes = new Map<Histogram, ReturnType<typeof bucketCounts>>();
+    const pass = (h: Histogram) => {
+      let p = passes.get(h);
+      if (!p) passes.set(h, (p = bucketCounts(h, BOUNDS_US)));
+      return p;
+    };
+    const histogramSample = (labels: Record<string, string>, h: Histogram): HistogramSample => {
+      const { counts, sumUs } = pass(h);
+      return {
+        labels,
+        buckets: LATENCY_BUCKETS_S.map((le, k) => ({ le, count: counts[k]! })),
+        count: h.totalCount,
+        sum: Math.round(sumUs) / 1e6,
+      };
+    };
     const per = (f: (a: AgentSeries) => number): ValueSample[] =>
       agents.map(([agent, a]) => ({ labels: { agent }, value: f(a) }));
     const gauges = (f: (i: BenchInterval) => number): ValueSample[] =>
@@ -257,20 +273,24 @@ export class LiveMetrics {
       type: 'summary',
       name: 'rmq_bench_interval_latency_seconds',
       unit: 'seconds',
-      help: 'Per histogram: quantiles of the last interval (quantile 1: its maximum; none when it had no sample), count and sum of the run so far.',
+      help: "Per histogram (send, e2e): the last interval's p50, p99 and maximum (quantile 1), as its live line shows them (none when it had no sample); count and sum of the run so far.",
       samples: agents.flatMap(([agent, a]) =>
-        HISTOGRAM_NAMES.flatMap((histogram) => {
-          const d = a.latency[histogram];
-          if (!d) return [];
+        SUMMARY_HISTOGRAMS.flatMap((histogram) => {
+          const h = a.latency[histogram];
+          if (!h) return [];
+          const q = a.last?.[histogram];
           return [
             {
               labels: { agent, histogram },
-              quantiles: (a.quantiles[histogram] ?? []).map((us, k) => ({
-                quantile: INTERVAL_QUANTILES[k]!,
-                value: us / 1e6,
-              })),
-              count: d.h.totalCount,
-              sum: Math.round(d.sumUs) / 1e6,
+              quantiles: q
+                ? [
+                    { quantile: 0.5, value: q.p50 / 1e6 },
+                    { quantile: 0.99, value: q.p99 / 1e6 },
+                    { quantile: 1, value: q.max / 1e6 },
+                  ]
+                : [],
+              count: h.totalCount,
+              sum: Math.round(pass(h).sumUs) / 1e6,
             },
           ];
         }),
@@ -363,7 +383,7 @@ export class LiveMetrics {
         unit: 'seconds',
         help: 'Send latency per broker, from the intended send time (measure window).',
         samples: brokers
-          .filter(({ s }) => s.send.h.totalCount > 0)
+          .filter(({ s }) => s.send.totalCount > 0)
           .map(({ agent, broker, s }) => histogramSample({ agent, broker }, s.send)),
       },
     );
@@ -371,15 +391,4 @@ export class LiveMetrics {
   }
 }
 
-function histogramSample(labels: Record<string, string>, d: Distribution): HistogramSample {
-  const counts = cumulativeCounts(
-    d.h,
-    LATENCY_BUCKETS_S.map((s) => s * 1e6),
-  );
-  return {
-    labels,
-    buckets: LATENCY_BUCKETS_S.map((le, k) => ({ le, count: counts[k]! })),
-    count: d.h.totalCount,
-    sum: Math.round(d.sumUs) / 1e6,
-  };
-}
+const BOUNDS_US = LATENCY_BUCKETS_S.map((s) => s * 1e6);

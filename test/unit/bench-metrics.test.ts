@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { newHistogram } from '../../src/bench/histogram.js';
-import { cumulativeCounts, LiveMetrics } from '../../src/bench/live-metrics.js';
+import { bucketCounts, LiveMetrics } from '../../src/bench/live-metrics.js';
 import { Meter, type TickEvent } from '../../src/bench/meter.js';
 import { MAX_CONNECTIONS, startMetricsServer } from '../../src/bench/metrics-server.js';
 import type { BenchParameters } from '../../src/bench/result.js';
@@ -189,14 +189,40 @@ describe('exposition text', () => {
 });
 
 describe('live metrics of a run', () => {
-  test('cumulative bucket counts are the HdrHistogram counts at each bound', () => {
+  test("bucket counts and sum are the HdrHistogram's, in one pass over its buckets", () => {
     const h = newHistogram();
     // Below 2,048 µs every value has a bucket of its own: the counts are exact there.
     for (let v = 1; v <= 2000; v++) h.recordValue(v);
     h.recordValue(60_000_000);
     const bounds = [50, 100, 250, 1000, 2000, 5000, 60_000_000];
-    assert.deepEqual(cumulativeCounts(h, bounds), [50, 100, 250, 1000, 2000, 2000, 2001]);
-    assert.deepEqual(cumulativeCounts(newHistogram(), bounds), [0, 0, 0, 0, 0, 0, 0]);
+    const { counts, sumUs } = bucketCounts(h, bounds);
+    assert.deepEqual(counts, [50, 100, 250, 1000, 2000, 2000, 2001]);
+    // 1 + … + 2000, exact, and 60 s to its bucket's 0.1 %.
+    assert.ok(Math.abs(sumUs - 2001000 - 60_000_000) < 60_000, `sum ${sumUs}`);
+    assert.deepEqual(bucketCounts(newHistogram(), bounds), { counts: [0, 0, 0, 0, 0, 0, 0], sumUs: 0 });
+    // Across the whole range, against the library's own index → value arithmetic.
+    const wide = newHistogram();
+    for (let i = 0; i < 5000; i++) wide.recordValue(Math.round(1.0037 ** i * 7) % 60_000_000);
+    type Lib = {
+      countsArrayLength: number;
+      getCountAtIndex(i: number): number;
+      valueFromIndex(i: number): number;
+      medianEquivalentValue(v: number): number;
+    };
+    const lib = wide as unknown as Lib;
+    const wideBounds = [5, 999, 2048, 4100, 70_000, 1_000_000, 33_000_000];
+    const expected = wideBounds.map(() => 0);
+    let sum = 0;
+    for (let i = 0; i < lib.countsArrayLength; i++) {
+      const c = lib.getCountAtIndex(i);
+      if (c === 0) continue;
+      const v = lib.valueFromIndex(i);
+      sum += c * lib.medianEquivalentValue(v);
+      wideBounds.forEach((bound, k) => {
+        if (v <= bound) expected[k]! += c;
+      });
+    }
+    assert.deepEqual(bucketCounts(wide, wideBounds), { counts: expected, sumUs: sum });
   });
 
   test('counters, errors by kind, histograms and brokers add up to what the meter saw', () => {
