@@ -151,6 +151,11 @@ export class LiveMetrics {
     return a;
   }
 
+  /** Forgets an agent that has had no interval yet (the local series of a run that turned out to have agents). */
+  forgetIdle(agentName: string): void {
+    if (this.agents.get(agentName)?.last === undefined) this.agents.delete(agentName);
+  }
+
   /**
    * One interval of one agent; reads the tick's histograms during the event, as it must. Runs on
    * the bench's event loop once per interval: it only adds (an HdrHistogram add is one pass over

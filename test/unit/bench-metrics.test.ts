@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import { newHistogram } from '../../src/bench/histogram.js';
 import { bucketCounts, LiveMetrics } from '../../src/bench/live-metrics.js';
@@ -20,6 +21,8 @@ import {
   negotiateFormat,
   renderExposition,
 } from '../../src/ui/openmetrics.js';
+import type { BenchEvents } from '../../src/services/bench/model.js';
+import { serveBenchMetrics } from '../../src/services/bench/metrics.js';
 import { openMetricsParse, promtoolCheck, sampleValues } from '../helpers/exposition.js';
 
 const HOSTILE = 'br"ok\\er\nname} 1\n# EOF';
@@ -132,7 +135,7 @@ describe('exposition text', () => {
     },
   ];
 
-  test('OpenMetrics: counter families without _total, samples with it, # UNIT, # EOF last', () => {
+  test('OpenMetrics: counter families without _total, samples with it, # UNIT, # EOF last', (t) => {
     const text = renderExposition(families, 'openmetrics');
     assert.ok(text.endsWith('# EOF\n'));
     assert.ok(!text.includes('x_messages'), 'a family without samples is left out');
@@ -147,10 +150,11 @@ describe('exposition text', () => {
     );
     assert.ok(text.includes('x_recent_seconds{h="send",quantile="0.99"} 0.002\n'));
     const parsed = openMetricsParse(text);
-    if (!parsed.skip) assert.ok(parsed.ok, parsed.output);
+    if (parsed.skip) t.diagnostic(`not parsed: ${parsed.skip}`);
+    else assert.ok(parsed.ok, parsed.output);
   });
 
-  test('Prometheus text: counter families named with _total, no # UNIT, no # EOF', () => {
+  test('Prometheus text: counter families named with _total, no # UNIT, no # EOF', (t) => {
     const text = renderExposition(families, 'prometheus');
     assert.ok(
       text.includes(
@@ -159,7 +163,8 @@ describe('exposition text', () => {
     );
     assert.doesNotMatch(text, /^# (UNIT|EOF)/m);
     const checked = promtoolCheck(text);
-    if (!checked.skip) assert.ok(checked.ok, checked.output);
+    if (checked.skip) t.diagnostic(`not checked: ${checked.skip}`);
+    else assert.ok(checked.ok, checked.output);
   });
 
   test('names that would break a scraper are refused (they are ours: a bug, not input)', () => {
@@ -292,6 +297,42 @@ describe('live metrics of a run', () => {
     const v = sampleValues(renderExposition(live.families(), 'prometheus'));
     assert.equal(v.get('rmq_bench_messages_sent_total{agent="local"}'), 500);
     assert.equal(v.get('rmq_bench_messages_sent_total{agent="host-2"}'), 9);
+  });
+});
+
+describe('serveBenchMetrics', () => {
+  test('a local run is agent="local"; a run that reports agentTick is counted per agent, not twice', async () => {
+    const tick = (n: number, end: number, agent?: string): [TickEvent, string | undefined] => {
+      const meter = new Meter(params(), 'run1', '0.0.0');
+      meter.start(T0, 0);
+      meter.setPhase('measure');
+      meter.sent(n, n * 100, T0 + 1);
+      let e!: TickEvent;
+      meter.closeInterval(T0 + end, { backlog: 0, inflight: 0, queued: 0 }, (x) => (e = x));
+      return [e, agent];
+    };
+    const start = { runId: 'run1', parameters: params(), startedAt: '', startUs: T0 };
+    const local = new EventEmitter<BenchEvents>();
+    const a = await serveBenchMetrics(local, { host: '127.0.0.1', port: 0 });
+    const agents = new EventEmitter<BenchEvents>();
+    const b = await serveBenchMetrics(agents, { host: '127.0.0.1', port: 0 });
+    try {
+      local.emit('start', start);
+      local.emit('tick', tick(5, 1_000_000)[0]);
+      const pageA = sampleValues((await get(a.url)).body);
+      assert.equal(pageA.get('rmq_bench_messages_sent_total{agent="local"}'), 5);
+      agents.emit('start', start);
+      agents.emit('agentTick', 'host-1', tick(3, 1_000_000)[0]);
+      agents.emit('agentTick', 'host-2', tick(4, 1_000_000)[0]);
+      agents.emit('tick', tick(7, 1_000_000)[0]);
+      const pageB = sampleValues((await get(b.url)).body);
+      assert.equal(pageB.get('rmq_bench_messages_sent_total{agent="host-1"}'), 3);
+      assert.equal(pageB.get('rmq_bench_messages_sent_total{agent="host-2"}'), 4);
+      assert.ok(![...pageB.keys()].some((k) => k.includes('agent="local"')), 'no local series');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * `rmq bench --metrics-port`: live metrics of the run for a scraper, fed by the run's own events
- * (the ones the live lines print), served until stop() (the command calls it when the run ends).
+ * (the ones the live lines print), served until close() (the command calls it when the run ends).
+ * A local run's series are labelled agent="local"; a run of bench agents emits `agentTick` per
+ * agent and interval (before the merged `tick`), and each agent's series carry its name.
  */
 import type { EventEmitter } from 'node:events';
 import { AGENT_LOCAL, LiveMetrics } from '../../bench/live-metrics.js';
@@ -41,7 +43,18 @@ export async function serveBenchMetrics(
       hint: '--metrics-host takes an address of this machine, e.g. 127.0.0.1',
     });
   }
-  events.on('start', (e) => live.start(e, [agent]));
-  events.on('tick', (e) => live.observe(e, agent));
+  // A coordinated run reports per agent (agentTick); the merged ticks would count everything twice.
+  let perAgent = false;
+  events.on('start', (e) => {
+    if (!perAgent) live.start(e, [agent]);
+  });
+  events.on('agentTick', (name, e) => {
+    if (!perAgent) live.forgetIdle(agent);
+    perAgent = true;
+    live.observe(e, name);
+  });
+  events.on('tick', (e) => {
+    if (!perAgent) live.observe(e, agent);
+  });
   return server;
 }
