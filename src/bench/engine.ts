@@ -20,12 +20,18 @@
  * latency runs from the due time, so a stalled broker shows as latency, not as a slower rate
  * (coordinated omission). `send_raw` runs from the moment the request left.
  * Closed loop: each producer keeps its in-flight limit busy; `send` and `send_raw` coincide.
+ *
+ * --rate-profile: message n is due when the profile's integral reaches n (profile.ts), so the
+ * intended times, and the correction above, follow a changing rate. --backlog: every delivery
+ * is held from the start until the producers have the backlog acknowledged, then released;
+ * --duration counts from the catch-up (workload-report.ts has the figures).
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, type Pacer, systemClock, type TimerHandle } from './clock.js';
 import { decodeHeader, encodeHeader, newRunId, rollsBack } from './header.js';
 import type { Histogram } from './histogram.js';
 import { Meter, type TickEvent } from './meter.js';
+import { ProfileSchedule, profilePeak } from './profile.js';
 import type { BenchParameters, BenchResult, HistogramName } from './result.js';
 import type {
   BenchPorts,
@@ -37,11 +43,18 @@ import type {
   TxAction,
 } from './ports.js';
 import { Verifier, type VerifierState } from './verify.js';
+import { bodyPool, KeyPicker } from './workload.js';
+import { backlogThreshold, type BacklogState, type StepMarks, workloadResult } from './workload-report.js';
 
 export interface EngineOptions {
   params: BenchParameters;
   ports: BenchPorts;
   payload: Buffer;
+  /**
+   * Bodies to send in turn instead of `payload` (--payload-dir). Without it, a size distribution
+   * (parameters.sizes) draws a pool from `payload`, which must then be its largest size.
+   */
+  bodies?: Buffer[];
   clock?: Clock;
   runId?: string;
   signal?: AbortSignal;
@@ -99,6 +112,8 @@ class Flight {
   firstSeq = 0;
   /** messages in the request */
   n = 0;
+  /** their body bytes */
+  bytes = 0;
   /** open loop: the schedule index of the first message (the others follow every P), else -1 */
   dueIndex = -1;
   sendUs = 0;
@@ -156,7 +171,21 @@ export class BenchEngine extends EventEmitter {
   readonly runId: string;
   private readonly p: BenchParameters;
   private readonly ports: BenchPorts;
-  private readonly payload: Buffer;
+  private readonly bodies: Buffer[];
+  private bodyIndex = 0;
+  private readonly keyPicker: KeyPicker | undefined;
+  /** --keys N: messages per key */
+  private readonly keyCounts: Uint32Array | undefined;
+  /** --rate-profile: the schedule (else message n is due at t0 + n / rate) */
+  private schedule: ProfileSchedule | undefined;
+  private readonly stepMarks: StepMarks = { acked: [], timers: [] };
+  /** acknowledged messages (committed or not): the rate profile's per-step counts */
+  private ackedAll = 0;
+  /** --backlog / --consume-time: consumers' deliveries wait for this */
+  private gate: ReturnType<typeof deferred> | undefined;
+  private readonly bl: BacklogState | undefined;
+  /** --consume-time: per consumer, when its simulated processing is free again (µs) */
+  private busyUntil: number[] = [];
   private readonly clock: Clock;
   private readonly signal: AbortSignal | undefined;
   private readonly system: boolean;
@@ -208,13 +237,43 @@ export class BenchEngine extends EventEmitter {
   private unsent = 0;
   /** acknowledged messages the consumers should see (rolled-back transactions excluded) */
   private ackedExpected = 0;
+  private ackedBytes = 0;
   private receivedByGroup: number[];
+  private receivedBytesByGroup: number[];
 
   constructor(options: EngineOptions) {
     super();
     this.p = options.params;
     this.ports = options.ports;
-    this.payload = options.payload;
+    this.bodies =
+      options.bodies && options.bodies.length > 0
+        ? options.bodies
+        : this.p.sizes
+          ? bodyPool(this.p.sizes, options.payload, 1 + (options.producerBase ?? 0))
+          : [options.payload];
+    this.keyPicker =
+      this.p.keyCount !== undefined
+        ? new KeyPicker(
+            this.p.keyCount,
+            this.p.keyDist ?? { kind: 'uniform' },
+            7919 + (options.producerBase ?? 0),
+          )
+        : undefined;
+    this.keyCounts = this.p.keyCount !== undefined ? new Uint32Array(this.p.keyCount) : undefined;
+    this.bl =
+      this.p.backlog !== undefined
+        ? {
+            held: false,
+            built: false,
+            releaseUs: 0,
+            caughtUpUs: 0,
+            builtMessages: 0,
+            builtBytes: 0,
+            receivedAtRelease: 0,
+            receivedAtCatchUp: 0,
+            threshold: backlogThreshold(this.p),
+          }
+        : undefined;
     this.clock = options.clock ?? systemClock;
     this.signal = options.signal;
     this.runId = options.runId ?? newRunId();
@@ -228,6 +287,7 @@ export class BenchEngine extends EventEmitter {
       ? new Verifier(this.p.groupNames, this.p.type === 'fifo' ? this.p.fifoGroups : 0)
       : undefined;
     this.receivedByGroup = this.p.groupNames.map(() => 0);
+    this.receivedBytesByGroup = this.p.groupNames.map(() => 0);
     this.meter = new Meter(this.p, this.runId, options.toolVersion ?? '0.0.0');
   }
 
@@ -258,9 +318,16 @@ export class BenchEngine extends EventEmitter {
         for (let c = 0; c < p.consumers; c++)
           this.consumers.push(this.ports.consumer(this.consumerBase + c, g));
       }
+      // --backlog holds every delivery until the backlog is built (the consumers are subscribed
+      // and hold their queues, but take nothing more); --consume-time makes each one take time.
+      if (this.bl && this.consumers.length > 0) {
+        this.bl.held = true;
+        this.gate = deferred();
+      }
+      this.busyUntil = this.consumers.map(() => 0);
       await Promise.all(
         this.consumers.map((port, i) =>
-          port.start((m) => this.onReceive(Math.floor(i / Math.max(1, p.consumers)), m)),
+          port.start((m) => this.onReceive(Math.floor(i / Math.max(1, p.consumers)), m, i)),
         ),
       );
       if (this.consumers.length > 0) await this.ports.consumersSettled?.();
@@ -303,6 +370,17 @@ export class BenchEngine extends EventEmitter {
     // measure window and e2e cut-off are one moment for all threads, not one per thread.
     this.t0 = this.sharedT0 ?? this.clock.nowUs();
     this.measureStartUs = this.t0 + p.warmupMs * 1000;
+    if (p.rateProfile && p.rate !== undefined) {
+      // The profile starts with the measure window; the warmup runs at its first rate. A share of
+      // the producers runs the profile scaled by its share of the peak.
+      const segs = p.rateProfile.segments;
+      const first = segs[0]!.from;
+      this.schedule = new ProfileSchedule(
+        p.warmupMs > 0 ? [{ from: first, to: first, ms: p.warmupMs }, ...segs] : segs,
+        this.t0,
+        p.rate / profilePeak(segs),
+      );
+    }
     // Without a warmup no receipt is excluded (and no clock difference can drop a sample).
     const startedAt = this.meter.start(this.t0, p.warmupMs > 0 ? this.measureStartUs : 0);
     this.emit('start', {
@@ -333,6 +411,8 @@ export class BenchEngine extends EventEmitter {
       this.inflightZero = deferred();
       await this.inflightZero.promise;
     }
+    // The last step of a --rate-profile keeps the replies that were in flight when it ended.
+    this.stepMarks.end = this.ackedAll;
     await this.drain();
 
     this.finished = true;
@@ -351,6 +431,20 @@ export class BenchEngine extends EventEmitter {
       caughtUp: this.consumers.length === 0 || this.drainComplete(),
       sendEndUs: this.measureEndUs,
     });
+    const workload = workloadResult({
+      params: p,
+      result,
+      keyCounts: this.keyCounts,
+      schedule: this.schedule,
+      measureStartUs: this.measureStartUs,
+      t0: this.t0,
+      marks: this.stepMarks,
+      backlog: this.bl,
+    });
+    if (workload) {
+      result.workload = workload.workload;
+      result.warnings.push(...workload.warnings);
+    }
     this.emit('done', result);
     return result;
   }
@@ -363,10 +457,15 @@ export class BenchEngine extends EventEmitter {
     this.meter.setPhase('measure');
     this.meter.measureWindow(true);
     this.emit('phase', 'measure');
-    if (this.p.durationMs !== undefined) {
+    if (this.bl) {
+      // --backlog: --duration counts from the catch-up (see caughtUp); until then a time limit.
+      const limitUs = this.t0 + (this.p.backlogTimeoutMs ?? 600_000) * 1000;
+      this.phaseTimer = this.clock.setTimeout(() => this.endMeasure(), (limitUs - this.clock.nowUs()) / 1000);
+    } else if (this.p.durationMs !== undefined) {
       const endUs = this.measureStartUs + this.p.durationMs * 1000;
       this.scheduleEndUs = endUs;
       this.phaseTimer = this.clock.setTimeout(() => this.endMeasure(), (endUs - this.clock.nowUs()) / 1000);
+      if (this.schedule && this.p.rateProfile) this.markSteps();
     } else if (this.p.messages !== undefined && this.measuredCompleted >= this.p.messages) {
       this.endMeasure();
     }
@@ -383,6 +482,9 @@ export class BenchEngine extends EventEmitter {
     this.measureEndUs = Math.max(now, this.measureStartUs);
     if (this.phaseTimer) this.clock.clearTimeout(this.phaseTimer);
     this.pacer?.cancel();
+    for (const t of this.stepMarks.timers) this.clock.clearTimeout(t);
+    // Held deliveries go on (and are counted) during the drain.
+    this.release(now);
     for (const lane of this.lanes) this.unsent += lane.qLen;
     this.closeInterval(now);
     this.meter.measureWindow(false);
@@ -410,7 +512,74 @@ export class BenchEngine extends EventEmitter {
   // ---- sending ----
 
   private dueUs(n: number): number {
-    return this.t0 + (n * 1e6) / this.p.rate!;
+    return this.schedule ? this.schedule.dueUs(n) : this.t0 + (n * 1e6) / this.p.rate!;
+  }
+
+  /** --rate-profile: the acknowledged count at each segment's start, for the achieved rate per step. */
+  private markSteps(): void {
+    let at = this.measureStartUs;
+    this.stepMarks.acked = [this.ackedAll];
+    for (const seg of this.p.rateProfile!.segments.slice(0, -1)) {
+      at += seg.ms * 1000;
+      const i = this.stepMarks.timers.length + 1;
+      this.stepMarks.timers.push(
+        this.clock.setTimeout(
+          () => {
+            this.stepMarks.acked[i] = this.ackedAll;
+          },
+          (at - this.clock.nowUs()) / 1000,
+        ),
+      );
+    }
+  }
+
+  // ---- --backlog ----
+
+  /** The consumers may take messages again (the backlog is built, or the run ends). */
+  private release(nowUs: number): void {
+    const bl = this.bl;
+    if (!bl?.held) return;
+    bl.held = false;
+    bl.releaseUs = nowUs;
+    bl.builtMessages = this.backlog();
+    bl.builtBytes = this.backlogBytes();
+    bl.receivedAtRelease = this.receivedByGroup.reduce((a, b) => a + b, 0);
+    this.gate?.resolve();
+    if (this.sending)
+      this.emit(
+        'workload',
+        `backlog of ${bl.builtMessages.toLocaleString('en-US')} messages built: consumers released`,
+      );
+  }
+
+  private backlogBytes(): number {
+    let max = 0;
+    for (const r of this.receivedBytesByGroup) max = Math.max(max, this.ackedBytes - r);
+    return max;
+  }
+
+  private backlogReached(): boolean {
+    const target = this.p.backlog!;
+    return target.bytes !== undefined
+      ? this.backlogBytes() >= target.bytes
+      : this.backlog() >= target.messages;
+  }
+
+  /** After the release: the backlog is down to its threshold, so --duration starts now. */
+  private checkCaughtUp(nowUs: number): void {
+    const bl = this.bl!;
+    if (bl.held || bl.caughtUpUs > 0 || bl.releaseUs === 0 || !this.sending) return;
+    if (this.backlog() > bl.threshold) return;
+    bl.caughtUpUs = nowUs;
+    bl.receivedAtCatchUp = this.receivedByGroup.reduce((a, b) => a + b, 0);
+    this.emit(
+      'workload',
+      `consumers caught up ${((nowUs - bl.releaseUs) / 1e6).toFixed(1)} s after the release`,
+    );
+    const endUs = nowUs + (this.p.durationMs ?? 0) * 1000;
+    this.scheduleEndUs = endUs;
+    if (this.phaseTimer) this.clock.clearTimeout(this.phaseTimer);
+    this.phaseTimer = this.clock.setTimeout(() => this.endMeasure(), (endUs - nowUs) / 1000);
   }
 
   /**
@@ -531,13 +700,24 @@ export class BenchEngine extends EventEmitter {
     const firstSeq = lane.seq;
     const P = this.lanes.length;
     let measured = 0;
+    let bytes = 0;
     let single: OutMessage | undefined;
     const msgs: OutMessage[] | undefined = n > 1 || p.batch > 1 ? new Array<OutMessage>(n) : undefined;
     for (let i = 0; i < n; i++) {
       const seq = lane.seq++;
       if ((dueIndex < 0 ? sendUs : this.dueUs(dueIndex + i * P)) >= this.measureStartUs) measured++;
-      const m: OutMessage = { body: this.payload, header: encodeHeader(this.runId, lane.id, seq, sendUs) };
+      const body =
+        this.bodies.length === 1 ? this.bodies[0]! : this.bodies[this.bodyIndex++ % this.bodies.length]!;
+      bytes += body.length;
+      const m: OutMessage = { body, header: encodeHeader(this.runId, lane.id, seq, sendUs) };
       if (p.keys) m.keys = [`${this.runId}-${lane.id}-${seq}`];
+      if (this.keyPicker) {
+        const k = this.keyPicker.pick();
+        this.keyCounts![k]!++;
+        const key = `k${k}`;
+        m.keys = [key];
+        m.hashKey = key;
+      }
       if (p.tags.length > 0) m.tags = p.tags[seq % p.tags.length];
       if (lane.fifoBusy) {
         const j = seq % p.fifoGroups;
@@ -560,6 +740,7 @@ export class BenchEngine extends EventEmitter {
     f.lane = lane;
     f.firstSeq = firstSeq;
     f.n = n;
+    f.bytes = bytes;
     f.dueIndex = dueIndex;
     f.sendUs = sendUs;
     f.measured = measured;
@@ -590,6 +771,7 @@ export class BenchEngine extends EventEmitter {
     const lane = f.lane;
     const firstSeq = f.firstSeq;
     const n = f.n;
+    const bytes = f.bytes;
     const dueIndex = f.dueIndex;
     const sendUs = f.sendUs;
     const measured = f.measured;
@@ -606,9 +788,17 @@ export class BenchEngine extends EventEmitter {
       this.meter.sendFailed(err, n);
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.failed(lane.id, firstSeq + i);
     } else {
-      this.meter.sent(n, n * this.payload.length, now);
+      this.meter.sent(n, bytes, now);
+      this.ackedAll += n;
       if (status !== undefined && status !== 'SEND_OK') this.meter.storedNotAsAsked(status, n);
-      if (action !== 'rollback') this.ackedExpected += n;
+      if (action !== 'rollback') {
+        this.ackedExpected += n;
+        this.ackedBytes += bytes;
+        if (this.bl?.held && this.backlogReached()) {
+          this.bl.built = true;
+          this.release(now);
+        }
+      }
       if (this.verifier) for (let i = 0; i < n; i++) this.verifier.acknowledged(lane.id, firstSeq + i);
       if (this.p.mode !== 'oneway' && measured > 0) {
         const P = this.lanes.length;
@@ -638,16 +828,45 @@ export class BenchEngine extends EventEmitter {
 
   // ---- receiving ----
 
-  private onReceive(group: number, m: ReceivedMessage): void {
+  private onReceive(group: number, m: ReceivedMessage, consumer: number): void | Promise<void> {
     if (this.finished) return;
+    if (this.bl?.held || this.p.consumeTimeMs !== undefined) return this.receiveLater(group, m, consumer);
+    this.record(group, m);
+  }
+
+  /**
+   * A delivery that waits: for the release of a --backlog, then for its consumer's simulated
+   * processing (--consume-time: one message at a time per consumer). It counts as received when
+   * processed, so e2e runs to the end of its processing and the backlog includes what waits.
+   */
+  private async receiveLater(group: number, m: ReceivedMessage, consumer: number): Promise<void> {
+    if (this.bl?.held) await this.gate!.promise;
+    const ms = this.p.consumeTimeMs;
+    if (ms !== undefined && ms > 0 && !this.finished) {
+      const now = this.clock.nowUs();
+      // From when the consumer is free, not from when this timer wakes: timer lateness does not
+      // slow the simulated consumer below 1 / --consume-time.
+      const start = Math.max(now, this.busyUntil[consumer] ?? 0);
+      const end = start + ms * 1000;
+      this.busyUntil[consumer] = end;
+      await new Promise<void>((r) => this.clock.setTimeout(r, (end - now) / 1000));
+    }
+    if (this.finished) return;
+    this.record(group, m);
+  }
+
+  private record(group: number, m: ReceivedMessage): void {
     const h = decodeHeader(m.header);
     if (!h || h.runId !== this.runId) {
       this.meter.foreignReceived();
       return;
     }
-    this.meter.received(m.bytes, this.clock.nowUs(), h.sendUs, group);
+    const now = this.clock.nowUs();
+    this.meter.received(m.bytes, now, h.sendUs, group);
     this.receivedByGroup[group] = (this.receivedByGroup[group] ?? 0) + 1;
+    this.receivedBytesByGroup[group] = (this.receivedBytesByGroup[group] ?? 0) + m.bytes;
     this.verifier?.received(group, h.producer, h.seq);
+    if (this.bl) this.checkCaughtUp(now);
   }
 
   // ---- intervals ----

@@ -22,6 +22,7 @@ import {
   SCHEMA_VERSION,
   type VerificationSummary,
 } from './result.js';
+import { mergeWorkload } from './workload-report.js';
 
 /** Reads a BenchResult written by `rmq bench --json`; rejects other files and other versions. */
 export function readResult(path: string): BenchResult {
@@ -264,5 +265,7 @@ export function mergeResults(results: BenchResult[]): {
   if (first.environment) result.environment = first.environment;
   const stalls = mergeStalls(results.map((r) => r.stalls));
   if (stalls) result.stalls = stalls;
+  const workload = mergeWorkload(results);
+  if (workload) result.workload = workload;
   return { result, histograms };
 }

@@ -9,6 +9,8 @@ export interface OutMessage {
   tags?: string | undefined;
   keys?: string[] | undefined;
   messageGroup?: string | undefined;
+  /** the queue is chosen by this string's hash (--keys N: the key) */
+  hashKey?: string | undefined;
   deliverAtMs?: number | undefined;
 }
 
@@ -46,8 +48,12 @@ export interface ReceivedMessage {
 }
 
 export interface ConsumerPort {
-  /** Resolves once the consumer is subscribed; onMessage is called for every delivery. */
-  start(onMessage: (m: ReceivedMessage) => void): Promise<void>;
+  /**
+   * Resolves once the consumer is subscribed; onMessage is called for every delivery. When it
+   * returns a promise, the delivery is acknowledged only once that settles, and the consumer
+   * takes no further message of that queue meanwhile (held consumers, --consume-time).
+   */
+  start(onMessage: (m: ReceivedMessage) => void | Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 

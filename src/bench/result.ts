@@ -36,8 +36,14 @@
  *                   (direct) one, its comparison with this one and the proxy ÷ direct ratios
  *   stalls          runs with producers: every stretch of ≥ 1 s without an acknowledgement while
  *                   sending (Stall below; at most the 20 longest, earliest first; see stalls.ts)
+ *   workload        what --size ranges, --payload-dir, --keys N, --consume-time, --rate-profile and
+ *                   --backlog did (WorkloadResult below): achieved sizes, keys, lag, per-step
+ *                   rates, the backlog's build and drain
  *   warnings        sentences about the run's own validity (tool saturated, target rate missed, …)
  */
+
+import type { ProfileSegment } from './profile.js';
+import type { BacklogTarget, KeyDistribution, SizeDistribution } from './workload.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -68,9 +74,30 @@ export interface BenchParameters {
   groupNames: string[];
   /** How each group consumes (pull: client-balanced queues; pop: broker-assigned, 5.x); absent: all pull. */
   consumeModes?: ConsumeMode[] | undefined;
+  /** Body size; with a size distribution (`sizes`), its mean, rounded. */
   size: number;
+  /** --size as a range or weighted sizes (absent: every body is `size` bytes). */
+  sizes?: SizeDistribution | undefined;
   payloadFile?: string | undefined;
+  /** --payload-dir: the bodies are this directory's files, in turn by name. */
+  payloadDir?: string | undefined;
+  /** A unique key per message (--keys without a count). */
   keys: boolean;
+  /** --keys N: each message gets one of N keys (k0 … kN-1), drawn by keyDist; the key's hash picks the queue. */
+  keyCount?: number | undefined;
+  keyDist?: KeyDistribution | undefined;
+  /** --consume-time: simulated processing per message, ms; each consumer handles one message at a time. */
+  consumeTimeMs?: number | undefined;
+  /**
+   * --rate-profile: the text as given and its segments (steps expanded). `rate` is then the
+   * profile's peak, and a share of the producers (a worker thread, an agent) scales the profile
+   * by its share of `rate`.
+   */
+  rateProfile?: { spec: string; segments: ProfileSegment[] } | undefined;
+  /** --backlog: produce with the consumers held until this much is stored, then release them. */
+  backlog?: BacklogTarget | undefined;
+  /** --backlog: the most the build and the catch-up may take together, ms. */
+  backlogTimeoutMs?: number | undefined;
   tags: string[];
   mode: SendMode;
   batch: number;
@@ -287,7 +314,66 @@ export interface BenchResult {
   proxyHop?: ProxyHop;
   /** With producers: stretches of ≥ 1 s without an acknowledgement while sending. */
   stalls?: Stall[];
+  /** What the workload options did (absent when none was given). */
+  workload?: WorkloadResult;
   warnings: string[];
+}
+
+/** The workload options' outcome; each part present when its option was given. */
+export interface WorkloadResult {
+  /** --size as a distribution: its bounds and mean (bytes), and the mean body actually sent */
+  sizes?: { spec: string; min: number; max: number; mean: number; sentMean: number | null };
+  /** --payload-dir: what was read */
+  payloadDir?: { dir: string; files: number; bytes: number; minSize: number; maxSize: number };
+  /** --keys N: distinct keys sent, and the share of messages that went to the most frequent one */
+  keys?: { count: number; distribution: string; used: number; hottestShare: number | null };
+  /**
+   * --consume-time: the backlog (acknowledged − received, worst group) over the measure window:
+   * its largest, its value when sending stopped, and its growth (least-squares slope, msg/s)
+   */
+  consumeTime?: { ms: number; maxBacklog: number; endBacklog: number; growthPerS: number | null };
+  rateProfile?: { spec: string; peak: number; steps: ProfileStep[] };
+  backlog?: BacklogResult;
+}
+
+/** One segment of a --rate-profile, as run (times from the measure window's start). */
+export interface ProfileStep {
+  index: number;
+  description: string;
+  /** target rates at the segment's start and end, msg/s */
+  from: number;
+  to: number;
+  startMs: number;
+  ms: number;
+  /** messages the schedule made due in it */
+  due: number;
+  /** messages acknowledged during it (the last: also the replies in flight when sending stopped) */
+  sent: number;
+  /** sent / its length */
+  tps: number;
+  /** sent / due (1 = on target) */
+  achieved: number | null;
+}
+
+/** --backlog: the build with consumers held, then the catch-up while producers go on. */
+export interface BacklogResult {
+  target: BacklogTarget;
+  /** the target was reached and the consumers released */
+  built: boolean;
+  /** from the first send to the release, ms */
+  buildMs: number | null;
+  /** the backlog at the release (worst group), messages and bytes */
+  builtMessages: number;
+  builtBytes: number;
+  /** from the release to the catch-up (backlog ≤ thresholdMessages), ms */
+  catchUpMs: number | null;
+  /** messages received per second per group between the release and the catch-up */
+  drainTps: number | null;
+  /** how fast the backlog shrank: builtMessages / catchUpMs */
+  netDrainTps: number | null;
+  caughtUp: boolean;
+  /** the backlog that counts as caught up: 100 ms of sending at --rate (at least 10) */
+  thresholdMessages: number;
 }
 
 /** The cost of the proxy's extra hop: the same workload, right after the direct run, through the proxy. */

@@ -90,6 +90,7 @@ class RocketMQProducerPort implements ProducerPort {
       keys: m.keys,
       properties: { [HEADER_PROPERTY]: m.header },
       messageGroup: m.messageGroup,
+      hashKey: m.hashKey,
       deliverAtMs: m.deliverAtMs,
     };
   }
@@ -159,10 +160,12 @@ class RocketMQConsumerPort implements ConsumerPort {
     }
   }
 
-  async start(onMessage: (m: { header: string | undefined; bytes: number }) => void): Promise<void> {
+  async start(
+    onMessage: (m: { header: string | undefined; bytes: number }) => void | Promise<void>,
+  ): Promise<void> {
     await this.consumer.start(({ message }) => {
-      onMessage({ header: message.properties[HEADER_PROPERTY], bytes: message.body.length });
-      return ACK;
+      const later = onMessage({ header: message.properties[HEADER_PROPERTY], bytes: message.body.length });
+      return later ? later.then(() => ACK) : ACK;
     });
   }
 

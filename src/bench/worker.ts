@@ -36,6 +36,7 @@ export interface WorkerInput {
   ports: Omit<RocketMQPortsOptions, 'onWarning'>;
   readQueues: number;
   payload: Uint8Array;
+  bodies?: Uint8Array[] | undefined;
   runId: string;
   producerBase: number;
   consumerBase: number;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     params: input.params,
     ports: rocketmqPorts({ ...input.ports, onWarning: warn }, input.readQueues),
     payload: Buffer.from(input.payload),
+    bodies: input.bodies?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
     runId: input.runId,
     producerBase: input.producerBase,
     consumerBase: input.consumerBase,

@@ -39,6 +39,8 @@ export interface WorkersInput {
   ports: Omit<RocketMQPortsOptions, 'onWarning'>;
   readQueues: number;
   payload: Buffer;
+  /** --payload-dir: the bodies, copied to every thread */
+  bodies?: Buffer[] | undefined;
   runId: string;
   toolVersion: string;
   signal?: AbortSignal | undefined;
@@ -103,6 +105,7 @@ export async function runWorkers(
       ports: { ...input.ports, groupConsumers: p.consumers },
       readQueues: input.readQueues,
       payload,
+      bodies: input.bodies,
       runId: input.runId,
       producerBase: base,
       consumerBase,

@@ -1,4 +1,6 @@
 import type { Admin } from '../core/client/admin.js';
+import { Ops } from '../core/client/ops.js';
+import { addReplication, type Replication } from './cluster-ha.js';
 
 export interface BrokerRow {
   cluster: string;
@@ -15,6 +17,8 @@ export interface BrokerRow {
   getTps: number | null;
   /** The name servers that list this broker (every one asked, unless it failed to register). */
   namesrvs: string[];
+  /** How the group replicates and its state now (see cluster-ha.ts); absent when the broker did not say. */
+  replication?: Replication;
   error?: string;
 }
 
@@ -90,6 +94,7 @@ export async function listClusters(admin: Admin, clusterFilter?: string): Promis
       }
     }),
   );
+  await addReplication(new Ops(admin.client), rows);
   const names = [...new Set([...clusterNames, ...rows.map((r) => r.cluster)])]
     .filter((n) => !clusterFilter || n === clusterFilter)
     .sort();

@@ -8,6 +8,7 @@ import type { EventEmitter } from 'node:events';
 import type { BenchParameters } from '../bench/result.js';
 import type { BenchEvents } from '../services/bench/model.js';
 import { renderTick } from './bench-report.js';
+import { describeBodies, describeWorkloadOptions } from './bench-workload.js';
 import { stderrColor } from './color.js';
 import type { Progress } from './progress.js';
 
@@ -30,6 +31,11 @@ export function trackBench(events: EventEmitter<BenchEvents>, o: BenchProgressOp
   events.on('setup', (text) => o.progress.update(text));
   events.on('start', (e) => {
     params = e.parameters;
+    // The workload options at the top of the live lines, as in the final report's header.
+    if (!o.json) {
+      const body = describeBodies(params);
+      for (const l of [...(body ? [body] : []), ...describeWorkloadOptions(params)]) line(l);
+    }
   });
   events.on('step', (step, rate) => {
     if (!o.json) line(`step ${step}: ${rate.toLocaleString('en-US')} msg/s`);

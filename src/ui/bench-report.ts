@@ -16,6 +16,7 @@ import type {
   RateStats,
 } from '../bench/result.js';
 
+import { describeBodies, describeWorkloadOptions, renderWorkload } from './bench-workload.js';
 import { NO_BORDER } from './table.js';
 
 export interface RenderOptions {
@@ -85,8 +86,9 @@ function describeWorkload(p: BenchParameters): string[] {
   const lines: string[] = [];
   const length =
     p.messages !== undefined ? `${int(p.messages)} messages` : `${formatDuration(p.durationMs ?? 0)}`;
-  const loop =
-    p.rate !== undefined
+  const loop = p.rateProfile
+    ? `open loop following a rate profile (peak ${int(p.rate ?? 0)} msg/s)${p.precise ? ' (precise schedule)' : ''}, at most ${p.inflight} in flight per producer`
+    : p.rate !== undefined
       ? `open loop at ${int(p.rate)} msg/s${p.precise ? ' (precise schedule)' : ''}, at most ${p.inflight} in flight per producer`
       : `closed loop, ${p.inflight} in flight per producer`;
   lines.push(
@@ -109,9 +111,13 @@ function describeWorkload(p: BenchParameters): string[] {
         : p.type === 'transaction'
           ? `transaction, rollback ratio ${p.txRollbackRatio}`
           : 'normal';
-  const body = p.payloadFile !== undefined ? `payload ${p.payloadFile}` : `${int(p.size)} B bodies`;
+  const body =
+    p.payloadFile !== undefined
+      ? `payload ${p.payloadFile}`
+      : (describeBodies(p) ?? `${int(p.size)} B bodies`);
   const extras = [p.keys ? 'keys' : '', p.tags.length > 0 ? `tags ${p.tags.join(',')}` : ''].filter(Boolean);
   lines.push(`${type} messages, ${body}${extras.length > 0 ? `, ${extras.join(', ')}` : ''}`);
+  lines.push(...describeWorkloadOptions(p));
   lines.push(
     `${length}${p.warmupMs > 0 ? ` after ${formatDuration(p.warmupMs)} warmup` : ''}, ${formatDuration(p.intervalMs)} intervals${p.verify ? `, verify (drain ≤ ${formatDuration(p.drainMs)})` : ''}`,
   );
@@ -220,6 +226,8 @@ export function renderBenchReport(r: BenchResult, options: RenderOptions): strin
       out.push(`  ${c.dim('receive')} ${c.cyan(sparkline(measure.map((i) => i.receiveTps)))}`);
   }
   out.push('');
+
+  out.push(...renderWorkload(r, c, (head, rows, align) => table(c, head, rows, align)));
 
   const names = (['send', 'send_raw', 'e2e', 'delay'] as HistogramName[]).filter((n) => r.latency[n]);
   out.push(c.bold('Latency'));

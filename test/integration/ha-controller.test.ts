@@ -7,6 +7,7 @@
  * acknowledged send, sent/failed/lost/duplicates.
  */
 import assert from 'node:assert/strict';
+import type { ClusterListResult } from '../../src/services/cluster.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,20 @@ describe('controller mode failover (5.3)', () => {
         ['namesrv-1', 'broker-a-0', 'broker-a-1'],
       );
 
+      // cluster list's HA column, from the controller: the group's master epoch before the drill.
+      const masterRow = async () => {
+        const listed = await rmq(['cluster', 'list', '-n', topo.namesrv, '--json']);
+        assert.equal(listed.code, 0, listed.stderr);
+        const rows = (listed.json as ClusterListResult).clusters.flatMap((c) => c.brokers);
+        const masters = rows.filter((b) => b.brokerId === 0);
+        assert.equal(masters.length, 1, JSON.stringify(rows));
+        return masters[0]!;
+      };
+      const before = await masterRow();
+      assert.equal(before.replication?.mode, 'controller', JSON.stringify(before));
+      const epochBefore = before.replication?.epoch;
+      assert.equal(typeof epochBefore, 'number', JSON.stringify(before));
+
       const f = await killMasterUnderBench({
         dir,
         root,
@@ -92,14 +107,16 @@ describe('controller mode failover (5.3)', () => {
       // Without following the route on failure the producer would wait for its 30 s refresh.
       assertFailover(f, 20_000);
 
-      const listed = await rmq(['cluster', 'list', '-n', topo.namesrv, '--json']);
-      assert.equal(listed.code, 0, listed.stderr);
-      const rows = (
-        listed.json as { clusters: { brokers: { brokerId: number; address: string }[] }[] }
-      ).clusters
-        .flatMap((c) => c.brokers)
-        .filter((b) => b.brokerId === 0);
-      assert.equal(rows.length, 1, JSON.stringify(rows));
+      // The elected slave is the one master listed; the controller raised the epoch, and the
+      // killed broker is no connected slave.
+      const after = await masterRow();
+      t.diagnostic(
+        `cluster list HA before: ${JSON.stringify(before.replication)}; after: ${JSON.stringify(after.replication)}`,
+      );
+      assert.notEqual(after.address, before.address);
+      assert.equal(after.replication?.mode, 'controller');
+      assert.ok((after.replication?.epoch ?? 0) > epochBefore!, JSON.stringify(after.replication));
+      assert.equal(after.replication?.slaves, 0, JSON.stringify(after.replication));
     },
   );
 });

@@ -6,6 +6,7 @@
  * memory, kill → elected, kill → first acknowledged send, sent/failed/lost/duplicates.
  */
 import assert from 'node:assert/strict';
+import type { ClusterListResult } from '../../src/services/cluster.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,23 @@ describe('DLedger failover (4.9.7)', () => {
       assert.equal(byName.get(f.killed)?.raft, null, 'the killed node answers nothing');
       assert.equal(byName.get(f.elected)?.raft?.role, 'leader');
       assert.equal(byName.get(f.elected)?.role, 'MASTER');
+
+      // cluster list asks each broker's own raft port (from its dLegerPeers): the same leader.
+      const listed = await rmq(['cluster', 'list', '-n', topo.namesrv, '--json']);
+      assert.equal(listed.code, 0, listed.stderr);
+      const rows = (listed.json as ClusterListResult).clusters.flatMap((c) => c.brokers);
+      t.diagnostic(
+        `cluster list HA: ${rows.map((b) => `${b.brokerId} ${JSON.stringify(b.replication)}`).join('; ')}`,
+      );
+      const leaderId = byName.get(f.elected)?.raft?.selfId;
+      const master = rows.find((b) => b.brokerId === 0);
+      assert.equal(master?.replication?.mode, 'dledger', JSON.stringify(rows));
+      assert.equal(master?.replication?.raftRole, 'leader', JSON.stringify(rows));
+      assert.equal(master?.replication?.raftSelfId, leaderId);
+      const followers = rows.filter((b) => b.brokerId !== 0);
+      assert.equal(followers.length, 1, 'the third node is killed: one follower is listed');
+      assert.equal(followers[0]!.replication?.raftRole, 'follower', JSON.stringify(rows));
+      assert.equal(followers[0]!.replication?.raftLeader, leaderId);
     },
   );
 });

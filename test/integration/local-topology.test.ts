@@ -114,6 +114,29 @@ describe('rmq local topologies', () => {
         assert.deepEqual(b.namesrvs, namesrv.split(';'), `${b.brokerName}/${b.brokerId}`);
       assert.deepEqual(all.warnings, []);
 
+      // The HA column: classic master/slave; each master has its slave connected and in sync,
+      // each slave knows how far it is behind (0 at rest). A slave connects a moment after start.
+      let ha = '';
+      await waitUntil(
+        'every master with its slave in sync',
+        async () => {
+          const r = await rmq(['cluster', 'list', '--namesrv', namesrv, '--json']);
+          const rows = (r.json as ClusterListResult).clusters.flatMap((c) => c.brokers);
+          ha = JSON.stringify(rows.map((b) => [b.brokerName, b.brokerId, b.replication]));
+          return rows.every((b) =>
+            b.brokerId === 0
+              ? b.replication?.slaves === 1 && b.replication.inSync === 1
+              : b.replication?.connected === true && b.replication.behindBytes === 0,
+          );
+        },
+        60_000,
+        1000,
+      ).catch((err: Error) => assert.fail(`${err.message}: ${ha}`));
+      assert.ok(
+        JSON.parse(ha).every((x: [string, number, { mode: string }]) => x[2].mode === 'master-slave'),
+        ha,
+      );
+
       const st = (await rmq(['local', 'status', '--dir', dir, '--json'])).json as StatusResult;
       assert.equal(st.state, 'running');
       assert.equal(st.nodes?.length, 6);

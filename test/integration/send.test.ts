@@ -85,7 +85,12 @@ describe('rmq send', { concurrency: true }, () => {
       line,
       /offsetMsgId=[0-9A-F]{32}\s+broker=\S+\s+queue=\d+\s+offset=\d+\s+latency=\d+\.\d{3}ms$/,
     );
-    assert.match(r.stderr, /^sent 1, failed 0 in .* msg\/s\)\n$/);
+    // A first send that took ≥ 550 ms (connecting on a loaded box: 609 ms in one CI run) puts its
+    // broker aside as the Java client would, and the summary says so; nothing else may follow.
+    assert.match(
+      r.stderr,
+      /^sent 1, failed 0 in .* msg\/s\)(; brokers put aside after a failed or slow send: [\w-]+ \(1×\))?\n$/,
+    );
 
     const [m, ...rest] = await reader.read(topic);
     assert.equal(rest.length, 0);

@@ -85,6 +85,42 @@ describe('NameServerClient: one of two name servers dead or just restarted', () 
     assert.equal(full.requests.length, asked + 1);
   });
 
+  it('a restarted first name server that knows only a slave yet: the route of the one that knows the master', async () => {
+    const partial = await FakeBroker.start();
+    const slaveOnly = { brokerAddrs: { 1: '127.0.0.1:10921' }, brokerName: 'broker-a', cluster: 'C' };
+    partial
+      .respondWith(RequestCode.GET_ROUTEINFO_BY_TOPIC, () => ({
+        code: 0,
+        body: body({ ...ROUTE, brokerDatas: [slaveOnly] }),
+      }))
+      .respondWith(RequestCode.GET_BROKER_CLUSTER_INFO, () => ({
+        code: 0,
+        body: body({ brokerAddrTable: { 'broker-a': slaveOnly }, clusterAddrTable: { C: ['broker-a'] } }),
+      }));
+    try {
+      const ns = new NameServerClient(remoting, [partial.address, full.address]);
+      const route = await ns.getTopicRoute('t');
+      assert.equal(route.brokers[0]!.addrs.get(0), '127.0.0.1:10911');
+      const info = await ns.getClusterInfo();
+      assert.equal(info.brokers[0]!.addrs.get(0), '127.0.0.1:10911');
+    } finally {
+      await partial.close();
+    }
+  });
+
+  it('a name server that hangs does not hold up a complete answer of the other', async () => {
+    const hung = (await FakeBroker.start()).hang();
+    try {
+      const ns = new NameServerClient(remoting, [hung.address, full.address]);
+      const t0 = Date.now();
+      assert.equal((await ns.getTopicRoute('t')).brokers.length, 1);
+      // The grace is 300 ms and the call timeout 2 s: well under the timeout even on a busy box.
+      assert.ok(Date.now() - t0 < 1500, `${Date.now() - t0} ms`);
+    } finally {
+      await hung.close();
+    }
+  });
+
   it('a delete reaching no name server fails', async () => {
     const ns = new NameServerClient(remoting, [dead]);
     await assert.rejects(ns.deleteTopic('t'), /127\.0\.0\.1/);

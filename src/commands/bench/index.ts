@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { type BenchResult, MESSAGE_TYPES, SEND_MODES } from '../../bench/result.js';
 import { CheckFailedError, InvalidArgumentError } from '../../core/errors.js';
-import { connectionFlags, duration, size } from '../../flags.js';
+import { connectionFlags, duration } from '../../flags.js';
 import { FIND_MAX_FACTOR } from '../../services/bench/find-max.js';
 import { type BenchEvents, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from '../../services/bench/model.js';
 import { DEFAULT_METRICS_HOST, isLoopback, serveBenchMetrics } from '../../services/bench/metrics.js';
@@ -36,6 +36,9 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     "<%= config.bin %> bench --find-max --rate 2000 --duration 10s --slo 'p99(send)<10ms'",
     '<%= config.bin %> bench --messages 100000 --batch 16 --consumers 0 --hdr-log send.hlog --csv intervals.csv',
     '<%= config.bin %> bench --proxy 127.0.0.1:9886 --rate 2000 --duration 10s --warmup 2s --verify',
+    '<%= config.bin %> bench --rate 5000 --backlog 1GiB --duration 30s',
+    "<%= config.bin %> bench --rate-profile 'steps 1000..5000 +1000 every 20s' --size 1k..16k --keys 10000 --key-dist zipf:1.1",
+    '<%= config.bin %> bench --rate 2000 --consume-time 2ms --consumers 2 --duration 30s',
   ];
   static override flags = {
     ...connectionFlags,
@@ -87,10 +90,10 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         'Consumer group name (with --groups K: prefix of NAME_0 … NAME_K-1). Default: made up, deleted afterwards.',
       helpGroup: 'WORKLOAD',
     }),
-    size: size({
+    size: Flags.string({
       char: 's',
-      summary: 'Body size (e.g. 128, 1k, 4KiB).',
-      default: 1024,
+      summary:
+        'Body size (e.g. 128, 1k, 4KiB), a uniform range (1k..16k) or weighted sizes (1k:70,4k:20,64k:10).',
       defaultHelp: async () => '1KiB',
       helpGroup: 'WORKLOAD',
     }),
@@ -98,8 +101,33 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       summary: 'Send the contents of this file as every body.',
       helpGroup: 'WORKLOAD',
     }),
-    keys: Flags.boolean({
-      summary: 'Give every message a unique key (indexed by the broker).',
+    'payload-dir': Flags.string({
+      summary:
+        "Send this directory's files as bodies, in turn by name (regular files only, at most 10,000 and 256 MiB).",
+      helpGroup: 'WORKLOAD',
+    }),
+    keys: Flags.string({
+      summary:
+        'N: give each message one of N keys (k0 … kN-1, drawn by --key-dist; the key picks the queue). Without a value: a unique key per message.',
+      helpGroup: 'WORKLOAD',
+    }),
+    'key-dist': Flags.string({
+      summary: 'How --keys N are drawn: uniform, roundrobin or zipf:S (rank k with weight 1/k^S).',
+      helpGroup: 'WORKLOAD',
+    }),
+    'consume-time': duration({
+      summary: 'Simulated processing per message (e.g. 2ms): each consumer handles one message at a time.',
+      helpGroup: 'WORKLOAD',
+    }),
+    backlog: Flags.string({
+      summary:
+        'Build this backlog with the consumers held (a size such as 2GiB, or a message count), then release them while producers go on at --rate.',
+      description:
+        'The consumers subscribe and hold their queues but take nothing until the producers have this much acknowledged; then they catch up while the producers keep sending at --rate. --duration is measured from the catch-up (backlog down to 100 ms of sending). The report gives the build time, the drain rate and the time to catch up.',
+      helpGroup: 'WORKLOAD',
+    }),
+    'backlog-timeout': duration({
+      summary: 'With --backlog: the most the build and the catch-up may take together (default 10m).',
       helpGroup: 'WORKLOAD',
     }),
     tags: Flags.string({ summary: 'Tags to cycle through, comma-separated.', helpGroup: 'WORKLOAD' }),
@@ -143,6 +171,11 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     rate: Flags.string({
       char: 'r',
       summary: 'Target msg/s over all producers (open loop). Default: as fast as --inflight allows.',
+      helpGroup: 'SENDING',
+    }),
+    'rate-profile': Flags.string({
+      summary:
+        'The open-loop rate over time instead of --rate and --duration, e.g. "1000@30s,ramp 1000..5000@60s,5000@30s" or "steps 1000..5000 +1000 every 20s".',
       helpGroup: 'SENDING',
     }),
     precise: Flags.boolean({
@@ -237,6 +270,15 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     }),
   };
 
+  /** A bare --keys (no count, as before --keys N existed) means a unique key per message. */
+  public override async init(): Promise<void> {
+    const i = this.argv.indexOf('--keys');
+    if (i >= 0 && (i === this.argv.length - 1 || this.argv[i + 1]!.startsWith('-'))) {
+      this.argv.splice(i + 1, 0, UNIQUE_KEYS);
+    }
+    await super.init();
+  }
+
   async run(): Promise<BenchResult> {
     const f = this.flags;
     const json = this.jsonEnabled();
@@ -267,9 +309,17 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
         groups: f.groups,
         consumeModes: f['consume-mode'].split(','),
         group: f.group,
-        size: f.size,
+        size: 1024,
+        sizeSpec: f.size,
         payloadFile: f['payload-file'],
-        keys: f.keys === true,
+        payloadDir: f['payload-dir'],
+        keys: f.keys === UNIQUE_KEYS,
+        keyCount: f.keys === undefined || f.keys === UNIQUE_KEYS ? undefined : f.keys,
+        keyDist: f['key-dist'],
+        consumeTimeMs: f['consume-time'],
+        rateProfile: f['rate-profile'],
+        backlog: f.backlog,
+        backlogTimeoutMs: f['backlog-timeout'],
         tags: f.tags,
         mode: f.mode,
         batch: f.batch,
@@ -332,6 +382,8 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     }
   }
 }
+
+const UNIQUE_KEYS = 'unique';
 
 function parseNumber(s: string, what: string): number {
   const n = Number(s);

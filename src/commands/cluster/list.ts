@@ -7,12 +7,13 @@ import {
   namesrvWarnings,
   shownAddress,
 } from '../../services/cluster.js';
+import { replicationCell } from '../../services/cluster-ha.js';
 import { renderTable } from '../../ui/table.js';
 
 export default class ClusterList extends BaseCommand<typeof ClusterList> {
   static override summary = 'List clusters and their brokers (name, id, role, address, version).';
   static override description =
-    'Every name server given is asked (they know nothing of each other): a broker that one of them does not list, and a name server that does not answer, are warned about; with several name servers the NAME SERVERS column says how many list each broker.';
+    'Every name server given is asked (they know nothing of each other): a broker that one of them does not list, and a name server that does not answer, are warned about; with several name servers the NAME SERVERS column says how many list each broker. HA says how each broker replicates now: a master its slaves in sync ("1/1 in sync"), a broker in controller mode its epoch, a slave how far it is behind its master, a DLedger node its raft role.';
   static override examples = [
     '<%= config.bin %> cluster list',
     '<%= config.bin %> cluster list -n 10.0.0.5:9876 --json',
@@ -35,6 +36,7 @@ export default class ClusterList extends BaseCommand<typeof ClusterList> {
         b.version ?? b.error ?? '-',
         b.putTps,
         b.getTps,
+        replicationCell(b.replication),
         ...(several ? [`${b.namesrvs.length}/${result.namesrvs.length}`] : []),
       ]),
     );
@@ -49,6 +51,7 @@ export default class ClusterList extends BaseCommand<typeof ClusterList> {
           'VERSION',
           'PUT TPS',
           'GET TPS',
+          'HA',
           ...(several ? ['NAME SERVERS'] : []),
         ],
         rows,

@@ -5,7 +5,14 @@
  * only addresses it and maps the accepted response codes to results.
  */
 import { BrokerResponseError } from '../errors.js';
+import { decodeHaStatus, type HaStatus } from '../protocol/broker-ha-status.js';
 import { decodeRuntimeInfo } from '../protocol/broker-runtime-info.js';
+import {
+  decodeDLedgerMetadata,
+  DLEDGER_METADATA,
+  DLEDGER_METADATA_ACCEPT,
+  dledgerMetadataBody,
+} from '../protocol/dledger-metadata.js';
 import {
   type ClientConnection,
   type ConsumerConnectionList,
@@ -19,6 +26,11 @@ import {
   consumeMessageDirectlyHeader,
   decodeConsumeMessageDirectlyResult,
 } from '../protocol/consume-message-directly.js';
+import {
+  decodeReplicaInfo,
+  type ReplicaInfo,
+  replicaInfoHeader,
+} from '../protocol/controller-replica-info.js';
 import { CREATE_TOPIC_ACCEPT, type CreateTopic, createTopicHeader } from '../protocol/create-topic.js';
 import { decodeBrokerConfig } from '../protocol/get-broker-config.js';
 import { GET_TOPIC_CONFIG_ACCEPT, getTopicConfigHeader } from '../protocol/get-topic-config.js';
@@ -58,6 +70,33 @@ export class Ops {
   ): Promise<{ table: Record<string, string>; serverVersion: number }> {
     const res = await this.client.call(address, RequestCode.GET_BROKER_RUNTIME_INFO, {});
     return { table: decodeRuntimeInfo(res.body), serverVersion: res.version };
+  }
+
+  /** 5.x: replication as the broker sees it (see broker-ha-status.ts). */
+  async haStatus(address: string): Promise<HaStatus> {
+    return decodeHaStatus((await this.client.call(address, RequestCode.GET_BROKER_HA_STATUS, {})).body);
+  }
+
+  /** 5.x: a broker group as its controller sees it (see controller-replica-info.ts). */
+  async replicaInfo(controller: string, brokerName: string): Promise<ReplicaInfo> {
+    return decodeReplicaInfo(
+      await this.client.call(
+        controller,
+        RequestCode.CONTROLLER_GET_REPLICA_INFO,
+        replicaInfoHeader(brokerName),
+      ),
+    );
+  }
+
+  /** Who a DLedger node says leads its raft group (null while it elects). */
+  async dledgerLeader(raftAddress: string, group: string, selfId: string): Promise<string | null> {
+    const res = await this.client.call(
+      raftAddress,
+      DLEDGER_METADATA,
+      {},
+      { body: dledgerMetadataBody(group, selfId), accept: DLEDGER_METADATA_ACCEPT },
+    );
+    return decodeDLedgerMetadata(res).leaderId;
   }
 
   async brokerConfig(address: string): Promise<Map<string, string>> {

@@ -26,6 +26,11 @@ export interface OutgoingMessage {
   messageGroup?: string | undefined;
   /** 5.5: the lite topic of a message to a LITE parent topic (the producer sends it to that lite topic's queue). */
   liteTopic?: string | undefined;
+  /**
+   * Chooses the queue by this string's hash (as Java's SelectMessageQueueByHash), so messages with
+   * the same one share a queue; nothing of it goes on the wire. A message group wins over it.
+   */
+  hashKey?: string | undefined;
   /** 5.4+ priority message: 0 and up, higher first (see MAX_PRIORITY). */
   priority?: number | undefined;
   flag?: number | undefined;

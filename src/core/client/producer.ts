@@ -214,6 +214,7 @@ export class Producer {
     if (msg.messageGroup !== undefined) return queues[groupIndex(msg.messageGroup, queues.length)]!;
     // Where the broker keeps the lite topic (lite-sharding.ts); a FIFO group above wins, as in the proxy.
     if (msg.liteTopic !== undefined) return queues[liteQueueIndex(msg.liteTopic, queues.length)]!;
+    if (msg.hashKey !== undefined) return queues[groupIndex(msg.hashKey, queues.length)]!;
     // First a broker neither just failed nor put aside; then one not just failed; then any
     // (with every broker put aside, sending somewhere beats not sending).
     for (let i = 0; i < queues.length; i++) {

@@ -15,6 +15,10 @@ export const RequestCode = {
   UPDATE_BROKER_CONFIG: 25,
   GET_BROKER_CONFIG: 26,
   GET_BROKER_RUNTIME_INFO: 28,
+  /** 5.x: replication state of a master or slave (HARuntimeInfo). */
+  GET_BROKER_HA_STATUS: 907,
+  /** 5.x, to a controller: a broker group's master, its epoch and the in-sync replicas. */
+  CONTROLLER_GET_REPLICA_INFO: 1004,
   SEARCH_OFFSET_BY_TIMESTAMP: 29,
   GET_MAX_OFFSET: 30,
   GET_MIN_OFFSET: 31,

@@ -23,8 +23,22 @@ export interface BenchInput {
   /** --consume-mode: pull, pop, or a list given to the groups in turn (pull,pop). */
   consumeModes?: string[] | undefined;
   size: number;
+  /** --size as text: one size, a range "1k..16k" or weighted sizes "1k:70,4k:20" (overrides `size`) */
+  sizeSpec?: string | undefined;
   payloadFile?: string | undefined;
+  /** a directory whose files are the bodies, in turn */
+  payloadDir?: string | undefined;
   keys: boolean;
+  /** --keys N as text (overrides `keys`), and the distribution the keys are drawn from */
+  keyCount?: string | undefined;
+  keyDist?: string | undefined;
+  /** simulated processing per message and consumer, ms */
+  consumeTimeMs?: number | undefined;
+  /** the open-loop rate over time (profile.ts grammar) */
+  rateProfile?: string | undefined;
+  /** build this backlog with the consumers held, then release them (a size or a message count) */
+  backlog?: string | undefined;
+  backlogTimeoutMs?: number | undefined;
   tags?: string | undefined;
   mode: SendMode;
   batch: number;

@@ -12,6 +12,18 @@ import {
   type MessageType,
 } from '../../bench/result.js';
 import { parseSlo, VERIFY_METRICS } from '../../bench/slo.js';
+import { parseRateProfile, profileMs, profilePeak } from '../../bench/profile.js';
+import {
+  type BacklogTarget,
+  type KeyDistribution,
+  parseBacklog,
+  parseKeyCount,
+  parseKeyDist,
+  parseSizeSpec,
+  type SizeDistribution,
+  sizeMax,
+  sizeMean,
+} from '../../bench/workload.js';
 import { MAX_BODY_BYTES } from '../../core/client/outgoing-message.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { type BenchInput, type BenchPlan, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from './model.js';
@@ -35,6 +47,8 @@ export function planBench(input: BenchInput): BenchPlan {
     }
     for (const [flag, set] of [
       ['--rate', input.rate !== undefined],
+      ['--rate-profile', input.rateProfile !== undefined],
+      ['--backlog', input.backlog !== undefined],
       ['--messages', input.messages !== undefined],
       ['--verify', input.verify],
       ['--find-max', input.findMax],
@@ -60,7 +74,8 @@ export function planBench(input: BenchInput): BenchPlan {
   if (input.durationMs !== undefined && !(input.durationMs > 0))
     throw bad('--duration must be above 0', 'e.g. --duration 30s');
   if (input.messages !== undefined && !(input.messages > 0)) throw bad('--messages must be at least 1');
-  if (input.precise && input.rate === undefined && !input.findMax) throw bad('--precise goes with --rate');
+  if (input.precise && input.rate === undefined && !input.findMax && input.rateProfile === undefined)
+    throw bad('--precise goes with --rate');
   if (input.workers !== undefined && input.workers > 1 && input.workers > input.producers) {
     throw bad(
       `--workers ${input.workers} is more than --producers ${input.producers}`,
@@ -92,8 +107,10 @@ export function planBench(input: BenchInput): BenchPlan {
   if (input.mode === 'oneway' && (type === 'fifo' || type === 'transaction')) {
     throw bad(`--type ${type} needs acknowledged sends: use --mode sync or async`);
   }
-  if (input.payloadFile !== undefined && input.size !== 1024)
+  if (input.payloadFile !== undefined && (input.size !== 1024 || input.sizeSpec !== undefined))
     notes.push('--size is ignored with --payload-file');
+  const w = planWorkload(input, type);
+  notes.push(...w.notes);
   let inflight = input.inflight ?? DEFAULT_INFLIGHT;
   if (input.mode === 'sync') {
     if (input.inflight !== undefined && input.inflight !== 1) {
@@ -165,16 +182,25 @@ export function planBench(input: BenchInput): BenchPlan {
     groups,
     groupNames,
     consumeModes,
-    size: input.size,
+    size: w.size,
+    sizes: w.sizes,
     payloadFile: input.payloadFile,
-    keys: input.keys,
+    payloadDir: input.payloadDir,
+    keys: input.keys && w.keyCount === undefined,
+    keyCount: w.keyCount,
+    keyDist: w.keyDist,
+    consumeTimeMs: input.consumeTimeMs,
+    rateProfile: w.rateProfile,
+    backlog: w.backlog,
+    backlogTimeoutMs: w.backlog ? (input.backlogTimeoutMs ?? DEFAULT_BACKLOG_TIMEOUT_MS) : undefined,
     tags,
     mode: input.mode,
     batch: input.batch,
     inflight,
-    rate: input.rate,
+    rate: w.rate,
     precise: input.precise ?? false,
-    durationMs: input.messages === undefined ? (input.durationMs ?? DEFAULT_DURATION_MS) : undefined,
+    durationMs:
+      input.messages === undefined ? (w.durationMs ?? input.durationMs ?? DEFAULT_DURATION_MS) : undefined,
     messages: input.messages,
     warmupMs,
     intervalMs: input.intervalMs,
@@ -196,7 +222,120 @@ export function planBench(input: BenchInput): BenchPlan {
   };
 }
 
-/** --size bytes of printable text (readable in a consumer's output), or the --payload-file. */
+export const DEFAULT_BACKLOG_TIMEOUT_MS = 600_000;
+
+interface WorkloadPlan {
+  size: number;
+  sizes?: SizeDistribution | undefined;
+  keyCount?: number | undefined;
+  keyDist?: KeyDistribution | undefined;
+  rate?: number | undefined;
+  durationMs?: number | undefined;
+  rateProfile?: BenchParameters['rateProfile'];
+  backlog?: BacklogTarget | undefined;
+  notes: string[];
+}
+
+/** The workload shapes (--size distributions, --keys N, --rate-profile, --backlog, …), checked. */
+function planWorkload(input: BenchInput, type: MessageType): WorkloadPlan {
+  const notes: string[] = [];
+  const workers = input.workers ?? 1;
+  let size = input.size;
+  let sizes: SizeDistribution | undefined;
+  if (input.sizeSpec !== undefined) {
+    const d = parseSizeSpec(input.sizeSpec);
+    if (d.kind === 'fixed') size = d.size;
+    else {
+      sizes = d;
+      size = Math.round(sizeMean(d));
+    }
+  }
+  if (input.payloadDir !== undefined) {
+    if (input.payloadFile !== undefined) throw bad('use either --payload-file or --payload-dir, not both');
+    if (sizes)
+      throw bad(
+        '--size ranges and weights cannot be used with --payload-dir',
+        "the files' sizes are the sizes",
+      );
+  }
+  if (input.payloadDir !== undefined && input.sizeSpec !== undefined && !sizes)
+    notes.push('--size is ignored with --payload-dir');
+  if (sizes && input.payloadFile !== undefined)
+    throw bad('--size ranges and weights cannot be used with --payload-file');
+  if (sizes && input.batch > 1 && sizeMax(sizes) * input.batch > 4 * 1024 * 1024) {
+    throw bad(
+      `--batch ${input.batch} of up to ${sizeMax(sizes)}-byte bodies can exceed 4 MiB per request`,
+      'lower --batch or the largest size',
+    );
+  }
+  let keyCount: number | undefined;
+  let keyDist: KeyDistribution | undefined;
+  if (input.keyCount !== undefined) keyCount = parseKeyCount(input.keyCount);
+  if (input.keyDist !== undefined) {
+    if (keyCount === undefined)
+      throw bad('--key-dist goes with --keys N', 'e.g. --keys 1000 --key-dist zipf:1.1');
+    keyDist = parseKeyDist(input.keyDist);
+  }
+  if (keyCount !== undefined) {
+    keyDist ??= { kind: 'uniform' };
+    if (type === 'fifo')
+      notes.push('--type fifo: the message group picks the queue; --keys only sets the keys');
+  }
+  if (input.consumeTimeMs !== undefined) {
+    if (!(input.consumeTimeMs > 0)) throw bad('--consume-time must be above 0', 'e.g. --consume-time 2ms');
+    if (input.consumers === 0) throw bad('--consume-time needs consumers', 'drop --consumers 0');
+  }
+  let rate = input.rate;
+  let durationMs: number | undefined;
+  let rateProfile: BenchParameters['rateProfile'];
+  if (input.rateProfile !== undefined) {
+    for (const [flag, set] of [
+      ['--rate', input.rate !== undefined],
+      ['--duration', input.durationMs !== undefined],
+      ['--messages', input.messages !== undefined],
+      ['--find-max', input.findMax],
+    ] as const) {
+      if (set)
+        throw bad(`--rate-profile cannot be used with ${flag}`, 'the profile gives the rates and the length');
+    }
+    const segments = parseRateProfile(input.rateProfile);
+    rateProfile = { spec: input.rateProfile, segments };
+    rate = profilePeak(segments);
+    durationMs = profileMs(segments);
+  }
+  let backlog: BacklogTarget | undefined;
+  if (input.backlog !== undefined) {
+    backlog = parseBacklog(input.backlog);
+    if (rate === undefined || rateProfile) {
+      throw bad(
+        '--backlog needs --rate (and no --rate-profile)',
+        'the producers go on at --rate while the consumers catch up, e.g. --rate 5000',
+      );
+    }
+    if (input.consumers === 0 || input.producers === 0)
+      throw bad('--backlog needs producers and consumers in this process');
+    if (input.messages !== undefined)
+      throw bad('--backlog runs for --duration after the catch-up, not --messages');
+    if (input.findMax) throw bad('--backlog cannot be used with --find-max');
+    if (workers > 1) throw bad('--backlog runs in one thread', 'drop --workers');
+    if ((input.consumeModes ?? []).some((m) => m.trim().toLowerCase() === 'pop')) {
+      throw bad(
+        '--backlog holds deliveries, which --consume-mode pop would redeliver when their invisible time ends',
+        'use --consume-mode pull',
+      );
+    }
+    if (input.backlogTimeoutMs !== undefined && !(input.backlogTimeoutMs > 0))
+      throw bad('--backlog-timeout must be above 0');
+  } else if (input.backlogTimeoutMs !== undefined) {
+    throw bad('--backlog-timeout goes with --backlog');
+  }
+  return { size, sizes, keyCount, keyDist, rate, durationMs, rateProfile, backlog, notes };
+}
+
+/**
+ * --size bytes of printable text (readable in a consumer's output), or the --payload-file. With a
+ * size distribution, the largest size: the bodies are its prefixes (workload.ts bodyPool).
+ */
 export function loadPayload(params: BenchParameters): Buffer {
   let body: Buffer;
   if (params.payloadFile !== undefined) {
@@ -209,9 +348,10 @@ export function loadPayload(params: BenchParameters): Buffer {
     }
   } else {
     const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-    const r = randomBytes(params.size);
-    body = Buffer.alloc(params.size);
-    for (let i = 0; i < params.size; i++) body[i] = alphabet.charCodeAt(r[i]! % alphabet.length);
+    const n = params.sizes ? sizeMax(params.sizes) : params.size;
+    const r = randomBytes(n);
+    body = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) body[i] = alphabet.charCodeAt(r[i]! % alphabet.length);
   }
   if (body.length === 0) throw new InvalidArgumentError('the payload is empty');
   if (body.length > MAX_BODY_BYTES) {

@@ -20,6 +20,7 @@ import { BrokerResponseError, NotFoundError, RocketMQError } from '../../core/er
 import type { TopicRoute } from '../../core/protocol/route.js';
 import { findMax } from './find-max.js';
 import type { BenchInput, BenchOutcome, BenchPlan } from './model.js';
+import { loadPayloadDir, type PayloadDir } from './payload-dir.js';
 import { loadPayload, planBench } from './plan.js';
 
 const TOPIC_TYPE: Record<MessageType, 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION'> = {
@@ -71,6 +72,8 @@ interface StepContext {
   input: BenchInput;
   plan: BenchPlan;
   payload: Buffer;
+  /** --payload-dir: its files */
+  dir: PayloadDir | undefined;
   topic: { readQueues: number; brokers: number };
   note: (s: string) => void;
   csvFd: number | undefined;
@@ -124,6 +127,7 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
       ports: portOptions,
       readQueues: ctx.topic.readQueues,
       payload: ctx.payload,
+      bodies: ctx.dir?.bodies,
       runId,
       toolVersion: input.toolVersion,
       signal: input.signal,
@@ -141,17 +145,23 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
         ctx.topic.readQueues,
       ),
       payload: ctx.payload,
+      bodies: ctx.dir?.bodies,
       runId,
       signal: input.signal,
       toolVersion: input.toolVersion,
     });
     engine.on('start', onStart);
+    engine.on('workload', (text: string) => note(text));
     engine.on('tick', onTick);
     engine.on('warning', (err: unknown) => note(String((err as Error).message ?? err)));
     result = await engine.run();
     histogram = (name) => engine.histogram(name);
   }
   result.environment = { brokers: ctx.topic.brokers, readQueues: ctx.topic.readQueues };
+  if (ctx.dir) {
+    const { dir, files, bytes, minSize, maxSize } = ctx.dir;
+    result.workload = { ...result.workload, payloadDir: { dir, files, bytes, minSize, maxSize } };
+  }
   if (input.planTps !== undefined) result.plan = capacityPlan(result, input.planTps);
 
   const slos = plan.slos;
@@ -234,7 +244,9 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
   const { params } = plan;
   const note = (text: string) => input.events?.emit('note', text);
   for (const n of plan.notes) note(n);
-  const payload = loadPayload(params);
+  const dir = params.payloadDir !== undefined ? loadPayloadDir(params.payloadDir) : undefined;
+  if (dir?.skipped) note(`--payload-dir: ${dir.skipped} subdirectories and dot files skipped`);
+  const payload = dir ? dir.bodies[0]! : loadPayload(params);
   const admin = new Admin({ namesrv: input.namesrv, timeoutMs: input.timeoutMs, ...input.security });
   let created = false;
   let csvFd: number | undefined;
@@ -249,7 +261,7 @@ export async function runBench(input: BenchInput): Promise<BenchOutcome> {
       writeSync(csvFd, csvHeader());
     }
     if (input.hdrLog) hdrFd = openSync(input.hdrLog, 'w');
-    const ctx: StepContext = { input, plan, payload, topic, note, csvFd, hdrFd };
+    const ctx: StepContext = { input, plan, payload, dir, topic, note, csvFd, hdrFd };
     if (input.proxy !== undefined) return await runDirectAndViaProxy(ctx, input.proxy);
     if (!input.findMax) return await runStep(ctx, params, plan.runId);
     return await findMax(input, plan, (p, runId) => runStep(ctx, p, runId));
