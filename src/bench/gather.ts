@@ -18,7 +18,8 @@ import {
   newHistogram,
 } from './histogram.js';
 import { combineIntervals, mergeResults } from './merge.js';
-import { resultWarnings, type TickEvent } from './meter.js';
+import type { BrokerTally } from './brokers.js';
+import { type Counts, resultWarnings, type TickEvent, zeroCounts } from './meter.js';
 import {
   type BenchInterval,
   type BenchParameters,
@@ -27,6 +28,7 @@ import {
   type HistogramName,
 } from './result.js';
 import { Verifier, type VerifierState } from './verify.js';
+import type { WorkerBrokerTally } from './worker.js';
 
 /** One source's interval as it travels: the rendered interval and its non-empty histograms, encoded. */
 export interface SourceTick {
@@ -34,6 +36,10 @@ export interface SourceTick {
   histograms: Partial<Record<HistogramName, string>>;
   startUs: number;
   endUs: number;
+  /** The interval's counts, bytes included (for live metrics; sources that lack them: figures from the interval). */
+  counts?: Counts | undefined;
+  /** Sends per broker in the measure window, the histogram encoded. */
+  brokers?: WorkerBrokerTally[] | undefined;
 }
 
 export interface GatherHooks {
@@ -172,11 +178,30 @@ export class Gather {
     interval.e2e = intervalLatency(histograms.e2e);
     interval.backlog = this.backlog();
     this.merged.set(index, interval);
+    // Counts only when every source sent its own: a sum over some would undercount.
+    let counts: Counts | undefined;
+    if (entry.every((m) => m.counts)) {
+      counts = zeroCounts();
+      for (const m of entry)
+        for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += m.counts![k];
+    }
+    const brokers = new Map<string, BrokerTally>();
+    for (const m of entry) {
+      for (const b of m.brokers ?? []) {
+        let t = brokers.get(b.name);
+        if (!t) brokers.set(b.name, (t = { sent: 0, errors: 0, send: newHistogram() }));
+        t.sent += b.sent;
+        t.errors += b.errors;
+        if (b.send) t.send.add(decodeHistogram(b.send));
+      }
+    }
     this.hooks.onTick?.({
       interval,
       histograms,
       startUs: Math.min(...entry.map((m) => m.startUs)),
       endUs: Math.max(...entry.map((m) => m.endUs)),
+      ...(counts ? { counts } : {}),
+      ...(brokers.size > 0 ? { brokers } : {}),
     });
   }
 

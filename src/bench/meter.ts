@@ -73,6 +73,8 @@ export interface IntervalSample {
   errors: Map<string, number>;
   histograms: Record<HistogramName, Histogram>;
   gauges: Gauges;
+  /** The interval's sends per broker (measure window only), when the source tracks them. */
+  brokers?: ReadonlyMap<string, BrokerTally>;
 }
 
 export interface TickEvent {
@@ -86,6 +88,10 @@ export interface TickEvent {
    * absent on ticks that --workers merged from rendered intervals.
    */
   sample?: IntervalSample;
+  /** The interval's counts, bytes included (sample.counts when there is a sample). */
+  counts?: Counts;
+  /** The interval's sends per broker in the measure window; valid only during the event. */
+  brokers?: ReadonlyMap<string, BrokerTally>;
 }
 
 /** What the scheduler knows at the end of a run and the meter does not. */
@@ -179,6 +185,8 @@ export class Meter {
   private readonly intervals: BenchInterval[] = [];
   /** The measure window's sends per broker ("which broker is slow" is a capacity test's first question). */
   private readonly perBroker = new Map<string, BrokerTally>();
+  /** This interval's share of perBroker, folded into it as the interval closes (live metrics read it). */
+  private readonly ivBrokers = new Map<string, BrokerTally>();
   /** The measure window's e2e per consume mode, when the run has POP groups. */
   private readonly perMode = new Map<ConsumeMode, ModeTally>();
 
@@ -302,13 +310,29 @@ export class Meter {
     else t.sent += n;
   }
 
-  private tally(name: string): BrokerTally {
-    let t = this.perBroker.get(name);
+  private tally(name: string, into: Map<string, BrokerTally> = this.ivBrokers): BrokerTally {
+    let t = into.get(name);
     if (!t) {
       t = { sent: 0, errors: 0, send: newHistogram() };
-      this.perBroker.set(name, t);
+      into.set(name, t);
     }
     return t;
+  }
+
+  /** Adds the interval's per-broker tallies to the window's and zeroes them (their histograms are reused). */
+  private foldBrokers(): void {
+    for (const [name, t] of this.ivBrokers) {
+      if (t.sent === 0 && t.errors === 0 && t.send.totalCount === 0) continue;
+      const total = this.tally(name, this.perBroker);
+      total.sent += t.sent;
+      total.errors += t.errors;
+      if (t.send.totalCount > 0) {
+        total.send.add(t.send);
+        t.send.reset();
+      }
+      t.sent = 0;
+      t.errors = 0;
+    }
   }
 
   /**
@@ -380,10 +404,20 @@ export class Meter {
       errors: this.ivErrors,
       histograms: this.ih,
       gauges: { ...scheduler, eventLoopP99Ms, eventLoopMaxMs, cpuPct },
+      brokers: this.ivBrokers,
     };
     const interval = intervalOf(sample, this.t0);
     this.intervals.push(interval);
-    onTick({ interval, histograms: this.ih, startUs, endUs: nowUs, sample });
+    onTick({
+      interval,
+      histograms: this.ih,
+      startUs,
+      endUs: nowUs,
+      sample,
+      counts: this.iv,
+      brokers: this.ivBrokers,
+    });
+    this.foldBrokers();
     for (const name of HISTOGRAM_NAMES) {
       if (this.ih[name].totalCount > 0) {
         this.total[name].add(this.ih[name]);
@@ -422,6 +456,7 @@ export class Meter {
 
   result(end: RunEnd): BenchResult {
     const p = this.p;
+    this.foldBrokers();
     const measureMs = end.measureMs;
     const measureS = measureMs / 1000;
     const all = Object.values(this.phaseCounts);

@@ -6,9 +6,14 @@
  *      (0 %, 90 %, 99 %, 99.9 %, …), one line per histogram
  *   2. throughput over time: send and receive msg/s per interval
  *   3. p99 latency over time, per interval
+ *
+ * The time charts leave out intervals shorter than half of --interval (in practice the last one,
+ * cut short when the run ended): their few messages over a few milliseconds draw a spike or a drop
+ * to 0 that no rate had, as the report's per-interval min/avg/max leave them out. Their axis ends
+ * where the data ends.
  */
 import { histogramsOf } from './merge.js';
-import type { BenchResult, HistogramName } from './result.js';
+import type { BenchInterval, BenchResult, HistogramName } from './result.js';
 
 const COLORS: Record<string, string> = {
   send: '#1f77b4',
@@ -44,6 +49,18 @@ function niceAxis(max: number, format: (v: number) => string): Axis {
   return { min: 0, max: top, ticks };
 }
 
+/** A time axis from 0 to exactly `max` (the data's end), with nice ticks inside it. */
+function dataAxis(max: number, format: (v: number) => string): Axis {
+  if (!(max > 0)) return niceAxis(max, format);
+  const nice = niceAxis(max, format);
+  return { min: 0, max, ticks: nice.ticks.filter((t) => t.value <= max * (1 + 1e-9)) };
+}
+
+/** `1 producer`, `2 producers`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function fmtLatencyMs(v: number): string {
   return v >= 1000
     ? `${+(v / 1000).toFixed(2)} s`
@@ -63,18 +80,20 @@ function chart(
   lines: Line[],
   offsetY: number,
   labels: { x: string; y: string },
+  id: string,
 ): string {
   const W = 860;
   const H = 300;
   const left = 70;
-  const right = 20;
+  // Room for half of the last x tick's label ("99.9999%") right of the frame.
+  const right = 40;
   const top = 36;
   const bottom = 44;
   const pw = W - left - right;
   const ph = H - top - bottom;
   const sx = (v: number) => left + ((v - x.min) / (x.max - x.min || 1)) * pw;
   const sy = (v: number) => top + ph - ((v - y.min) / (y.max - y.min || 1)) * ph;
-  const out: string[] = [`<g transform="translate(0,${offsetY})">`];
+  const out: string[] = [`<g transform="translate(0,${offsetY})" data-chart="${id}">`];
   out.push(`<text x="${left}" y="22" class="title">${esc(title)}</text>`);
   for (const t of y.ticks) {
     out.push(
@@ -100,7 +119,9 @@ function chart(
     const d = l.points
       .map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${sx(px).toFixed(1)},${sy(py).toFixed(1)}`)
       .join('');
-    out.push(`<path d="${d}" fill="none" stroke="${l.color}" stroke-width="2"/>`);
+    out.push(
+      `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="2" data-series="${esc(l.name)}"/>`,
+    );
     const lx = left + pw - 150;
     const ly = top + 14 + i * 16;
     out.push(
@@ -110,6 +131,16 @@ function chart(
   });
   out.push('</g>');
   return out.join('\n');
+}
+
+/**
+ * The intervals the time charts draw: not a warmup that sent nothing, and not one shorter than half
+ * of --interval, unless every interval is that short (a run shorter than one interval).
+ */
+export function timeChartIntervals(r: BenchResult): BenchInterval[] {
+  const shown = r.intervals.filter((i) => i.phase !== 'warmup' || i.sent > 0);
+  const full = shown.filter((i) => i.endMs - i.startMs >= r.parameters.intervalMs * 0.5);
+  return full.length > 0 ? full : shown;
 }
 
 /** The three charts as one SVG document. */
@@ -139,9 +170,9 @@ export function renderPlotSvg(r: BenchResult): string {
     value: k,
     label: k === 0 ? '0%' : `${(100 * (1 - 10 ** -k)).toFixed(Math.max(0, k - 2))}%`,
   }));
-  const ms = r.intervals.filter((i) => i.phase !== 'warmup' || i.sent > 0);
-  const tMax = Math.max(1, ...ms.map((i) => i.endMs / 1000));
-  const timeAxis = niceAxis(tMax, (v) => `${+v.toFixed(1)}s`);
+  const ms = timeChartIntervals(r);
+  const tMax = Math.max(0, ...ms.map((i) => i.endMs / 1000));
+  const timeAxis = dataAxis(tMax, (v) => `${+v.toFixed(1)}s`);
   const tpsLines: Line[] = [
     { name: 'send msg/s', color: COLORS.send!, points: ms.map((i) => [i.endMs / 1000, i.sendTps]) },
   ];
@@ -176,15 +207,26 @@ export function renderPlotSvg(r: BenchResult): string {
       pctLines,
       0,
       { x: 'percentile', y: 'latency' },
+      'percentile',
     ),
-    chart('Throughput per interval', timeAxis, niceAxis(tpsMax, fmtCount), tpsLines, 310, {
-      x: 'time',
-      y: 'msg/s',
-    }),
-    chart('p99 latency per interval', timeAxis, niceAxis(p99Max, fmtLatencyMs), p99Lines, 620, {
-      x: 'time',
-      y: 'latency',
-    }),
+    chart(
+      'Throughput per interval',
+      timeAxis,
+      niceAxis(tpsMax, fmtCount),
+      tpsLines,
+      310,
+      { x: 'time', y: 'msg/s' },
+      'throughput',
+    ),
+    chart(
+      'p99 latency per interval',
+      timeAxis,
+      niceAxis(p99Max, fmtLatencyMs),
+      p99Lines,
+      620,
+      { x: 'time', y: 'latency' },
+      'p99',
+    ),
   ];
   return [
     '<svg xmlns="http://www.w3.org/2000/svg" width="860" height="930" viewBox="0 0 860 930" font-family="system-ui, sans-serif">',
@@ -198,11 +240,13 @@ export function renderPlotSvg(r: BenchResult): string {
 /** An HTML page with the parameters and the charts. */
 export function renderPlotHtml(r: BenchResult): string {
   const p = r.parameters;
+  const left =
+    r.intervals.filter((i) => i.phase !== 'warmup' || i.sent > 0).length - timeChartIntervals(r).length;
   const facts = [
     `topic ${p.topic}`,
-    `${p.producers} producers (${p.mode})`,
+    `${plural(p.producers, 'producer')} (${p.mode})`,
     p.rate !== undefined ? `open loop ${p.rate} msg/s` : `closed loop, ${p.inflight} in flight each`,
-    `${p.consumers} consumers × ${p.groups} groups`,
+    `${plural(p.consumers, 'consumer')} × ${plural(p.groups, 'group')}`,
     `${p.size} B ${p.type} messages`,
     `send ${r.throughput.send.tps} msg/s`,
     `receive ${r.throughput.receive.tps} msg/s`,
@@ -216,6 +260,11 @@ export function renderPlotHtml(r: BenchResult): string {
     `<h1>rmq bench ${esc(r.runId)}</h1>`,
     `<p>${esc(facts.join(' · '))}<br>${esc(r.startedAt)} – ${esc(r.endedAt)}</p>`,
     renderPlotSvg(r),
+    ...(left > 0
+      ? [
+          `<p>The time charts leave out ${plural(left, 'interval')} shorter than half of the ${r.parameters.intervalMs} ms interval (cut short at the end of the run).</p>`,
+        ]
+      : []),
     ...(r.warnings.length > 0 ? [`<ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`] : []),
     '</body></html>',
     '',

@@ -7,7 +7,8 @@
  *                  { type: 'drained' }        every engine's consumers caught up (or time is up)
  *                  { type: 'abort' }          stop now (Ctrl-C)
  *   worker → main  { type: 'ready' }                             producers and consumers are up
- *                  { type: 'tick', interval, histograms }        histograms: encoded, non-empty ones
+ *                  { type: 'tick', interval, histograms,         histograms: encoded, non-empty ones
+ *                    counts, brokers }                           brokers: per broker, histogram encoded
  *                  { type: 'phase', phase, progress }            the engine entered a phase
  *                  { type: 'progress', progress }                during the drain, every 50 ms
  *                  { type: 'warning', message }
@@ -21,6 +22,14 @@ import { encodeHistogram } from './histogram.js';
 import type { TickEvent } from './meter.js';
 import type { BenchParameters, HistogramName } from './result.js';
 import { type RocketMQPortsOptions, rocketmqPorts } from './rocketmq.js';
+
+/** One broker's share of a tick, as a worker ships it (the histogram encoded). */
+export interface WorkerBrokerTally {
+  name: string;
+  sent: number;
+  errors: number;
+  send?: string;
+}
 
 export interface WorkerInput {
   params: BenchParameters;
@@ -75,7 +84,22 @@ async function main(): Promise<void> {
     ][]) {
       if (h.totalCount > 0) histograms[name] = encodeHistogram(h);
     }
-    port.postMessage({ type: 'tick', interval: e.interval, histograms, startUs: e.startUs, endUs: e.endUs });
+    const brokers: WorkerBrokerTally[] = [];
+    for (const [name, t] of e.brokers ?? []) {
+      if (t.sent === 0 && t.errors === 0 && t.send.totalCount === 0) continue;
+      const row: WorkerBrokerTally = { name, sent: t.sent, errors: t.errors };
+      if (t.send.totalCount > 0) row.send = encodeHistogram(t.send);
+      brokers.push(row);
+    }
+    port.postMessage({
+      type: 'tick',
+      interval: e.interval,
+      histograms,
+      startUs: e.startUs,
+      endUs: e.endUs,
+      counts: e.counts,
+      brokers,
+    });
   });
   engine.on('phase', (phase: string) => {
     port.postMessage({ type: 'phase', phase, progress: engine.drainProgress() });

@@ -12,11 +12,11 @@ import { systemClock } from './clock.js';
 import type { DrainProgress, StartEvent } from './engine.js';
 import { Gather } from './gather.js';
 import type { Histogram } from './histogram.js';
-import type { TickEvent } from './meter.js';
+import type { Counts, TickEvent } from './meter.js';
 import type { BenchInterval, BenchParameters, BenchResult, HistogramName } from './result.js';
 import type { RocketMQPortsOptions } from './rocketmq.js';
 import type { VerifierState } from './verify.js';
-import type { WorkerInput } from './worker.js';
+import type { WorkerBrokerTally, WorkerInput } from './worker.js';
 
 export interface WorkersInput {
   workers: number;
@@ -65,6 +65,8 @@ type FromWorker =
       histograms: Partial<Record<HistogramName, string>>;
       startUs: number;
       endUs: number;
+      counts?: Counts;
+      brokers?: WorkerBrokerTally[];
     }
   | { type: 'phase'; phase: string; progress: DrainProgress }
   | { type: 'progress'; progress: DrainProgress }

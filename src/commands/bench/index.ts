@@ -6,7 +6,9 @@ import { CheckFailedError, InvalidArgumentError } from '../../core/errors.js';
 import { connectionFlags, duration } from '../../flags.js';
 import { FIND_MAX_FACTOR } from '../../services/bench/find-max.js';
 import { type BenchEvents, DEFAULT_DURATION_MS, DEFAULT_INFLIGHT } from '../../services/bench/model.js';
+import { DEFAULT_METRICS_HOST, isLoopback, serveBenchMetrics } from '../../services/bench/metrics.js';
 import { runBench } from '../../services/bench/run.js';
+import type { MetricsServer } from '../../bench/metrics-server.js';
 import { trackBench } from '../../ui/bench-progress.js';
 import { proxyRatioLine, renderBenchReport, renderComparison } from '../../ui/bench-report.js';
 import { stdoutColor } from '../../ui/color.js';
@@ -284,6 +286,18 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       helpGroup: 'OUTPUT',
     }),
     csv: Flags.string({ summary: 'Write one CSV row per interval to this file.', helpGroup: 'OUTPUT' }),
+    'metrics-port': Flags.integer({
+      summary:
+        'Serve live metrics (OpenMetrics) at http://HOST:PORT/metrics while the bench runs; 0: a free port, printed on stderr.',
+      min: 0,
+      max: 65_535,
+      helpGroup: 'OUTPUT',
+    }),
+    'metrics-host': Flags.string({
+      summary: `Address the --metrics-port endpoint listens on (default ${DEFAULT_METRICS_HOST}, this machine only).`,
+      dependsOn: ['metrics-port'],
+      helpGroup: 'OUTPUT',
+    }),
     'plan-tps': Flags.string({
       summary: "Add a capacity plan for this peak msg/s (Little's law, with its arithmetic).",
       helpGroup: 'OUTPUT',
@@ -310,8 +324,16 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
     // Ctrl-C ends the run early with what was measured so far (interrupted, exit 130).
     const signal = this.interruptSignal();
     let progress: Progress | undefined;
+    let metrics: MetricsServer | undefined;
     const events = new EventEmitter<BenchEvents>();
     try {
+      if (f['metrics-port'] !== undefined) {
+        const host = f['metrics-host'] ?? DEFAULT_METRICS_HOST;
+        metrics = await serveBenchMetrics(events, { host, port: f['metrics-port'] });
+        // On stderr even with --json: a script scraping a port 0 endpoint needs the port.
+        process.stderr.write(`metrics at ${metrics.url}\n`);
+        if (!isLoopback(host)) this.note(`the metrics endpoint is reachable beyond this machine (${host})`);
+      }
       progress = await this.progress('preparing');
       trackBench(events, { progress, json, note: (t) => this.note(t) });
       const c = await this.connection();
@@ -409,6 +431,7 @@ SLO metrics: pNN(h), mean(h), max(h), min(h), stdev(h) with h = send | send_raw 
       return result;
     } finally {
       progress?.stop();
+      await metrics?.close();
     }
   }
 }

@@ -89,6 +89,11 @@ export interface BenchEvents {
   setup: [text: string];
   start: [e: StartEvent];
   tick: [e: TickEvent];
+  /**
+   * A run whose load comes from bench agents: one agent's own interval, before the merged one goes
+   * to `tick` (the live metrics then count per agent, and leave the merged ticks to the live lines).
+   */
+  agentTick: [agent: string, e: TickEvent];
   step: [step: number, rate: number];
   note: [text: string];
 }
