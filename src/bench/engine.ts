@@ -46,6 +46,9 @@ import { Verifier, type VerifierState } from './verify.js';
 import { bodyPool, KeyPicker } from './workload.js';
 import { backlogThreshold, type BacklogState, type StepMarks, workloadResult } from './workload-report.js';
 
+/** How long before a shared start an engine stops sleeping and waits runnable (see start). */
+const SHARED_START_SPIN_MS = 30;
+
 export interface EngineOptions {
   params: BenchParameters;
   ports: BenchPorts;
@@ -355,9 +358,18 @@ export class BenchEngine extends EventEmitter {
       await Promise.all(this.lanes.map((l) => l.port.open()));
       const startAt = await this.beforeStart?.();
       this.sharedT0 = startAt;
+      // Engines started together (threads, agents on other hosts) must start within ms of each
+      // other: a timer that wakes a process on a busy machine can be tens of ms late (an agent
+      // started 50 ms after the others in CI), so sleep until SPIN_MS before, then keep turning
+      // the event loop until the instant, runnable all along.
       while (startAt !== undefined && this.clock.nowUs() < startAt) {
+        const leftMs = (startAt - this.clock.nowUs()) / 1000;
+        // (A precise timeout of ≤ 1 ms busy-waits on the system clock; a test clock just moves on.)
+        const waitMs = leftMs > SHARED_START_SPIN_MS ? leftMs - SHARED_START_SPIN_MS : Math.min(leftMs, 1);
         await new Promise<void>((r) =>
-          this.clock.setPreciseTimeout(r, (startAt - this.clock.nowUs()) / 1000),
+          leftMs > SHARED_START_SPIN_MS
+            ? this.clock.setTimeout(r, waitMs)
+            : this.clock.setPreciseTimeout(r, waitMs),
         );
       }
     } catch (err) {

@@ -42,6 +42,24 @@ export interface SourceTick {
   brokers?: WorkerBrokerTally[] | undefined;
 }
 
+/** One source's tick as a TickEvent of its own (its histograms decoded), e.g. for per-agent metrics. */
+export function sourceTickEvent(m: SourceTick): TickEvent {
+  const histograms = Object.fromEntries(HISTOGRAM_NAMES.map((h) => [h, newHistogram()])) as Record<
+    HistogramName,
+    Histogram
+  >;
+  for (const [h, b64] of Object.entries(m.histograms) as [HistogramName, string][]) {
+    histograms[h].add(decodeHistogram(b64));
+  }
+  return {
+    interval: m.interval,
+    histograms,
+    startUs: m.startUs,
+    endUs: m.endUs,
+    ...(m.counts ? { counts: m.counts } : {}),
+  };
+}
+
 export interface GatherHooks {
   onTick?: ((e: TickEvent) => void) | undefined;
   /** Every source's consumers caught up, or the drain window is over: tell them all. */

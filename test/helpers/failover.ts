@@ -282,7 +282,7 @@ export function reportDrill(t: TestContext, what: string, f: DrillFigures): void
   const v = res.verification;
   const firstSend =
     f.killToFirstSendMs === undefined
-      ? 'not measured (no stall at the kill)'
+      ? 'under 1 s (no stall of 1 s at the kill)'
       : f.killToFirstSendMs === null
         ? 'never'
         : `${sec(f.killToFirstSendMs)} s`;
@@ -310,15 +310,19 @@ export function assertFailover(f: DrillFigures, maxKillToFirstSendMs: number): v
   assert.equal(v.acknowledged, res.totals.sent);
   assert.ok(v.complete, 'every acknowledged message was read back');
   assert.notEqual(f.elected, f.killed);
-  assert.ok(f.stall, `a stall at the kill: ${JSON.stringify(res.stalls)}`);
-  assert.ok(
-    f.killToFirstSendMs !== null && f.killToFirstSendMs !== undefined,
-    'sends succeeded again after the kill, in the same run',
-  );
-  assert.ok(
-    f.killToFirstSendMs <= maxKillToFirstSendMs,
-    `first send ${f.killToFirstSendMs} ms after the kill (at most ${maxKillToFirstSendMs})`,
-  );
+  // A stall is a stretch of ≥ 1 s without an acknowledgement while sending: with none at the
+  // kill, sends were acknowledged again within 1 s of it (a controller that elects in 0.3 s, seen
+  // in CI), which is within any bound here; what follows checks the new master took them.
+  if (f.stall) {
+    assert.ok(
+      f.killToFirstSendMs !== null && f.killToFirstSendMs !== undefined,
+      'sends succeeded again after the kill, in the same run',
+    );
+    assert.ok(
+      f.killToFirstSendMs <= maxKillToFirstSendMs,
+      `first send ${f.killToFirstSendMs} ms after the kill (at most ${maxKillToFirstSendMs})`,
+    );
+  }
   // The producer stayed with the new master: a second's worth acknowledged after the stall, and
   // acknowledgements in each of the run's last 3 s.
   assert.ok(f.sentAfter >= res.parameters.rate!, `${f.sentAfter} acknowledged after the stall`);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BenchResult } from '../../src/bench/result.js';
 import { type Background, rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/cluster.js';
 
 const pool = uniqueName('it')
   .replace(/[^A-Za-z0-9_-]/g, '_')
@@ -67,10 +68,30 @@ describe('bench agents', { timeout: 240_000 }, () => {
         '--duration',
         `${DURATION_S}s`,
         '--verify',
+        '--metrics-port',
+        '0',
         '--json',
       ],
       { timeoutMs: 120_000 },
     );
+    // Live metrics of a coordinated run carry each agent's name: scraped once intervals flow.
+    let page = '';
+    await waitUntil(
+      'a metrics page with the intervals of every agent',
+      async () => {
+        const url = /metrics at (http:\/\/\S+)/.exec(run.stderr())?.[1];
+        if (!url) return false;
+        page = await fetch(url, { headers: { accept: 'text/plain' } })
+          .then((r) => r.text())
+          .catch(() => '');
+        return ['a0', 'a1', 'a2'].every((id) =>
+          new RegExp(`^rmq_bench_messages_sent_total\\{[^}]*agent="${id}"[^}]*\\} [1-9]`, 'm').test(page),
+        );
+      },
+      60_000,
+      500,
+    ).catch((err: Error) => assert.fail(`${err.message}:\n${page.slice(0, 2000)}`));
+    assert.doesNotMatch(page, /agent="local"/);
     const res = await run.done;
     assert.equal(res.code, 0, res.stderr);
     const r = res.json as BenchResult;

@@ -8,7 +8,7 @@
  * missing, and the command exits CONNECTION.
  */
 import type { StartEvent } from '../../bench/engine.js';
-import { Gather } from '../../bench/gather.js';
+import { Gather, sourceTickEvent } from '../../bench/gather.js';
 import type { Histogram } from '../../bench/histogram.js';
 import type { TickEvent } from '../../bench/meter.js';
 import type {
@@ -52,6 +52,8 @@ export interface CoordinatorInput {
   signal?: AbortSignal | undefined;
   onStart: (e: StartEvent) => void;
   onTick: (e: TickEvent) => void;
+  /** One agent's own interval, as it came (before the merged tick; for per-agent live metrics). */
+  onAgentTick?: ((agent: string, e: TickEvent) => void) | undefined;
   setup: (text: string) => void;
   note: (text: string) => void;
 }
@@ -240,6 +242,7 @@ export async function runOnAgents(
         rows[i]!.startLagMs = ms(m.actualUs - m.plannedUs, 3);
         break;
       case 'tick':
+        if (c.onAgentTick && !gather.isFinished(i)) c.onAgentTick(rows[i]!.id, sourceTickEvent(m.tick));
         gather.tick(i, m.tick);
         break;
       case 'phase':

@@ -138,6 +138,11 @@ async function runStep(ctx: StepContext, params: BenchParameters, runId: string)
       signal: input.signal,
       onStart,
       onTick,
+      // Decoding each agent's histograms once more is for a listener only (--metrics-port).
+      onAgentTick:
+        input.events && input.events.listenerCount('agentTick') > 0
+          ? (agent, e) => input.events?.emit('agentTick', agent, e)
+          : undefined,
       setup: (t) => input.events?.emit('setup', t),
       note,
     });
