@@ -83,8 +83,7 @@ let startedDir;
 // - 'main': everything against the shared broker (the 5.x → 4.9 migration too: it exports from
 //   it). It waits for that broker, which the other two do not; its files that change the broker
 //   for a moment run first and alone, the rest in two halves side by side ('main1', 'main2').
-// The fault drills of 'main' (a killed consumer, dropped oneway sends) start a cluster of their
-// own, so at most three such clusters run beside the shared broker at once. A file matching
+// So at most two clusters of tests' own start beside the shared broker at once. A file matching
 // no lane's pattern runs in 'main'. Dec 2 CI, with three lanes and every shared-broker file in one:
 // main 1,355 s of files, own 1,156 s, ha 897 s; wall 1,500 s of a 1,200 s budget.
 const LANES = [
@@ -230,13 +229,7 @@ async function runShared(lane) {
   const alone = lane.files.filter(isAlone);
   const rest = lane.files.filter((f) => !isAlone(f));
   const first = alone.length > 0 ? [await runLane({ name: lane.name, files: alone })] : [];
-  // The drills that start a cluster of their own share a half: one such cluster at a time here.
-  const drill = (f) => /\/faults-[^/]*$/.test(f);
-  const others = rest.filter((f) => !drill(f));
-  const halves = [
-    [...rest.filter(drill), ...others.filter((_, i) => i % 2 === 1)],
-    others.filter((_, i) => i % 2 === 0),
-  ];
+  const halves = [rest.filter((_, i) => i % 2 === 0), rest.filter((_, i) => i % 2 === 1)];
   const second = await Promise.all(
     halves.filter((h) => h.length > 0).map((files, i) => runLane({ name: `${lane.name}${i + 1}`, files })),
   );
