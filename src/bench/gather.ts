@@ -42,15 +42,23 @@ export interface SourceTick {
   brokers?: WorkerBrokerTally[] | undefined;
 }
 
-/** One source's tick as a TickEvent of its own (its histograms decoded), e.g. for per-agent metrics. */
-export function sourceTickEvent(m: SourceTick): TickEvent {
+/** Every histogram of the ticks, decoded and added (one set, all names present). */
+function decodedSum(ticks: readonly SourceTick[]): Record<HistogramName, Histogram> {
   const histograms = Object.fromEntries(HISTOGRAM_NAMES.map((h) => [h, newHistogram()])) as Record<
     HistogramName,
     Histogram
   >;
-  for (const [h, b64] of Object.entries(m.histograms) as [HistogramName, string][]) {
-    histograms[h].add(decodeHistogram(b64));
+  for (const m of ticks) {
+    for (const [h, b64] of Object.entries(m.histograms) as [HistogramName, string][]) {
+      histograms[h].add(decodeHistogram(b64));
+    }
   }
+  return histograms;
+}
+
+/** One source's tick as a TickEvent of its own (its histograms decoded), e.g. for per-agent metrics. */
+export function sourceTickEvent(m: SourceTick): TickEvent {
+  const histograms = decodedSum([m]);
   return {
     interval: m.interval,
     histograms,
@@ -179,15 +187,7 @@ export class Gather {
     if (!entry || this.emitted.has(index)) return;
     this.emitted.add(index);
     this.ticks.delete(index);
-    const histograms = Object.fromEntries(HISTOGRAM_NAMES.map((h) => [h, newHistogram()])) as Record<
-      HistogramName,
-      Histogram
-    >;
-    for (const m of entry) {
-      for (const [h, b64] of Object.entries(m.histograms) as [HistogramName, string][]) {
-        histograms[h].add(decodeHistogram(b64));
-      }
-    }
+    const histograms = decodedSum(entry);
     const interval = combineIntervals(
       entry.map((m) => m.interval),
       index,
