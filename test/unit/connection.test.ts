@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import {
   ConnectionClosedError,
   ConnectionError,
@@ -681,5 +682,66 @@ describe('Connection over an in-memory transport', () => {
     const r = await p;
     assert.ok(!r.ok && r.error instanceof ConnectionError);
     assert.equal(!r.ok && (r.error as Error).cause, boom);
+  });
+});
+
+/**
+ * A server on another thread, so it answers while this one is busy: it replies to every request
+ * frame with an empty success carrying the request's opaque (JSON headers only), except code 99,
+ * which it never answers.
+ */
+const ANSWERING_SERVER = `
+const net = require('node:net');
+const { parentPort } = require('node:worker_threads');
+const server = net.createServer((s) => {
+  let buf = Buffer.alloc(0);
+  s.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+      const len = buf.readUInt32BE(0);
+      const headerLen = buf.readUInt32BE(4) & 0xffffff;
+      const { opaque, code } = JSON.parse(buf.subarray(8, 8 + headerLen).toString());
+      buf = buf.subarray(4 + len);
+      if (code === 99) continue;
+      const header = Buffer.from(JSON.stringify({ code: 0, language: 'JAVA', version: 479, opaque, flag: 1, extFields: {}, serializeTypeCurrentRPC: 'JSON' }));
+      const frame = Buffer.alloc(8 + header.length);
+      frame.writeUInt32BE(4 + header.length, 0);
+      frame.writeUInt32BE(header.length, 4);
+      header.copy(frame, 8);
+      s.write(frame);
+    }
+  });
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+`;
+
+describe('a timeout after the process was busy', () => {
+  it('reads the replies that came meanwhile before it fails a request', async () => {
+    const worker = new Worker(ANSWERING_SERVER, { eval: true });
+    try {
+      const port = await new Promise<number>((r) => worker.once('message', r));
+      const conn = await Connection.connect({ address: `127.0.0.1:${port}` });
+      try {
+        const answered = await conn.request(10, {}, { timeoutMs: 2000 });
+        assert.equal(answered.code, 0, 'the server answers');
+        const reply = settle(conn.request(10, {}, { timeoutMs: 100 }));
+        // Let the request go out, then stay busy past its deadline while the other thread answers:
+        // the timer and the reply are both due when this thread looks again, as after a long
+        // deschedule on a loaded machine.
+        await new Promise((r) => setImmediate(r));
+        const until = Date.now() + 500;
+        while (Date.now() < until);
+        const r = await reply;
+        assert.ok(r.ok, `failed although the reply had come: ${r.ok ? '' : String(r.error)}`);
+        assert.equal(r.value.code, 0);
+        // And a request no one answers still times out.
+        const s = await settle(conn.request(99, {}, { timeoutMs: 100 }));
+        assert.ok(!s.ok && s.error instanceof TimeoutError, 'an unanswered request times out');
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await worker.terminate();
+    }
   });
 });

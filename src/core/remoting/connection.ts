@@ -228,10 +228,16 @@ export class Connection extends EventEmitter {
           resolve(new Connection(transport, options));
         }
       };
-      const timer = setTimeout(() => {
-        failure.message = `could not connect to ${shown} within ${timeoutMs} ms`;
-        finish(failure);
-      }, timeoutMs);
+      // Judged after this loop turn's I/O, as request timeouts are (timeoutsDue): a connect that
+      // completed while the process was busy is not failed by a timer that came due meanwhile.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            failure.message = `could not connect to ${shown} within ${timeoutMs} ms`;
+            finish(failure);
+          }),
+        timeoutMs,
+      );
       const onError = (err: NodeJS.ErrnoException) => {
         failure.message =
           err.code === 'ECONNREFUSED'
@@ -357,11 +363,24 @@ export class Connection extends EventEmitter {
   private armTimeouts(at: number): void {
     if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
     this.timeoutAt = at;
-    this.timeoutTimer = setTimeout(this.sweepTimeouts, Math.max(1, at - Date.now()));
+    this.timeoutTimer = setTimeout(this.timeoutsDue, Math.max(1, at - Date.now()));
   }
+
+  /**
+   * The timer of the earliest deadline fired. A process that was descheduled or busy past that
+   * deadline wakes with the timer due *and* the replies that came meanwhile still unread, and a
+   * loop turn runs timers before I/O: judged at once, requests whose answers sit in the socket
+   * would fail (seen on a loaded 2-core box). setImmediate runs after this turn's I/O.
+   */
+  private readonly timeoutsDue = (): void => {
+    this.timeoutTimer = undefined;
+    setImmediate(this.sweepTimeouts);
+  };
 
   /** Fails every request past its deadline, and arms the timer for the earliest one left. */
   private readonly sweepTimeouts = (): void => {
+    // A request with an earlier deadline may have armed a timer since: this sweep covers it.
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
     this.timeoutTimer = undefined;
     this.timeoutAt = Infinity;
     const now = Date.now();
