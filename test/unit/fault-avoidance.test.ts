@@ -41,6 +41,36 @@ describe('FaultAvoidance', () => {
     assert.deepEqual(f.report(), [{ brokerName: 'a', times: 2, lastLatencyMs: 700, lastFailed: false }]);
   });
 
+  it('after its period a broker is on probation: one probe at a time until a fast answer', () => {
+    let now = 1_000_000;
+    const f = new FaultAvoidance(true, () => now);
+    f.record('a', 3, true);
+    now += 10_000;
+    assert.equal(f.available('a'), true, 'its period is over');
+    f.sending('a');
+    assert.equal(f.available('a'), false, 'its probe is out');
+    f.sending('b');
+    assert.equal(f.available('b'), true, 'a broker never put aside is never on probation');
+    // The probe failed: a new period, then a new probe.
+    f.record('a', 3, true);
+    now += 9_999;
+    assert.equal(f.available('a'), false);
+    now += 1;
+    f.sending('a');
+    assert.equal(f.available('a'), false);
+    // A probe that never reports (refused for its content) lets another go after 3 s.
+    now += 3000;
+    assert.equal(f.available('a'), true);
+    f.sending('a');
+    assert.equal(f.available('a'), false);
+    // A fast answer ends the probation: every send may go there again.
+    f.record('a', 20, false);
+    f.sending('a');
+    assert.equal(f.available('a'), true);
+    f.sending('a');
+    assert.equal(f.available('a'), true);
+  });
+
   it('off: nothing is ever put aside', () => {
     const f = new FaultAvoidance(false);
     f.record('a', 0, true);
@@ -98,6 +128,34 @@ describe('Producer with a broker that refuses', () => {
       producer.faults.report().map((x) => [x.brokerName, x.times, x.lastFailed]),
       [['bad', 1, true]],
     );
+  });
+
+  it('after its period, concurrent sends probe the refusing broker once, not with their whole share', async () => {
+    let now = 1_000_000;
+    const faults = new FaultAvoidance(true, () => now);
+    const producer = new Producer(client, { group: 'G', retries: 2, faultAvoidance: faults });
+    for (let i = 0; i < 4; i++) await producer.send({ topic: 'T', body: Buffer.from(String(i)) });
+    assert.equal(sendsTo(bad), 1, 'put aside after its first refusal');
+    now += 10_000;
+    const sent = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => producer.send({ topic: 'T', body: Buffer.from(`p${i}`) })),
+    );
+    assert.ok(sent.every((r) => r.brokerName === 'good'));
+    assert.equal(sendsTo(bad), 2, 'one probe, not half of 20 sends');
+    // The same through sendAck, bench's path.
+    now += 10_000;
+    await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          new Promise<void>((resolve, reject) =>
+            producer.sendAck({ topic: 'T', body: Buffer.from(`q${i}`) }, (err) =>
+              err ? reject(err) : resolve(),
+            ),
+          ),
+      ),
+    );
+    assert.equal(sendsTo(bad), 3, 'one probe through sendAck');
   });
 
   it('without fault avoidance every other first attempt goes to the refusing broker', async () => {

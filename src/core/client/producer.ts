@@ -87,8 +87,11 @@ export interface ProducerOptions {
   /** Bodies of at least this many bytes are zlib-compressed; Infinity disables. */
   compressThreshold?: number;
   timeoutMs?: number;
-  /** Put aside a broker that failed or was slow, for the Java client's periods (default on). */
-  faultAvoidance?: boolean;
+  /**
+   * Put aside a broker that failed or was slow, for the Java client's periods (default on); a
+   * FaultAvoidance of the caller's own (a test's, with its clock) is used as it is.
+   */
+  faultAvoidance?: boolean | FaultAvoidance;
 }
 
 const STATUS: Record<number, SendStatus> = {
@@ -161,7 +164,10 @@ export class Producer {
     this.retries = options.retries ?? 2;
     this.compressThreshold = options.compressThreshold ?? 4096;
     this.timeoutMs = options.timeoutMs ?? client.timeoutMs;
-    this.faults = new FaultAvoidance(options.faultAvoidance ?? true);
+    this.faults =
+      options.faultAvoidance instanceof FaultAvoidance
+        ? options.faultAvoidance
+        : new FaultAvoidance(options.faultAvoidance ?? true);
     client.registerProducer(this.group);
   }
 
@@ -351,6 +357,7 @@ export class Producer {
       return;
     }
     const { ext, extJson } = this.sendHeader(q, msg, prepared.sysFlag, now, prepared.properties);
+    this.faults.sending(q.brokerName);
     conn.requestCb(
       RequestCode.SEND_MESSAGE_V2,
       ext,
@@ -403,6 +410,7 @@ export class Producer {
       const remaining = deadline - now;
       if (remaining <= 0) break;
       const { ext, extJson } = this.sendHeader(q, msg, sysFlag | extraSysFlag, now, properties);
+      this.faults.sending(q.brokerName);
       try {
         const res = await this.client.remoting.call(q.address, RequestCode.SEND_MESSAGE_V2, ext, {
           body,
