@@ -92,12 +92,33 @@ describe('OnewayFence', () => {
 
     // The fence is a send the broker's first check refuses: it travels the send queue, stores nothing.
     const f = broker.requests.filter(isFence);
-    assert.equal(f.length, 1);
+    // Two: the second gives a drop answer written late time to come (next test).
+    assert.equal(f.length, 2);
     assert.equal(f[0]!.extFields.b, FENCE_TOPIC);
     assert.doesNotMatch(FENCE_TOPIC, /^[%|a-zA-Z0-9_-]+$/, 'a name no topic can have');
     assert.ok((f[0]!.body?.length ?? 0) > 0, 'a body: the broker reads its length before the topic check');
     // Behind the messages it fences, on their connection.
-    assert.equal(broker.requests.at(-1), f[0]);
+    assert.deepEqual(broker.requests.slice(-2), f);
+  });
+
+  it("a drop answer written after the fence's (the broker's sweep thread paused) still counts", async () => {
+    let fences = 0;
+    const late: number[] = [];
+    broker.respondWith(RequestCode.SEND_MESSAGE_V2, async (req) => {
+      // The first fence is answered before the drop; the drop's answer comes before the second's.
+      if (++fences === 2) for (const opaque of late) await broker.sendRaw(dropAnswer(opaque));
+      return { code: INVALID_PARAMETER, remark: TOPIC_REFUSED, opaque: req.opaque };
+    });
+    send('a');
+    late.push(send('b'));
+    const settled = await fence.settle();
+    assert.deepEqual(
+      settled.map((s) => [s.tag, s.error === undefined]),
+      [
+        ['a', true],
+        ['b', false],
+      ],
+    );
   });
 
   it('a fence refused before the queue (flow control) proves nothing: each message may or may not be stored', async () => {
