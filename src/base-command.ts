@@ -360,6 +360,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? undefined
         : 'this looks like a bug in rmq: rerun with --debug and report the stack trace';
     }
+    // Ctrl-C (or SIGTERM) came first and the command failed because of it (a wait cut short, a
+    // connection closed): the run was interrupted, whatever the error says (exit 130, as a
+    // result that ends interrupted). A bug stays a bug.
+    if (this.interrupt?.signal.aborted && kind !== 'bug') {
+      exitCode = exitCodeFor('interrupted');
+      kind = 'interrupted';
+      hint = undefined;
+    }
     // One line: oclif wraps flag-parse failures in "Parsing --x\n\t…\nSee more help with --help".
     message = message
       .split('\n')
