@@ -28,7 +28,14 @@ import {
   type HistogramName,
 } from './result.js';
 import { Verifier, type VerifierState } from './verify.js';
-import type { WorkerBrokerTally } from './worker.js';
+
+/** One broker's sends in a source's interval, as they travel (the histogram encoded). */
+export interface WorkerBrokerTally {
+  name: string;
+  sent: number;
+  errors: number;
+  send?: string;
+}
 
 /** One source's interval as it travels: the rendered interval and its non-empty histograms, encoded. */
 export interface SourceTick {
@@ -56,15 +63,50 @@ function decodedSum(ticks: readonly SourceTick[]): Record<HistogramName, Histogr
   return histograms;
 }
 
+/**
+ * An engine's tick as it travels to the process that gathers (a worker's message, an agent's bus
+ * message): non-empty histograms encoded, counts, and sends per broker with their histograms.
+ */
+export function encodeSourceTick(e: TickEvent): SourceTick {
+  const histograms: Partial<Record<HistogramName, string>> = {};
+  for (const [name, h] of Object.entries(e.histograms) as [HistogramName, Histogram][]) {
+    if (h.totalCount > 0) histograms[name] = encodeHistogram(h);
+  }
+  const brokers: WorkerBrokerTally[] = [];
+  for (const [name, t] of e.brokers ?? []) {
+    if (t.sent === 0 && t.errors === 0 && t.send.totalCount === 0) continue;
+    const row: WorkerBrokerTally = { name, sent: t.sent, errors: t.errors };
+    if (t.send.totalCount > 0) row.send = encodeHistogram(t.send);
+    brokers.push(row);
+  }
+  return {
+    interval: e.interval,
+    histograms,
+    startUs: e.startUs,
+    endUs: e.endUs,
+    ...(e.counts ? { counts: e.counts } : {}),
+    brokers,
+  };
+}
+
 /** One source's tick as a TickEvent of its own (its histograms decoded), e.g. for per-agent metrics. */
 export function sourceTickEvent(m: SourceTick): TickEvent {
   const histograms = decodedSum([m]);
+  const brokers = new Map<string, BrokerTally>();
+  for (const b of m.brokers ?? []) {
+    brokers.set(b.name, {
+      sent: b.sent,
+      errors: b.errors,
+      send: b.send ? decodeHistogram(b.send) : newHistogram(),
+    });
+  }
   return {
     interval: m.interval,
     histograms,
     startUs: m.startUs,
     endUs: m.endUs,
     ...(m.counts ? { counts: m.counts } : {}),
+    ...(brokers.size > 0 ? { brokers } : {}),
   };
 }
 

@@ -18,18 +18,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RocketMQError } from '../core/errors.js';
 import { BenchEngine } from './engine.js';
-import { encodeHistogram } from './histogram.js';
+import { encodeSourceTick } from './gather.js';
 import type { TickEvent } from './meter.js';
-import type { BenchParameters, HistogramName } from './result.js';
+import type { BenchParameters } from './result.js';
 import { type RocketMQPortsOptions, rocketmqPorts } from './rocketmq.js';
-
-/** One broker's share of a tick, as a worker ships it (the histogram encoded). */
-export interface WorkerBrokerTally {
-  name: string;
-  sent: number;
-  errors: number;
-  send?: string;
-}
 
 export interface WorkerInput {
   params: BenchParameters;
@@ -76,31 +68,7 @@ async function main(): Promise<void> {
     drainComplete: () => drained,
   });
   let progressTimer: NodeJS.Timeout | undefined;
-  engine.on('tick', (e: TickEvent) => {
-    const histograms: Partial<Record<HistogramName, string>> = {};
-    for (const [name, h] of Object.entries(e.histograms) as [
-      HistogramName,
-      TickEvent['histograms']['send'],
-    ][]) {
-      if (h.totalCount > 0) histograms[name] = encodeHistogram(h);
-    }
-    const brokers: WorkerBrokerTally[] = [];
-    for (const [name, t] of e.brokers ?? []) {
-      if (t.sent === 0 && t.errors === 0 && t.send.totalCount === 0) continue;
-      const row: WorkerBrokerTally = { name, sent: t.sent, errors: t.errors };
-      if (t.send.totalCount > 0) row.send = encodeHistogram(t.send);
-      brokers.push(row);
-    }
-    port.postMessage({
-      type: 'tick',
-      interval: e.interval,
-      histograms,
-      startUs: e.startUs,
-      endUs: e.endUs,
-      counts: e.counts,
-      brokers,
-    });
-  });
+  engine.on('tick', (e: TickEvent) => port.postMessage({ type: 'tick', ...encodeSourceTick(e) }));
   engine.on('phase', (phase: string) => {
     port.postMessage({ type: 'phase', phase, progress: engine.drainProgress() });
     if (phase === 'drain') {

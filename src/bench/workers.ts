@@ -16,7 +16,8 @@ import type { Counts, TickEvent } from './meter.js';
 import type { BenchInterval, BenchParameters, BenchResult, HistogramName } from './result.js';
 import type { RocketMQPortsOptions } from './rocketmq.js';
 import type { VerifierState } from './verify.js';
-import type { WorkerBrokerTally, WorkerInput } from './worker.js';
+import type { WorkerBrokerTally } from './gather.js';
+import type { WorkerInput } from './worker.js';
 
 export interface WorkersInput {
   workers: number;

@@ -26,7 +26,12 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Prom
   }
 }
 
-const RATE = 1500;
+/**
+ * 300 msg/s per agent. The file runs beside two other lanes of JVMs on a 2-core box: at 1,500 (and
+ * three consumers, and verify) one CI run fell 7 % short, with no broker or agent to blame that
+ * its log could show. What is judged is that a total rate is held, merged and started together.
+ */
+const RATE = 900;
 const DURATION_S = 20;
 
 describe('bench agents', { timeout: 240_000 }, () => {
@@ -65,6 +70,11 @@ describe('bench agents', { timeout: 240_000 }, () => {
         '3',
         '--rate',
         String(RATE),
+        // Room for three seconds of replies at each producer's 300 msg/s (Little's law): with the
+        // default 32 in flight, replies 64 ms late cap 500 msg/s, and in a CI-like run on the busy
+        // box 4,083 messages fell due with no room to go (1,295.8 msg/s of 1,500).
+        '--inflight',
+        '1024',
         '--duration',
         `${DURATION_S}s`,
         '--verify',
@@ -79,10 +89,11 @@ describe('bench agents', { timeout: 240_000 }, () => {
       ],
       { timeoutMs: 120_000 },
     );
-    // Live metrics of a coordinated run carry each agent's name: scraped once intervals flow.
+    // Live metrics of a coordinated run carry each agent's name, and each agent's sends per broker
+    // (its ticks carry them over the bus): scraped once intervals flow.
     let page = '';
     await waitUntil(
-      'a metrics page with the intervals of every agent',
+      'a metrics page with the intervals and the per-broker sends of every agent',
       async () => {
         const url = /metrics at (http:\/\/\S+)/.exec(run.stderr())?.[1];
         if (!url) {
@@ -94,8 +105,13 @@ describe('bench agents', { timeout: 240_000 }, () => {
           .catch(() => undefined);
         if (got === undefined) return false; // not serving yet, or the run is over
         page = got;
-        return ['a1', 'a2', 'a3'].every((id) =>
-          new RegExp(`^rmq_bench_messages_sent_total\\{[^}]*agent="${id}"[^}]*\\} [1-9]`, 'm').test(page),
+        return ['a1', 'a2', 'a3'].every(
+          (id) =>
+            new RegExp(`^rmq_bench_messages_sent_total\\{[^}]*agent="${id}"[^}]*\\} [1-9]`, 'm').test(page) &&
+            new RegExp(
+              `^rmq_bench_broker_messages_sent(_total)?\\{agent="${id}",broker="[^"]+"\\} [1-9]`,
+              'm',
+            ).test(page),
         );
       },
       60_000,
@@ -117,7 +133,10 @@ describe('bench agents', { timeout: 240_000 }, () => {
     t.diagnostic(
       `rate: ${r.totals.sent} sent in ${DURATION_S} s = ${rate.toFixed(1)} msg/s of ${RATE} (${((rate / RATE - 1) * 100).toFixed(2)} %), measure window ${r.phases.measureMs} ms, ${r.totals.unsent} unsent`,
     );
-    assert.ok(Math.abs(rate - RATE) <= RATE * 0.01, `${rate} msg/s is not within 1 % of ${RATE}`);
+    assert.ok(
+      Math.abs(rate - RATE) <= RATE * 0.01,
+      `${rate} msg/s is not within 1 % of ${RATE}: ${r.totals.unsent} unsent, ${r.totals.sendErrors} send errors (${r.errors.map((e) => `${e.key} ${e.count}`).join(', ') || 'none'}), per agent ${a.agents.map((x) => `${x.id} ${x.totals?.sent ?? '?'} sent/${x.totals?.sendErrors ?? '?'} errors, start lag ${x.startLagMs} ms`).join(', ')}; agents said: ${agents.map((x) => x.stderr().trim().split('\n').slice(-4).join(' | ')).join(' || ')}`,
+    );
     // Merged = the sum of the agents' own.
     const sum = (f: (x: (typeof a.agents)[number]) => number) => a.agents.reduce((n, x) => n + f(x), 0);
     assert.equal(
@@ -209,6 +228,47 @@ describe('bench agents', { timeout: 240_000 }, () => {
     t.diagnostic(
       `partial: ${r.totals.sent} sent by ${a.agents.filter((x) => x.status === 'done').length} agents`,
     );
+  });
+
+  test('a coordinator whose agents never join: exit 4 after --join-timeout, exit 130 on Ctrl-C while it waits', async (t) => {
+    const empty = `${pool}_none`;
+    const args = ['bench', '--agents', '2', '--pool', empty, '--producers', '2', '--duration', '5s'];
+    try {
+      const timedOut = await rmq([...args, '--join-timeout', '3s']);
+      assert.equal(timedOut.code, 4, `${timedOut.stdout}${timedOut.stderr}`);
+      // Progress lines come first on stderr; the error is one line, the last, without a stack.
+      const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+      assert.match(
+        lastLine(timedOut.stderr),
+        new RegExp(`^Error: only 0 of 2 agents joined pool ${empty} within 3s`),
+      );
+      assert.doesNotMatch(timedOut.stderr, /^\s+at /m);
+
+      const waiting = rmqBackground([...args, '--join-timeout', '120s'], { timeoutMs: 150_000 });
+      // Ctrl-C once it says it waits (a CLI that has not started yet dies of the signal: in CI the
+      // bus the first run left was there at once, and a SIGINT 1 s later found no handler).
+      await waitFor(
+        'the coordinator to wait for agents',
+        () => /waiting for 2 agents/.test(waiting.stderr()),
+        60_000,
+      );
+      const interruptedAt = Date.now();
+      waiting.kill('SIGINT');
+      const r = await waiting.done;
+      const tookMs = Date.now() - interruptedAt;
+      t.diagnostic(`exit ${r.code} ${tookMs} ms after SIGINT: ${lastLine(r.stderr)}`);
+      assert.equal(r.code, 130, `${r.stdout}${r.stderr}`);
+      assert.match(
+        lastLine(r.stderr),
+        new RegExp(`^Error: interrupted while waiting for agents: 0 of 2 joined pool ${empty}`),
+      );
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+      assert.ok(tookMs < 10_000, `${tookMs} ms`);
+    } finally {
+      const bus = `rmq_bench_pool_${empty}`;
+      for (const x of [`${bus}_control`, `${bus}_results`]) await rmq(['topic', 'delete', x, '--yes']);
+      for (const g of [`${bus}_agents`, `${bus}_coordinators`]) await rmq(['group', 'delete', g, '--yes']);
+    }
   });
 
   test('agents whose coordinator dies stop by themselves within its 15 s timeout, and wait again', async (t) => {

@@ -13,6 +13,7 @@ import {
   decodeBusMessage,
   MAX_BUS_BYTES,
   MAX_BUS_DEPTH,
+  MAX_TICK_BROKERS,
   resultParts,
   RESULT_PART_CHARS,
 } from '../../src/bench/agents/codec.js';
@@ -126,6 +127,22 @@ describe('bus codec', () => {
         runId: 'abc123',
         tick: { interval: interval(2), histograms: { send: 'HISTFAAAA' }, startUs: 1, endUs: 2 },
       },
+      {
+        ...envelope,
+        kind: 'tick',
+        runId: 'abc123',
+        tick: {
+          interval: interval(3),
+          histograms: {},
+          startUs: 1,
+          endUs: 2,
+          counts: { sent: 10, sentBytes: 10_240, errors: 1, received: 9, receivedBytes: 9216 },
+          brokers: [
+            { name: 'broker-a', sent: 6, errors: 0, send: 'HISTFAAAA' },
+            { name: 'broker-b', sent: 4, errors: 1 },
+          ],
+        },
+      },
     ];
     for (const m of results) {
       assert.deepEqual(decodeBusMessage(buf(m), 'p1', 'results'), JSON.parse(JSON.stringify(m)));
@@ -199,6 +216,57 @@ describe('bus codec', () => {
           kind: 'tick',
           runId: 'abc123',
           tick: { interval: interval(1), histograms: { constructor: 'AA' }, startUs: 1, endUs: 2 },
+        },
+      ],
+      ...(
+        [
+          ['a broker row with text sends', { name: 'broker-a', sent: '6', errors: 0 }],
+          ['a broker name with a newline', { name: 'broker-a\n# HELP', sent: 6, errors: 0 }],
+          ['a broker name of 256 characters', { name: 'b'.repeat(256), sent: 6, errors: 0 }],
+          ['a broker histogram that is not base64', { name: 'broker-a', sent: 6, errors: 0, send: '{}' }],
+          ['negative broker errors', { name: 'broker-a', sent: 6, errors: -1 }],
+        ] as const
+      ).map(([what, row]): [string, unknown] => [
+        what,
+        {
+          ...envelope,
+          kind: 'tick',
+          runId: 'abc123',
+          tick: { interval: interval(1), histograms: {}, startUs: 1, endUs: 2, brokers: [row] },
+        },
+      ]),
+      [
+        'more broker rows than a tick may have',
+        {
+          ...envelope,
+          kind: 'tick',
+          runId: 'abc123',
+          tick: {
+            interval: interval(1),
+            histograms: {},
+            startUs: 1,
+            endUs: 2,
+            brokers: Array.from({ length: MAX_TICK_BROKERS + 1 }, (_, i) => ({
+              name: `b${i}`,
+              sent: 1,
+              errors: 0,
+            })),
+          },
+        },
+      ],
+      [
+        'tick counts with a negative byte count',
+        {
+          ...envelope,
+          kind: 'tick',
+          runId: 'abc123',
+          tick: {
+            interval: interval(1),
+            histograms: {},
+            startUs: 1,
+            endUs: 2,
+            counts: { sent: 1, sentBytes: -5, errors: 0, received: 0, receivedBytes: 0 },
+          },
         },
       ],
       [

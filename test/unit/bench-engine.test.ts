@@ -171,7 +171,11 @@ function params(over: Partial<BenchParameters> = {}): BenchParameters {
   };
 }
 
-/** A clock whose long timers (the end of a --duration window) fire `lateMs` late, as on a busy machine. */
+/**
+ * A clock whose long timers (the end of a --duration window, the interval ticks) fire `lateMs`
+ * late, as on a busy machine, or early with a negative `lateMs` (libuv counts a timer from its
+ * loop time, read when the turn began).
+ */
 class LateClock extends FakeClock {
   constructor(private readonly lateMs: number) {
     super();
@@ -187,7 +191,7 @@ async function bench(
   script: WorldScript = {},
   options: { signalAtMs?: number; endLateMs?: number } = {},
 ) {
-  const clock = options.endLateMs ? new LateClock(options.endLateMs) : new FakeClock();
+  const clock = options.endLateMs !== undefined ? new LateClock(options.endLateMs) : new FakeClock();
   const world = new FakeWorld(clock, script);
   const controller = new AbortController();
   const engine = new BenchEngine({
@@ -360,6 +364,34 @@ describe('bench engine: open loop', () => {
       { endLateMs: 120 },
     );
     assert.equal(result.totals.sent + result.totals.sendErrors + result.totals.unsent, 1000);
+    // Everything due had gone out when the late timer fired: its lateness is not sending time.
+    assert.equal(result.totals.unsent, 0);
+    assert.equal(result.phases.measureMs, 1000);
+    near(result.throughput.send.tps, 1000, 1, 'tps');
+    // The intervals (whose ticks were late too) end with the window, none past it.
+    const measured = result.intervals.filter((i) => i.phase === 'measure');
+    assert.equal(measured.at(-1)!.endMs, 1000);
+  });
+
+  test('a window whose end timer fires early still runs its whole length', async () => {
+    const { result } = await bench(
+      params({ rate: 1000, inflight: 8, durationMs: 1000, consumers: 0 }),
+      { sendLatencyMs: () => 0.1 },
+      { endLateMs: -2 },
+    );
+    assert.equal(result.phases.measureMs, 1000);
+    assert.equal(result.totals.sent, 1000);
+    assert.equal(result.intervals.filter((i) => i.phase === 'measure').at(-1)!.endMs, 1000);
+  });
+
+  test('a late end timer with messages still queued: the window runs to it, the unsent are reported', async () => {
+    const { result } = await bench(
+      params({ rate: 1000, inflight: 1, durationMs: 1000, consumers: 0 }),
+      { sendLatencyMs: () => 2 },
+      { endLateMs: 120 },
+    );
+    assert.equal(result.phases.measureMs, 1120);
+    assert.ok(result.totals.unsent > 0, `${result.totals.unsent} unsent`);
   });
 
   test('per broker: each broker its sends, errors and latency; the rows add up to the totals', async () => {

@@ -34,7 +34,7 @@
 import { ProtocolError } from '../../core/errors.js';
 import { parseFastjson } from '../../core/remoting/fastjson.js';
 import type { DrainProgress } from '../engine.js';
-import type { SourceTick } from '../gather.js';
+import type { SourceTick, WorkerBrokerTally } from '../gather.js';
 import { type BenchInterval, type BenchParameters, type BenchResult, SCHEMA_VERSION } from '../result.js';
 import { decodeRanges } from '../verify-ranges.js';
 import type { VerifierState } from '../verify.js';
@@ -48,6 +48,8 @@ export const MAX_BUS_DEPTH = 24;
 export const RESULT_PART_CHARS = 256 * 1024;
 /** Most parts of one result (so at most 16 MiB of result). */
 export const MAX_RESULT_PARTS = 64;
+/** Broker groups one tick may name (a row each, with its histogram): far more than clusters have. */
+export const MAX_TICK_BROKERS = 256;
 
 export type E2eScope = 'all' | 'local';
 
@@ -251,12 +253,41 @@ function tickOf(f: Fields): SourceTick {
     if (typeof b64 !== 'string' || b64.length > 256 * 1024 || !/^[A-Za-z0-9+/=]*$/.test(b64))
       fail(`tick.histograms.${name} is not a base64 histogram`);
   }
-  return {
+  const tick: SourceTick = {
     interval,
     histograms: hs as SourceTick['histograms'],
     startUs: t.num('startUs'),
     endUs: t.num('endUs'),
   };
+  // Counts and per-broker sends feed the coordinator's live metrics; an agent of an older rmq
+  // leaves them out, and its ticks still merge.
+  if (t.raw('counts') !== undefined) {
+    const c = t.obj('counts');
+    tick.counts = {
+      sent: c.int('sent'),
+      sentBytes: c.int('sentBytes'),
+      errors: c.int('errors'),
+      received: c.int('received'),
+      receivedBytes: c.int('receivedBytes'),
+    };
+  }
+  if (t.raw('brokers') !== undefined) {
+    tick.brokers = t.arr('brokers', MAX_TICK_BROKERS).map((b, i) => {
+      const bf = fields(b, `tick.brokers[${i}]`);
+      const row: WorkerBrokerTally = {
+        // A broker's name as the name server gave it: shown in metrics labels, so printable only.
+        name: bf.str('name', 255, /^[\x21-\x7e]+$/),
+        sent: bf.int('sent'),
+        errors: bf.int('errors'),
+      };
+      if (bf.raw('send') !== undefined) {
+        const b64 = bf.str('send', 256 * 1024, /^[A-Za-z0-9+/=]*$/);
+        row.send = b64;
+      }
+      return row;
+    });
+  }
+  return tick;
 }
 
 /** What an agent needs of the parameters to run (the rest it hands to its engine as they are). */

@@ -12,9 +12,9 @@
  */
 import { cpus, hostname } from 'node:os';
 import { BenchEngine } from '../../bench/engine.js';
-import { encodeHistogram } from '../../bench/histogram.js';
+import { encodeSourceTick } from '../../bench/gather.js';
 import type { TickEvent } from '../../bench/meter.js';
-import type { BenchResult, HistogramName } from '../../bench/result.js';
+import type { BenchResult } from '../../bench/result.js';
 import { rocketmqPorts } from '../../bench/rocketmq.js';
 import { OffsetClock } from '../../bench/clock-offset.js';
 import { systemClock } from '../../bench/clock.js';
@@ -149,6 +149,7 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
     });
     go.catch(() => {});
     let started = false;
+    let goSeen = false;
     const clock = new OffsetClock(a.offsetUs);
     const state: Run = {
       runId,
@@ -157,6 +158,9 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
       timeoutMs: run.coordinatorTimeoutMs,
       drained: false,
       go: (us, offsetUs) => {
+        // The coordinator sends the go more than once (a stored message can wait at the broker).
+        if (goSeen) return;
+        goSeen = true;
         // The offset measured while everyone set up (more round trips, a better least-delayed one).
         if (offsetUs !== undefined && !started) {
           clock.offsetUs = offsetUs;
@@ -237,20 +241,8 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
         started = true;
         send({ kind: 'started', runId, plannedUs: e.startUs, actualUs: clock.nowUs() });
       });
-      engine.on('tick', (e: TickEvent) => {
-        const histograms: Partial<Record<HistogramName, string>> = {};
-        for (const [name, h] of Object.entries(e.histograms) as [
-          HistogramName,
-          TickEvent['histograms']['send'],
-        ][]) {
-          if (h.totalCount > 0) histograms[name] = encodeHistogram(h);
-        }
-        send({
-          kind: 'tick',
-          runId,
-          tick: { interval: e.interval, histograms, startUs: e.startUs, endUs: e.endUs },
-        });
-      });
+      // Counts and sends per broker travel too: the coordinator's live metrics have them per broker.
+      engine.on('tick', (e: TickEvent) => send({ kind: 'tick', runId, tick: encodeSourceTick(e) }));
       engine.on('phase', (phase: string) => {
         send({ kind: 'phase', runId, phase, progress: engine.drainProgress() });
         if (phase === 'drain' && !progressTimer) {

@@ -76,6 +76,8 @@ const PING_MS = 100;
 const SETUP_TIMEOUT_MS = 60_000;
 /** The coordinator tells the agents it is alive this often; they give up after coordinatorTimeoutMs. */
 const BEAT_MS = 1000;
+/** How often the go is sent again until the start instant (see where it is sent). */
+const GO_REPEAT_MS = 500;
 const COORDINATOR_TIMEOUT_MS = 15_000;
 
 const ms = (us: number, d = 2): number => Math.round(us / 10 ** (3 - d)) / 10 ** d;
@@ -131,11 +133,16 @@ export async function runOnAgents(
     const deadline = Date.now() + o.joinTimeoutMs;
     let shown = -1;
     for (;;) {
-      if (c.signal?.aborted) throw new RocketMQError('timeout', 'interrupted while waiting for agents');
       const now = systemClock.nowUs();
       const live = [...seen.values()].filter(
         (s) => s.state === 'idle' && now - s.lastUs < o.agentTimeoutMs * 1000,
       );
+      // The command exits INTERRUPTED (130) for an error after Ctrl-C, not this kind's code.
+      if (c.signal?.aborted)
+        throw new RocketMQError(
+          'timeout',
+          `interrupted while waiting for agents: ${live.length} of ${o.count} joined pool ${o.pool}`,
+        );
       const ready = live.filter((s) => s.clock.count >= MIN_CLOCK_SAMPLES);
       if (live.length !== shown) {
         shown = live.length;
@@ -314,6 +321,7 @@ export async function runOnAgents(
     });
   }, 250);
   const beat = setInterval(() => void bus.send({ kind: 'beat', runId }), BEAT_MS);
+  let regoTimer: NodeJS.Timeout | undefined;
   const onAbort = () => void bus.send({ kind: 'abort', runId, reason: 'interrupted' });
   c.signal?.addEventListener('abort', onAbort);
   try {
@@ -337,7 +345,10 @@ export async function runOnAgents(
     await allReady;
     clearTimeout(setupTimer);
     if (failure) throw failure;
-    // Far enough ahead that the go reaches every agent before it: 5 × the slowest round trip, ≥ 1 s.
+    // Far enough ahead that the go reaches every agent before it: 5 × the slowest round trip, and
+    // at least 3 s (was 1 s), because the pings' best round trips say little of the bus's worst:
+    // a go that comes late starts its agent at once, late by that much, and in a CI-like run on a
+    // loaded 2-core box an agent started 254 ms after the others.
     clearInterval(pinger);
     const offsets: Record<string, number> = {};
     chosen.forEach((s, i) => {
@@ -348,8 +359,16 @@ export async function runOnAgents(
       `clocks: ${rows.map((r) => `${r.id} ${r.clock.offsetMs >= 0 ? '+' : ''}${r.clock.offsetMs} ± ${r.clock.uncertaintyMs} ms`).join(', ')}`,
     );
     const slowest = Math.max(...chosen.map((s) => s.clock.estimate()!.uncertaintyUs * 2));
-    startUs = systemClock.nowUs() + Math.max(1_000_000, 5 * slowest);
-    await bus.send({ kind: 'go', runId, startUs, offsets });
+    startUs = systemClock.nowUs() + Math.max(3_000_000, 5 * slowest);
+    const goMessage = { kind: 'go', runId, startUs, offsets } as const;
+    await bus.send(goMessage);
+    // And again every 500 ms until shortly before the instant (an agent takes the first it gets).
+    // A message stored while an agent's pull is being parked at the broker waits for the broker's
+    // next 5 s check of parked pulls (PullRequestHoldService); the next message stored wakes it.
+    regoTimer = setInterval(() => {
+      if (systemClock.nowUs() < startUs - GO_REPEAT_MS * 1000) void bus.send(goMessage);
+      else clearInterval(regoTimer);
+    }, GO_REPEAT_MS);
     c.onStart({ runId, parameters: p, startedAt: new Date(startUs / 1000).toISOString(), startUs });
     await allDone;
   } catch (err) {
@@ -357,6 +376,7 @@ export async function runOnAgents(
     throw err;
   } finally {
     clearInterval(pinger);
+    clearInterval(regoTimer);
     clearInterval(watchdog);
     clearInterval(beat);
     gather.close();
