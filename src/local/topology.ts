@@ -27,6 +27,8 @@ import {
   isLegacy,
   properties,
   SHARED_BOX_ENTRIES,
+  START_ENTRIES_5X,
+  IDLE_ENTRIES_5X,
 } from './config.js';
 import { join } from 'node:path';
 import type { LocalLayout } from './paths.js';
@@ -352,7 +354,14 @@ export function topologyBrokerConf(
     ['maxHashSlotNum', 100000],
     ['maxIndexNum', 400000],
   );
-  if (!legacy) entries.push(['mappedFileSizeTimerLog', 16 * 1024 * 1024], ...FEATURE_ENTRIES_5X);
+  if (!legacy) {
+    entries.push(
+      ['mappedFileSizeTimerLog', 16 * 1024 * 1024],
+      ...FEATURE_ENTRIES_5X,
+      ...START_ENTRIES_5X,
+      ...IDLE_ENTRIES_5X,
+    );
+  }
   entries.push(...liteEntries(s.version));
   if (t.replicas > 0) {
     // Consumers read a group's queues from its slave while the master is down, as a replicated

@@ -82,6 +82,9 @@ describe('rmq local', () => {
       up.brokerAddr,
       'waitTimeMillsInSendQueue',
       'mappedFileSizeCommitLog',
+      'transactionMetricFlushInterval',
+      'timerFlushIntervalMs',
+      'timerGetMessageThreadNum',
       '-n',
       up.namesrvAddr,
       '--json',
@@ -90,6 +93,9 @@ describe('rmq local', () => {
     assert.deepEqual((cfg.json as { config: Record<string, string> }).config, {
       mappedFileSizeCommitLog: String(64 * 1024 * 1024),
       waitTimeMillsInSendQueue: '1000',
+      transactionMetricFlushInterval: '200',
+      timerFlushIntervalMs: '10000',
+      timerGetMessageThreadNum: '1',
     });
 
     const logs = await rmq(['local', 'logs', '--dir', a, '--tail', '5', '--json']);

@@ -126,6 +126,10 @@ describe('brokerConf', () => {
       maxHashSlotNum: '100000',
       maxIndexNum: '400000',
       mappedFileSizeTimerLog: '16777216',
+      transactionMetricFlushInterval: '200',
+      timerFlushIntervalMs: '10000',
+      timerGetMessageThreadNum: '1',
+      timerPutMessageThreadNum: '1',
       fileReservedTime: '1',
       waitTimeMillsInSendQueue: '1000',
     };
@@ -160,6 +164,8 @@ describe('brokerConf', () => {
     const p = props(brokerConf(settings({ version: '4.9.7' }), layout));
     assert.equal(p.has('bindAddress'), false);
     assert.equal(p.has('mappedFileSizeTimerLog'), false);
+    assert.equal(p.has('transactionMetricFlushInterval'), false);
+    assert.equal(p.has('timerFlushIntervalMs'), false);
     assert.equal(p.get('brokerIP1'), '127.0.0.1');
   });
 
@@ -273,9 +279,11 @@ describe('javaArgs', () => {
     assert.ok(args.includes(ownerMarker(layout)));
   });
 
-  it('starts the name server with a small heap', () => {
+  it('starts the name server with a small heap and the client compiler only; the broker with both', () => {
     const args = javaArgs('namesrv', settings(), layout, lib, 17);
     assert.ok(args.includes('-Xmx256m'));
+    assert.ok(args.includes('-XX:TieredStopAtLevel=1'));
+    assert.ok(!javaArgs('broker', settings(), layout, lib, 17).some((a) => a.startsWith('-XX:TieredStop')));
     assert.ok(args.includes('-Drmq.logback.configurationFile=rmq.namesrv.logback.xml'));
     assert.deepEqual(args.slice(-3), [
       'org.apache.rocketmq.namesrv.NamesrvStartup',

@@ -44,6 +44,7 @@ describe('local topologies', () => {
     assert.match(conf, /^storePathRootDir=\/tmp\/rmq-unit-topo\/nodes\/broker-a-1\/store$/m);
     assert.doesNotMatch(conf, /enableControllerMode/);
     assert.match(conf, /^waitTimeMillsInSendQueue=1000$/m);
+    assert.match(conf, /^timerFlushIntervalMs=10000$/m);
     // Slaves serve reads (a 5.x slave refuses every pull without it); masters may suggest them.
     assert.match(conf, /^slaveReadEnable=true$/m);
     assert.match(topologyBrokerConf(nodes[2]!, nodes, t, s, layout), /^slaveReadEnable=true$/m);
