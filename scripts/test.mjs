@@ -75,8 +75,8 @@ let startedDir;
 // Most files spend their time waiting on a broker, so lanes keep a 2-core machine busy without
 // starving it; node's own --test-concurrency would pair files at random, two fault drills (each
 // starting a cluster of its own and holding a rate) among them.
-// - 'own': files that start a one-node cluster of their own (the two long fault drills, `rmq
-//   local`, ACL/TLS, ACL administration, the 4.9 offset reset);
+// - 'own': files that start a one-node cluster of their own (the three fault drills of a broker,
+//   a name server and a consumer, `rmq local`, ACL/TLS, ACL administration, the 4.9 offset reset);
 // - 'ha': the unit tests, the multi-broker topologies and failover drills (2 × 1 with two name
 //   servers, controller, DLedger), the 5.x proxy, the 5.5 line, the broker that advertises an
 //   address nothing answers at, the oneway-drop drill;
@@ -88,8 +88,7 @@ let startedDir;
 const LANES = [
   {
     name: 'own',
-    files:
-      /^(faults-(broker|namesrv)-kill|local|local-safety|security|acl-admin|group-offsets-49)\.test\.js$/,
+    files: /^(faults-(broker|namesrv|consumer)-kill|local|local-safety|security|group-offsets-49)\.test\.js$/,
   },
   {
     name: 'ha',

@@ -141,3 +141,19 @@ export const ndjson = <T>(text: string): T[] =>
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as T);
+
+/**
+ * Runs a command until `ok` holds, for at most 20 s: right after `up` a broker on two busy cores
+ * may answer its first admin requests late, which is not what the tests that use it are about.
+ */
+export async function eventually(
+  run: () => Promise<CliResult>,
+  ok: (r: CliResult) => boolean,
+): Promise<CliResult> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await run();
+    if (ok(r) || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}

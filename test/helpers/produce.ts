@@ -8,7 +8,10 @@ export async function produce(
   messages: OutgoingMessage[],
   options: { concurrency?: number; namesrv?: string; sequential?: boolean } = {},
 ): Promise<SendResult[]> {
-  const client = new MQClient({ namesrv: [options.namesrv ?? TEST_NAMESRV], timeoutMs: 5000 });
+  // These sends make a test's fixtures; none of them is what a test judges. 15 s lets one wait out
+  // a broker that stalls for a few seconds on a loaded box (in CI, one send of 10,000 timed out
+  // at 5 s and failed the round-trip test before it began).
+  const client = new MQClient({ namesrv: [options.namesrv ?? TEST_NAMESRV], timeoutMs: 15_000 });
   const producer = new Producer(client, { group: 'rmq_test_producer' });
   const results: SendResult[] = new Array(messages.length);
   try {

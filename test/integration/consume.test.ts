@@ -272,77 +272,6 @@ describe('consume', { concurrency: true }, () => {
     }
   });
 
-  test(
-    'a 5 s delayed message is not delivered early, and arrives within 3 s after',
-    {
-      timeout: 90_000,
-    },
-    async (t) => {
-      const tp = await topic('it_delay', 1);
-      const g = uniqueName('g');
-      const consumer = rmqBackground([
-        'consume',
-        tp,
-        '-g',
-        g,
-        '--from',
-        'first',
-        '--count',
-        '3',
-        '--output',
-        'ndjson',
-      ]);
-      const arrivals: Record<string, number> = {};
-      const watch = async (names: string[], withinMs: number) => {
-        const until = Date.now() + withinMs;
-        while (names.some((n) => arrivals[n] === undefined) && Date.now() < until) {
-          for (const rec of ndjson<Rec>(consumer.stdout())) arrivals[rec.body!] ??= Date.now();
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
-      // The consumer is pulling once an undelayed message reached it. Lateness is counted from
-      // there, not from a fixed pause that a CLI starting on a loaded machine may outlast.
-      await produce([{ topic: tp, body: Buffer.from('ready') }]);
-      await watch(['ready'], 60_000);
-      assert.ok(arrivals.ready, `the consumer never received an undelayed message: ${consumer.stderr()}`);
-      const sentAt = Date.now();
-      await produce([
-        { topic: tp, body: Buffer.from('delay'), delayMs: 5000 },
-        { topic: tp, body: Buffer.from('deliver-at'), deliverAtMs: sentAt + 5000 },
-      ]);
-      const ackAt = Date.now();
-      await watch(['delay', 'deliver-at'], 20_000);
-      const res = await consumer.done;
-      // Where any lateness arose: the broker's due time (TIMER_OUT_MS: the requested time floored
-      // to its timer's 1 s slot), its put into the topic (TIMER_DEQUEUE_MS), the consumer's receipt.
-      const reader = new TopicReader(uniqueName('delay_reader'));
-      const stored = await reader.read(tp).finally(() => reader.close());
-      for (const m of stored.filter((x) => x.properties.TIMER_OUT_MS)) {
-        const due = Number(m.properties.TIMER_OUT_MS);
-        const put = Number(m.properties.TIMER_DEQUEUE_MS);
-        t.diagnostic(
-          `${m.body.toString()}: acknowledged ${ackAt - sentAt} ms after the send began; the broker's due ` +
-            `time ${due - (sentAt + 5000)} ms from the send's start + 5 s, put ${put - due} ms after it, received ` +
-            `${(arrivals[m.body.toString()] ?? NaN) - put} ms after that`,
-        );
-      }
-      assert.equal(res.code, 0, res.stderr);
-      // A delay counts from the broker's receipt of the send, some time between its start and its
-      // acknowledgement (seconds apart on a loaded machine: a new client looks up the route and
-      // connects first); a delivery time is absolute. The broker floors a due time to its timer's
-      // 1 s slot (so up to 1 s early) and puts a slot's messages into the topic once the next
-      // slot begins (about 1.1 s after that slot's start); 3 s leaves 1.9 s for the long-polling
-      // consumer to be woken and print the message.
-      const window = { delay: [sentAt + 5000, ackAt + 5000], 'deliver-at': [sentAt + 5000, sentAt + 5000] };
-      for (const [name, [earliest, latest]] of Object.entries(window) as [string, number[]][]) {
-        const at = arrivals[name];
-        assert.ok(at !== undefined, `${name} never arrived`);
-        assert.ok(at - earliest! >= -1000, `${name} delivered ${earliest! - at} ms early`);
-        assert.ok(at - latest! <= 3000, `${name} delivered ${at - latest!} ms late`);
-      }
-    },
-  );
-
   test('retry then DLQ after --max-reconsume deliveries; --dlq reads it', { timeout: 90_000 }, async () => {
     const t = await topic('it_dlq', 1);
     const g = uniqueName('g');
@@ -388,6 +317,93 @@ describe('consume', { concurrency: true }, () => {
     );
     assert.equal(recs[0]!.keys[0], 'poison');
   });
+});
+
+// Alone, after the tests above: its receipt is timed, and the 10,000-message round trip beside it
+// loaded the same broker (in CI a send of that test and this receipt were both seconds late).
+describe('consume, timed', () => {
+  test(
+    'a 5 s delayed message is not delivered early, and arrives within 3 s after (or 6 s after its put, when it came as the pull was parked)',
+    {
+      timeout: 90_000,
+    },
+    async (t) => {
+      const tp = await topic('it_delay', 1);
+      const g = uniqueName('g');
+      const consumer = rmqBackground([
+        'consume',
+        tp,
+        '-g',
+        g,
+        '--from',
+        'first',
+        '--count',
+        '3',
+        '--output',
+        'ndjson',
+      ]);
+      const arrivals: Record<string, number> = {};
+      const watch = async (names: string[], withinMs: number) => {
+        const until = Date.now() + withinMs;
+        while (names.some((n) => arrivals[n] === undefined) && Date.now() < until) {
+          for (const rec of ndjson<Rec>(consumer.stdout())) arrivals[rec.body!] ??= Date.now();
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      // The consumer is pulling once an undelayed message reached it. Lateness is counted from
+      // there, not from a fixed pause that a CLI starting on a loaded machine may outlast.
+      await produce([{ topic: tp, body: Buffer.from('ready') }]);
+      await watch(['ready'], 60_000);
+      assert.ok(arrivals.ready, `the consumer never received an undelayed message: ${consumer.stderr()}`);
+      const sentAt = Date.now();
+      await produce([
+        { topic: tp, body: Buffer.from('delay'), delayMs: 5000 },
+        { topic: tp, body: Buffer.from('deliver-at'), deliverAtMs: sentAt + 5000 },
+      ]);
+      const ackAt = Date.now();
+      await watch(['delay', 'deliver-at'], 20_000);
+      const res = await consumer.done;
+      // Where any lateness arose: the broker's due time (TIMER_OUT_MS: the requested time floored
+      // to its timer's 1 s slot), its put into the topic (TIMER_DEQUEUE_MS), the consumer's receipt.
+      const reader = new TopicReader(uniqueName('delay_reader'));
+      const stored = await reader.read(tp).finally(() => reader.close());
+      const putAt: Record<string, number> = {};
+      for (const m of stored.filter((x) => x.properties.TIMER_OUT_MS)) {
+        const due = Number(m.properties.TIMER_OUT_MS);
+        const put = Number(m.properties.TIMER_DEQUEUE_MS);
+        putAt[m.body.toString()] = put;
+        t.diagnostic(
+          `${m.body.toString()}: acknowledged ${ackAt - sentAt} ms after the send began; the broker's due ` +
+            `time ${due - (sentAt + 5000)} ms from the send's start + 5 s, put ${put - due} ms after it, received ` +
+            `${(arrivals[m.body.toString()] ?? NaN) - put} ms after that`,
+        );
+      }
+      assert.equal(res.code, 0, res.stderr);
+      // A delay counts from the broker's receipt of the send, some time between its start and its
+      // acknowledgement (seconds apart on a loaded machine: a new client looks up the route and
+      // connects first); a delivery time is absolute. The broker floors a due time to its timer's
+      // 1 s slot (so up to 1 s early) and puts a slot's messages into the topic once the next
+      // slot begins (about 1.1 s after that slot's start); 3 s leaves 1.9 s for the long-polling
+      // consumer to be woken and print the message. Unless the message came while the consumer's
+      // pull, just found empty, was being parked: the broker does not look again (its
+      // PullRequestHoldService) until its next 5 s round, and a loaded box widens that gap (seen
+      // once: received 3,197 ms after the put, 3,667 ms after its time). Then the put is on time
+      // and the receipt within that round of it.
+      const window = { delay: [sentAt + 5000, ackAt + 5000], 'deliver-at': [sentAt + 5000, sentAt + 5000] };
+      for (const [name, [earliest, latest]] of Object.entries(window) as [string, number[]][]) {
+        const at = arrivals[name];
+        const put = putAt[name];
+        assert.ok(at !== undefined, `${name} never arrived`);
+        assert.ok(put !== undefined, `${name} has no put time stamped by the broker`);
+        assert.ok(at - earliest! >= -1000, `${name} delivered ${earliest! - at} ms early`);
+        assert.ok(put - latest! <= 3000, `${name} put into the topic ${put - latest!} ms late`);
+        assert.ok(
+          at - latest! <= 3000 || at - put <= 5000 + 1000,
+          `${name} delivered ${at - latest!} ms late, ${at - put} ms after the broker put it into the topic`,
+        );
+      }
+    },
+  );
 });
 
 describe('consume --json', { concurrency: true }, () => {

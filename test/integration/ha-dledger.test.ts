@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { StatusResult } from '../../src/local/status.js';
 import { rmq } from '../helpers/cli.js';
-import { UP_TIMEOUT_MS, UP_WAIT_S } from '../helpers/cluster.js';
+import { UP_TIMEOUT_MS, UP_WAIT_S, waitUntil } from '../helpers/cluster.js';
 import {
   assertFailover,
   describeTopology,
@@ -46,9 +46,22 @@ describe('DLedger failover (4.9.7)', () => {
       );
       t.diagnostic(`DLedger topology (1 name server, a raft group of 3 brokers): ${describeTopology(topo)}`);
 
-      // One leader (the master, id 0) and two followers (slaves, id = raft id + 1).
-      const st = (await rmq(['local', 'status', '--dir', dir, '--json'])).json as StatusResult;
-      const brokers = st.nodes?.filter((n) => n.kind === 'broker') ?? [];
+      // One leader (the master, id 0) and two followers (slaves, id = raft id + 1). On a loaded
+      // box a follower that missed heartbeats right after the start can be a candidate for a
+      // moment (seen in CI: n1 'candidate', no leader): the group is read once it has settled.
+      let brokers: NonNullable<StatusResult['nodes']> = [];
+      await waitUntil(
+        'the raft group settled: one leader, listed as the master, and two followers',
+        async () => {
+          const st = (await rmq(['local', 'status', '--dir', dir, '--json'])).json as StatusResult;
+          brokers = st.nodes?.filter((n) => n.kind === 'broker') ?? [];
+          const roles = brokers.map((n) => n.raft?.role).sort();
+          const named = brokers.find((n) => n.raft?.role === 'leader')?.role;
+          return roles.join() === 'follower,follower,leader' && named === 'MASTER';
+        },
+        30_000,
+        1000,
+      ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(brokers)}`));
       assert.equal(brokers.length, 3);
       assert.deepEqual(brokers.map((n) => n.role).sort(), ['MASTER', 'SLAVE', 'SLAVE']);
       const leader = brokers.find((n) => n.role === 'MASTER')!;

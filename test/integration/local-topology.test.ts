@@ -39,6 +39,33 @@ const failures = (res: BenchResult): string =>
         .join(' ')}`
     : '');
 
+/**
+ * Waits until every master has its slave connected and in sync, and each slave is 0 bytes behind;
+ * returns the HA column as JSON.
+ */
+async function inSync(namesrv: string): Promise<string> {
+  let ha = '';
+  await waitUntil(
+    'every master with its slave in sync',
+    async () => {
+      const r = await rmq(['cluster', 'list', '--namesrv', namesrv, '--json']);
+      const rows = (r.json as ClusterListResult).clusters.flatMap((c) => c.brokers);
+      ha = JSON.stringify(rows.map((b) => [b.brokerName, b.brokerId, b.replication]));
+      return (
+        rows.length === 4 &&
+        rows.every((b) =>
+          b.brokerId === 0
+            ? b.replication?.slaves === 1 && b.replication.inSync === 1
+            : b.replication?.connected === true && b.replication.behindBytes === 0,
+        )
+      );
+    },
+    60_000,
+    1000,
+  ).catch((err: Error) => assert.fail(`${err.message}: ${ha}`));
+  return ha;
+}
+
 describe('rmq local topologies', () => {
   let root: string;
   let dir: string;
@@ -116,22 +143,7 @@ describe('rmq local topologies', () => {
 
       // The HA column: classic master/slave; each master has its slave connected and in sync,
       // each slave knows how far it is behind (0 at rest). A slave connects a moment after start.
-      let ha = '';
-      await waitUntil(
-        'every master with its slave in sync',
-        async () => {
-          const r = await rmq(['cluster', 'list', '--namesrv', namesrv, '--json']);
-          const rows = (r.json as ClusterListResult).clusters.flatMap((c) => c.brokers);
-          ha = JSON.stringify(rows.map((b) => [b.brokerName, b.brokerId, b.replication]));
-          return rows.every((b) =>
-            b.brokerId === 0
-              ? b.replication?.slaves === 1 && b.replication.inSync === 1
-              : b.replication?.connected === true && b.replication.behindBytes === 0,
-          );
-        },
-        60_000,
-        1000,
-      ).catch((err: Error) => assert.fail(`${err.message}: ${ha}`));
+      const ha = await inSync(namesrv);
       assert.ok(
         JSON.parse(ha).every((x: [string, number, { mode: string }]) => x[2].mode === 'master-slave'),
         ha,
@@ -187,7 +199,10 @@ describe('rmq local topologies', () => {
     async (t) => {
       assert.ok(namesrv, 'the topology of the test above is up');
       const RATE = 300;
-      const DURATION_S = 75;
+      // Room for the killed master to come back and take sends again: its restart took 22–32 s on
+      // this box under the suite, ~60 s in CI (it was back at 67 s of a 75 s run, too late to be
+      // used much) and 82.8 s under a load average of 25.
+      const DURATION_S = 120;
       const topic = 'drill_master_kill';
       const created = await rmq(['topic', 'create', topic, '--queues', '4', '-n', namesrv, '--json']);
       assert.equal(created.code, 0, created.stderr);
@@ -263,7 +278,7 @@ describe('rmq local topologies', () => {
         // Sends in flight to the dead master fail over to the other one: at most 0.1 % fail.
         assert.ok(
           res.totals.sendErrors <= Math.ceil(res.totals.sent * 0.001),
-          `${res.totals.sendErrors} of ${res.totals.sent} sends failed after retries`,
+          `${res.totals.sendErrors} of ${res.totals.sent} sends failed after retries (kill at ${killedAtS} s, back ${backAfterS.toFixed(1)} s later; ${failures(res)})`,
         );
         assert.ok(a && b, JSON.stringify(rows));
         // broker-b had half the sends until the kill; more than that (with 5 s of its half to
@@ -271,7 +286,7 @@ describe('rmq local topologies', () => {
         const bBeforeKill = (RATE / 2) * killedAtS * 1.1 + 128;
         assert.ok(
           b.sent > bBeforeKill + (RATE / 2) * 5,
-          `broker-b took ${b.sent} sends: not used again after its restart (${Math.round(bBeforeKill)} by the kill)`,
+          `broker-b took ${b.sent} sends: not used again after its restart ${backAfterS.toFixed(1)} s after the kill at ${killedAtS} s (${Math.round(bBeforeKill)} by the kill)`,
         );
         assert.ok(a.sent > b.sent, 'the surviving master carried more');
       } finally {
@@ -287,9 +302,15 @@ describe('rmq local topologies', () => {
     async (t) => {
       assert.ok(namesrv, 'the topology of the first test is up');
       const RATE = 300;
-      const DURATION_S = 80;
+      // The drain ends about 30 s after it starts (its settle period, and the producers' route
+      // refresh), once the rate has held 3 s; the checks after it take ~6 s more (Dec 2).
+      const DURATION_S = 70;
       const topic = 'drill_drain';
       const group = 'drill_drain_g';
+      // The drill before restarted broker-b-0: in CI it was back only seconds before this one
+      // began, and a bench on the cold master and its re-syncing slave saw 44 send errors. What is
+      // judged here is the drain, so it starts from a settled topology.
+      await inSync(namesrv);
       const created = await rmq(['topic', 'create', topic, '--queues', '4', '-n', namesrv, '--json']);
       assert.equal(created.code, 0, created.stderr);
       const csv = join(root, 'drain.csv');
@@ -380,7 +401,7 @@ describe('rmq local topologies', () => {
             .map((x) => `${x.brokerName} ${x.sent} sent/${x.sendErrors} errors`)
             .join('; ')}; ${failures(res)}`,
         );
-        assert.equal(res.totals.sendErrors, 0, 'producers saw no error');
+        assert.equal(res.totals.sendErrors, 0, `producers saw no error (${failures(res)})`);
         assert.equal(res.verification!.lost, 0);
       } finally {
         bench.kill('SIGKILL');

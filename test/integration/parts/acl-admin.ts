@@ -1,38 +1,36 @@
 /**
- * `rmq acl …` against real brokers started by `rmq local up --acl`, one cluster per test, each on
- * ports and in a dir of its own with a profiles file of its own (as security.test.ts). 5.3.3:
- * a Normal user and its policies change what the broker lets it do (send/consume with its own
- * credentials); 4.9.7: a plain ACL account and the global white list. Every change is read back
- * by the command itself (`applied`) and checked here by what the broker then allows. No
- * password or secret shows in any output.
+ * `rmq acl …` against real brokers started by `rmq local up --acl`: the 5.3.3 and 4.9.7 clusters
+ * of security.test.ts, which runs these tests after its own (two cluster starts fewer, each about
+ * a minute of a loaded 2-core box). 5.3.3: a Normal user and its policies change what the broker
+ * lets it do (send/consume with its own credentials); 4.9.7: a plain ACL account and the global
+ * white list. Every change is read back by the command itself (`applied`) and checked here by
+ * what the broker then allows. No password or secret shows in any output. Names are the tests'
+ * own, so what security.test.ts left on a cluster (its users) does not matter.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { UpResult } from '../../src/local/cluster.js';
+import { describe, test } from 'node:test';
+import type { UpResult } from '../../../src/local/cluster.js';
 import type {
   AclAccountChangeResult,
   AclAccountListResult,
   AclWhitelistResult,
-} from '../../src/services/acl-accounts.js';
-import type { AclPolicyChangeResult, AclPolicyGetResult } from '../../src/services/acl-policies.js';
+} from '../../../src/services/acl-accounts.js';
+import type { AclPolicyChangeResult, AclPolicyGetResult } from '../../../src/services/acl-policies.js';
 import type {
   AclUserChangeResult,
   AclUserGetResult,
   AclUserListResult,
-} from '../../src/services/acl-users.js';
-import { type CliOptions, type CliResult, rmq, uniqueName } from '../helpers/cli.js';
-import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
-import { freeClusterPorts } from '../helpers/ports.js';
-import { assertSchema } from '../helpers/schema.js';
+} from '../../../src/services/acl-users.js';
+import { type CliOptions, type CliResult, eventually, rmq, uniqueName } from '../../helpers/cli.js';
+import { UP_TIMEOUT_MS } from '../../helpers/cluster.js';
+import { assertSchema } from '../../helpers/schema.js';
 
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string; code?: number };
 }
 
-const LONG = { timeoutMs: UP_TIMEOUT_MS };
 const TEST_TIMEOUT = UP_TIMEOUT_MS + 240_000;
 const show = (r: CliResult): string => `exit ${r.code}\n${r.stdout}${r.stderr}`;
 const errorOf = (r: CliResult): ErrorBody['error'] => {
@@ -41,84 +39,40 @@ const errorOf = (r: CliResult): ErrorBody['error'] => {
   return e;
 };
 
-/** Right after `up` a broker on two busy cores may answer its first admin requests late. */
-async function eventually(run: () => Promise<CliResult>, ok: (r: CliResult) => boolean): Promise<CliResult> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await run();
-    if (ok(r) || Date.now() > deadline) return r;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+/** The shared clusters: each resolves to its `local up --acl --show-secret` result. */
+export interface AclClusters {
+  /** A dir of the file's own, for the documents the tests write. */
+  root: () => string;
+  acl5: () => Promise<UpResult>;
+  acl49: () => Promise<UpResult>;
 }
 
-describe('ACL administration', () => {
-  let root: string;
-  const dirs: string[] = [];
+export function aclAdminTests(clusters: AclClusters): void {
+  describe('ACL administration', () => {
+    /** A CLI runner for one cluster with the given credentials, nothing from the outer environment. */
+    function runner(namesrv: string, accessKey: string, secretKey: string) {
+      const env = {
+        NAMESRV_ADDR: namesrv,
+        RMQ_PROFILES_FILE: join(clusters.root(), 'no-profiles.json'),
+        RMQ_PROFILE: undefined,
+        RMQ_ACCESS_KEY: accessKey,
+        RMQ_SECRET_KEY: secretKey,
+      };
+      return async (args: string[], o: CliOptions = {}) => {
+        const r = await rmq(args, { ...o, env: { ...env, ...o.env } });
+        // Every `rmq acl … --json` document against its committed schema.
+        if (args[0] === 'acl' && args.includes('--json') && r.json !== undefined) {
+          assertSchema(r.code === 0 ? args.slice(0, 3).join('-') : 'error', r.json);
+        }
+        return r;
+      };
+    }
 
-  before(() => {
-    root = mkdtempSync(join(tmpdir(), 'rmq-acl-admin-it-'));
-  });
-
-  after(async () => {
-    for (const d of dirs) await rmq(['local', 'down', '--dir', d, '--purge', '--timeout', '5s', '--json']);
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  async function up(name: string, version: string): Promise<UpResult> {
-    const dir = join(root, name);
-    dirs.push(dir);
-    const { namesrvPort, brokerPort } = await freeClusterPorts();
-    const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
-    const r = await rmq(
-      [
-        'local',
-        'up',
-        '--dir',
-        dir,
-        '--version',
-        version,
-        '--acl',
-        '--show-secret',
-        ...ports,
-        ...UP_WAIT,
-        '--json',
-      ],
-      { ...LONG, env: { RMQ_PROFILES_FILE: join(root, `profiles-${name}.json`) } },
-    );
-    assert.equal(r.code, 0, show(r));
-    return r.json as UpResult;
-  }
-
-  async function down(result: UpResult): Promise<void> {
-    const r = await rmq(['local', 'down', '--dir', result.dir, '--purge', '--json'], LONG);
-    assert.equal(r.code, 0, show(r));
-  }
-
-  /** A CLI runner for one cluster with the given credentials, nothing from the outer environment. */
-  function runner(namesrv: string, accessKey: string, secretKey: string) {
-    const env = {
-      NAMESRV_ADDR: namesrv,
-      RMQ_PROFILES_FILE: join(root, 'no-profiles.json'),
-      RMQ_PROFILE: undefined,
-      RMQ_ACCESS_KEY: accessKey,
-      RMQ_SECRET_KEY: secretKey,
-    };
-    return async (args: string[], o: CliOptions = {}) => {
-      const r = await rmq(args, { ...o, env: { ...env, ...o.env } });
-      // Every `rmq acl … --json` document against its committed schema.
-      if (args[0] === 'acl' && args.includes('--json') && r.json !== undefined) {
-        assertSchema(r.code === 0 ? args.slice(0, 3).join('-') : 'error', r.json);
-      }
-      return r;
-    };
-  }
-
-  test(
-    '5.3.3: a Normal user and its policies decide what it may do; update, deny, delete; bad input changes nothing',
-    { timeout: TEST_TIMEOUT },
-    async () => {
-      const cluster = await up('acl5', '5.3.3');
-      try {
+    test(
+      '5.3.3: a Normal user and its policies decide what it may do; update, deny, delete; bad input changes nothing',
+      { timeout: TEST_TIMEOUT },
+      async () => {
+        const cluster = await clusters.acl5();
         const admin = runner(cluster.namesrvAddr, 'rmq-admin', cluster.acl!.secretKey);
         const user = uniqueName('alice').toLowerCase();
         const password = `pw-${uniqueName('x')}`;
@@ -404,7 +358,7 @@ describe('ACL administration', () => {
         // Metadata as code: users and policies in export/diff/apply (--include acl).
         const metaUser = uniqueName('meta').toLowerCase();
         const metaPassword = `pw-${uniqueName('m')}`;
-        const docFile = join(root, 'acl-doc.json');
+        const docFile = join(clusters.root(), 'acl-doc.json');
         const doc = (password?: string) =>
           writeFileSync(
             docFile,
@@ -472,7 +426,7 @@ describe('ACL administration', () => {
             .acl.users[metaUser]?.password,
           metaPassword,
         );
-        const exportFile = join(root, 'acl-export.yaml');
+        const exportFile = join(clusters.root(), 'acl-export.yaml');
         assert.equal((await run(['export', '--include', 'acl', '-o', exportFile])).code, 0);
         const clean = await run(['diff', '-f', exportFile, '--include', 'acl']);
         assert.equal(clean.code, 0, show(clean));
@@ -486,18 +440,14 @@ describe('ACL administration', () => {
 
         for (const r of outputs)
           assert.ok(!`${r.stdout}${r.stderr}`.includes(password), `password shown: ${show(r)}`);
-      } finally {
-        await down(cluster);
-      }
-    },
-  );
+      },
+    );
 
-  test(
-    '4.9.7: a plain ACL account works, changes and goes; the global white list is set and read back',
-    { timeout: TEST_TIMEOUT },
-    async () => {
-      const cluster = await up('acl49', '4.9.7');
-      try {
+    test(
+      '4.9.7: a plain ACL account works, changes and goes; the global white list is set and read back',
+      { timeout: TEST_TIMEOUT },
+      async () => {
+        const cluster = await clusters.acl49();
         const admin = runner(cluster.namesrvAddr, 'rmq-admin', cluster.acl!.secretKey);
         const key = uniqueName('app-writer');
         const secret = `secret-${uniqueName('s')}`;
@@ -613,9 +563,7 @@ describe('ACL administration', () => {
 
         for (const r of outputs)
           assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `secret shown: ${show(r)}`);
-      } finally {
-        await down(cluster);
-      }
-    },
-  );
-});
+      },
+    );
+  });
+}
