@@ -22,13 +22,10 @@ import { InvalidArgumentError } from '../core/errors.js';
 import {
   BROKER_DIRECT_MEMORY_CAP,
   type ClusterSettings,
-  FEATURE_ENTRIES_5X,
-  liteEntries,
   isLegacy,
   properties,
   SHARED_BOX_ENTRIES,
-  START_ENTRIES_5X,
-  IDLE_ENTRIES_5X,
+  storeEntries,
 } from './config.js';
 import { join } from 'node:path';
 import type { LocalLayout } from './paths.js';
@@ -341,28 +338,10 @@ export function topologyBrokerConf(
     );
   }
   entries.push(
-    ['storePathRootDir', p.storeDir],
-    ['storePathCommitLog', join(p.storeDir, 'commitlog')],
-    ['autoCreateTopicEnable', s.autoCreateTopic],
-    ['autoCreateSubscriptionGroup', true],
-    ['traceTopicEnable', true],
-    ['enablePropertyFilter', true],
+    ...storeEntries(s.version, p.storeDir, s.autoCreateTopic),
     // A proxy in cluster mode starts only once the brokers register the cluster's own topic.
     ['clusterTopicEnable', true],
-    ['mappedFileSizeCommitLog', 64 * 1024 * 1024],
-    ['mappedFileSizeConsumeQueue', 600000],
-    ['maxHashSlotNum', 100000],
-    ['maxIndexNum', 400000],
   );
-  if (!legacy) {
-    entries.push(
-      ['mappedFileSizeTimerLog', 16 * 1024 * 1024],
-      ...FEATURE_ENTRIES_5X,
-      ...START_ENTRIES_5X,
-      ...IDLE_ENTRIES_5X,
-    );
-  }
-  entries.push(...liteEntries(s.version));
   if (t.replicas > 0) {
     // Consumers read a group's queues from its slave while the master is down, as a replicated
     // deployment is set up to: RocketMQ ships it off, and then a 5.x slave refuses every pull
