@@ -8,7 +8,7 @@
 // the runner's own summaries and a plain "N passed, N failed, N skipped" line, in which a
 // cancelled test (one that timed out, or whose file crashed) counts as failed.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,6 +69,9 @@ let namesrv = process.env.RMQ_TEST_NAMESRV ?? '127.0.0.1:9876';
 // Tests never read or write the developer's own profiles (some start clusters, which save one).
 const scratch = mkdtempSync(join(tmpdir(), 'rmq-test-'));
 process.env.RMQ_PROFILES_FILE = join(scratch, 'profiles.json');
+// Ports a test draws are reserved here for the whole run, across lanes (test/helpers/ports.ts).
+process.env.RMQ_TEST_PORT_DIR = join(scratch, 'ports');
+mkdirSync(process.env.RMQ_TEST_PORT_DIR);
 let startedDir;
 
 // Lanes: each one `node --test` process running its files one after the other, side by side.

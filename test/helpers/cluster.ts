@@ -4,7 +4,16 @@
  * exactly as it ran (command line, environment and working directory read from /proc first).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +32,38 @@ export const UP_WAIT_S = 240;
 export const UP_WAIT = ['--wait', `${UP_WAIT_S}s`];
 /** The CLI's own limit for one `local up`: its wait, plus the start-up around it. */
 export const UP_TIMEOUT_MS = (UP_WAIT_S + 60) * 1000;
+
+/**
+ * What each JVM of a cluster dir printed, for a start that failed: `local up`'s error names only a
+ * few lines, and the dir is deleted right after (a BindException in CI named no port). The last
+ * lines of each stdout, stack frames left out, exception lines and their causes kept.
+ */
+export function startFailureOutput(dir: string, maxLines = 25): string {
+  const outs: string[] = [];
+  const logs = join(dir, 'logs');
+  if (existsSync(logs)) for (const f of readdirSync(logs)) if (f.endsWith('.out')) outs.push(join(logs, f));
+  const nodes = join(dir, 'nodes');
+  if (existsSync(nodes)) {
+    for (const n of readdirSync(nodes)) {
+      for (const f of readdirSync(join(nodes, n))) if (f.endsWith('.out')) outs.push(join(nodes, n, f));
+    }
+  }
+  return outs
+    .map((f) => {
+      let text = '';
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch {
+        text = '(unreadable)';
+      }
+      const lines = text
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !/^\s+at /.test(l) && !/^\s*\.\.\. \d+ more/.test(l))
+        .slice(-maxLines);
+      return `--- ${f.slice(dir.length + 1)}\n${lines.join('\n')}`;
+    })
+    .join('\n');
+}
 
 export interface TestCluster {
   /** A temp dir of the test's own; the cluster lives in `dir` inside it. */
@@ -85,9 +126,10 @@ export async function startCluster(
   );
   const res = up.json as UpResult | undefined;
   if (up.code !== 0 || !res) {
+    const output = startFailureOutput(dir);
     await rmq(['local', 'down', '--dir', dir, '--purge', '--timeout', '3s']);
     rmSync(root, { recursive: true, force: true });
-    throw new Error(`local up failed (exit ${up.code}): ${up.stdout}${up.stderr}`);
+    throw new Error(`local up failed (exit ${up.code}): ${up.stdout}${up.stderr}\n${output}`);
   }
   return {
     root,

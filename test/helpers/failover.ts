@@ -16,7 +16,7 @@ import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import type { NodeActionResult } from '../../src/local/nodes.js';
 import { rmq, rmqBackground } from './cli.js';
-import { sleep, waitUntil } from './cluster.js';
+import { sleep, startFailureOutput, waitUntil } from './cluster.js';
 import { csvIntervals, sec } from './faults.js';
 
 export interface Topology {
@@ -71,7 +71,7 @@ export async function upTopology(
     ],
     { timeoutMs: (waitS + 120) * 1000 },
   );
-  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${startFailureOutput(dir)}`);
   const up = r.json as UpResult;
   const rss: Record<string, number> = {};
   for (const n of up.nodes ?? []) rss[n.name] = rssMiB(n.pid);

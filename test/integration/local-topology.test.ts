@@ -17,7 +17,7 @@ import type { NodeActionResult } from '../../src/local/nodes.js';
 import type { BrokerDrainResult } from '../../src/services/broker-drain.js';
 import type { ClusterListResult } from '../../src/services/cluster.js';
 import { rmq, rmqBackground } from '../helpers/cli.js';
-import { UP_TIMEOUT_MS, waitUntil } from '../helpers/cluster.js';
+import { startFailureOutput, UP_TIMEOUT_MS, waitUntil } from '../helpers/cluster.js';
 import { csvIntervals, sec } from '../helpers/faults.js';
 import { freePortBlock } from '../helpers/ports.js';
 
@@ -108,7 +108,7 @@ describe('rmq local topologies', () => {
         ],
         LONG,
       );
-      assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}`);
+      assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}\n${startFailureOutput(dir)}`);
       const up = upped.json as UpResult;
       namesrv = up.namesrvAddr;
       assert.equal(namesrv, `127.0.0.1:${base};127.0.0.1:${base + 1}`);

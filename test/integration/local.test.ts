@@ -15,7 +15,7 @@ import type { DownResult } from '../../src/local/down.js';
 import type { StatusResult } from '../../src/local/status.js';
 import type { SendSummary } from '../../src/services/send/index.js';
 import { type CliResult, rmq } from '../helpers/cli.js';
-import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
+import { startFailureOutput, UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts, freePortBlock } from '../helpers/ports.js';
 
 interface ErrorBody {
@@ -52,7 +52,7 @@ describe('rmq local', () => {
     const ports = ['--namesrv-port', String(namesrvPort), '--broker-port', String(brokerPort)];
 
     const upped = await rmq(['local', 'up', '--dir', a, ...ports, ...UP_WAIT, '--json'], LONG);
-    assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}`);
+    assert.equal(upped.code, 0, `${upped.stdout}${upped.stderr}\n${startFailureOutput(a)}`);
     const up = upped.json as UpResult;
     assert.equal(up.namesrvAddr, `127.0.0.1:${namesrvPort}`);
     assert.equal(up.brokerAddr, `127.0.0.1:${brokerPort}`);

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import type { UpResult } from '../../src/local/cluster.js';
 import { type CliOptions, type CliResult, eventually, rmq, uniqueName } from '../helpers/cli.js';
-import { UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
+import { startFailureOutput, UP_TIMEOUT_MS, UP_WAIT } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
 import { aclAdminTests } from './parts/acl-admin.js';
 
@@ -56,7 +56,7 @@ async function up(name: string, args: string[], profiles: string): Promise<UpRes
     ...LONG,
     env: { RMQ_PROFILES_FILE: profiles },
   });
-  assert.equal(r.code, 0, show(r));
+  assert.equal(r.code, 0, `${show(r)}\n${startFailureOutput(dir)}`);
   return r.json as UpResult;
 }
 
