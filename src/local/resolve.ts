@@ -7,6 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { isPidAlive, takeDownloadLock } from './download-lock.js';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError, InvalidArgumentError, TimeoutError } from '../core/errors.js';
 import {
@@ -318,15 +319,6 @@ export function runMaven(
   });
 }
 
-function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes copies left by an interrupted mvn run (their pid in the name is gone). */
 async function removeStalePartials(dir: string): Promise<void> {
   let entries: string[];
@@ -354,18 +346,69 @@ async function dirJars(dir: string): Promise<{ jars: number; bytes: number }> {
 
 type Attempt =
   | { ok: true; runtime: ResolvedRuntime }
-  | { ok: false; notPublished: boolean; keyLine: string; timedOut?: boolean };
+  | {
+      ok: false;
+      notPublished: boolean;
+      keyLine: string;
+      timedOut?: boolean;
+      /** Timed out waiting for another process's download of the same release (its pid). */
+      waitedFor?: number;
+    };
+
+interface DownloadRun {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Another process is downloading the same release: this one waits for it (see download-lock.ts). */
+  onWait?: (holderPid: number) => void;
+}
 
 async function download(
   mvn: string,
   cacheRoot: string,
   version: string,
   env: Env,
-  run: { timeoutMs: number; signal?: AbortSignal | undefined },
+  run: DownloadRun,
   kind: RuntimeKind = SERVER_RUNTIME,
 ): Promise<Attempt> {
   const vdir = versionDir(cacheRoot, version, kind.sub);
   await mkdir(vdir, { recursive: true });
+  const lock = await takeDownloadLock(join(vdir, 'download.lock'), {
+    timeoutMs: run.timeoutMs,
+    signal: run.signal,
+    isDone: async () => (await cachedRuntime(cacheRoot, version, kind)) !== undefined,
+    onWait: run.onWait,
+  });
+  if (lock.kind === 'timeout') {
+    return {
+      ok: false,
+      notPublished: false,
+      keyLine: `another rmq (pid ${lock.holderPid}) was still downloading it`,
+      timedOut: true,
+      waitedFor: lock.holderPid,
+    };
+  }
+  // The holder finished it (or it was cached by the time this process got the lock).
+  const cached = await cachedRuntime(cacheRoot, version, kind);
+  if (lock.kind === 'done' || cached) {
+    if (lock.kind === 'held') await lock.release();
+    return { ok: true, runtime: cached! };
+  }
+  try {
+    return await downloadLocked(mvn, cacheRoot, version, env, run, kind);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function downloadLocked(
+  mvn: string,
+  cacheRoot: string,
+  version: string,
+  env: Env,
+  run: DownloadRun,
+  kind: RuntimeKind,
+): Promise<Attempt> {
+  const vdir = versionDir(cacheRoot, version, kind.sub);
   await removeStalePartials(vdir);
   const pom = join(vdir, 'pom.xml');
   await writeFile(pom, runtimePom(version, kind.artifacts));
@@ -539,13 +582,19 @@ export async function resolveRuntime(opts: ResolveOptions): Promise<ResolvedRunt
       );
       let attempt: Attempt;
       try {
-        attempt = await download(mvn, opts.cacheRoot, v, env, { timeoutMs, signal: opts.signal });
+        attempt = await download(mvn, opts.cacheRoot, v, env, {
+          timeoutMs,
+          signal: opts.signal,
+          onWait: (pid) => progress(`another rmq (pid ${pid}) is downloading RocketMQ ${v}: waiting for it…`),
+        });
       } finally {
         clearInterval(timer);
       }
       if (!attempt.ok && attempt.timedOut) {
         throw new TimeoutError(
-          `mvn did not finish downloading RocketMQ ${v} within ${formatDuration(timeoutMs)} and was stopped`,
+          attempt.waitedFor === undefined
+            ? `mvn did not finish downloading RocketMQ ${v} within ${formatDuration(timeoutMs)} and was stopped`
+            : `RocketMQ ${v} was not downloaded within ${formatDuration(timeoutMs)}: ${attempt.keyLine}`,
           timeoutMs,
           {
             hint: 'a slow link needs a longer --download-timeout (RMQ_LOCAL_DOWNLOAD_TIMEOUT); check access to Maven Central and the proxy/mirror settings in ~/.m2/settings.xml',
@@ -620,7 +669,14 @@ export async function resolveProxyRuntime(opts: {
       opts.cacheRoot,
       opts.version,
       env,
-      { timeoutMs, signal: opts.signal },
+      {
+        timeoutMs,
+        signal: opts.signal,
+        onWait: (pid) =>
+          progress(
+            `another rmq (pid ${pid}) is downloading the RocketMQ ${opts.version} proxy: waiting for it…`,
+          ),
+      },
       PROXY_RUNTIME,
     );
   } finally {
@@ -628,7 +684,9 @@ export async function resolveProxyRuntime(opts: {
   }
   if (!attempt.ok && attempt.timedOut) {
     throw new TimeoutError(
-      `mvn did not finish downloading the RocketMQ ${opts.version} proxy within ${formatDuration(timeoutMs)} and was stopped`,
+      attempt.waitedFor === undefined
+        ? `mvn did not finish downloading the RocketMQ ${opts.version} proxy within ${formatDuration(timeoutMs)} and was stopped`
+        : `the RocketMQ ${opts.version} proxy was not downloaded within ${formatDuration(timeoutMs)}: ${attempt.keyLine}`,
       timeoutMs,
       { hint: 'a slow link needs a longer --download-timeout (RMQ_LOCAL_DOWNLOAD_TIMEOUT)' },
     );

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
 import { TimeoutError } from '../../src/core/errors.js';
 import { formatDuration, resolveRuntime } from '../../src/local/resolve.js';
 
@@ -152,4 +153,87 @@ describe('mvn download bounded by a timeout', () => {
     assert.equal(formatDuration(90_000), '90s');
     assert.equal(formatDuration(1500), '1500ms');
   });
+});
+
+/** A lock of `cacheRoot`'s 5.3.3 download, held by `pid`. */
+function lockHeldBy(cacheRoot: string, pid: number): void {
+  mkdirSync(join(cacheRoot, '5.3.3'), { recursive: true });
+  writeFileSync(join(cacheRoot, '5.3.3', 'download.lock'), `${pid}\n`);
+}
+
+describe('one download of a release at a time', () => {
+  test('a second up waits for the download under way and takes its copy; its own mvn never runs', async () => {
+    const mvn = fakeMaven('waiter');
+    const cacheRoot = join(root, 'cache-wait');
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      lockHeldBy(cacheRoot, holder.pid!);
+      const said: string[] = [];
+      const pending = resolveRuntime({
+        spec: '5.3.3',
+        cacheRoot,
+        env: mvn.env,
+        onProgress: (m) => said.push(m),
+      });
+      await until(
+        'it says it waits',
+        () => said.some((m) => /pid \d+\) is downloading .*waiting/.test(m)),
+        10_000,
+      );
+      // The holder's copy completes.
+      mkdirSync(join(cacheRoot, '5.3.3', 'lib'));
+      writeFileSync(join(cacheRoot, '5.3.3', 'lib', 'a.jar'), 'jar');
+      writeFileSync(
+        join(cacheRoot, '5.3.3', 'complete.json'),
+        JSON.stringify({ version: '5.3.3', jars: 1, bytes: 3, resolvedAt: new Date().toISOString() }),
+      );
+      const rt = await pending;
+      assert.equal(rt.libDir, join(cacheRoot, '5.3.3', 'lib'));
+      assert.equal(rt.downloaded, false);
+      assert.deepEqual(mvn.pids(), [], 'no mvn of its own');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  test('waiting is bounded by the download timeout, and names the holder', async () => {
+    const mvn = fakeMaven('waiter-timeout');
+    const cacheRoot = join(root, 'cache-wait-timeout');
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      lockHeldBy(cacheRoot, holder.pid!);
+      await assert.rejects(
+        resolveRuntime({ spec: '5.3.3', cacheRoot, env: mvn.env, downloadTimeoutMs: 1200 }),
+        (err: unknown) => {
+          assert.ok(err instanceof TimeoutError, String(err));
+          assert.match(
+            err.message,
+            new RegExp(`another rmq \\(pid ${holder.pid}\\) was still downloading it`),
+          );
+          return true;
+        },
+      );
+      assert.deepEqual(mvn.pids(), [], 'no mvn of its own');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  test(
+    'a lock whose holder is gone is taken over: this up runs mvn itself',
+    { timeout: 60_000 },
+    async () => {
+      const mvn = fakeMaven('stale-lock');
+      const cacheRoot = join(root, 'cache-stale');
+      const gone = spawnSync('sh', ['-c', 'echo $$']);
+      lockHeldBy(cacheRoot, Number(gone.stdout.toString().trim()));
+      await assert.rejects(
+        resolveRuntime({ spec: '5.3.3', cacheRoot, env: mvn.env, downloadTimeoutMs: 1500 }),
+        /mvn did not finish downloading RocketMQ 5\.3\.3/,
+      );
+      assert.equal(mvn.pids().length, 2, 'its own mvn ran');
+      assert.ok(!existsSync(join(cacheRoot, '5.3.3', 'download.lock')), 'the lock is released');
+      await until('mvn and its child gone', () => mvn.pids().every((p) => !alive(p)), 10_000);
+    },
+  );
 });
