@@ -320,4 +320,33 @@ describe('bench agents', { timeout: 240_000 }, () => {
     assert.ok(stoppedAfter <= 15_000 + 5_000, `${stoppedAfter} ms`);
     assert.ok(alive.every((a) => a.stderr().includes('no word from the coordinator')));
   });
+
+  test('two coordinators at once: an agent both chose takes one run and tells the other at once that it is busy', async (t) => {
+    // a1 and a3 wait (a2 was killed above). Both coordinators pick the lowest id among the idle:
+    // started together, both choose a1; one started later sees a1 busy and takes a3.
+    const args = ['bench', '--agents', '1', '--pool', pool, '--producers', '1', '--consumers', '1'];
+    const started = Date.now();
+    const runs = [0, 1].map(() =>
+      rmqBackground([...args, '--rate', '100', '--duration', '3s', '--join-timeout', '10s', '--json'], {
+        timeoutMs: 90_000,
+      }),
+    );
+    const results = await Promise.all(runs.map((r) => r.done));
+    const tookS = ((Date.now() - started) / 1000).toFixed(1);
+    const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+    t.diagnostic(`two coordinators: exits ${results.map((r) => r.code).join(' and ')} after ${tookS} s`);
+    for (const r of results) {
+      if (r.code === 0) continue;
+      // Not the 60 s setup timeout: the busy agent said so.
+      assert.equal(r.code, 8, `${r.stdout}${r.stderr}`);
+      const err =
+        (r.json as { error?: { message?: string } } | undefined)?.error?.message ?? lastLine(r.stderr);
+      assert.match(err, /a1 is busy with run \w+ of /);
+    }
+    assert.ok(
+      results.some((r) => r.code === 0),
+      'one of them ran',
+    );
+    assert.ok(Date.now() - started < 45_000, `took ${tookS} s`);
+  });
 });

@@ -121,8 +121,19 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
     }
     if (body.kind === 'run') {
       const mine = body.assignments.find((a) => a.agent === input.id);
-      if (!mine || current || seenRuns.has(body.runId)) return;
+      if (!mine || seenRuns.has(body.runId)) return;
       seenRuns.add(body.runId);
+      if (current) {
+        // Two coordinators of the pool chose this agent while it was idle: the later one is told
+        // at once (its setup fails, naming this agent), instead of waiting out its setup timeout.
+        void bus.send({
+          kind: 'error',
+          runId: body.runId,
+          message: `${input.id} is busy with run ${current.runId} of ${current.coordinator}`,
+          errorKind: 'environment',
+        });
+        return;
+      }
       void runShare(body, mine, m.from);
       return;
     }
