@@ -11,6 +11,8 @@
  * copy is per process (lib.partial-<pid>) and the first complete one wins, as before the lock.
  */
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as wait } from 'node:timers/promises';
+import { isAlive } from './process.js';
 
 export interface LockWait {
   /** How long to wait for the holder at most. */
@@ -26,15 +28,6 @@ export interface LockWait {
 export type LockOutcome =
   { kind: 'held'; release: () => Promise<void> } | { kind: 'done' } | { kind: 'timeout'; holderPid: number };
 
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function tryCreate(file: string): Promise<boolean> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, `${process.pid}\n`);
@@ -49,20 +42,6 @@ async function tryCreate(file: string): Promise<boolean> {
   }
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Takes the lock at `file`, or waits until its holder is done, gone, or `timeoutMs` has passed. */
 export async function takeDownloadLock(file: string, w: LockWait): Promise<LockOutcome> {
   const deadline = Date.now() + w.timeoutMs;
@@ -75,7 +54,7 @@ export async function takeDownloadLock(file: string, w: LockWait): Promise<LockO
     const holderPid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
     // Gone between the link and the read (released): try again at once.
     if (!Number.isInteger(holderPid)) continue;
-    if (!isPidAlive(holderPid)) {
+    if (!(await isAlive(holderPid))) {
       await rm(file, { force: true });
       continue;
     }
@@ -85,6 +64,9 @@ export async function takeDownloadLock(file: string, w: LockWait): Promise<LockO
       told = true;
       w.onWait?.(holderPid);
     }
-    await pause(Math.min(w.pollMs ?? 500, Math.max(1, deadline - Date.now())), w.signal);
+    // An abort cuts the wait short; the loop's first line then throws its reason.
+    await wait(Math.min(w.pollMs ?? 500, Math.max(1, deadline - Date.now())), undefined, {
+      signal: w.signal,
+    }).catch(() => undefined);
   }
 }

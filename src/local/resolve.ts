@@ -7,7 +7,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { isPidAlive, takeDownloadLock } from './download-lock.js';
+import { takeDownloadLock } from './download-lock.js';
+import { isAlive } from './process.js';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError, InvalidArgumentError, TimeoutError } from '../core/errors.js';
 import {
@@ -329,7 +330,7 @@ async function removeStalePartials(dir: string): Promise<void> {
   }
   for (const e of entries) {
     const m = /^lib\.partial-(\d+)$/.exec(e);
-    if (m && !isPidAlive(Number(m[1]))) await rm(join(dir, e), { recursive: true, force: true });
+    if (m && !(await isAlive(Number(m[1])))) await rm(join(dir, e), { recursive: true, force: true });
   }
 }
 
@@ -389,10 +390,12 @@ async function download(
   }
   // The holder finished it (or it was cached by the time this process got the lock).
   const cached = await cachedRuntime(cacheRoot, version, kind);
-  if (lock.kind === 'done' || cached) {
+  if (cached) {
     if (lock.kind === 'held') await lock.release();
-    return { ok: true, runtime: cached! };
+    return { ok: true, runtime: cached };
   }
+  // Done, yet gone again before this read (a purge of the cache meanwhile): start over.
+  if (lock.kind === 'done') return download(mvn, cacheRoot, version, env, run, kind);
   try {
     return await downloadLocked(mvn, cacheRoot, version, env, run, kind);
   } finally {

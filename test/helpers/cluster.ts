@@ -21,6 +21,8 @@ import { NameServerClient } from '../../src/core/client/namesrv.js';
 import { RemotingClient } from '../../src/core/client/remoting-client.js';
 import { RequestCode } from '../../src/core/remoting/codes.js';
 import type { UpResult } from '../../src/local/cluster.js';
+import { meaningfulLines } from '../../src/local/logs.js';
+import { localLayout } from '../../src/local/paths.js';
 import { rmq } from './cli.js';
 
 /**
@@ -39,28 +41,22 @@ export const UP_TIMEOUT_MS = (UP_WAIT_S + 60) * 1000;
  * lines of each stdout, stack frames left out, exception lines and their causes kept.
  */
 export function startFailureOutput(dir: string, maxLines = 25): string {
+  const { logsDir, nodesDir } = localLayout(dir);
   const outs: string[] = [];
-  const logs = join(dir, 'logs');
-  if (existsSync(logs)) for (const f of readdirSync(logs)) if (f.endsWith('.out')) outs.push(join(logs, f));
-  const nodes = join(dir, 'nodes');
-  if (existsSync(nodes)) {
-    for (const n of readdirSync(nodes)) {
-      for (const f of readdirSync(join(nodes, n))) if (f.endsWith('.out')) outs.push(join(nodes, n, f));
-    }
-  }
+  const outsIn = (d: string) => {
+    if (existsSync(d)) for (const f of readdirSync(d)) if (f.endsWith('.out')) outs.push(join(d, f));
+  };
+  outsIn(logsDir);
+  if (existsSync(nodesDir)) for (const n of readdirSync(nodesDir)) outsIn(join(nodesDir, n));
   return outs
     .map((f) => {
-      let text = '';
+      let text = '(unreadable)';
       try {
         text = readFileSync(f, 'utf8');
       } catch {
-        text = '(unreadable)';
+        // gone meanwhile: said as such
       }
-      const lines = text
-        .split('\n')
-        .filter((l) => l.trim() !== '' && !/^\s+at /.test(l) && !/^\s*\.\.\. \d+ more/.test(l))
-        .slice(-maxLines);
-      return `--- ${f.slice(dir.length + 1)}\n${lines.join('\n')}`;
+      return `--- ${f.slice(dir.length + 1)}\n${meaningfulLines(text, maxLines).join('\n')}`;
     })
     .join('\n');
 }
