@@ -85,6 +85,10 @@ export class OffsetClock implements Clock {
     this.base.clearTimeout(handle);
   }
 
+  sleepSync(ms: number): void {
+    this.base.sleepSync(ms);
+  }
+
   yield(): Promise<void> {
     return this.base.yield();
   }

@@ -46,8 +46,8 @@ import { Verifier, type VerifierState } from './verify.js';
 import { bodyPool, KeyPicker } from './workload.js';
 import { backlogThreshold, type BacklogState, type StepMarks, workloadResult } from './workload-report.js';
 
-/** How long before a shared start an engine stops sleeping and waits runnable (see start). */
-const SHARED_START_SPIN_MS = 30;
+/** How long before a shared start an engine leaves its timer for a kernel sleep (see start). */
+const SHARED_START_BLOCK_MS = 20;
 
 export interface EngineOptions {
   params: BenchParameters;
@@ -361,18 +361,14 @@ export class BenchEngine extends EventEmitter {
       const startAt = await this.beforeStart?.();
       this.sharedT0 = startAt;
       // Engines started together (threads, agents on other hosts) must start within ms of each
-      // other: a timer that wakes a process on a busy machine can be tens of ms late (an agent
-      // started 50 ms after the others in CI), so sleep until SPIN_MS before, then keep turning
-      // the event loop until the instant, runnable all along.
+      // other. A Node timer fires only to the ms and only when the event loop is free; a busy-wait
+      // (the last 30 ms, until Dec 3) is what a loaded Linux scheduler runs last, as it has used
+      // up its share: an agent started 85 ms late in CI. So a timer until BLOCK_MS before, then
+      // a kernel sleep to the instant: woken on time, and run soon, as a task that slept.
       while (startAt !== undefined && this.clock.nowUs() < startAt) {
         const leftMs = (startAt - this.clock.nowUs()) / 1000;
-        // (A precise timeout of ≤ 1 ms busy-waits on the system clock; a test clock just moves on.)
-        const waitMs = leftMs > SHARED_START_SPIN_MS ? leftMs - SHARED_START_SPIN_MS : Math.min(leftMs, 1);
-        await new Promise<void>((r) =>
-          leftMs > SHARED_START_SPIN_MS
-            ? this.clock.setTimeout(r, waitMs)
-            : this.clock.setPreciseTimeout(r, waitMs),
-        );
+        if (leftMs <= SHARED_START_BLOCK_MS) this.clock.sleepSync(leftMs);
+        else await new Promise<void>((r) => this.clock.setTimeout(r, leftMs - SHARED_START_BLOCK_MS));
       }
     } catch (err) {
       this.finished = true;

@@ -20,7 +20,7 @@ import {
 import { assignShares } from '../../src/bench/agents/split.js';
 import { capacityPlan } from '../../src/bench/plan.js';
 import { OffsetClock, OffsetEstimator, offsetSample } from '../../src/bench/clock-offset.js';
-import { FakeClock } from '../../src/bench/clock.js';
+import { FakeClock, systemClock } from '../../src/bench/clock.js';
 import { Gather } from '../../src/bench/gather.js';
 import { encodeHistogram, newHistogram, recordUs } from '../../src/bench/histogram.js';
 import type { BenchInterval, BenchParameters, BenchResult } from '../../src/bench/result.js';
@@ -437,6 +437,22 @@ describe('clock offset over the bus', () => {
     await base.advance(20);
     assert.equal(fired.length, 1);
     assert.ok(Math.abs(fired[0]! - (base.nowUs() - 5_000 - 10_000)) <= 1_000);
+  });
+
+  test("a start's last ms are a kernel sleep: the thread runs nothing else, and not less than asked", () => {
+    let ran = false;
+    setImmediate(() => (ran = true));
+    const c = new OffsetClock(5_000);
+    const from = performance.now();
+    c.sleepSync(15);
+    const slept = performance.now() - from;
+    assert.ok(slept >= 14.9, `slept ${slept} ms of 15`);
+    assert.equal(ran, false, 'nothing of the event loop ran meanwhile');
+    systemClock.sleepSync(-1);
+    const fake = new FakeClock();
+    const t = fake.nowUs();
+    fake.sleepSync(20);
+    assert.equal(fake.nowUs(), t + 20_000);
   });
 });
 
