@@ -21,6 +21,13 @@ export interface CliOptions {
   stdoutFile?: string;
   /** Background only: leave stdin open, as a terminal or a slow producer would. */
   keepStdinOpen?: boolean;
+  /**
+   * Background only: a session of its own, as a process started from its own shell, ssh session
+   * or pod has. Linux's autogroup scheduling shares the CPU between sessions first, so a process
+   * in the test runner's session shares one slice with the runner and every CLI call, against
+   * every JVM of `rmq local up` (each in a session of its own).
+   */
+  ownSession?: boolean;
   input?: string;
   timeoutMs?: number;
 }
@@ -101,6 +108,7 @@ export function rmqBackground(args: string[], options: CliOptions = {}): Backgro
     env: env as NodeJS.ProcessEnv,
     cwd: REPO_ROOT,
     stdio: ['pipe', fd ?? 'pipe', 'pipe'],
+    detached: options.ownSession === true,
   });
   let stdout = '';
   let stderr = '';

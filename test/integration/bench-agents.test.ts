@@ -36,8 +36,16 @@ const DURATION_S = 20;
 
 describe('bench agents', { timeout: 240_000 }, () => {
   before(async () => {
+    // Each agent in a session of its own, as on a host of its own: in the runner's session the
+    // three shared one slice of the CPU with the runner and its CLI calls, against each JVM of
+    // the other lanes (`npm run bench:start -- --same-session` shows what that does to a start).
     for (let i = 1; i <= 3; i++) {
-      agents.push(rmqBackground(['bench', 'agent', '--pool', pool, '--id', `a${i}`], { timeoutMs: 230_000 }));
+      agents.push(
+        rmqBackground(['bench', 'agent', '--pool', pool, '--id', `a${i}`], {
+          timeoutMs: 230_000,
+          ownSession: true,
+        }),
+      );
     }
     await waitFor(
       'three agents to join',
