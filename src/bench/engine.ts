@@ -524,10 +524,16 @@ export class BenchEngine extends EventEmitter {
     return Math.min(nowUs, Math.max(this.scheduleEndUs, this.lastIssueUs));
   }
 
+  /**
+   * An interrupted run skips the drain, but not with --verify: what was acknowledged and not yet
+   * received would be counted as lost (a Ctrl-C'd run reported 1 lost and exit 9 for a message
+   * delivered ms later). It drains as a finished run does, within --drain; a second Ctrl-C exits.
+   * (An agent's drain is the coordinator's word: an agent whose coordinator is gone ends at once.)
+   */
   private async drain(): Promise<void> {
-    if (this.consumers.length === 0 || this.interrupted) return;
+    if (this.consumers.length === 0 || (this.interrupted && !this.verifier)) return;
     const deadline = this.measureEndUs + this.p.drainMs * 1000;
-    while (!this.drainComplete() && !this.interrupted) {
+    while (!this.drainComplete() && (!this.interrupted || this.verifier)) {
       const left = (deadline - this.clock.nowUs()) / 1000;
       if (left <= 0) break;
       await new Promise<void>((r) => this.clock.setTimeout(r, Math.min(50, left)));

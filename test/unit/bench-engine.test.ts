@@ -557,6 +557,34 @@ describe('bench engine: verification', () => {
     near(result.phases.drainMs, 200, 50, 'drain ms');
   });
 
+  test('interrupted: the drain still runs, so what was acknowledged and not yet delivered is not lost', async () => {
+    // Delivered 40 ms after the acknowledgement: at the abort some are always on their way.
+    const { result, world } = await bench(
+      params({ verify: true, rate: 200, durationMs: 10_000, drainMs: 5_000 }),
+      { deliverMs: () => 40 },
+      { signalAtMs: 300 },
+    );
+    const v = result.verification!;
+    assert.equal(result.interrupted, true);
+    assert.ok(world.sent.length >= 50, `${world.sent.length} sent`);
+    assert.equal(v.acknowledged, world.sent.length);
+    assert.equal(v.lost, 0, JSON.stringify(v.lostSample));
+    assert.equal(v.complete, true);
+    near(result.phases.drainMs, 40, 15, 'drained until the last delivery');
+  });
+
+  test('interrupted without --verify: no drain', async () => {
+    const { result } = await bench(
+      params({ rate: 200, durationMs: 10_000, drainMs: 5_000 }),
+      { deliverMs: () => 40 },
+      {
+        signalAtMs: 300,
+      },
+    );
+    assert.equal(result.interrupted, true);
+    assert.ok(result.phases.drainMs < 5, `drained for ${result.phases.drainMs} ms`);
+  });
+
   test('no loss: the drain stops as soon as everything acknowledged has arrived', async () => {
     const { result } = await bench(params({ verify: true, durationMs: 300, drainMs: 10_000 }));
     const v = result.verification!;

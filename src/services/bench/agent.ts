@@ -69,7 +69,11 @@ type Run = {
   lastHeardUs: number;
   timeoutMs: number;
   go: (startUs: number, offsetUs: number | undefined) => void;
-  stop: (reason: string) => void;
+  /**
+   * Ends the run's sending. `drain`: the coordinator is alive and says when the consumers have
+   * caught up (a --verify run drains after an interrupt); otherwise nobody will, so no drain.
+   */
+  stop: (reason: string, drain?: boolean) => void;
   drained: boolean;
 };
 
@@ -141,7 +145,9 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
     current.lastHeardUs = systemClock.nowUs();
     if (body.kind === 'go') current.go(body.startUs, body.offsets[input.id]);
     else if (body.kind === 'drained') current.drained = true;
-    else if (body.kind === 'abort') current.stop(`the coordinator stopped the run: ${body.reason}`);
+    else if (body.kind === 'abort') {
+      current.stop(`the coordinator stopped the run: ${body.reason}`, body.reason === 'interrupted');
+    }
   }
 
   async function runShare(
@@ -183,7 +189,8 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
         );
         goResolve(us);
       },
-      stop: (reason) => {
+      stop: (reason, drain = false) => {
+        if (!drain) state.drained = true;
         input.log(`run ${runId}: ${reason}`);
         if (!started) goReject(new RocketMQError('timeout', reason));
         controller.abort();
