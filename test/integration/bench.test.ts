@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { rollsBack } from '../../src/bench/header.js';
 import { decodeHistogram } from '../../src/bench/histogram.js';
 import type { BenchResult } from '../../src/bench/result.js';
-import { rmq, uniqueName } from '../helpers/cli.js';
+import { rmq, rmqBackground, uniqueName } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/cluster.js';
+import { csvIntervals } from '../helpers/faults.js';
 
 /**
  * An open-loop run reaches its count: the engine paces to a schedule (message n due at t0 + n/R)
@@ -221,6 +223,38 @@ describe('bench', { concurrency: true }, () => {
       assert.ok((res.slo?.results[0]?.actual ?? 0) > 1);
     },
   );
+
+  test('Ctrl-C during a --verify run: exit 130, what was in flight drained and counted, nothing lost', async () => {
+    const topic = uniqueName('it_bench_int');
+    topics.push(topic);
+    const csv = join(dir, 'interrupted.csv');
+    const bg = rmqBackground(
+      ['bench', '--topic', topic, '--rate', '500', '--duration', '120s', '--verify', '--json', '--csv', csv],
+      { timeoutMs: 90_000 },
+    );
+    // Interrupted while sending: 500 msg/s leaves some acknowledged and not yet received.
+    await waitUntil(
+      '2 intervals of sending',
+      () => csvIntervals(csv).filter((i) => i.sent > 0).length >= 2,
+      60_000,
+      100,
+    );
+    bg.kill('SIGINT');
+    const r = await bg.done;
+    const res = r.json as BenchResult | undefined;
+    assert.ok(res, `no result (exit ${r.code}): ${r.stderr}`);
+    const v = res.verification!;
+    assert.equal(res.interrupted, true);
+    assert.equal(
+      r.code,
+      130,
+      `exit ${r.code}: lost ${v.lost} (${v.lostSample.join(', ')}), drained ${v.drainMs} ms`,
+    );
+    assert.equal(v.lost, 0);
+    assert.equal(v.complete, true);
+    assert.equal(v.acknowledged, res.totals.sent);
+    assert.ok(res.totals.sent >= 500, `${res.totals.sent} sent`);
+  });
 
   test('fifo, transactions and fan-out verify clean', { timeout: 90_000 }, async () => {
     const fifo = await rmq(
