@@ -199,9 +199,9 @@ describe('rmq local topologies', () => {
     async (t) => {
       assert.ok(namesrv, 'the topology of the test above is up');
       const RATE = 300;
-      // Room for the killed master to come back and take sends again: its restart took 22–32 s on
-      // this box under the suite, ~60 s in CI (it was back at 67 s of a 75 s run, too late to be
-      // used much) and 82.8 s under a load average of 25.
+      // At most: room for the killed master to come back and take sends again (its restart took
+      // 22–32 s on this box under the suite, ~60 s in CI and 82.8 s under a load average of 25).
+      // The run is stopped as soon as the master is seen taking sends again.
       const DURATION_S = 120;
       const topic = 'drill_master_kill';
       const created = await rmq(['topic', 'create', topic, '--queues', '4', '-n', namesrv, '--json']);
@@ -227,6 +227,8 @@ describe('rmq local topologies', () => {
           '--json',
           '--csv',
           csv,
+          '--metrics-port',
+          '0',
         ],
         { timeoutMs: (DURATION_S + 420) * 1000 },
       );
@@ -253,6 +255,34 @@ describe('rmq local topologies', () => {
         );
         assert.equal(started.code, 0, started.stderr);
         const backAfterS = (Date.now() - killedAt) / 1000;
+        // broker-b had half the sends until the kill; more than that (with 5 s of its half to
+        // spare) means the running producer sent to it again once it was back.
+        const bBeforeKill = (RATE / 2) * killedAtS * 1.1 + 128;
+        const usedAgain = bBeforeKill + (RATE / 2) * 5;
+        // The run ends (Ctrl-C: --verify still drains) once broker-b has taken 8 s of its half
+        // since the restart, read live from the bench's metrics, rather than at 120 s whatever.
+        const url = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(bench.stderr())?.[1];
+        assert.ok(url, `no metrics address on stderr: ${bench.stderr()}`);
+        let bSent = 0;
+        let benchEnded = false;
+        void bench.done.then(() => (benchEnded = true));
+        await waitUntil(
+          'broker-b used again, or the run over',
+          async () => {
+            const page = await fetch(url)
+              .then((x) => x.text())
+              .catch(() => '');
+            const m = /^rmq_bench_broker_messages_sent(?:_total)?\{[^}]*broker="broker-b"[^}]*\} (\d+)/m.exec(
+              page,
+            );
+            if (m) bSent = Number(m[1]);
+            return benchEnded || bSent > usedAgain + (RATE / 2) * 3;
+          },
+          (DURATION_S + 60) * 1000,
+          500,
+        );
+        const stoppedEarly = !benchEnded;
+        bench.kill('SIGINT');
 
         const r = await bench.done;
         const res = r.json as BenchResult | undefined;
@@ -263,6 +293,7 @@ describe('rmq local topologies', () => {
         const b = rows.find((x) => x.brokerName === 'broker-b');
         t.diagnostic(
           `broker-b SIGKILLed at ${killedAtS} s of a ${RATE} msg/s run, registered again ${backAfterS.toFixed(1)} s later; ` +
+            `run ${stoppedEarly ? `stopped at ${sec(res.phases.measureMs)} s, broker-b having taken ${bSent}` : 'ran its full length'} (exit ${r.code}); ` +
             `sent ${res.totals.sent}, errors ${res.totals.sendErrors}, lost ${v.lost}, duplicates ${v.duplicates}; ` +
             `send max ${sec((res.latency.send?.max ?? 0) / 1000)} s; per broker: ${rows
               .map(
@@ -281,11 +312,9 @@ describe('rmq local topologies', () => {
           `${res.totals.sendErrors} of ${res.totals.sent} sends failed after retries (kill at ${killedAtS} s, back ${backAfterS.toFixed(1)} s later; ${failures(res)})`,
         );
         assert.ok(a && b, JSON.stringify(rows));
-        // broker-b had half the sends until the kill; more than that (with 5 s of its half to
-        // spare) means the running producer sent to it again once it was back.
-        const bBeforeKill = (RATE / 2) * killedAtS * 1.1 + 128;
+        assert.equal(r.code, stoppedEarly ? 130 : 0, r.stderr);
         assert.ok(
-          b.sent > bBeforeKill + (RATE / 2) * 5,
+          b.sent > usedAgain,
           `broker-b took ${b.sent} sends: not used again after its restart ${backAfterS.toFixed(1)} s after the kill at ${killedAtS} s (${Math.round(bBeforeKill)} by the kill)`,
         );
         assert.ok(a.sent > b.sent, 'the surviving master carried more');
