@@ -79,7 +79,8 @@ let startedDir;
 // starving it; node's own --test-concurrency would pair files at random, two fault drills (each
 // starting a cluster of its own and holding a rate) among them.
 // - 'own': files that start a one-node cluster of their own (the three fault drills of a broker,
-//   a name server and a consumer, `rmq local`, ACL/TLS, ACL administration, the 4.9 offset reset);
+//   a name server and a consumer, `rmq local`, ACL/TLS, ACL administration, the 4.9 offset reset,
+//   smoke with its only broker stopped);
 // - 'ha': the unit tests, the multi-broker topologies and failover drills (2 × 1 with two name
 //   servers, controller, DLedger), the 5.x proxy, the 5.5 line, the broker that advertises an
 //   address nothing answers at, the oneway-drop drill;
@@ -91,7 +92,8 @@ let startedDir;
 const LANES = [
   {
     name: 'own',
-    files: /^(faults-(broker|namesrv|consumer)-kill|local|local-safety|security|group-offsets-49)\.test\.js$/,
+    files:
+      /^(faults-(broker|namesrv|consumer)-kill|local|local-safety|security|group-offsets-49|smoke-broker-stopped)\.test\.js$/,
   },
   {
     name: 'ha',
