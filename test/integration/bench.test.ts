@@ -253,7 +253,9 @@ describe('bench', { concurrency: true }, () => {
     assert.equal(v.lost, 0);
     assert.equal(v.complete, true);
     assert.equal(v.acknowledged, res.totals.sent);
-    assert.ok(res.totals.sent >= 500, `${res.totals.sent} sent`);
+    // Interrupted while sending (the wait above saw two intervals with sends); how many went out
+    // by then depends on the machine's load (399 in one loaded run), not on what is judged here.
+    assert.ok(res.totals.sent > 0, `${res.totals.sent} sent`);
   });
 
   test('fifo, transactions and fan-out verify clean', { timeout: 90_000 }, async () => {
