@@ -47,7 +47,7 @@ if (process.argv[2] === '--burn') {
       if (way === 'spin') {
         await (left > 30
           ? timer(left - 30)
-          : new Promise((r) => clock.setPreciseTimeout(r, Math.min(left, 1))));
+          : new Promise((r) => clock.pacer(r, true).arm(clock.nowUs() + Math.min(left, 1) * 1000)));
       } else if (left > 20) await timer(left - 20);
       else clock.sleepSync(left);
     }

@@ -77,10 +77,6 @@ export class OffsetClock implements Clock {
     return this.base.setTimeout(fn, ms);
   }
 
-  setPreciseTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.base.setPreciseTimeout(fn, ms);
-  }
-
   clearTimeout(handle: TimerHandle): void {
     this.base.clearTimeout(handle);
   }

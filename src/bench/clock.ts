@@ -11,11 +11,6 @@ export interface Clock {
    */
   nowUs(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
-  /**
-   * Like setTimeout, but fires within tens of µs of the due time rather than Node's 1 ms timer
-   * granularity: the open-loop schedule must not add its own lateness to the corrected latency.
-   */
-  setPreciseTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
   /**
    * Sleeps the thread in the kernel for `ms`, running nothing else meanwhile, and wakes within
@@ -26,7 +21,8 @@ export interface Clock {
   yield(): Promise<void>;
   /**
    * A timer for a schedule that is re-armed at every due time (the open-loop pacer). `precise`:
-   * to within a few µs of the due time (see setPreciseTimeout), else Node's 1 ms timers.
+   * to within a few µs of the due time rather than Node's 1 ms timers, so the schedule adds no
+   * lateness of its own to the corrected latency.
    */
   pacer(fn: () => void, precise: boolean): Pacer;
 }
@@ -190,35 +186,13 @@ class SystemPacer implements Pacer {
   }
 }
 
-interface PreciseTimer {
-  readonly __timer: true;
-  pacer: SystemPacer;
-}
-
-/**
- * A coarse timer to within 1.5 ms of the due time, then a busy-wait with turns of the event loop
- * every SLICE_US (so I/O runs in between) until it is due.
- */
-function preciseTimeout(fn: () => void, ms: number): PreciseTimer {
-  const pacer = new SystemPacer(fn, true);
-  pacer.arm(nowUs() + ms * 1000);
-  return { __timer: true, pacer };
-}
-
 // Nothing ever notifies it: Atomics.wait on it is a futex sleep with a µs timeout.
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export const systemClock: Clock = {
   nowUs,
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
-  setPreciseTimeout: preciseTimeout,
-  clearTimeout: (h) => {
-    if ('pacer' in h) {
-      (h as PreciseTimer).pacer.cancel();
-    } else {
-      clearTimeout(h as NodeJS.Timeout);
-    }
-  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   sleepSync: (ms) => {
     if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
   },
@@ -261,10 +235,6 @@ export class FakeClock implements Clock {
     };
     this.timers.push(timer);
     return timer;
-  }
-
-  setPreciseTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.setTimeout(fn, ms);
   }
 
   clearTimeout(handle: TimerHandle): void {
