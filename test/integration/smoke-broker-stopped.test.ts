@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { isAlive } from '../../src/local/process.js';
 import { rmq } from '../helpers/cli.js';
 import { startCluster, UP_TIMEOUT_MS, waitUntil } from '../helpers/cluster.js';
 import { freeClusterPorts } from '../helpers/ports.js';
@@ -12,15 +13,6 @@ import { freeClusterPorts } from '../helpers/ports.js';
 interface ErrorBody {
   error: { kind: string; message: string; exitCode: number; hint?: string };
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('rmq smoke, its only broker stopped', () => {
   test(
@@ -46,7 +38,7 @@ describe('rmq smoke, its only broker stopped', () => {
 
         // Stop only the broker this test started.
         process.kill(c.pids.broker, 'SIGTERM');
-        await waitUntil('the broker stopped', () => !alive(c.pids.broker), 60_000, 200);
+        await waitUntil('the broker stopped', async () => !(await isAlive(c.pids.broker)), 60_000, 200);
         const r = await rmq(['smoke', ...c.n, '--count', '1', '--json'], { timeoutMs: 60_000 });
         assert.equal(r.code, 3, r.stdout);
         assert.equal((r.json as ErrorBody).error.kind, 'connection');
