@@ -246,6 +246,25 @@ for (const { lane, f } of results
   );
 }
 
+// Each lane's spec reporter lists its failures after its own summary, but lanes end at different
+// times, so a lane that ended early has its list far above the end of the output, where a log
+// that keeps only its tail (a CI page) cuts it off. They are repeated here, last, each failure's
+// name and the first lines of its message: what failed is what a reader of the tail needs first.
+const recap = [];
+for (const r of results) {
+  const at = r.out.search(/^✖ failing tests:$/m);
+  if (at < 0) continue;
+  for (const block of r.out
+    .slice(at)
+    .split(/\n(?=test at )/)
+    .slice(1)) {
+    const lines = block.split('\n');
+    const message = lines.slice(1, 14).filter((l) => !/^\s+at /.test(l) && l.trim() !== '');
+    recap.push(`${r.lane} │ ${lines[0]}\n${message.map((l) => `${r.lane} │ ${l.slice(0, 600)}`).join('\n')}`);
+  }
+}
+if (recap.length > 0) process.stderr.write(`\nfailing tests, again:\n${recap.join('\n')}\n`);
+
 // The spec reporter closes with "ℹ pass N", "ℹ fail N", "ℹ cancelled N", "ℹ skipped N" and
 // "ℹ todo N" lines (a diagnostic of a test is indented, so it cannot pass for one); one set per lane.
 const counts = new Map();
