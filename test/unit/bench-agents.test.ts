@@ -18,6 +18,7 @@ import {
   RESULT_PART_CHARS,
 } from '../../src/bench/agents/codec.js';
 import { assignShares } from '../../src/bench/agents/split.js';
+import { AwakeClock } from '../../src/bench/agents/awake.js';
 import { capacityPlan } from '../../src/bench/plan.js';
 import { OffsetClock, OffsetEstimator, offsetSample } from '../../src/bench/clock-offset.js';
 import { FakeClock, systemClock } from '../../src/bench/clock.js';
@@ -453,6 +454,46 @@ describe('clock offset over the bus', () => {
     const t = fake.nowUs();
     fake.sleepSync(20);
     assert.equal(fake.nowUs(), t + 20_000);
+  });
+});
+
+describe("silence is judged in the watcher's awake time", () => {
+  test('a gap between readings beyond maxGap is the watcher stalled, counted as maxGap', () => {
+    const fake = new FakeClock();
+    const awake = new AwakeClock(fake, 1000);
+    const heard = awake.nowUs();
+    // Read every 250 ms for 3 s: all of it counts.
+    for (let i = 0; i < 12; i++) {
+      fake.sleepSync(250);
+      awake.nowUs();
+    }
+    assert.equal(awake.nowUs() - heard, 3_000_000);
+    assert.equal(awake.stalledMs, 0);
+    // Then the watcher is not run for 5 s: 1 s of it counts, 4 s are its own stall.
+    fake.sleepSync(5000);
+    assert.equal(awake.nowUs() - heard, 4_000_000);
+    assert.equal(awake.stalledMs, 4000);
+    // A clock that steps back counts nothing.
+    assert.equal(new AwakeClock({ nowUs: () => 0 }, 1000).nowUs(), 0);
+  });
+
+  test('with real timers: after the event loop was blocked, the first timer to run sees at most maxGap', async () => {
+    // The thread is held as a process the box does not run would be: no timer, no socket read.
+    const awake = new AwakeClock(systemClock, 1000);
+    const heard = awake.nowUs();
+    const seen: number[] = [];
+    const watchdog = setInterval(() => seen.push(awake.nowUs() - heard), 250);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      systemClock.sleepSync(2500);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      clearInterval(watchdog);
+    }
+    const silence = Math.max(...seen) / 1000;
+    // ~0.6 s of running plus at most 1 s of the 2.5 s block; the wall clock says over 3 s.
+    assert.ok(silence < 2000, `silence ${silence} ms`);
+    assert.ok(awake.stalledMs >= 1400, `stalled ${awake.stalledMs} ms`);
   });
 });
 

@@ -18,6 +18,7 @@ import type { BenchResult } from '../../bench/result.js';
 import { rocketmqPorts } from '../../bench/rocketmq.js';
 import { OffsetClock } from '../../bench/clock-offset.js';
 import { systemClock } from '../../bench/clock.js';
+import { AwakeClock } from '../../bench/agents/awake.js';
 import { Bus, ensureBusTopics } from '../../bench/agents/bus.js';
 import { type BusMessage, type ControlBody, resultParts } from '../../bench/agents/codec.js';
 import { encodeRanges } from '../../bench/verify-ranges.js';
@@ -66,6 +67,7 @@ const HELLO_MS = 1000;
 type Run = {
   runId: string;
   coordinator: string;
+  /** In the agent's awake time (see AwakeClock): its own stalls are not the coordinator's silence. */
   lastHeardUs: number;
   timeoutMs: number;
   go: (startUs: number, offsetUs: number | undefined) => void;
@@ -103,6 +105,8 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
     onMessage: (m) => onControl(m),
     onRefused: (err) => input.log(`bus: ${(err as Error)?.message ?? String(err)}`),
   });
+  // Read at every word from the coordinator and by the hello timer (every HELLO_MS).
+  const awake = new AwakeClock(systemClock, 4 * HELLO_MS);
   const hello = () =>
     void bus.send({
       kind: 'hello',
@@ -142,7 +146,7 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
       return;
     }
     if (!current || body.runId !== current.runId || m.from !== current.coordinator) return;
-    current.lastHeardUs = systemClock.nowUs();
+    current.lastHeardUs = awake.nowUs();
     if (body.kind === 'go') current.go(body.startUs, body.offsets[input.id]);
     else if (body.kind === 'drained') current.drained = true;
     else if (body.kind === 'abort') {
@@ -171,7 +175,7 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
     const state: Run = {
       runId,
       coordinator,
-      lastHeardUs: systemClock.nowUs(),
+      lastHeardUs: awake.nowUs(),
       timeoutMs: run.coordinatorTimeoutMs,
       drained: false,
       go: (us, offsetUs) => {
@@ -312,7 +316,7 @@ export async function runAgent(input: AgentInput): Promise<AgentOutcome> {
   const timer = setInterval(() => {
     hello();
     const c = current;
-    if (c && (systemClock.nowUs() - c.lastHeardUs) / 1000 > c.timeoutMs) {
+    if (c && (awake.nowUs() - c.lastHeardUs) / 1000 > c.timeoutMs) {
       c.lastHeardUs = Number.POSITIVE_INFINITY;
       c.stop(`no word from the coordinator for ${Math.round(c.timeoutMs / 1000)}s: stopping`);
     }

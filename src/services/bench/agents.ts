@@ -20,6 +20,7 @@ import type {
 } from '../../bench/result.js';
 import { OffsetEstimator, offsetSample } from '../../bench/clock-offset.js';
 import { systemClock } from '../../bench/clock.js';
+import { AwakeClock } from '../../bench/agents/awake.js';
 import { assignShares } from '../../bench/agents/split.js';
 import type { Bus } from '../../bench/agents/bus.js';
 import {
@@ -65,6 +66,7 @@ interface Seen {
   pid: number;
   cores: number;
   version: string;
+  /** When last heard, in the coordinator's awake time (see AwakeClock). */
   lastUs: number;
   clock: OffsetEstimator;
 }
@@ -79,6 +81,8 @@ const BEAT_MS = 1000;
 /** How often the go is sent again until the start instant (see where it is sent). */
 const GO_REPEAT_MS = 500;
 const COORDINATOR_TIMEOUT_MS = 15_000;
+/** A gap between two readings of the awake clock beyond this is the coordinator not being run. */
+const AWAKE_GAP_MS = 1000;
 
 const ms = (us: number, d = 2): number => Math.round(us / 10 ** (3 - d)) / 10 ** d;
 
@@ -90,9 +94,12 @@ export async function runOnAgents(
   const pings = new Map<number, number>();
   let pingId = 0;
   let route: ((id: string, m: BusMessage & ReportBody) => void) | undefined;
+  // Silence is judged in awake time, read at every word, by the join loop and by the watchdog.
+  const awake = new AwakeClock(systemClock, AWAKE_GAP_MS);
   c.inbox.handler = (m) => {
     const r = m as BusMessage & ReportBody;
     const now = systemClock.nowUs();
+    const heard = awake.nowUs();
     let s = seen.get(m.from);
     if (r.kind === 'hello') {
       if (!s) {
@@ -103,7 +110,7 @@ export async function runOnAgents(
           pid: r.pid,
           cores: r.cores,
           version: r.version,
-          lastUs: now,
+          lastUs: heard,
           clock: new OffsetEstimator(),
         };
         seen.set(m.from, s);
@@ -115,7 +122,7 @@ export async function runOnAgents(
       s.version = r.version;
     }
     if (!s) return;
-    s.lastUs = now;
+    s.lastUs = heard;
     // Ours only: another coordinator of the pool numbers its pings too, from its own clock.
     if (r.kind === 'pong' && pings.get(r.ping) === r.t1) s.clock.add(offsetSample(r.t1, r.t2, r.t3, now));
     route?.(m.from, r);
@@ -133,7 +140,7 @@ export async function runOnAgents(
     const deadline = Date.now() + o.joinTimeoutMs;
     let shown = -1;
     for (;;) {
-      const now = systemClock.nowUs();
+      const now = awake.nowUs();
       const live = [...seen.values()].filter(
         (s) => s.state === 'idle' && now - s.lastUs < o.agentTimeoutMs * 1000,
       );
@@ -311,8 +318,15 @@ export async function runOnAgents(
     }
   };
 
+  let stalledMs = awake.stalledMs;
   const watchdog = setInterval(() => {
-    const now = systemClock.nowUs();
+    const now = awake.nowUs();
+    if (awake.stalledMs - stalledMs >= 1000) {
+      c.note(
+        `the coordinator itself was not run for ${((awake.stalledMs - stalledMs) / 1000).toFixed(1)}s at +${(sinceStartMs() / 1000).toFixed(1)}s (a busy host?): agents' silence then is not held against them`,
+      );
+    }
+    stalledMs = awake.stalledMs;
     chosen.forEach((s, i) => {
       if (!gather.isFinished(i) && now - s.lastUs > o.agentTimeoutMs * 1000) {
         drop(i, 'lost', `stopped reporting (nothing heard for ${((now - s.lastUs) / 1e6).toFixed(1)}s)`);
