@@ -33,8 +33,10 @@ test(
     // Recovery is judged from the moment the restarted broker is ready (answers an admin request
     // and is registered again), over this window: sends back within 5 s, receipts 10 s after,
     // caught up, then no stall. How long the JVM takes to get there is the machine's business
-    // (48 s to listen on one loaded 2-core box), so the bench runs long enough for a slow one:
-    // killed at 10 s, restarted at 15 s, ready by 90 s at the latest, and a window after it.
+    // (48 s to listen on one loaded 2-core box), so the bench may run long enough for a slow one:
+    // killed at 10 s, restarted at 15 s, ready by 90 s at the latest, and a window after it. It is
+    // Ctrl-C'd once the window is over (a --verify run still drains and accounts for everything):
+    // the rest of the 120 s would only repeat it.
     const WINDOW_MS = 30_000;
     const DURATION_S = 120;
     await withCluster('faults-broker', async (c, background) => {
@@ -89,6 +91,9 @@ test(
         200,
       );
       const readyAt = Date.now();
+      // 2 s past the window: the Ctrl-C reaches a bench that may be slow to handle it.
+      await sleep(Math.max(0, readyAt + WINDOW_MS + 2000 - Date.now()));
+      bench.kill('SIGINT');
 
       const r = await bench.done;
       const res = r.json as BenchResult | undefined;
@@ -133,15 +138,11 @@ test(
         `the restarted broker was ready ${sec(readyAt - restartAt)} s after the restart, ${sec(measureEnd - rel(readyAt))} s ` +
           `before the bench's end: too late for a ${WINDOW_MS / 1000} s window`,
       );
+      // 130 after the Ctrl-C (0 had the run ended first); 9 would be acknowledged messages lost.
       assert.equal(
         r.code,
-        0,
-        `exit ${r.code} (0 when nothing acknowledged was lost and no --slo): ${r.stderr.slice(-2000)}`,
-      );
-      assert.equal(res.interrupted, false);
-      assert.ok(
-        res.phases.measureMs >= DURATION_S * 1000 - 1000,
-        `ran the whole ${DURATION_S} s (${res.phases.measureMs} ms)`,
+        res.interrupted ? 130 : 0,
+        `exit ${r.code} (130 after a Ctrl-C when nothing acknowledged was lost): ${r.stderr.slice(-2000)}`,
       );
       // Jepsen's measure: every message the broker acknowledged was received.
       assert.equal(v.lost, 0, `lost: ${v.lostSample.join(', ')}`);
@@ -168,8 +169,8 @@ test(
       // Every message the schedule made due was acknowledged, failed or left unsent.
       const due = res.totals.sent + res.totals.sendErrors + res.totals.unsent;
       assert.ok(
-        Math.abs(due - RATE * DURATION_S) <= 5,
-        `${due} messages due at ${RATE} msg/s for ${DURATION_S} s`,
+        Math.abs(due - (RATE * res.phases.measureMs) / 1000) <= 5,
+        `${due} messages due at ${RATE} msg/s for ${res.phases.measureMs} ms`,
       );
       // Recovery, from the broker's readiness: sends resume within 5 s of it, receipts follow
       // (a pull to an unreachable broker is retried every second), and the consumer does not
