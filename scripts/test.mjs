@@ -80,7 +80,7 @@ let startedDir;
 // starting a cluster of its own and holding a rate) among them.
 // - 'own': files that start a one-node cluster of their own (the three fault drills of a broker,
 //   a name server and a consumer, `rmq local`, ACL/TLS, ACL administration, the 4.9 offset reset,
-//   smoke with its only broker stopped);
+//   smoke with its only broker stopped, the 4.9 final offset commit);
 // - 'ha': the unit tests, the multi-broker topologies and failover drills (2 × 1 with two name
 //   servers, controller, DLedger), the 5.x proxy, the 5.5 line, the broker that advertises an
 //   address nothing answers at, the oneway-drop drill;
@@ -93,7 +93,7 @@ const LANES = [
   {
     name: 'own',
     files:
-      /^(faults-(broker|namesrv|consumer)-kill|local|local-safety|security|group-offsets-49|smoke-broker-stopped)\.test\.js$/,
+      /^(faults-(broker|namesrv|consumer)-kill|local|local-safety|security|group-offsets-49|offset-commit-49|smoke-broker-stopped)\.test\.js$/,
   },
   {
     name: 'ha',
