@@ -18,6 +18,8 @@ const pool = uniqueName('it')
 const agents: Background[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A coordinated run on two of the pool's agents, a producer and a consumer each. */
+const onTwoAgents = ['bench', '--agents', '2', '--pool', pool, '--producers', '2', '--consumers', '2'];
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -312,24 +314,7 @@ describe('bench agents', { timeout: 240_000 }, () => {
   test('agents whose coordinator dies stop by themselves within its 15 s timeout, and wait again', async (t) => {
     const alive = [agents[0]!, agents[2]!];
     const marks = alive.map((a) => a.stderr().length);
-    const run = rmqBackground(
-      [
-        'bench',
-        '--agents',
-        '2',
-        '--pool',
-        pool,
-        '--producers',
-        '2',
-        '--consumers',
-        '2',
-        '--rate',
-        '300',
-        '--duration',
-        '60s',
-      ],
-      { timeoutMs: 120_000 },
-    );
+    const run = rmqBackground([...onTwoAgents, '--rate', '300', '--duration', '60s'], { timeoutMs: 120_000 });
     await waitFor(
       'the start',
       () => alive.every((a, i) => a.stderr().slice(marks[i]).includes('start in')),
@@ -357,25 +342,9 @@ describe('bench agents', { timeout: 240_000 }, () => {
     // What the agents said meanwhile waits at the broker for the coordinator's next pull: judged
     // by the wall clock, both were "lost" (exit 3) for a silence that was the coordinator's own.
     const marks = agents.map((a) => a.stderr().length);
-    const run = rmqBackground(
-      [
-        'bench',
-        '--agents',
-        '2',
-        '--pool',
-        pool,
-        '--producers',
-        '2',
-        '--consumers',
-        '2',
-        '--rate',
-        '200',
-        '--duration',
-        '9s',
-        '--json',
-      ],
-      { timeoutMs: 120_000 },
-    );
+    const run = rmqBackground([...onTwoAgents, '--rate', '200', '--duration', '9s', '--json'], {
+      timeoutMs: 120_000,
+    });
     // Two of the agents (a2 is gone after the kill test, when the file runs whole).
     await waitFor(
       'the start',
@@ -403,12 +372,14 @@ describe('bench agents', { timeout: 240_000 }, () => {
     // both may choose them while idle: each agent takes the run it hears of first and answers the
     // other's at once that it is busy (exit 8), where the second coordinator used to wait out its
     // 60 s setup. One that starts later sees them busy and gives up after --join-timeout (exit 4).
-    const args = ['bench', '--agents', '2', '--pool', pool, '--producers', '2', '--consumers', '2'];
     const started = Date.now();
     const runs = [0, 1].map(() =>
-      rmqBackground([...args, '--rate', '100', '--duration', '3s', '--join-timeout', '10s', '--json'], {
-        timeoutMs: 90_000,
-      }),
+      rmqBackground(
+        [...onTwoAgents, '--rate', '100', '--duration', '3s', '--join-timeout', '10s', '--json'],
+        {
+          timeoutMs: 90_000,
+        },
+      ),
     );
     const results = await Promise.all(runs.map((r) => r.done));
     const tookS = ((Date.now() - started) / 1000).toFixed(1);

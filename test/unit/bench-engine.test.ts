@@ -189,7 +189,8 @@ class LateClock extends FakeClock {
 async function bench(
   p: BenchParameters,
   script: WorldScript = {},
-  options: { signalAtMs?: number; endLateMs?: number } = {},
+  /** heldMs: the event loop is held that long (no timer runs, time goes on) just before the signal */
+  options: { signalAtMs?: number; endLateMs?: number; heldMs?: number } = {},
 ) {
   const clock = options.endLateMs !== undefined ? new LateClock(options.endLateMs) : new FakeClock();
   const world = new FakeWorld(clock, script);
@@ -203,7 +204,12 @@ async function bench(
     runId: 'test01',
     signal: controller.signal,
   });
-  if (options.signalAtMs !== undefined) clock.setTimeout(() => controller.abort(), options.signalAtMs);
+  if (options.signalAtMs !== undefined) {
+    clock.setTimeout(() => {
+      if (options.heldMs !== undefined) clock.sleepSync(options.heldMs);
+      controller.abort();
+    }, options.signalAtMs);
+  }
   const result = await clock.run(engine.run(), 50);
   return { result, world, engine, clock };
 }
@@ -387,24 +393,11 @@ describe('bench engine: open loop', () => {
   test('interrupted while the pacer lags: what fell due since it last ran counts as unsent', async () => {
     // A busy event loop runs the pacer late; the Ctrl-C lands in that gap (seen in CI: 19 of a
     // 500 msg/s run's due messages in no count at all).
-    const p = params({ rate: 1000, inflight: 8, durationMs: 2000, consumers: 0 });
-    const clock = new FakeClock();
-    const world = new FakeWorld(clock, { sendLatencyMs: () => 0.1 });
-    const controller = new AbortController();
-    const engine = new BenchEngine({
-      params: p,
-      ports: world,
-      payload: Buffer.alloc(p.size, 'x'),
-      clock,
-      system: false,
-      runId: 'test01',
-      signal: controller.signal,
-    });
-    clock.setTimeout(() => {
-      clock.sleepSync(40); // the loop held: no timer, no pacer, time goes on
-      controller.abort();
-    }, 500);
-    const result = await clock.run(engine.run(), 50);
+    const { result } = await bench(
+      params({ rate: 1000, inflight: 8, durationMs: 2000, consumers: 0 }),
+      { sendLatencyMs: () => 0.1 },
+      { signalAtMs: 500, heldMs: 40 },
+    );
     assert.equal(result.interrupted, true);
     const due = result.totals.sent + result.totals.sendErrors + result.totals.unsent;
     near(due, (1000 * result.phases.measureMs) / 1000, 1, 'due = rate x measured time');
